@@ -1,0 +1,76 @@
+// Package bot talks to people: it formats alerts, delivers them from the
+// outbox to chat platforms through Notifiers, and answers chat commands
+// through a platform-neutral Router. Slack and Matrix adapters live in
+// bot/slack and bot/matrix; nothing else knows either platform.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// Notifier delivers one alert to one target on its platform.
+type Notifier interface {
+	// Send posts msg and returns the platform's id for the posted message
+	// (Slack ts, Matrix event id), which later updates thread under.
+	Send(ctx context.Context, msg Outgoing) (externalID string, err error)
+}
+
+// Outgoing is one delivery handed to a Notifier.
+type Outgoing struct {
+	DeliveryID int64
+	Alert      model.Alert
+	Target     string // channel or room, without the platform prefix
+	// ThreadID is the external id of the first alert of the same item or story
+	// at the same target, when this alert is an update of it; empty otherwise.
+	ThreadID string
+	// Attempt counts from 1; adapters that can deduplicate a retried send
+	// (Matrix transaction ids, Slack metadata) use DeliveryID for that.
+	Attempt int
+}
+
+// permanentError marks a failure that retrying cannot fix.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as not worth retrying (channel not found, not invited,
+// invalid credentials): the delivery is recorded as failed with the reason.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &permanentError{err: err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
+// RetryAfterError asks the dispatcher to wait before the next attempt, as a
+// platform's rate limit says.
+type RetryAfterError struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfterError) Error() string {
+	return fmt.Sprintf("rate limited, retry after %s: %v", e.After, e.Err)
+}
+func (e *RetryAfterError) Unwrap() error { return e.Err }
+
+// RetryAfter returns the wait a RetryAfterError in err's chain asks for.
+func RetryAfter(err error) (time.Duration, bool) {
+	var r *RetryAfterError
+	if errors.As(err, &r) {
+		return r.After, true
+	}
+	return 0, false
+}

@@ -1,0 +1,218 @@
+// Package model holds the domain types every other package speaks: the Item a
+// watcher produces, the Match a rule finds, the Alert the bot delivers and the
+// Delivery that tracks it. It has no dependencies so that every layer can
+// import it without pulling in any other.
+package model
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Severity ranks how much a topic match matters to a policy team.
+type Severity int
+
+const (
+	SeverityUnknown Severity = iota
+	SeverityLow
+	SeverityMedium
+	SeverityHigh
+	SeverityCritical
+)
+
+var severityNames = [...]string{"unknown", "low", "medium", "high", "critical"}
+
+func (s Severity) String() string {
+	if s < 0 || int(s) >= len(severityNames) {
+		return "unknown"
+	}
+	return severityNames[s]
+}
+
+// ParseSeverity accepts low, medium, high and critical in any case.
+func ParseSeverity(s string) (Severity, error) {
+	for i, name := range severityNames[1:] {
+		if strings.EqualFold(strings.TrimSpace(s), name) {
+			return Severity(i + 1), nil
+		}
+	}
+	return SeverityUnknown, fmt.Errorf("unknown severity %q (want low, medium, high or critical)", s)
+}
+
+func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+func (s *Severity) UnmarshalText(b []byte) error {
+	v, err := ParseSeverity(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Item is one thing a source published: a news story, a feed entry, an ITU
+// document, or the added text of a page that changed.
+type Item struct {
+	SourceID   string       `json:"source"`
+	ID         string       `json:"item_id"` // stable within the source: guid, canonical link, or a hash
+	Title      string       `json:"title"`
+	Link       string       `json:"url,omitempty"`
+	Published  time.Time    `json:"published,omitzero"`
+	Updated    time.Time    `json:"updated,omitzero"`
+	Summary    string       `json:"summary,omitempty"` // plain text
+	Content    string       `json:"content,omitempty"` // plain text
+	Authors    []string     `json:"authors,omitempty"`
+	Categories []string     `json:"categories,omitempty"`
+	Document   *DocumentRef `json:"document,omitempty"` // set when the item is an ITU document
+}
+
+// Key identifies an item across all sources.
+func (it *Item) Key() string { return it.SourceID + "\x00" + it.ID }
+
+// Fingerprint changes when the words a reader sees change; an item seen again
+// with a new fingerprint is an update, not a new item.
+func (it *Item) Fingerprint() string {
+	h := sha256.New()
+	for _, s := range []string{it.Title, it.Summary, it.Content, it.Link} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	if it.Document != nil {
+		h.Write([]byte(it.Document.Revision))
+		h.Write([]byte{0})
+		h.Write([]byte(strings.Join(it.Document.Languages, ",")))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// When is the best date to show for an item.
+func (it *Item) When() time.Time {
+	if !it.Published.IsZero() {
+		return it.Published
+	}
+	return it.Updated
+}
+
+// DocumentRef is an ITU document number parsed into its parts, e.g.
+// "C20/51(Rev.1)-E": series C, meeting 20, number 51, revision Rev.1, English.
+type DocumentRef struct {
+	Number    string   `json:"number"` // as printed, without language and revision
+	Series    string   `json:"series,omitempty"`
+	Meeting   string   `json:"meeting,omitempty"`
+	Seq       string   `json:"seq,omitempty"`
+	Revision  string   `json:"revision,omitempty"`
+	Addendum  string   `json:"addendum,omitempty"`
+	Languages []string `json:"languages,omitempty"`
+	Submitter string   `json:"submitter,omitempty"`
+}
+
+// Hit is one place where a rule term matched an item.
+type Hit struct {
+	Term  string `json:"term"`  // the term as the rule wrote it
+	Text  string `json:"text"`  // the words as they stand in the item
+	Field string `json:"field"` // title, summary or content
+	Start int    `json:"start"` // byte offsets into that field
+	End   int    `json:"end"`
+}
+
+// SnippetPart is a run of item text; Hit parts are the matched words. Keeping
+// the parts apart lets each platform escape the text and mark the hits in its
+// own markup.
+type SnippetPart struct {
+	Text string `json:"text"`
+	Hit  bool   `json:"hit,omitempty"`
+}
+
+// Snippet is a short window of item text around one or more hits.
+type Snippet struct {
+	Field string        `json:"field"`
+	Parts []SnippetPart `json:"parts"`
+}
+
+// Plain renders the snippet with hits wrapped in the given markers.
+func (s Snippet) Plain(open, close string) string {
+	var b strings.Builder
+	for _, p := range s.Parts {
+		if p.Hit {
+			b.WriteString(open + p.Text + close)
+		} else {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// Match is one topic an item hit, with the explanation of why.
+type Match struct {
+	Topic      string    `json:"topic"`
+	TopicName  string    `json:"topic_name"`
+	Severity   Severity  `json:"severity"`
+	Score      float64   `json:"score"`
+	Annotation string    `json:"annotation"`
+	Hits       []Hit     `json:"hits"`
+	Snippets   []Snippet `json:"snippets"`
+}
+
+// AlertKind says whether an alert is news or an update of an earlier one.
+type AlertKind string
+
+const (
+	AlertNew    AlertKind = "new"
+	AlertUpdate AlertKind = "update"
+)
+
+// Alert is what the bot tells people: an item, the topics it hit, and whether
+// it is new or an update of something already alerted.
+type Alert struct {
+	ID             int64     `json:"id"`
+	Kind           AlertKind `json:"kind"`
+	ParentID       int64     `json:"parent_id,omitempty"` // the first alert of the same item or story
+	Change         string    `json:"change,omitempty"`    // what changed, for updates: "revised (Rev.1)", "title changed"
+	Item           Item      `json:"item"`
+	Matches        []Match   `json:"matches"`
+	AlsoReportedBy []string  `json:"also_reported_by,omitempty"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+// Topics lists the topic ids of the alert's matches in match order.
+func (a *Alert) Topics() []string {
+	out := make([]string, 0, len(a.Matches))
+	for _, m := range a.Matches {
+		out = append(out, m.Topic)
+	}
+	return out
+}
+
+// MaxSeverity is the highest severity among the matches.
+func (a *Alert) MaxSeverity() Severity {
+	var s Severity
+	for _, m := range a.Matches {
+		if m.Severity > s {
+			s = m.Severity
+		}
+	}
+	return s
+}
+
+// SourceState is what is remembered about a source between polls: the
+// validators for conditional GET and its health.
+type SourceState struct {
+	SourceID            string    `json:"source"`
+	ETag                string    `json:"etag,omitempty"`
+	LastModified        string    `json:"last_modified,omitempty"`
+	BodyHash            string    `json:"body_hash,omitempty"`
+	LastPoll            time.Time `json:"last_poll,omitzero"`
+	LastSuccess         time.Time `json:"last_success,omitzero"`
+	LastError           string    `json:"last_error,omitempty"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	NextPoll            time.Time `json:"next_poll,omitzero"` // not before this time (backoff, Retry-After)
+	Retired             bool      `json:"retired,omitempty"`  // the source said 410 Gone
+	ItemsSeen           int       `json:"items_seen"`
+	PageText            string    `json:"-"` // last extracted text of a page-change source
+}
+
+// Healthy reports whether the last poll succeeded.
+func (s *SourceState) Healthy() bool { return s.ConsecutiveFailures == 0 && !s.Retired }
