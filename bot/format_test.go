@@ -1,0 +1,298 @@
+package bot
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read golden file (run go test ./bot -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got ---\n%s\n--- want ---\n%s", name, got, want)
+	}
+}
+
+func parts(ps ...string) []model.SnippetPart {
+	// Odd positions are hits: "before", "HIT", "after", ...
+	out := make([]model.SnippetPart, len(ps))
+	for i, p := range ps {
+		out[i] = model.SnippetPart{Text: p, Hit: i%2 == 1}
+	}
+	return out
+}
+
+var day = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
+
+func newIPAlert() model.Alert {
+	return model.Alert{
+		ID:   42,
+		Kind: model.AlertNew,
+		Item: model.Item{
+			SourceID:  "itu-news",
+			ID:        "guid-1",
+			Title:     `ITU-T TSAG debates a "New IP" work item for FG-NET2030 successor`,
+			Link:      "https://www.itu.int/en/news/tsag-new-ip",
+			Published: day,
+			Document:  &model.DocumentRef{Number: "T22-TSAG-C-0123"},
+		},
+		Matches: []model.Match{{
+			Topic: "new-ip", TopicName: "New IP and successors", Severity: model.SeverityHigh, Score: 5,
+			Annotation: "A top-down redesign of the Internet protocol at ITU-T, first pushed in FG-NET2030.",
+			Hits: []model.Hit{
+				{Term: "new ip", Text: "New IP", Field: "content"},
+				{Term: "fg-net2030", Text: "FG-NET2030", Field: "content"},
+				{Term: "new ip", Text: "new IP", Field: "title"},
+			},
+			Snippets: []model.Snippet{{Field: "content", Parts: parts("…the so-called ", "New IP", " proposal, first floated at ", "FG-NET2030", ", returns…")}},
+		}},
+		CreatedAt: day.Add(time.Hour),
+	}
+}
+
+func updateAlert() model.Alert {
+	return model.Alert{
+		ID:       43,
+		Kind:     model.AlertUpdate,
+		ParentID: 40,
+		Change:   "revised (Rev.1)",
+		Item: model.Item{
+			SourceID: "itu-council-docs",
+			ID:       "C26/51",
+			Title:    "Draft report of CWG-Internet on Internet-related public policy issues",
+			Link:     "https://www.itu.int/md/S26-CL-C-0051/en",
+			Updated:  day,
+			Document: &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"E", "F"}},
+		},
+		Matches: []model.Match{{
+			Topic: "mandate-creep", TopicName: "Mandate creep", Severity: model.SeverityMedium, Score: 2.5,
+			Annotation: "CWG-Internet hangs off Resolution 102, the main route for ITU claims on Internet public policy.",
+			Hits:       []model.Hit{{Term: "cwg-internet", Text: "CWG-Internet", Field: "title"}},
+			Snippets:   []model.Snippet{{Field: "title", Parts: parts("Draft report of ", "CWG-Internet", " on Internet-related public policy issues")}},
+		}},
+		CreatedAt: day.Add(2 * time.Hour),
+	}
+}
+
+func multiTopicAlert() model.Alert {
+	long := strings.Repeat("Plenipotentiary proposals on over-the-top services and network security ", 5)
+	return model.Alert{
+		ID:   57,
+		Kind: model.AlertNew,
+		Item: model.Item{
+			SourceID:  "circleid",
+			ID:        "https://circleid.example/posts/57",
+			Title:     long,
+			Link:      "https://circleid.example/posts/57",
+			Published: day,
+		},
+		Matches: []model.Match{
+			{
+				Topic: "ott", TopicName: "OTT regulation", Severity: model.SeverityMedium, Score: 3.333333,
+				Annotation: "Res. 206 and fair-share fees would put Internet services under telecom rules.",
+				Hits:       []model.Hit{{Text: "Res. 206"}, {Text: "fair share"}, {Text: "res. 206"}},
+				Snippets: []model.Snippet{
+					{Field: "content", Parts: parts("delegates cited ", "Res. 206", " when")},
+					{Field: "content", Parts: parts("a ", "fair share", " levy on platforms")},
+					{Field: "content", Parts: parts("again ", "Res. 206", "")},
+				},
+			},
+			{
+				Topic: "cybersecurity", TopicName: "Cybersecurity mandate", Severity: model.SeverityCritical, Score: 4,
+				Hits: []model.Hit{{Term: "res 130", Text: "Resolution 130"}},
+			},
+			{
+				Topic: "surveillance", TopicName: "Surveillance standards", Severity: model.SeverityLow, Score: 1,
+				Annotation: "SG16 facial-recognition standards were drafted largely by vendors.",
+				Snippets:   []model.Snippet{{Field: "content", Parts: parts(strings.Repeat("long context ", 40), "facial recognition", strings.Repeat(" and more", 40))}},
+			},
+		},
+		AlsoReportedBy: []string{"cdt", "ipwatch", "digwatch"},
+		CreatedAt:      day,
+	}
+}
+
+func hostileAlert() model.Alert {
+	return model.Alert{
+		ID:   66,
+		Kind: model.AlertNew,
+		Item: model.Item{
+			SourceID:  "evil\x07feed",
+			ID:        "x",
+			Title:     "\x1b[31m<!channel> @room <script>alert(1)</script>\x1b[0m\r\nSecond\tline\u202egnp.exe\x00",
+			Link:      "https://evil.example/\x1b]8;;https://phish.example\x07click\x1b]8;;\x07",
+			Published: day,
+			Document:  &model.DocumentRef{Number: "C22/\x1b[2J1", Languages: []string{"E\u009b2J"}},
+		},
+		Matches: []model.Match{{
+			Topic: "new-ip", TopicName: "New IP\x1b[5m", Severity: model.SeverityHigh, Score: 5,
+			Annotation: "why\r\n\r\n\x1b[?1049hhidden",
+			Hits:       []model.Hit{{Text: "New\x1b[0m IP"}},
+			Snippets:   []model.Snippet{{Field: "content", Parts: parts("\u009d0;title\u009cbefore\n\n", "New IP", "\x1bcafter @here")}},
+		}},
+		AlsoReportedBy: []string{"\x1b[1mbold", "<@U123>"},
+		CreatedAt:      day,
+	}
+}
+
+var formatCases = []struct {
+	name  string
+	alert func() model.Alert
+}{
+	{"new", newIPAlert},
+	{"update", updateAlert},
+	{"multi_topic", multiTopicAlert},
+	{"hostile", hostileAlert},
+}
+
+func TestFormatTextGolden(t *testing.T) {
+	for _, tc := range formatCases {
+		t.Run(tc.name, func(t *testing.T) {
+			golden(t, tc.name+".txt", []byte(FormatText(tc.alert())+"\n"))
+		})
+	}
+}
+
+func TestFormatJSONGolden(t *testing.T) {
+	for _, tc := range formatCases {
+		t.Run(tc.name, func(t *testing.T) {
+			b, err := FormatJSON(tc.alert())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.ContainsAny(b, "\n\r") {
+				t.Errorf("JSON spans several lines: %s", b)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatalf("not valid JSON: %v", err)
+			}
+			for _, key := range []string{"id", "kind", "parent_id", "change", "title", "url", "source", "published", "document", "topics", "matches", "also_reported_by", "created_at"} {
+				if _, ok := m[key]; !ok {
+					t.Errorf("key %q missing", key)
+				}
+			}
+			golden(t, tc.name+".json", append(b, '\n'))
+		})
+	}
+}
+
+// assertTerminalSafe fails if s could drive a terminal.
+func assertTerminalSafe(t *testing.T, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		t.Errorf("invalid UTF-8 in %q", s)
+	}
+	for _, r := range s {
+		if r != '\n' && isControl(r) {
+			t.Errorf("control character %U left in %q", r, s)
+		}
+	}
+}
+
+func TestHostileAlertIsNeutralised(t *testing.T) {
+	text := FormatText(hostileAlert())
+	assertTerminalSafe(t, text)
+	for _, bad := range []string{"[31m", "[0m", "[2J", "]8;;", "0;title", "[?1049h", "[5m", "[1m"} {
+		if strings.Contains(text, bad) {
+			t.Errorf("escape sequence remnant %q in:\n%s", bad, text)
+		}
+	}
+	// Eight lines at most: header, title, meta, match, why, also reported.
+	if n := strings.Count(text, "\n") + 1; n != 6 {
+		t.Errorf("hostile alert printed on %d lines, want 6 (newlines in feed text must not add lines):\n%s", n, text)
+	}
+	js, _ := FormatJSON(hostileAlert())
+	var back struct {
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal(js, &back); err != nil {
+		t.Fatal(err)
+	}
+	assertTerminalSafe(t, back.Title)
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"  a \t\n b  ", "a b"},
+		{"\x1b[31mred\x1b[0m", "red"},
+		{"\x1b]0;title\x07after", "after"},
+		{"\x1b]0;title\x1b\\after", "after"},
+		{"\x1bPdcs\x1b\\x", "x"},
+		{"a\x1b(Bb", "ab"},
+		{"a\x1bcb", "ab"},
+		{"\u009b2Jx", "x"},
+		{"\u009d0;t\u009cx", "x"},
+		{"bell\x07\x00null", "bellnull"},
+		{"rtl\u202eoverride\u2066", "rtloverride"},
+		{"bad \xff byte", "bad \ufffd byte"},
+		{"trailing esc\x1b", "trailing esc"},
+		{"unterminated \x1b]8;;http://x", "unterminated"},
+		{"non\u00a0breaking", "non breaking"},
+		{"«ünïcödé» 日本", "«ünïcödé» 日本"},
+	}
+	for _, tt := range tests {
+		if got := Clean(tt.in); got != tt.want {
+			t.Errorf("Clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCut(t *testing.T) {
+	tests := []struct {
+		in   string
+		max  int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly ten", 11, "exactly ten"},
+		{"a few words that go on", 10, "a few…"},
+		{"日本語のテキストです", 5, "日本語の…"},
+		{"abcdefghij", 4, "abc…"},
+		{"x", 0, ""},
+	}
+	for _, tt := range tests {
+		got := cut(tt.in, tt.max)
+		if got != tt.want {
+			t.Errorf("cut(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+		}
+		if !utf8.ValidString(got) || utf8.RuneCountInString(got) > max(tt.max, 0) {
+			t.Errorf("cut(%q, %d) = %q: not within %d runes", tt.in, tt.max, got, tt.max)
+		}
+	}
+}
+
+func TestSnippetTextNeverLeavesAMarkerOpen(t *testing.T) {
+	sn := model.Snippet{Parts: parts("lead ", strings.Repeat("hit ", 100), " tail")}
+	for max := 1; max < 60; max++ {
+		got := snippetText(sn, max)
+		if strings.Count(got, "**")%2 != 0 {
+			t.Errorf("max %d: unbalanced markers in %q", max, got)
+		}
+		if plain := strings.ReplaceAll(got, "**", ""); utf8.RuneCountInString(plain) > max {
+			t.Errorf("max %d: %q is longer than the limit", max, got)
+		}
+	}
+}

@@ -1,0 +1,297 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/slack-go/slack/slackevents"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/ituwatch/ituwatch/bot"
+)
+
+// Handler answers one chat command; bot.Router is one.
+type Handler interface {
+	Handle(ctx context.Context, req bot.Request) bot.Reply
+}
+
+const (
+	maxConcurrentCommands = 8
+	commandTimeout        = 30 * time.Second
+	seenEventsKept        = 256
+)
+
+// Listen connects to Slack over Socket Mode and answers the slash command
+// (/itu <command>, ephemeral to the asker) and mentions (@ituwatch <command>,
+// in the thread) until ctx ends. Every request is acknowledged at once, as
+// Slack wants within three seconds; the answer follows through the Web API.
+// It returns nil when ctx ends and an error when Slack refuses the tokens.
+func (c *Client) Listen(ctx context.Context, h Handler) error {
+	if c.appToken == "" {
+		return errors.New("slack commands need Socket Mode: set SLACK_APP_TOKEN to an app-level token (xapp-…) with the connections:write scope, see docs/slack.md")
+	}
+	auth, err := c.api.AuthTestContext(ctx)
+	if err != nil {
+		return c.classify("workspace", "check the bot token", err)
+	}
+	sm := socketmode.New(c.api)
+	l := &listener{c: c, sm: sm, h: h, self: auth.UserID, sem: make(chan struct{}, maxConcurrentCommands), seen: newSeenSet(seenEventsKept)}
+	defer l.wg.Wait() // after stop: answers in flight are cancelled, not awaited
+	runErr := make(chan error, 1)
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() { runErr <- sm.RunContext(runCtx) }()
+
+	for {
+		select {
+		case <-ctx.Done():
+			stop()
+			<-runErr
+			return nil
+		case err := <-runErr:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return c.socketModeError(err)
+		case evt := <-sm.Events:
+			l.dispatch(runCtx, evt)
+		}
+	}
+}
+
+func (c *Client) socketModeError(err error) error {
+	err = c.scrub(err)
+	var se slack.SlackErrorResponse
+	code := err.Error()
+	if errors.As(err, &se) {
+		code = se.Err
+	}
+	switch code {
+	case "invalid_auth", "not_authed", "token_revoked", "account_inactive":
+		return fmt.Errorf("slack refused the app-level token (%s): check SLACK_APP_TOKEN (xapp-…, with connections:write) and that Socket Mode is enabled for the app: %w", code, err)
+	}
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) && sc.Code == 404 {
+		return fmt.Errorf("slack socket mode: apps.connections.open not found; check slack.api_url: %w", err)
+	}
+	return fmt.Errorf("slack socket mode: %w", err)
+}
+
+type listener struct {
+	c    *Client
+	sm   *socketmode.Client
+	h    Handler
+	self string // the bot's own user id
+	sem  chan struct{}
+	wg   sync.WaitGroup
+	seen *seenSet
+}
+
+func (l *listener) dispatch(ctx context.Context, evt socketmode.Event) {
+	log := l.c.log
+	switch evt.Type {
+	case socketmode.EventTypeConnected:
+		log.Info("slack socket mode connected")
+	case socketmode.EventTypeConnectionError:
+		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
+			log.Warn("slack socket mode connection failed, retrying", "err", l.c.scrub(e.ErrorObj), "backoff", e.Backoff)
+		}
+	case socketmode.EventTypeInvalidAuth:
+		log.Error("slack refused the app-level token: check SLACK_APP_TOKEN")
+	case socketmode.EventTypeSlashCommand:
+		l.ack(ctx, evt)
+		cmd, ok := evt.Data.(slack.SlashCommand)
+		if !ok {
+			return
+		}
+		l.spawn(ctx, func(ctx context.Context) { l.slashCommand(ctx, cmd) })
+	case socketmode.EventTypeEventsAPI:
+		l.ack(ctx, evt)
+		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
+		if !ok || ev.Type != slackevents.CallbackEvent {
+			return
+		}
+		if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" && !l.seen.add(cb.EventID) {
+			return // Slack redelivered an event we already answered
+		}
+		if m, ok := ev.InnerEvent.Data.(*slackevents.AppMentionEvent); ok {
+			if m.BotID != "" || m.User == "" || m.User == l.self {
+				return // bots talking to bots end in loops
+			}
+			mention := *m
+			l.spawn(ctx, func(ctx context.Context) { l.mention(ctx, mention) })
+		}
+	case socketmode.EventTypeInteractive:
+		l.ack(ctx, evt) // no buttons yet; acknowledged so Slack shows no error
+	}
+}
+
+func (l *listener) ack(ctx context.Context, evt socketmode.Event) {
+	if evt.Request == nil {
+		return
+	}
+	if err := l.sm.AckCtx(ctx, evt.Request.EnvelopeID, nil); err != nil {
+		l.c.log.Warn("slack ack failed", "err", err)
+	}
+}
+
+func (l *listener) spawn(ctx context.Context, fn func(context.Context)) {
+	select {
+	case l.sem <- struct{}{}:
+	case <-ctx.Done():
+		return
+	}
+	l.wg.Go(func() {
+		defer func() { <-l.sem }()
+		ctx, cancel := context.WithTimeout(ctx, commandTimeout)
+		defer cancel()
+		fn(ctx)
+	})
+}
+
+func (l *listener) slashCommand(ctx context.Context, cmd slack.SlashCommand) {
+	req := bot.Request{
+		Text:     commandText(cmd.Text, ""),
+		Platform: "slack",
+		Channel:  cmd.ChannelID,
+		User:     cmd.UserID,
+		CanAdmin: l.c.canAdmin(ctx, cmd.UserID),
+	}
+	reply := l.h.Handle(ctx, req)
+	blocks, text := RenderReply(reply), ReplyText(reply)
+	log := l.c.log.With("channel", cmd.ChannelID, "user", cmd.UserID)
+	// The response_url reaches the asker in any conversation, including
+	// private ones the bot is not in; chat.postEphemeral only works where
+	// the bot is a member.
+	if cmd.ResponseURL != "" {
+		no := false
+		err := slack.PostWebhookCustomHTTPContext(ctx, cmd.ResponseURL, l.c.http, &slack.WebhookMessage{
+			ResponseType: slack.ResponseTypeEphemeral,
+			Text:         text,
+			Blocks:       &slack.Blocks{BlockSet: blocks},
+			UnfurlLinks:  &no,
+			UnfurlMedia:  &no,
+		})
+		if err == nil {
+			return
+		}
+		log.Warn("slack slash command reply via response_url failed; trying chat.postEphemeral", "err", l.c.scrub(err))
+	}
+	_, err := l.c.api.PostEphemeralContext(ctx, cmd.ChannelID, cmd.UserID,
+		slack.MsgOptionBlocks(blocks...),
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	)
+	if err != nil {
+		log.Warn("slack slash command reply failed", "err", l.c.classify(cmd.ChannelID, "reply to /itu", err))
+	}
+}
+
+func (l *listener) mention(ctx context.Context, ev slackevents.AppMentionEvent) {
+	req := bot.Request{
+		Text:     commandText(ev.Text, l.self),
+		Platform: "slack",
+		Channel:  ev.Channel,
+		User:     ev.User,
+		CanAdmin: l.c.canAdmin(ctx, ev.User),
+	}
+	reply := l.h.Handle(ctx, req)
+	thread := ev.ThreadTimeStamp
+	if thread == "" {
+		thread = ev.TimeStamp
+	}
+	if err := l.c.pace(ctx, ev.Channel); err != nil {
+		return
+	}
+	_, _, err := l.c.api.PostMessageContext(ctx, ev.Channel,
+		slack.MsgOptionBlocks(RenderReply(reply)...),
+		slack.MsgOptionText(ReplyText(reply), false),
+		slack.MsgOptionTS(thread),
+		slack.MsgOptionDisableLinkUnfurl(),
+		slack.MsgOptionDisableMediaUnfurl(),
+	)
+	if err != nil {
+		l.c.log.Warn("slack mention reply failed", "channel", ev.Channel, "err", l.c.classify(ev.Channel, "reply to mention", err))
+	}
+}
+
+var userMention = regexp.MustCompile(`<@([A-Z0-9]+)(?:\|[^>]*)?>`)
+
+// commandText is what the router reads: the bot's own mention removed,
+// Slack's escaping undone, blank meaning help.
+func commandText(s, botUser string) string {
+	if botUser != "" {
+		s = userMention.ReplaceAllStringFunc(s, func(m string) string {
+			if userMention.FindStringSubmatch(m)[1] == botUser {
+				return " "
+			}
+			return m
+		})
+	}
+	s = strings.Join(strings.Fields(html.UnescapeString(s)), " ")
+	if s == "" {
+		return "help"
+	}
+	return s
+}
+
+// canAdmin: a configured admin, or a workspace admin or owner per users.info
+// (cached for a few minutes). When Slack cannot say, the answer is no.
+func (c *Client) canAdmin(ctx context.Context, user string) bool {
+	if user == "" {
+		return false
+	}
+	if c.admins[user] {
+		return true
+	}
+	c.mu.Lock()
+	cached, ok := c.userRole[user]
+	c.mu.Unlock()
+	if ok && c.now().Before(cached.expires) {
+		return cached.admin
+	}
+	u, err := c.api.GetUserInfoContext(ctx, user)
+	if err != nil {
+		c.log.Warn("slack users.info failed; treating the user as not an admin", "user", user, "err", c.classify("workspace", "look up user", err))
+		return false
+	}
+	admin := !u.IsBot && (u.IsAdmin || u.IsOwner || u.IsPrimaryOwner)
+	c.mu.Lock()
+	c.userRole[user] = cachedAdmin{admin: admin, expires: c.now().Add(adminCacheTTL)}
+	c.mu.Unlock()
+	return admin
+}
+
+// seenSet remembers the last n event ids.
+type seenSet struct {
+	mu    sync.Mutex
+	ids   map[string]bool
+	order []string
+	n     int
+}
+
+func newSeenSet(n int) *seenSet { return &seenSet{ids: map[string]bool{}, n: n} }
+
+// add reports whether id is new.
+func (s *seenSet) add(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ids[id] {
+		return false
+	}
+	s.ids[id] = true
+	s.order = append(s.order, id)
+	if len(s.order) > s.n {
+		delete(s.ids, s.order[0])
+		s.order = s.order[1:]
+	}
+	return true
+}

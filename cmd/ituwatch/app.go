@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/config"
+	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/pipeline"
+	"github.com/ituwatch/ituwatch/rules"
+	"github.com/ituwatch/ituwatch/store"
+	"github.com/ituwatch/ituwatch/watchers"
+)
+
+// defaultMaxAge keeps a newly added source from alerting its back catalogue.
+const defaultMaxAge = 30 * 24 * time.Hour
+
+// app is the wired pipeline: every long-lived part, built once from config.
+type app struct {
+	cfg        *config.Config
+	log        *slog.Logger
+	store      *store.Store
+	engine     *rules.Engine
+	scheduler  *watchers.Scheduler
+	ingester   *pipeline.Ingester
+	dispatcher *bot.Dispatcher
+	router     *bot.Router
+	notifiers  map[string]bot.Notifier
+	closers    []func() error
+}
+
+type appOptions struct {
+	stdout    io.Writer // console notifier output
+	jsonLines bool
+	maxAge    time.Duration
+	onAlert   func(model.Alert, []string)
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv}))
+}
+
+// loadConfig reads and validates a config file, printing warnings.
+func loadConfig(env *cliEnv, path string) (*config.Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config file %s not found; copy ituwatch.example.yaml to start, or run 'ituwatch demo' to try it without one", path)
+		}
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	cfg, err := config.Parse(path, data, env.lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(env.stderr, "warning: %s\n", w.String())
+	}
+	return cfg, nil
+}
+
+// loadEngine compiles the rule packs a config names.
+func loadEngine(refs []string) (*rules.Engine, error) {
+	if len(refs) == 0 {
+		refs = []string{"builtin:itu"}
+	}
+	packs := make([]*rules.Pack, 0, len(refs))
+	for _, ref := range refs {
+		p, err := rules.LoadPack(ref)
+		if err != nil {
+			return nil, fmt.Errorf("load rule pack %s: %w", ref, err)
+		}
+		packs = append(packs, p)
+	}
+	eng, err := rules.Compile(packs...)
+	if err != nil {
+		return nil, fmt.Errorf("compile rules: %w", err)
+	}
+	return eng, nil
+}
+
+func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appOptions) (*app, error) {
+	a := &app{cfg: cfg, log: log, notifiers: map[string]bot.Notifier{}}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+
+	eng, err := loadEngine(cfg.Rules.Packs)
+	if err != nil {
+		return nil, err
+	}
+	a.engine = eng
+
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+	}
+	a.store = st
+	a.closers = append(a.closers, st.Close)
+
+	out := opts.stdout
+	if out == nil {
+		out = os.Stdout
+	}
+	a.notifiers["console"] = bot.NewConsoleNotifier(out, opts.jsonLines)
+	if err := a.addChatNotifiers(ctx); err != nil {
+		return nil, err
+	}
+
+	a.dispatcher = bot.NewDispatcher(bot.DispatcherOptions{
+		Outbox:    st,
+		Notifiers: a.notifiers,
+		Logger:    log,
+	})
+	maxAge := opts.maxAge
+	if maxAge == 0 {
+		maxAge = defaultMaxAge
+	}
+	a.ingester = pipeline.NewIngester(pipeline.Options{
+		Store:   st,
+		Matcher: eng,
+		Routes:  cfg,
+		Wake:    a.dispatcher.Wake,
+		Logger:  log,
+		MaxAge:  maxAge,
+		OnAlert: opts.onAlert,
+	})
+
+	fetcher := watchers.NewFetcher(watchers.FetcherOptions{
+		UserAgent:            cfg.HTTP.UserAgent,
+		Timeout:              cfg.HTTP.Timeout,
+		MaxBodyBytes:         cfg.HTTP.MaxBodyBytes,
+		PerHostConcurrency:   cfg.HTTP.PerHostConcurrency,
+		AllowPrivateNetworks: cfg.HTTP.AllowPrivateNetworks,
+	})
+	a.scheduler = watchers.NewScheduler(watchers.SchedulerOptions{
+		States: st,
+		Sink:   a.ingester.Ingest,
+		Logger: log,
+	})
+	for _, src := range cfg.Sources {
+		var s watchers.Source
+		switch src.Type {
+		case "itu-listing":
+			s = watchers.NewITUListingSource(src.ID, src.URL, fetcher, src.MaxPages)
+		case "page":
+			s = watchers.NewPageSource(src.ID, src.URL, fetcher, src.Selector)
+		default:
+			s = watchers.NewFeedSource(src.ID, src.URL, fetcher)
+		}
+		if err := a.scheduler.Add(s, src.Schedule); err != nil {
+			return nil, fmt.Errorf("source %s: %w", src.ID, err)
+		}
+	}
+
+	a.router = bot.NewRouter(bot.RouterOptions{
+		Queries: st,
+		Topics:  topicInfos(eng),
+		Sources: sourceInfos(cfg),
+		Version: version,
+	})
+	ok = true
+	return a, nil
+}
+
+func topicInfos(eng *rules.Engine) []bot.TopicInfo {
+	var out []bot.TopicInfo
+	for _, t := range eng.Topics() {
+		out = append(out, bot.TopicInfo{ID: t.ID, Name: t.Name, Severity: t.Severity, Annotation: t.Annotation})
+	}
+	return out
+}
+
+func sourceInfos(cfg *config.Config) []bot.SourceInfo {
+	var out []bot.SourceInfo
+	for _, s := range cfg.Sources {
+		out = append(out, bot.SourceInfo{ID: s.ID, Name: s.Name, Type: s.Type, URL: s.URL, Schedule: s.Schedule})
+	}
+	return out
+}
+
+// Close releases everything in reverse order of acquisition.
+func (a *app) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i]())
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// pollOnce polls every source once, then delivers what that queued. It
+// returns the sources that failed, described for a person.
+func (a *app) pollOnce(ctx context.Context) (failed []string, err error) {
+	for _, r := range a.scheduler.PollAll(ctx) {
+		if r.Err != nil {
+			failed = append(failed, fmt.Sprintf("%s: %v", r.SourceID, r.Err))
+		}
+	}
+	if _, err := a.dispatcher.DeliverDue(ctx); err != nil {
+		return failed, fmt.Errorf("deliver alerts: %w", err)
+	}
+	return failed, nil
+}
+
+func joinLines(lines []string) string { return "  " + strings.Join(lines, "\n  ") }

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/pipeline"
+	"github.com/ituwatch/ituwatch/rules"
+	"github.com/ituwatch/ituwatch/store"
+	"github.com/ituwatch/ituwatch/watchers"
+)
+
+// packList is a repeatable --pack flag.
+type packList []string
+
+func (p *packList) String() string     { return strings.Join(*p, ",") }
+func (p *packList) Set(v string) error { *p = append(*p, v); return nil }
+
+func cmdRules(ctx context.Context, env *cliEnv, args []string) error {
+	sub := ""
+	if len(args) > 0 {
+		sub = args[0]
+	}
+	switch sub {
+	case "test":
+		return cmdRulesTest(ctx, env, args[1:])
+	case "eval":
+		return cmdRulesEval(ctx, env, args[1:])
+	case "replay":
+		return cmdRulesReplay(ctx, env, args[1:])
+	case "-h", "--help", "help":
+		rulesUsage(env.stderr)
+		return flag.ErrHelp
+	}
+	if sub != "" {
+		fmt.Fprintf(env.stderr, "unknown rules command %q\n\n", sub)
+	}
+	rulesUsage(env.stderr)
+	return errUsage
+}
+
+func rulesUsage(w io.Writer) {
+	fmt.Fprint(w, `Usage:
+  ituwatch rules test   [--pack REF]... (--text "..." | --feed FILE) [--json]
+                        what matches and why
+  ituwatch rules eval   [--pack REF]... --corpus FILE.jsonl [--json] [--mistakes]
+                        precision, recall and F1 per topic against labelled items
+  ituwatch rules replay -c FILE --since YYYY-MM-DD [--topic T]
+                        run the current rules over stored items; sends nothing
+REF is builtin:itu (the default) or the path of a pack file.
+`)
+}
+
+func cmdRulesTest(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "rules test", `rules test [--pack REF]... (--text "..." | --feed FILE) [--json]`)
+	var packs packList
+	fs.Var(&packs, "pack", "rule pack: builtin:itu or a file (repeatable; default builtin:itu)")
+	text := fs.String("text", "", "text to test (as an item's content)")
+	title := fs.String("title", "", "optional title for --text")
+	feed := fs.String("feed", "", "RSS, Atom or JSON Feed file whose items to test")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (*text == "") == (*feed == "") {
+		fmt.Fprintln(env.stderr, "give exactly one of --text or --feed")
+		fs.Usage()
+		return errUsage
+	}
+	eng, err := loadEngine(packs)
+	if err != nil {
+		return err
+	}
+	var items []model.Item
+	if *text != "" {
+		items = []model.Item{{SourceID: "text", ID: "1", Title: *title, Content: *text}}
+	} else {
+		body, err := os.ReadFile(*feed)
+		if err != nil {
+			return fmt.Errorf("read feed: %w", err)
+		}
+		items, err = watchers.ParseFeed("file", body)
+		if err != nil {
+			return fmt.Errorf("parse %s: %w", *feed, err)
+		}
+	}
+	for i := range items {
+		matches := eng.Match(&items[i])
+		if *jsonOut {
+			b, _ := json.Marshal(struct {
+				Title   string        `json:"title"`
+				Matches []model.Match `json:"matches"`
+			}{items[i].Title, matches})
+			fmt.Fprintf(env.stdout, "%s\n", b)
+			continue
+		}
+		printMatches(env.stdout, &items[i], matches)
+	}
+	return nil
+}
+
+func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
+	label := it.Title
+	if label == "" {
+		label = "(text)"
+	}
+	if len(matches) == 0 {
+		fmt.Fprintf(w, "· %s\n    no topic matched\n", label)
+		return
+	}
+	fmt.Fprintf(w, "● %s\n", label)
+	for _, m := range matches {
+		var terms []string
+		for _, h := range m.Hits {
+			terms = append(terms, fmt.Sprintf("%q", h.Text))
+		}
+		fmt.Fprintf(w, "    %s (%s, score %g): %s\n", m.Topic, m.Severity, m.Score, strings.Join(terms, ", "))
+		for _, s := range m.Snippets {
+			fmt.Fprintf(w, "      %s: «%s»\n", s.Field, s.Plain("**", "**"))
+		}
+	}
+}
+
+func cmdRulesEval(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "rules eval", "rules eval [--pack REF]... --corpus FILE.jsonl [--json] [--mistakes]")
+	var packs packList
+	fs.Var(&packs, "pack", "rule pack: builtin:itu or a file (repeatable; default builtin:itu)")
+	corpusPath := fs.String("corpus", "", "labelled items, one JSON object a line: id, title, text, labels")
+	jsonOut := fs.Bool("json", false, "print one JSON object")
+	mistakes := fs.Bool("mistakes", false, "list every false positive and false negative")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *corpusPath == "" {
+		fmt.Fprintln(env.stderr, "--corpus is required")
+		fs.Usage()
+		return errUsage
+	}
+	eng, err := loadEngine(packs)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(*corpusPath)
+	if err != nil {
+		return fmt.Errorf("open corpus: %w", err)
+	}
+	defer f.Close()
+	corpus, err := rules.ReadCorpus(f)
+	if err != nil {
+		return fmt.Errorf("read corpus %s: %w", *corpusPath, err)
+	}
+	rep := rules.Evaluate(eng, corpus)
+	if *jsonOut {
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "%s\n", b)
+		return nil
+	}
+	ids := make([]string, 0, len(rep.Topics))
+	for id := range rep.Topics {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	fmt.Fprintf(env.stdout, "%d labelled items\n\n%-18s %9s %7s %6s %4s %4s %4s\n", len(corpus), "topic", "precision", "recall", "F1", "TP", "FP", "FN")
+	for _, id := range ids {
+		s := rep.Topics[id]
+		fmt.Fprintf(env.stdout, "%-18s %9.3f %7.3f %6.3f %4d %4d %4d\n", id, s.Precision, s.Recall, s.F1, s.TP, s.FP, s.FN)
+	}
+	fmt.Fprintf(env.stdout, "\nmacro F1 %.3f\n", rep.MacroF1)
+	if *mistakes {
+		for _, m := range rep.Mistakes {
+			fmt.Fprintf(env.stdout, "%s %s %s: %s\n", m.Kind, m.Topic, m.ItemID, m.Title)
+		}
+	}
+	return nil
+}
+
+func cmdRulesReplay(ctx context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "rules replay", "rules replay -c FILE --since YYYY-MM-DD [--topic T] [--pack REF]...")
+	cfgPath := fs.String("c", "ituwatch.yaml", "config file (for the store and the rule packs)")
+	since := fs.String("since", "", "replay items first seen on or after this date (YYYY-MM-DD)")
+	topic := fs.String("topic", "", "only this topic")
+	var packs packList
+	fs.Var(&packs, "pack", "rule pack to replay instead of the config's (repeatable)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	from, err := time.Parse(time.DateOnly, *since)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "--since must be a date like 2026-01-31, not %q\n", *since)
+		return errUsage
+	}
+	cfg, err := loadConfig(env, *cfgPath)
+	if err != nil {
+		return err
+	}
+	refs := cfg.Rules.Packs
+	if len(packs) > 0 {
+		refs = packs
+	}
+	eng, err := loadEngine(refs)
+	if err != nil {
+		return err
+	}
+	if *topic != "" {
+		if _, ok := eng.Topic(*topic); !ok {
+			var ids []string
+			for _, t := range eng.Topics() {
+				ids = append(ids, t.ID)
+			}
+			return fmt.Errorf("unknown topic %q; the topics are: %s", *topic, strings.Join(ids, ", "))
+		}
+	}
+	st, err := store.Open(ctx, cfg.Store.Path)
+	if err != nil {
+		return fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+	}
+	defer st.Close()
+	stats, err := pipeline.Replay(ctx, st, eng, from, *topic, func(it model.Item, ms []model.Match) error {
+		printMatches(env.stdout, &it, ms)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "\nreplayed %d items since %s: %d would alert (nothing was sent)\n", stats.Scanned, *since, stats.Matched)
+	return nil
+}

@@ -1,0 +1,271 @@
+// Package config reads the ituwatch YAML file once into typed structs. It
+// expands ${ENV} references (secrets live in the environment, not the file),
+// applies defaults in one place, and validates everything, reporting every
+// problem at once with its file, line and field so a policy person can fix
+// the file without reading Go.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// Config is the effective configuration: defaults applied, ${ENV} expanded,
+// rule pack paths absolute.
+type Config struct {
+	File    string   `yaml:"-" json:"-"` // the file it was read from; "" for Default
+	Store   Store    `yaml:"store" json:"store"`
+	HTTP    HTTP     `yaml:"http" json:"http"`
+	Sources []Source `yaml:"sources" json:"sources"`
+	Rules   Rules    `yaml:"rules" json:"rules"`
+	Routes  []Route  `yaml:"routes" json:"routes"`
+	Slack   *Slack   `yaml:"slack,omitempty" json:"slack,omitempty"`   // nil when the file has no slack section
+	Matrix  *Matrix  `yaml:"matrix,omitempty" json:"matrix,omitempty"` // nil when the file has no matrix section
+	Metrics Metrics  `yaml:"metrics" json:"metrics"`
+	// Warnings are doubtful but workable settings (a secret written in the
+	// file, metrics open to the network); callers show them and carry on.
+	Warnings []Problem `yaml:"-" json:"-"`
+}
+
+// Store says where ituwatch remembers items, alerts and deliveries.
+type Store struct {
+	Path     string    `yaml:"path" json:"path"` // SQLite file, relative to the working directory
+	Postgres *Postgres `yaml:"postgres,omitempty" json:"postgres,omitempty"`
+}
+
+// Postgres is reserved for a PostgreSQL store.
+type Postgres struct {
+	DSN Secret `yaml:"dsn" json:"dsn"`
+}
+
+// HTTP tunes how sources are fetched.
+type HTTP struct {
+	// AllowPrivateNetworks lets sources point at loopback and private
+	// addresses; off by default so a config cannot be used to probe the
+	// network the bot runs in.
+	AllowPrivateNetworks bool          `yaml:"allow_private_networks" json:"allow_private_networks"`
+	UserAgent            string        `yaml:"user_agent" json:"user_agent"` // "" = the fetcher's default naming ituwatch and its version
+	Timeout              time.Duration `yaml:"timeout" json:"timeout"`
+	MaxBodyBytes         int64         `yaml:"max_body_bytes" json:"max_body_bytes"`
+	PerHostConcurrency   int           `yaml:"per_host_concurrency" json:"per_host_concurrency"`
+}
+
+// Source is one feed, ITU document listing or page to watch.
+type Source struct {
+	ID       string `yaml:"id" json:"id"`
+	Name     string `yaml:"name" json:"name"`
+	Type     string `yaml:"type" json:"type"` // rss, atom, feed, itu-listing or page
+	URL      string `yaml:"url" json:"url"`
+	Schedule string `yaml:"schedule" json:"schedule"`                       // cron spec or descriptor such as "@every 30m"
+	MaxPages int    `yaml:"max_pages,omitempty" json:"max_pages,omitempty"` // itu-listing only
+	Selector string `yaml:"selector,omitempty" json:"selector,omitempty"`   // page only; "" = the page's main text
+	Line     int    `yaml:"-" json:"-"`                                     // where the source starts in the file, for messages
+}
+
+// Source types. rss, atom and feed are the same thing to the watcher (gofeed
+// detects the format); the three names exist because users call feeds by
+// what the site says they are.
+const (
+	TypeRSS        = "rss"
+	TypeAtom       = "atom"
+	TypeFeed       = "feed"
+	TypeITUListing = "itu-listing"
+	TypePage       = "page"
+)
+
+var sourceTypes = []string{TypeRSS, TypeAtom, TypeFeed, TypeITUListing, TypePage}
+
+// IsFeed reports whether the source is parsed as an RSS, Atom or JSON feed.
+func (s Source) IsFeed() bool {
+	return s.Type == TypeRSS || s.Type == TypeAtom || s.Type == TypeFeed
+}
+
+// Rules names the rule packs to load.
+type Rules struct {
+	// Packs are "builtin:<name>" or absolute paths of pack files (the file
+	// gives them relative to itself).
+	Packs []string `yaml:"packs" json:"packs"`
+}
+
+// Route sends matches of some topics, at or above a severity, to destinations.
+type Route struct {
+	Topics      []string            `yaml:"topics" json:"topics"` // topic ids or patterns; "*" is every topic
+	MinSeverity model.Severity      `yaml:"min_severity" json:"min_severity"`
+	To          []model.Destination `yaml:"to" json:"to"`
+}
+
+// routeView is how a Route is written out: destinations as the user wrote them.
+type routeView struct {
+	Topics      []string `yaml:"topics" json:"topics"`
+	MinSeverity string   `yaml:"min_severity" json:"min_severity"`
+	To          []string `yaml:"to" json:"to"`
+}
+
+func (r Route) view() routeView {
+	v := routeView{Topics: r.Topics, MinSeverity: r.MinSeverity.String(), To: make([]string, len(r.To))}
+	if r.MinSeverity == model.SeverityUnknown {
+		v.MinSeverity = model.SeverityLow.String()
+	}
+	for i, d := range r.To {
+		v.To[i] = d.String()
+	}
+	return v
+}
+
+func (r Route) MarshalYAML() (any, error)    { return r.view(), nil }
+func (r Route) MarshalJSON() ([]byte, error) { return json.Marshal(r.view()) }
+
+// matches reports whether the route takes a match of topic at severity sev.
+func (r Route) matches(topic string, sev model.Severity) bool {
+	if sev < r.MinSeverity {
+		return false
+	}
+	for _, pat := range r.Topics {
+		if pat == "*" || pat == topic {
+			return true
+		}
+		if ok, _ := path.Match(pat, topic); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Slack is the Slack app the bot posts and listens as.
+type Slack struct {
+	BotToken      Secret   `yaml:"bot_token" json:"bot_token"`                               // xoxb-…
+	AppToken      Secret   `yaml:"app_token,omitempty" json:"app_token,omitempty"`           // xapp-…, for Socket Mode commands
+	SigningSecret Secret   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty"` // for HTTP event delivery
+	APIURL        string   `yaml:"api_url,omitempty" json:"api_url,omitempty"`               // "" = Slack's own API
+	Admins        []string `yaml:"admins,omitempty" json:"admins,omitempty"`                 // member ids allowed to change subscriptions
+}
+
+// Matrix is the Matrix account the bot posts and listens as.
+type Matrix struct {
+	Homeserver         string           `yaml:"homeserver" json:"homeserver"`
+	UserID             string           `yaml:"user_id" json:"user_id"`
+	DeviceID           string           `yaml:"device_id,omitempty" json:"device_id,omitempty"`
+	AccessToken        Secret           `yaml:"access_token,omitempty" json:"access_token,omitempty"`
+	Password           Secret           `yaml:"password,omitempty" json:"password,omitempty"`
+	AllowedUsers       []string         `yaml:"allowed_users,omitempty" json:"allowed_users,omitempty"`             // whose invites the bot accepts
+	AllowedHomeservers []string         `yaml:"allowed_homeservers,omitempty" json:"allowed_homeservers,omitempty"` // whose users' invites the bot accepts
+	Admins             []string         `yaml:"admins,omitempty" json:"admins,omitempty"`                           // user ids allowed to change subscriptions besides room moderators
+	Encryption         MatrixEncryption `yaml:"encryption" json:"encryption"`
+}
+
+// MatrixEncryption turns on end-to-end encryption for encrypted rooms.
+type MatrixEncryption struct {
+	Enabled   bool   `yaml:"enabled" json:"enabled"`
+	PickleKey Secret `yaml:"pickle_key,omitempty" json:"pickle_key,omitempty"` // encrypts the stored crypto keys
+}
+
+// Metrics is the optional /healthz and /metrics listener.
+type Metrics struct {
+	Listen string `yaml:"listen,omitempty" json:"listen,omitempty"` // host:port; "" = off
+}
+
+// Defaults, kept together so the example file and the docs can quote them.
+const (
+	DefaultStorePath          = "ituwatch.db"
+	DefaultTimeout            = 30 * time.Second
+	DefaultMaxBodyBytes       = 10 << 20
+	DefaultPerHostConcurrency = 2
+	DefaultRulePack           = "builtin:itu"
+	DefaultMaxPages           = 5
+	DefaultFeedSchedule       = "@every 1h"
+	DefaultListingSchedule    = "@every 6h"
+	DefaultPageSchedule       = "@daily"
+)
+
+// Default is the configuration of a run without a file (and of `demo`): the
+// SQLite store ituwatch.db, the built-in ITU rules, every alert to the console.
+func Default() *Config {
+	c := &Config{}
+	applyDefaults(c)
+	return c
+}
+
+// applyDefaults fills every setting the file left out. It is the only place
+// defaults live.
+func applyDefaults(c *Config) {
+	if c.Store.Path == "" {
+		c.Store.Path = DefaultStorePath
+	}
+	if c.HTTP.Timeout == 0 {
+		c.HTTP.Timeout = DefaultTimeout
+	}
+	if c.HTTP.MaxBodyBytes == 0 {
+		c.HTTP.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.HTTP.PerHostConcurrency == 0 {
+		c.HTTP.PerHostConcurrency = DefaultPerHostConcurrency
+	}
+	for i := range c.Sources {
+		s := &c.Sources[i]
+		if s.Name == "" {
+			s.Name = s.ID
+		}
+		if s.Schedule == "" {
+			switch {
+			case s.Type == TypeITUListing:
+				s.Schedule = DefaultListingSchedule
+			case s.Type == TypePage:
+				s.Schedule = DefaultPageSchedule
+			default:
+				s.Schedule = DefaultFeedSchedule
+			}
+		}
+		if s.Type == TypeITUListing && s.MaxPages == 0 {
+			s.MaxPages = DefaultMaxPages
+		}
+	}
+	if len(c.Rules.Packs) == 0 {
+		c.Rules.Packs = []string{DefaultRulePack}
+	}
+	if len(c.Routes) == 0 {
+		c.Routes = []Route{{Topics: []string{"*"}, MinSeverity: model.SeverityLow, To: []model.Destination{{Platform: "console"}}}}
+	}
+	for i := range c.Routes {
+		if c.Routes[i].MinSeverity == model.SeverityUnknown {
+			c.Routes[i].MinSeverity = model.SeverityLow
+		}
+	}
+}
+
+// DestinationsFor lists where a match of topic at severity sev goes: the
+// destinations of every route that takes it, in route order, each once.
+func (c *Config) DestinationsFor(topic string, sev model.Severity) []model.Destination {
+	var out []model.Destination
+	seen := map[string]bool{}
+	for _, r := range c.Routes {
+		if !r.matches(topic, sev) {
+			continue
+		}
+		for _, d := range r.To {
+			if k := d.String(); !seen[k] {
+				seen[k] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// Load reads and validates the config file at path, taking ${ENV} values
+// from the process environment.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config file %s not found; copy ituwatch.example.yaml to start", path)
+		}
+		return nil, fmt.Errorf("read config %s: %w", path, err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}

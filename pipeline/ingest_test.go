@@ -1,0 +1,146 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/store"
+)
+
+// keywordMatcher matches a topic when its keyword is in the title; the real
+// rules are tested in package rules, here only the pipeline's decisions are.
+type keywordMatcher map[string]string // keyword -> topic
+
+func (k keywordMatcher) Match(it *model.Item) []model.Match {
+	var out []model.Match
+	for kw, topic := range k {
+		if strings.Contains(it.Title, kw) {
+			out = append(out, model.Match{Topic: topic, Severity: model.SeverityHigh, Score: 1})
+		}
+	}
+	return out
+}
+
+type fixedRoutes map[string][]model.Destination
+
+func (f fixedRoutes) DestinationsFor(topic string, _ model.Severity) []model.Destination {
+	return append(f[topic], f["*"]...)
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+func TestIngestDecisions(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	wakes := 0
+	var alerts []model.Alert
+	in := NewIngester(Options{
+		Store:   st,
+		Matcher: keywordMatcher{"New IP": "new-ip", "CWG": "mandate-creep"},
+		Routes: fixedRoutes{
+			"*":      {{Platform: "console"}},
+			"new-ip": {{Platform: "slack", Target: "#itu-alerts"}},
+		},
+		Wake:    func() { wakes++ },
+		Logger:  slog.New(slog.DiscardHandler),
+		Now:     func() time.Time { return now },
+		MaxAge:  30 * 24 * time.Hour,
+		OnAlert: func(a model.Alert, _ []string) { alerts = append(alerts, a) },
+	})
+	if _, err := st.Subscribe(ctx, "matrix:!room:example.org", "mandate-creep"); err != nil {
+		t.Fatal(err)
+	}
+
+	doc := &model.DocumentRef{Number: "C26/51", Languages: []string{"en"}}
+	batch := []model.Item{
+		{ID: "1", Title: "New IP returns at TSAG", Published: now.Add(-time.Hour)},
+		{ID: "2", Title: "CWG consultation", Published: now.Add(-2 * time.Hour), Document: doc},
+		{ID: "3", Title: "Satellite spectrum seminar", Published: now.Add(-time.Hour)},
+		{ID: "4", Title: "New IP in 2019 archive", Published: now.Add(-400 * 24 * time.Hour)},
+	}
+	if err := in.Ingest(ctx, "news", batch); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 2 || wakes != 1 {
+		t.Fatalf("first batch: %d alerts, %d wakes; want 2 alerts (old and unmatched items quiet) and 1 wake", len(alerts), wakes)
+	}
+	newIP, cwg := alerts[0], alerts[1]
+	if newIP.Kind != model.AlertNew || newIP.ID == 0 {
+		t.Errorf("first alert = kind %q id %d, want a stored new alert", newIP.Kind, newIP.ID)
+	}
+	// The store stamps deliveries with the wall clock, not the ingester's.
+	due, err := st.DueDeliveries(ctx, time.Now().Add(time.Hour), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64][]string{}
+	for _, d := range due {
+		got[d.AlertID] = append(got[d.AlertID], d.Destination)
+	}
+	if want := "slack:#itu-alerts,console"; strings.Join(got[newIP.ID], ",") != want {
+		t.Errorf("New IP deliveries = %v, want %s", got[newIP.ID], want)
+	}
+	if want := "console,matrix:!room:example.org"; strings.Join(got[cwg.ID], ",") != want {
+		t.Errorf("CWG deliveries = %v, want %s (route, then subscription)", got[cwg.ID], want)
+	}
+
+	// The same batch again: nothing new, no wake.
+	alerts = nil
+	if err := in.Ingest(ctx, "news", batch); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 0 || wakes != 1 {
+		t.Errorf("unchanged batch: %d alerts, %d wakes; want 0 and still 1", len(alerts), wakes)
+	}
+
+	// A revision and a French version of the document: an update of the first alert.
+	rev := batch[1]
+	rev.Document = &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"en", "fr"}}
+	if err := in.Ingest(ctx, "news", []model.Item{rev}); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 1 {
+		t.Fatalf("revision: %d alerts, want 1", len(alerts))
+	}
+	upd := alerts[0]
+	if upd.Kind != model.AlertUpdate || upd.ParentID != cwg.ID {
+		t.Errorf("revision alert kind %q parent %d, want update of %d", upd.Kind, upd.ParentID, cwg.ID)
+	}
+	if want := "revised (Rev.1); new language version: French"; upd.Change != want {
+		t.Errorf("change = %q, want %q", upd.Change, want)
+	}
+}
+
+func TestDescribeChange(t *testing.T) {
+	base := model.Item{Title: "A", Summary: "s"}
+	tests := []struct {
+		name string
+		edit func(*model.Item)
+		want string
+	}{
+		{"title", func(it *model.Item) { it.Title = "B" }, "title changed"},
+		{"text", func(it *model.Item) { it.Summary = "t" }, "text changed"},
+		{"nothing visible", func(it *model.Item) {}, "updated"},
+	}
+	for _, tt := range tests {
+		cur := base
+		tt.edit(&cur)
+		if got := DescribeChange(&base, &cur); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,706 @@
+package rules
+
+import (
+	"cmp"
+	"path"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+const (
+	maxHits          = 12
+	maxSnippets      = 3
+	snippetBytes     = 200
+	maxOccPerPhrase  = 1 << 14 // enough for near in any real document
+	maxHitsPerTerm   = maxHits
+	ellipsis         = "…"
+	minSnippetMargin = 40
+)
+
+// token is a word of the text that some phrase uses: its exact word id
+// and/or the prefix terms it starts with.
+type token struct {
+	pos    int32 // index among all tokens of the field
+	start  int32 // byte offsets in the field
+	end    int32
+	word   int32 // -1 if none
+	pfxOff int32 // prefix word ids are state.pfxIDs[pfxOff:pfxOff+pfxN]
+	pfxN   int32
+}
+
+// occ is one occurrence of a phrase.
+type occ struct {
+	field    uint8
+	tokStart int32
+	tokEnd   int32
+	start    int32
+	end      int32
+	next     int32 // next occurrence of the same phrase, -1 at the end
+}
+
+type nearOcc struct {
+	field      uint8
+	start, end int32
+	group      int32
+	occ        int32
+}
+
+type hitCand struct {
+	term       string
+	field      uint8
+	start, end int32
+}
+
+// state is the scratch of one Match call, reused through the engine's pool
+// so that an item without matches costs no allocation. Per-phrase, per-leaf
+// and per-topic arrays are stamped with a generation instead of cleared.
+type state struct {
+	gen uint32
+	tz  tokenizer
+
+	toks   []token
+	pfxIDs []int32
+	occs   []occ
+
+	phGen     []uint32
+	phHead    []int32
+	phTail    []int32
+	phFields  []uint8
+	phCount   []int32
+	touched   []int32
+	leafGen   []uint32
+	leafCount []int32
+	reGen     []uint32
+	reHit     []bool
+	topicGen  []uint32
+	cands     []int32
+
+	near     []nearOcc
+	bestEnd  []int32
+	bestOcc  []int32
+	hits     []hitCand
+	selected []hitCand
+}
+
+func newState(e *Engine) *state {
+	return &state{
+		phGen:     make([]uint32, e.nPhrases),
+		phHead:    make([]int32, e.nPhrases),
+		phTail:    make([]int32, e.nPhrases),
+		phFields:  make([]uint8, e.nPhrases),
+		phCount:   make([]int32, e.nPhrases),
+		leafGen:   make([]uint32, len(e.leaves)),
+		leafCount: make([]int32, len(e.leaves)),
+		reGen:     make([]uint32, len(e.leaves)),
+		reHit:     make([]bool, len(e.leaves)),
+		topicGen:  make([]uint32, len(e.topics)),
+		bestEnd:   make([]int32, e.maxNear),
+		bestOcc:   make([]int32, e.maxNear),
+	}
+}
+
+func (s *state) begin() {
+	s.gen++
+	if s.gen == 0 { // wrapped: stale stamps could look current
+		clear(s.phGen)
+		clear(s.leafGen)
+		clear(s.reGen)
+		clear(s.topicGen)
+		s.gen = 1
+	}
+	s.occs = s.occs[:0]
+	s.touched = s.touched[:0]
+	s.cands = s.cands[:0]
+}
+
+// Match returns the topics the item is about, most severe first, then by
+// score, each with the hits and snippets that explain it.
+func (e *Engine) Match(it *model.Item) []model.Match {
+	s := e.pool.Get().(*state)
+	defer e.pool.Put(s)
+	s.begin()
+	fields := [numFields]string{it.Title, it.Summary, it.Content}
+	for f, text := range fields {
+		s.scan(e, uint8(f), text)
+	}
+	// Credit each phrase found to the leaves that use it, in the fields
+	// they look at; a leaf counts each of its phrases once.
+	for _, p := range s.touched {
+		for _, l := range e.uses[e.useStart[p]:e.useStart[p+1]] {
+			leaf := &e.leaves[l]
+			if leaf.fields&s.phFields[p] == 0 {
+				continue
+			}
+			if s.leafGen[l] != s.gen {
+				s.leafGen[l] = s.gen
+				s.leafCount[l] = 0
+			}
+			s.leafCount[l]++
+			if s.topicGen[leaf.topic] != s.gen {
+				s.topicGen[leaf.topic] = s.gen
+				s.cands = append(s.cands, leaf.topic)
+			}
+		}
+	}
+	for _, t := range e.always {
+		if s.topicGen[t] != s.gen {
+			s.topicGen[t] = s.gen
+			s.cands = append(s.cands, t)
+		}
+	}
+	if len(s.cands) == 0 {
+		return nil
+	}
+	slices.Sort(s.cands)
+	var out []model.Match
+	for _, ti := range s.cands {
+		t := &e.topics[ti]
+		if !sourceAllowed(t, it.SourceID) {
+			continue
+		}
+		ok, score := s.eval(e, t.root, &fields)
+		if !ok || score < t.MinScore {
+			continue
+		}
+		out = append(out, s.explain(e, t, score, &fields))
+	}
+	slices.SortStableFunc(out, func(a, b model.Match) int {
+		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.Score, a.Score)
+	})
+	return out
+}
+
+// sourceAllowed applies a topic's source globs. Items that name no source
+// (typed-in text, a labelled corpus) are not filtered.
+func sourceAllowed(t *ctopic, src string) bool {
+	if src == "" {
+		return true
+	}
+	if len(t.sources) > 0 {
+		ok := false
+		for _, g := range t.sources {
+			if m, _ := path.Match(g, src); m {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	for _, g := range t.excludeSources {
+		if m, _ := path.Match(g, src); m {
+			return false
+		}
+	}
+	return true
+}
+
+// scan tokenises one field and records every phrase occurrence in it.
+func (s *state) scan(e *Engine, field uint8, text string) {
+	if len(text) == 0 {
+		return
+	}
+	if len(text) > 1<<31-1 {
+		text = text[:1<<31-1]
+	}
+	s.toks = s.toks[:0]
+	s.pfxIDs = s.pfxIDs[:0]
+	tz := &s.tz
+	tz.reset(text)
+	pos := int32(-1)
+	mask := e.pfxLenMask
+	for tz.next() {
+		pos++
+		buf := tz.buf
+		word := int32(-1)
+		if !tz.long {
+			h := tokenHash(buf, tz.kind)
+			if e.bloomHas(h) {
+				if id, ok := e.vocab[h]; ok {
+					word = id
+				}
+			}
+		}
+		pfxOff := int32(len(s.pfxIDs))
+		if mask != 0 {
+			h := uint64(fnvOffset)
+			for i, c := range buf {
+				h ^= uint64(c)
+				h *= fnvPrime
+				if mask&(1<<(i+1)) != 0 && e.bloomHas(h) {
+					if id, ok := e.pfx[h]; ok {
+						s.pfxIDs = append(s.pfxIDs, id)
+					}
+				}
+			}
+		}
+		pfxN := int32(len(s.pfxIDs)) - pfxOff
+		if word < 0 && pfxN == 0 {
+			continue
+		}
+		s.toks = append(s.toks, token{pos: pos, start: int32(tz.start), end: int32(tz.end), word: word, pfxOff: pfxOff, pfxN: pfxN})
+	}
+	for i := range s.toks {
+		s.walk(e, field, 0, i, i)
+	}
+}
+
+// walk follows the trie from node with token i, recording the phrases that
+// end there; first is the token the phrase started at.
+func (s *state) walk(e *Engine, field uint8, node int32, first, i int) {
+	t := &s.toks[i]
+	step := func(w int32) {
+		var nx int32
+		if node == 0 {
+			nx = e.rootNext[w]
+			if nx < 0 {
+				return
+			}
+		} else {
+			var ok bool
+			nx, ok = e.next[uint64(node)<<32|uint64(uint32(w))]
+			if !ok {
+				return
+			}
+		}
+		for _, p := range e.outs[e.outStart[nx]:e.outStart[nx+1]] {
+			s.record(p, field, &s.toks[first], t)
+		}
+		if e.hasKids[nx] && i+1 < len(s.toks) && s.toks[i+1].pos == t.pos+1 {
+			s.walk(e, field, nx, first, i+1)
+		}
+	}
+	if t.word >= 0 {
+		step(t.word)
+	}
+	for _, w := range s.pfxIDs[t.pfxOff : t.pfxOff+t.pfxN] {
+		step(w)
+	}
+}
+
+func (s *state) record(p int32, field uint8, first, last *token) {
+	if s.phGen[p] != s.gen {
+		s.phGen[p] = s.gen
+		s.phHead[p] = -1
+		s.phTail[p] = -1
+		s.phFields[p] = 0
+		s.phCount[p] = 0
+		s.touched = append(s.touched, p)
+	}
+	if s.phCount[p] >= maxOccPerPhrase {
+		return
+	}
+	s.phCount[p]++
+	s.phFields[p] |= 1 << field
+	i := int32(len(s.occs))
+	s.occs = append(s.occs, occ{field: field, tokStart: first.pos, tokEnd: last.pos + 1, start: first.start, end: last.end, next: -1})
+	if s.phTail[p] >= 0 {
+		s.occs[s.phTail[p]].next = i
+	} else {
+		s.phHead[p] = i
+	}
+	s.phTail[p] = i
+}
+
+// eval says whether node n holds for the item and with what score.
+func (s *state) eval(e *Engine, n int32, fields *[numFields]string) (bool, float64) {
+	nd := &e.nodes[n]
+	if nd.kind != nodeGroup {
+		l := &e.leaves[nd.leaf]
+		switch l.kind {
+		case nodeTerms:
+			if s.leafGen[nd.leaf] != s.gen || s.leafCount[nd.leaf] == 0 {
+				return false, 0
+			}
+			return true, l.weight * float64(s.leafCount[nd.leaf])
+		case nodeNear:
+			if s.leafGen[nd.leaf] != s.gen {
+				return false, 0
+			}
+			if s.nearWindow(l) {
+				return true, l.weight
+			}
+			return false, 0
+		case nodeRegex:
+			if s.reGen[nd.leaf] != s.gen {
+				s.reGen[nd.leaf] = s.gen
+				s.reHit[nd.leaf] = false
+				for f, text := range fields {
+					if l.fields&(1<<f) != 0 && text != "" && l.re.MatchString(text) {
+						s.reHit[nd.leaf] = true
+						break
+					}
+				}
+			}
+			if s.reHit[nd.leaf] {
+				return true, l.weight
+			}
+			return false, 0
+		}
+		return false, 0
+	}
+	ok, score := true, 0.0
+	if len(nd.any) > 0 {
+		anyOK := false
+		for _, c := range nd.any {
+			if m, sc := s.eval(e, c, fields); m {
+				anyOK = true
+				score += sc
+			}
+		}
+		ok = anyOK
+	}
+	if ok {
+		for _, c := range nd.all {
+			m, sc := s.eval(e, c, fields)
+			if !m {
+				ok = false
+				break
+			}
+			score += sc
+		}
+	}
+	if ok {
+		for _, c := range nd.none {
+			if m, _ := s.eval(e, c, fields); m {
+				ok = false
+				break
+			}
+		}
+	}
+	return ok, score
+}
+
+// nearWindow looks for one occurrence of every group of a near leaf, all in
+// one field, with at most within words between the end of the earliest-ending
+// and the start of the latest-starting. The sweep visits occurrences by start
+// and keeps, per group, the furthest-reaching one seen so far: whenever every
+// group has one, that is the tightest window ending at the current start.
+// The occurrences of the window found are left in s.bestOcc.
+func (s *state) nearWindow(l *cleaf) bool {
+	s.near = s.near[:0]
+	for g, terms := range l.groups {
+		for _, t := range terms {
+			p := t.phrase
+			if s.phGen[p] != s.gen || s.phFields[p]&l.fields == 0 {
+				continue
+			}
+			for o := s.phHead[p]; o >= 0; o = s.occs[o].next {
+				oc := &s.occs[o]
+				if l.fields&(1<<oc.field) == 0 {
+					continue
+				}
+				s.near = append(s.near, nearOcc{field: oc.field, start: oc.tokStart, end: oc.tokEnd, group: int32(g), occ: o})
+			}
+		}
+	}
+	slices.SortFunc(s.near, func(a, b nearOcc) int {
+		if a.field != b.field {
+			return cmp.Compare(a.field, b.field)
+		}
+		return cmp.Compare(a.start, b.start)
+	})
+	groups := len(l.groups)
+	field := uint8(255)
+	for _, o := range s.near {
+		if o.field != field {
+			field = o.field
+			for g := range groups {
+				s.bestEnd[g] = -1
+			}
+		}
+		if o.end > s.bestEnd[o.group] {
+			s.bestEnd[o.group] = o.end
+			s.bestOcc[o.group] = o.occ
+		}
+		minEnd := int32(1<<31 - 1)
+		for g := range groups {
+			minEnd = min(minEnd, s.bestEnd[g])
+		}
+		if minEnd < 0 {
+			continue
+		}
+		if o.start-minEnd <= l.within {
+			return true
+		}
+	}
+	return false
+}
+
+// explain builds the Match of a topic that held: its hits, distinct terms
+// first, and snippets around them.
+func (s *state) explain(e *Engine, t *ctopic, score float64, fields *[numFields]string) model.Match {
+	s.hits = s.hits[:0]
+	s.collect(e, t.root, fields)
+	// Distinct terms first, then more places of the same terms.
+	s.selected = s.selected[:0]
+	for pass := 0; pass < 2 && len(s.selected) < maxHits; pass++ {
+		for _, h := range s.hits {
+			if len(s.selected) >= maxHits {
+				break
+			}
+			dup, seenTerm := false, false
+			for _, x := range s.selected {
+				if x.field == h.field && x.start == h.start && x.end == h.end {
+					dup = true
+					break
+				}
+				if x.term == h.term {
+					seenTerm = true
+				}
+			}
+			if dup || (pass == 0 && seenTerm) {
+				continue
+			}
+			s.selected = append(s.selected, h)
+		}
+	}
+	slices.SortFunc(s.selected, func(a, b hitCand) int {
+		if a.field != b.field {
+			return cmp.Compare(a.field, b.field)
+		}
+		if a.start != b.start {
+			return cmp.Compare(a.start, b.start)
+		}
+		return cmp.Compare(a.end, b.end)
+	})
+	m := model.Match{
+		Topic:      t.ID,
+		TopicName:  t.Name,
+		Severity:   t.Severity,
+		Score:      score,
+		Annotation: t.Annotation,
+		Hits:       make([]model.Hit, len(s.selected)),
+	}
+	for i, h := range s.selected {
+		m.Hits[i] = model.Hit{
+			Term:  h.term,
+			Text:  validUTF8(fields[h.field][h.start:h.end]),
+			Field: fieldNames[h.field],
+			Start: int(h.start),
+			End:   int(h.end),
+		}
+	}
+	m.Snippets = snippets(s.selected, fields)
+	return m
+}
+
+// collect gathers the hits of the parts of node n that made it hold.
+func (s *state) collect(e *Engine, n int32, fields *[numFields]string) {
+	nd := &e.nodes[n]
+	if nd.kind == nodeGroup {
+		for _, c := range nd.any {
+			if m, _ := s.eval(e, c, fields); m {
+				s.collect(e, c, fields)
+			}
+		}
+		for _, c := range nd.all {
+			s.collect(e, c, fields)
+		}
+		return
+	}
+	l := &e.leaves[nd.leaf]
+	switch l.kind {
+	case nodeTerms:
+		for _, t := range l.terms {
+			s.collectPhrase(t, l.fields)
+		}
+	case nodeNear:
+		if !s.nearWindow(l) {
+			return
+		}
+		for g := range l.groups {
+			oc := &s.occs[s.bestOcc[g]]
+			term := ""
+			for _, t := range l.groups[g] {
+				if s.phGen[t.phrase] == s.gen && s.occBelongs(t.phrase, s.bestOcc[g]) {
+					term = t.text
+					break
+				}
+			}
+			s.hits = append(s.hits, hitCand{term: term, field: oc.field, start: oc.start, end: oc.end})
+		}
+	case nodeRegex:
+		for f, text := range fields {
+			if l.fields&(1<<f) == 0 || text == "" {
+				continue
+			}
+			for _, loc := range l.re.FindAllStringIndex(text, maxHitsPerTerm) {
+				if loc[1] > loc[0] && loc[1] <= 1<<31-1 {
+					s.hits = append(s.hits, hitCand{term: l.expr, field: uint8(f), start: int32(loc[0]), end: int32(loc[1])})
+				}
+			}
+		}
+	}
+}
+
+func (s *state) occBelongs(p, o int32) bool {
+	for i := s.phHead[p]; i >= 0; i = s.occs[i].next {
+		if i == o {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *state) collectPhrase(t cterm, fields uint8) {
+	p := t.phrase
+	if s.phGen[p] != s.gen || s.phFields[p]&fields == 0 {
+		return
+	}
+	n := 0
+	for o := s.phHead[p]; o >= 0 && n < maxHitsPerTerm; o = s.occs[o].next {
+		oc := &s.occs[o]
+		if fields&(1<<oc.field) == 0 {
+			continue
+		}
+		s.hits = append(s.hits, hitCand{term: t.text, field: oc.field, start: oc.start, end: oc.end})
+		n++
+	}
+}
+
+type window struct {
+	field      uint8
+	start, end int
+}
+
+// snippets cuts windows of about snippetBytes around the hits (sorted by
+// field, title first, then offset), merges overlapping windows and keeps
+// the first maxSnippets.
+func snippets(hits []hitCand, fields *[numFields]string) []model.Snippet {
+	var wins []window
+	for _, h := range hits {
+		text := fields[h.field]
+		margin := max(minSnippetMargin, (snippetBytes-int(h.end-h.start))/2)
+		w := window{field: h.field, start: cutStart(text, int(h.start)-margin, int(h.start)), end: cutEnd(text, int(h.end)+margin, int(h.end))}
+		if n := len(wins); n > 0 && wins[n-1].field == w.field && w.start <= wins[n-1].end {
+			wins[n-1].end = max(wins[n-1].end, w.end)
+			continue
+		}
+		if len(wins) == maxSnippets {
+			break
+		}
+		wins = append(wins, w)
+	}
+	out := make([]model.Snippet, 0, len(wins))
+	for _, w := range wins {
+		text := fields[w.field]
+		sn := model.Snippet{Field: fieldNames[w.field]}
+		at := w.start
+		lead := ""
+		if w.start > 0 {
+			lead = ellipsis
+		}
+		for _, h := range hits {
+			if h.field != w.field || int(h.start) < at || int(h.end) > w.end {
+				continue // outside, or overlapping a hit already marked
+			}
+			if int(h.start) > at || lead != "" {
+				sn.Parts = append(sn.Parts, model.SnippetPart{Text: lead + tidy(text[at:h.start])})
+				lead = ""
+			}
+			sn.Parts = append(sn.Parts, model.SnippetPart{Text: tidy(text[h.start:h.end]), Hit: true})
+			at = int(h.end)
+		}
+		tail := tidy(text[at:w.end])
+		if w.end < len(text) {
+			tail += ellipsis
+		}
+		if tail != "" || lead != "" {
+			sn.Parts = append(sn.Parts, model.SnippetPart{Text: lead + tail})
+		}
+		out = append(out, sn)
+	}
+	return out
+}
+
+// cutStart moves a window start forward to the beginning of a word (never
+// past limit), or at least to a rune boundary.
+func cutStart(text string, from, limit int) int {
+	if from <= 0 {
+		return 0
+	}
+	for i := from; i < limit; i++ {
+		if isSpaceByte(text[i]) {
+			return i + 1
+		}
+	}
+	for from < limit && !utf8.RuneStart(text[from]) {
+		from++
+	}
+	return from
+}
+
+// cutEnd moves a window end back to the end of a word (never before limit),
+// or at least to a rune boundary.
+func cutEnd(text string, to, limit int) int {
+	if to >= len(text) {
+		return len(text)
+	}
+	for i := to; i > limit; i-- {
+		if isSpaceByte(text[i-1]) {
+			return i - 1
+		}
+	}
+	for to > limit && !utf8.RuneStart(text[to]) {
+		to--
+	}
+	return to
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\n' || c == '\t' || c == '\r'
+}
+
+// tidy folds runs of white space into one space, as a snippet is read on
+// one line, and replaces invalid UTF-8.
+func tidy(s string) string {
+	clean := true
+	prevSpace := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			clean = false
+			break
+		}
+		sp := c == '\n' || c == '\t' || c == '\r' || c == ' '
+		if sp && (c != ' ' || prevSpace) {
+			clean = false
+			break
+		}
+		prevSpace = sp
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	prevSpace = false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			if !prevSpace {
+				b.WriteByte(' ')
+			}
+			prevSpace = true
+			continue
+		}
+		prevSpace = false
+		b.WriteRune(r) // an invalid byte comes out as U+FFFD
+	}
+	return b.String()
+}
+
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}

@@ -1,0 +1,332 @@
+package rules
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// Text and phrases go through the same tokenizer so that a phrase matches
+// whatever spelling, hyphenation or spacing the text uses: both become
+// lowercase runs of letters or digits, split at every other character and at
+// letter/digit transitions ("FG-NET2030" -> fg net 2030).
+
+const (
+	// maxTokenBytes bounds the lowercase copy of a token. Longer tokens can
+	// still satisfy a prefix term but never equal a phrase word.
+	maxTokenBytes = 64
+	// maxPhraseTokens bounds how far a phrase can reach.
+	maxPhraseTokens = 32
+
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// Byte classes for the ASCII fast path.
+const (
+	clsSep = iota
+	clsLower
+	clsUpper
+	clsDigit
+	clsHigh // a non-ASCII byte: decode the rune
+)
+
+var asciiClass = func() (t [256]uint8) {
+	for i := range t {
+		switch {
+		case i >= 'a' && i <= 'z':
+			t[i] = clsLower
+		case i >= 'A' && i <= 'Z':
+			t[i] = clsUpper
+		case i >= '0' && i <= '9':
+			t[i] = clsDigit
+		case i >= 0x80:
+			t[i] = clsHigh
+		}
+	}
+	return t
+}()
+
+// Token kinds. An ideograph is a token of its own because Chinese and
+// Japanese put no spaces between words.
+const (
+	kindNone = iota
+	kindLetter
+	kindDigit
+	kindIdeo
+)
+
+// tokenizer walks a text once. After next returns true, start and end are
+// the byte offsets of the token in the text and buf holds its lowercase form
+// (at most maxTokenBytes; long reports that the token was longer).
+type tokenizer struct {
+	text  string
+	i     int
+	start int
+	end   int
+	kind  int
+	long  bool
+	buf   []byte
+}
+
+func (t *tokenizer) reset(text string) {
+	t.text = text
+	t.i = 0
+	if t.buf == nil {
+		t.buf = make([]byte, 0, maxTokenBytes+utf8.UTFMax)
+	}
+}
+
+// runeKind classifies a non-ASCII rune.
+func runeKind(r rune) int {
+	switch {
+	case r == utf8.RuneError:
+		return kindNone
+	case unicode.IsLetter(r):
+		if unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana) {
+			return kindIdeo
+		}
+		return kindLetter
+	case unicode.IsMark(r):
+		// Combining marks belong to the letter before them (Devanagari
+		// vowel signs, Arabic vowel marks, decomposed accents).
+		return kindLetter
+	case unicode.IsDigit(r):
+		return kindDigit
+	}
+	return kindNone
+}
+
+func (t *tokenizer) next() bool {
+	for {
+		if !t.scan() {
+			return false
+		}
+		if t.possessive() {
+			continue
+		}
+		return true
+	}
+}
+
+// possessive reports a lone "s" right after an apostrophe that follows a
+// word: "ITU's" is the word ITU, so "ITU's role" matches "ITU role".
+func (t *tokenizer) possessive() bool {
+	if t.end-t.start != 1 || t.buf[0] != 's' || t.kind != kindLetter {
+		return false
+	}
+	s := t.start
+	var before int
+	switch {
+	case s >= 1 && t.text[s-1] == '\'':
+		before = s - 1
+	case s >= 3 && t.text[s-3:s] == "\u2019":
+		before = s - 3
+	default:
+		return false
+	}
+	if before == 0 {
+		return false
+	}
+	r, _ := utf8.DecodeLastRuneInString(t.text[:before])
+	if r < utf8.RuneSelf {
+		c := asciiClass[byte(r)]
+		return c == clsLower || c == clsUpper || c == clsDigit
+	}
+	return runeKind(r) != kindNone
+}
+
+func (t *tokenizer) scan() bool {
+	text := t.text
+	i := t.i
+	// Skip separators.
+	kind := kindNone
+	size := 0
+	var r rune
+	for i < len(text) {
+		c := text[i]
+		switch asciiClass[c] {
+		case clsSep:
+			i++
+			continue
+		case clsLower, clsUpper:
+			kind, size, r = kindLetter, 1, rune(c)
+		case clsDigit:
+			kind, size, r = kindDigit, 1, rune(c)
+		default:
+			r, size = utf8.DecodeRuneInString(text[i:])
+			kind = runeKind(r)
+			if kind == kindNone {
+				i += size
+				continue
+			}
+		}
+		break
+	}
+	if i >= len(text) {
+		t.i = i
+		return false
+	}
+	t.start = i
+	t.kind = kind
+	t.long = false
+	buf := t.buf[:0]
+	buf = appendLower(buf, r, size)
+	i += size
+	if kind != kindIdeo {
+	loop:
+		for i < len(text) {
+			c := text[i]
+			switch asciiClass[c] {
+			case clsLower:
+				if kind != kindLetter {
+					break loop
+				}
+				if len(buf) < maxTokenBytes {
+					buf = append(buf, c)
+				} else {
+					t.long = true
+				}
+				i++
+			case clsUpper:
+				if kind != kindLetter {
+					break loop
+				}
+				if len(buf) < maxTokenBytes {
+					buf = append(buf, c+('a'-'A'))
+				} else {
+					t.long = true
+				}
+				i++
+			case clsDigit:
+				if kind != kindDigit {
+					break loop
+				}
+				if len(buf) < maxTokenBytes {
+					buf = append(buf, c)
+				} else {
+					t.long = true
+				}
+				i++
+			case clsSep:
+				break loop
+			default:
+				r, size := utf8.DecodeRuneInString(text[i:])
+				if runeKind(r) != kind {
+					break loop
+				}
+				if len(buf) < maxTokenBytes {
+					buf = appendLower(buf, r, size)
+				} else {
+					t.long = true
+				}
+				i += size
+			}
+		}
+	}
+	if len(buf) > maxTokenBytes {
+		// A multi-byte rune crossed the cap: keep whole runes only.
+		n := maxTokenBytes
+		for n > 0 && !utf8.RuneStart(buf[n]) {
+			n--
+		}
+		buf = buf[:n]
+		t.long = true
+	}
+	t.buf = buf
+	t.end = i
+	t.i = i
+	return true
+}
+
+func appendLower(buf []byte, r rune, size int) []byte {
+	if size == 1 && r < utf8.RuneSelf {
+		c := byte(r)
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		return append(buf, c)
+	}
+	return utf8.AppendRune(buf, unicode.ToLower(r))
+}
+
+// foldExceptions end in "s" but are not plurals that fold safely.
+var foldExceptions = map[string]bool{
+	"news": true, "series": true, "species": true, "always": true,
+	"perhaps": true, "whereas": true, "chaos": true, "lens": true,
+	"its": true, "has": true, "was": true, "his": true, "yes": true, "gas": true,
+}
+
+// foldPlural returns how the lowercase word w folds: keep bytes of it, then
+// add 'y' if addY. Folding is deliberately light (services -> service,
+// addresses -> address, policies -> policy, IPs -> ip) and is applied to text and
+// phrases alike, so only two different words folding to the same form could
+// ever cause a false match.
+func foldPlural(w []byte) (keep int, addY bool) {
+	n := len(w)
+	if n < 3 || w[n-1] != 's' {
+		return n, false
+	}
+	switch w[n-2] {
+	case 's', 'u', 'i':
+		return n, false // address, status, analysis: not plurals
+	}
+	if foldExceptions[string(w)] {
+		return n, false
+	}
+	if n >= 5 && w[n-3] == 'i' && w[n-2] == 'e' {
+		return n - 3, true // policies -> policy
+	}
+	if w[n-2] == 'e' {
+		switch {
+		case n >= 5 && w[n-3] == 's' && w[n-4] == 's':
+			return n - 2, false // addresses -> address
+		case w[n-3] == 'x':
+			return n - 2, false // boxes -> box
+		case n >= 5 && w[n-3] == 'h' && (w[n-4] == 'c' || w[n-4] == 's'):
+			return n - 2, false // breaches -> breach, wishes -> wish
+		}
+	}
+	return n - 1, false
+}
+
+// tokenHash is FNV-64a of the folded token.
+func tokenHash(buf []byte, kind int) uint64 {
+	keep, addY := len(buf), false
+	if kind == kindLetter {
+		keep, addY = foldPlural(buf)
+	}
+	h := uint64(fnvOffset)
+	for _, c := range buf[:keep] {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	if addY {
+		h ^= 'y'
+		h *= fnvPrime
+	}
+	return h
+}
+
+// hashBytes is FNV-64a, used for prefix terms (which are not folded).
+func hashBytes(b []byte) uint64 {
+	h := uint64(fnvOffset)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return h
+}
+
+// foldedString is the folded form of a lowercase token, for tests and for
+// explaining what a phrase became.
+func foldedString(buf []byte, kind int) string {
+	if kind != kindLetter {
+		return string(buf)
+	}
+	keep, addY := foldPlural(buf)
+	s := string(buf[:keep])
+	if addY {
+		s += "y"
+	}
+	return s
+}

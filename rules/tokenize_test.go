@@ -1,0 +1,109 @@
+package rules
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+type tok struct {
+	Word       string
+	Start, End int
+}
+
+func tokens(text string) []tok {
+	var t tokenizer
+	t.reset(text)
+	var out []tok
+	for t.next() {
+		out = append(out, tok{foldedString(t.buf, t.kind), t.start, t.end})
+	}
+	return out
+}
+
+func TestTokenizerOffsets(t *testing.T) {
+	tests := []struct {
+		text string
+		want []tok
+	}{
+		{"", nil},
+		{"  --  ", nil},
+		{"New IP", []tok{{"new", 0, 3}, {"ip", 4, 6}}},
+		{"FG-NET2030", []tok{{"fg", 0, 2}, {"net", 3, 6}, {"2030", 6, 10}}},
+		{"IPv6+", []tok{{"ipv", 0, 3}, {"6", 3, 4}}},
+		{"C20/51(Rev.1)-E", []tok{{"c", 0, 1}, {"20", 1, 3}, {"51", 4, 6}, {"rev", 7, 10}, {"1", 11, 12}, {"e", 14, 15}}},
+		{"Union's role", []tok{{"union", 0, 5}, {"role", 8, 12}}},
+		{"Union\u2019s role", []tok{{"union", 0, 5}, {"role", 10, 14}}},
+		{"'s alone", []tok{{"s", 1, 2}, {"alone", 3, 8}}},
+		{"Télécom Ünion", []tok{{"télécom", 0, 9}, {"ünion", 10, 16}}},
+		{"ПРАВИЛА связи", []tok{{"правила", 0, 14}, {"связи", 15, 25}}},
+		{"الاتحاد الدولي", []tok{{"الاتحاد", 0, 14}, {"الدولي", 15, 27}}},
+		{"互联网治理", []tok{{"互", 0, 3}, {"联", 3, 6}, {"网", 6, 9}, {"治", 9, 12}, {"理", 12, 15}}},
+		{"ab\xffcd", []tok{{"ab", 0, 2}, {"cd", 3, 5}}},
+		{"हिन्दी", []tok{{"हिन्दी", 0, 18}}},
+		{"x\u00a0y", []tok{{"x", 0, 1}, {"y", 3, 4}}},
+	}
+	for _, tt := range tests {
+		if got := tokens(tt.text); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("tokens(%q)\n got %v\nwant %v", tt.text, got, tt.want)
+		}
+	}
+}
+
+func TestTokenizerLongToken(t *testing.T) {
+	long := strings.Repeat("a", 200)
+	var tz tokenizer
+	tz.reset("x " + long + " y")
+	var words []string
+	for tz.next() {
+		if tz.long != (tz.end-tz.start > maxTokenBytes) {
+			t.Errorf("token %d..%d: long = %v", tz.start, tz.end, tz.long)
+		}
+		if len(tz.buf) > maxTokenBytes {
+			t.Errorf("buffer grew to %d bytes", len(tz.buf))
+		}
+		words = append(words, string(tz.buf[:min(3, len(tz.buf))]))
+	}
+	if want := []string{"x", "aaa", "y"}; !reflect.DeepEqual(words, want) {
+		t.Errorf("words = %v, want %v", words, want)
+	}
+	// A multi-byte rune that crosses the cap is cut whole.
+	tz.reset(strings.Repeat("é", 40))
+	if !tz.next() || !tz.long || len(tz.buf) != 64 {
+		t.Errorf("long é token: long=%v len=%d", tz.long, len(tz.buf))
+	}
+}
+
+func TestPluralFolding(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"services", "service"},
+		{"service", "service"},
+		{"addresses", "address"},
+		{"address", "address"},
+		{"policies", "policy"},
+		{"policy", "policy"},
+		{"breaches", "breach"},
+		{"boxes", "box"},
+		{"RIRs", "rir"},
+		{"IPs", "ip"},
+		{"ccTLDs", "cctld"},
+		{"status", "status"},
+		{"analysis", "analysis"},
+		{"access", "access"},
+		{"news", "news"},
+		{"series", "series"},
+		{"its", "its"},
+		{"us", "us"},
+		{"2030s", "2030"}, // the digits and the letter are separate tokens
+	}
+	for _, tt := range tests {
+		toks := tokens(tt.in)
+		got := toks[0].Word
+		if tt.in == "2030s" {
+			got = toks[0].Word
+		}
+		if got != tt.want {
+			t.Errorf("fold(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -1,0 +1,282 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// PriorItem is what the store remembers of an item, for deciding whether a
+// polled item is new, unchanged or an update.
+type PriorItem struct {
+	Item         model.Item
+	Fingerprint  string
+	FirstAlertID int64 // 0 if the item never alerted
+	LastAlertID  int64
+	FirstSeen    time.Time
+}
+
+// Save is one item to remember and, optionally, the alert it raised.
+type Save struct {
+	Item         model.Item
+	Fingerprint  string
+	Alert        *model.Alert // nil: store or update the item only
+	Destinations []string     // one pending delivery per destination, for Alert
+}
+
+const itemColumns = `source_id, item_id, title, link, published, updated, summary, content, authors, categories, document`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanItem reads itemColumns followed by extra destinations.
+func scanItem(sc scanner, extra ...any) (model.Item, error) {
+	var (
+		it                          model.Item
+		published, updated          sql.NullInt64
+		authors, categories, docRef sql.NullString
+	)
+	dest := append([]any{&it.SourceID, &it.ID, &it.Title, &it.Link, &published, &updated,
+		&it.Summary, &it.Content, &authors, &categories, &docRef}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return it, err
+	}
+	it.Published = timeFrom(published)
+	it.Updated = timeFrom(updated)
+	if err := unmarshalNull(authors, &it.Authors); err != nil {
+		return it, fmt.Errorf("authors of %s/%s: %w", it.SourceID, it.ID, err)
+	}
+	if err := unmarshalNull(categories, &it.Categories); err != nil {
+		return it, fmt.Errorf("categories of %s/%s: %w", it.SourceID, it.ID, err)
+	}
+	if docRef.Valid {
+		it.Document = new(model.DocumentRef)
+		if err := json.Unmarshal([]byte(docRef.String), it.Document); err != nil {
+			return it, fmt.Errorf("document of %s/%s: %w", it.SourceID, it.ID, err)
+		}
+	}
+	return it, nil
+}
+
+func unmarshalNull(s sql.NullString, v any) error {
+	if !s.Valid {
+		return nil
+	}
+	return json.Unmarshal([]byte(s.String), v)
+}
+
+// jsonArg encodes v, or NULL when v is empty, so that nil and empty lists
+// both read back as nil.
+func jsonArg[T any](v []T) (any, error) {
+	if len(v) == 0 {
+		return nil, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// PriorItem returns the stored version of an item, or (nil, nil) when the
+// item was never seen.
+func (s *Store) PriorItem(ctx context.Context, sourceID, itemID string) (*PriorItem, error) {
+	var (
+		p                     PriorItem
+		firstAlert, lastAlert sql.NullInt64
+		firstSeen             sql.NullInt64
+	)
+	row := s.r.QueryRowContext(ctx, `SELECT `+itemColumns+`, fingerprint, first_alert_id, last_alert_id, first_seen
+		FROM items WHERE source_id = ? AND item_id = ?`, sourceID, itemID)
+	it, err := scanItem(row, &p.Fingerprint, &firstAlert, &lastAlert, &firstSeen)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up item %s/%s: %w", sourceID, itemID, err)
+	}
+	p.Item = it
+	p.FirstAlertID = firstAlert.Int64
+	p.LastAlertID = lastAlert.Int64
+	p.FirstSeen = timeFrom(firstSeen)
+	return &p, nil
+}
+
+// SaveItem upserts the item and, if Alert != nil, inserts the alert with its
+// matches and its deliveries, all in one transaction. It sets Alert.ID and
+// Alert.CreatedAt and returns the alert id (0 if none).
+func (s *Store) SaveItem(ctx context.Context, sv Save) (int64, error) {
+	it := sv.Item
+	now := storedTime(s.now())
+	var alertID int64
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, now)
+		if err != nil {
+			return err
+		}
+		if sv.Alert == nil {
+			return nil
+		}
+		alertID, err = insertAlert(ctx, tx, rowID, sv.Alert, it, now)
+		if err != nil {
+			return err
+		}
+		for _, dest := range sv.Destinations {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, destination, status, next_attempt, created_at)
+				VALUES (?, ?, 'pending', ?, ?)`, alertID, dest, now.UnixNano(), now.UnixNano()); err != nil {
+				return fmt.Errorf("queue delivery to %q: %w", dest, err)
+			}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1), last_alert_id = ?1 WHERE id = ?2`,
+			alertID, rowID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("save item %s/%s: %w", it.SourceID, it.ID, err)
+	}
+	if sv.Alert != nil {
+		sv.Alert.ID = alertID
+		sv.Alert.CreatedAt = now
+	}
+	return alertID, nil
+}
+
+func upsertItem(ctx context.Context, tx *sql.Tx, it *model.Item, fingerprint string, now time.Time) (int64, error) {
+	authors, err := jsonArg(it.Authors)
+	if err != nil {
+		return 0, fmt.Errorf("encode authors: %w", err)
+	}
+	categories, err := jsonArg(it.Categories)
+	if err != nil {
+		return 0, fmt.Errorf("encode categories: %w", err)
+	}
+	var docRef any
+	if it.Document != nil {
+		b, err := json.Marshal(it.Document)
+		if err != nil {
+			return 0, fmt.Errorf("encode document: %w", err)
+		}
+		docRef = string(b)
+	}
+	var rowID int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO items (`+itemColumns+`, fingerprint, first_seen, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (source_id, item_id) DO UPDATE SET
+			title = excluded.title, link = excluded.link, published = excluded.published,
+			updated = excluded.updated, summary = excluded.summary, content = excluded.content,
+			authors = excluded.authors, categories = excluded.categories, document = excluded.document,
+			fingerprint = excluded.fingerprint, last_seen = excluded.last_seen
+		RETURNING id`,
+		it.SourceID, it.ID, it.Title, it.Link, timeArg(it.Published), timeArg(it.Updated),
+		it.Summary, it.Content, authors, categories, docRef,
+		fingerprint, now.UnixNano(), now.UnixNano()).Scan(&rowID)
+	if err != nil {
+		return 0, fmt.Errorf("upsert item: %w", err)
+	}
+	return rowID, nil
+}
+
+func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Alert, saved model.Item, now time.Time) (int64, error) {
+	snapshot := a.Item
+	if snapshot.SourceID == "" && snapshot.ID == "" {
+		snapshot = saved
+	}
+	// Times read back in UTC from the item columns; keep the snapshot alike.
+	snapshot.Published = storedTime(snapshot.Published)
+	snapshot.Updated = storedTime(snapshot.Updated)
+	itemJSON, err := json.Marshal(snapshot)
+	if err != nil {
+		return 0, fmt.Errorf("encode alert item: %w", err)
+	}
+	also, err := jsonArg(a.AlsoReportedBy)
+	if err != nil {
+		return 0, fmt.Errorf("encode also-reported-by: %w", err)
+	}
+	var parent any
+	if a.ParentID != 0 {
+		parent = a.ParentID
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity())).Scan(&id)
+	if err != nil {
+		if a.ParentID != 0 && isForeignKeyError(err) {
+			return 0, fmt.Errorf("insert alert: parent alert %d does not exist: %w", a.ParentID, err)
+		}
+		return 0, fmt.Errorf("insert alert: %w", err)
+	}
+	for i, m := range a.Matches {
+		hits, err := jsonArg(m.Hits)
+		if err != nil {
+			return 0, fmt.Errorf("encode hits of %s: %w", m.Topic, err)
+		}
+		snippets, err := jsonArg(m.Snippets)
+		if err != nil {
+			return 0, fmt.Errorf("encode snippets of %s: %w", m.Topic, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_matches (alert_id, seq, topic, topic_name, severity, score, annotation, hits, snippets)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, i, m.Topic, m.TopicName, int(m.Severity), m.Score, m.Annotation, hits, snippets); err != nil {
+			return 0, fmt.Errorf("insert match %s: %w", m.Topic, err)
+		}
+	}
+	return id, nil
+}
+
+// EachItem calls fn for every item first seen since the given time (all
+// items for a zero time), oldest first. It reads in pages and holds no
+// database connection while fn runs, so fn may use the store.
+func (s *Store) EachItem(ctx context.Context, since time.Time, fn func(model.Item) error) error {
+	const page = 500
+	// Keyset paging on (first_seen, id): start just before since.
+	lastSeen, lastID := sinceArg(since), int64(math.MinInt64)
+	for {
+		items, keys, err := s.itemPage(ctx, lastSeen, lastID, page)
+		if err != nil {
+			return fmt.Errorf("list items since %s: %w", since.Format(time.RFC3339), err)
+		}
+		for i, it := range items {
+			if err := fn(it); err != nil {
+				return err
+			}
+			lastSeen, lastID = keys[i][0], keys[i][1]
+		}
+		if len(items) < page {
+			return nil
+		}
+	}
+}
+
+func (s *Store) itemPage(ctx context.Context, afterSeen, afterID int64, n int) ([]model.Item, [][2]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+itemColumns+`, first_seen, id FROM items
+		WHERE (first_seen, id) > (?, ?) ORDER BY first_seen, id LIMIT ?`, afterSeen, afterID, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var (
+		items []model.Item
+		keys  [][2]int64
+	)
+	for rows.Next() {
+		var seen, id int64
+		it, err := scanItem(rows, &seen, &id)
+		if err != nil {
+			return nil, nil, err
+		}
+		items = append(items, it)
+		keys = append(keys, [2]int64{seen, id})
+	}
+	return items, keys, rows.Err()
+}
+
+func isForeignKeyError(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}

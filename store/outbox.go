@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// DestinationStatus summarises the outbox for one destination, for the
+// status command.
+type DestinationStatus struct {
+	Destination   string
+	Pending       int
+	Failed        int
+	OldestPending time.Time // zero if none pending
+	LastError     string
+	LastDelivered time.Time
+}
+
+const deliveryColumns = `id, alert_id, destination, status, attempts, next_attempt, last_error, external_id, created_at, delivered_at`
+
+func scanDelivery(sc scanner) (model.Delivery, error) {
+	var (
+		d                     model.Delivery
+		status                string
+		next, created, doneAt sql.NullInt64
+	)
+	if err := sc.Scan(&d.ID, &d.AlertID, &d.Destination, &status, &d.Attempts, &next, &d.LastError, &d.ExternalID, &created, &doneAt); err != nil {
+		return d, err
+	}
+	d.Status = model.DeliveryStatus(status)
+	d.NextAttempt = timeFrom(next)
+	d.CreatedAt = timeFrom(created)
+	d.DeliveredAt = timeFrom(doneAt)
+	return d, nil
+}
+
+// DueDeliveries returns pending deliveries whose next attempt is due at now,
+// oldest (lowest id) first.
+func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.Delivery, error) {
+	limit = boundLimit(limit, 100, 1000)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE status = 'pending' AND next_attempt <= ? ORDER BY id LIMIT ?`, timeArg(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list due deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []model.Delivery
+	for rows.Next() {
+		d, err := scanDelivery(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list due deliveries: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list due deliveries: %w", err)
+	}
+	return out, nil
+}
+
+// NextDue returns the earliest next attempt among pending deliveries, and
+// false when none is pending.
+func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
+	var next sql.NullInt64
+	err := s.r.QueryRowContext(ctx, `SELECT min(next_attempt) FROM deliveries WHERE status = 'pending'`).Scan(&next)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("find next due delivery: %w", err)
+	}
+	if !next.Valid {
+		return time.Time{}, false, nil
+	}
+	return timeFrom(next), true, nil
+}
+
+// MarkDelivered records that the platform accepted the delivery under
+// externalID (Slack ts, Matrix event id).
+func (s *Store) MarkDelivered(ctx context.Context, deliveryID int64, externalID string, at time.Time) error {
+	return s.updateDelivery(ctx, "mark delivery %d delivered: %w", deliveryID,
+		`UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, external_id = ?, delivered_at = ?, next_attempt = NULL
+		WHERE id = ?`, externalID, timeArg(at), deliveryID)
+}
+
+// MarkRetry counts a failed attempt and schedules the next one.
+func (s *Store) MarkRetry(ctx context.Context, deliveryID int64, next time.Time, reason string) error {
+	return s.updateDelivery(ctx, "schedule retry of delivery %d: %w", deliveryID,
+		`UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?, last_error = ?
+		WHERE id = ? AND status = 'pending'`, timeArg(next), reason, deliveryID)
+}
+
+// MarkFailed counts a failed attempt and gives the delivery up for good.
+func (s *Store) MarkFailed(ctx context.Context, deliveryID int64, reason string) error {
+	return s.updateDelivery(ctx, "mark delivery %d failed: %w", deliveryID,
+		`UPDATE deliveries SET status = 'failed', attempts = attempts + 1, next_attempt = NULL, last_error = ?
+		WHERE id = ? AND status = 'pending'`, reason, deliveryID)
+}
+
+// updateDelivery runs one update and reports ErrNotFound when it changed no
+// row: the delivery does not exist or is no longer pending.
+func (s *Store) updateDelivery(ctx context.Context, format string, id int64, query string, args ...any) error {
+	res, err := s.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf(format, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf(format, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf(format, id, errNotPending)
+	}
+	return nil
+}
+
+var errNotPending = fmt.Errorf("no pending delivery with that id: %w", ErrNotFound)
+
+// ThreadID returns the external id under which alertID was delivered to
+// destination, or "" if it was not (yet) delivered there.
+func (s *Store) ThreadID(ctx context.Context, alertID int64, destination string) (string, error) {
+	var ext string
+	err := s.r.QueryRowContext(ctx, `SELECT external_id FROM deliveries
+		WHERE alert_id = ? AND destination = ? AND status = 'delivered'`, alertID, destination).Scan(&ext)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("find thread of alert %d at %s: %w", alertID, destination, err)
+	}
+	return ext, nil
+}
+
+// DestinationStatuses summarises the outbox per destination, sorted by
+// destination. LastError is the newest error among deliveries that have not
+// gone through, so a problem that was since fixed does not linger.
+func (s *Store) DestinationStatuses(ctx context.Context) ([]DestinationStatus, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT d.destination,
+			sum(d.status = 'pending'),
+			sum(d.status = 'failed'),
+			min(CASE WHEN d.status = 'pending' THEN d.created_at END),
+			max(d.delivered_at),
+			coalesce((SELECT e.last_error FROM deliveries e
+				WHERE e.destination = d.destination AND e.status <> 'delivered' AND e.last_error <> ''
+				ORDER BY e.id DESC LIMIT 1), '')
+		FROM deliveries d GROUP BY d.destination ORDER BY d.destination`)
+	if err != nil {
+		return nil, fmt.Errorf("summarise deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []DestinationStatus
+	for rows.Next() {
+		var (
+			st                DestinationStatus
+			oldest, delivered sql.NullInt64
+		)
+		if err := rows.Scan(&st.Destination, &st.Pending, &st.Failed, &oldest, &delivered, &st.LastError); err != nil {
+			return nil, fmt.Errorf("summarise deliveries: %w", err)
+		}
+		st.OldestPending = timeFrom(oldest)
+		st.LastDelivered = timeFrom(delivered)
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("summarise deliveries: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,225 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// SearchHit is one item found by Search.
+type SearchHit struct {
+	Item    model.Item
+	AlertID int64         // 0 if the item never alerted
+	Topics  []string      // topics of its latest alert
+	Snippet model.Snippet // FTS5 snippet with the matched words as Hit parts
+}
+
+// The private-use characters snippet() wraps hits in. The index never sees
+// them in stored text (the items_fts_text view strips them), so every one in
+// a snippet is a marker.
+const (
+	hitOpen  = "\uE000"
+	hitClose = "\uE001"
+)
+
+const (
+	// searchCandidates bounds the work of one search: the newest this many
+	// matching items are ranked by relevance. A word that occurs in half of a
+	// million items would otherwise make every search rank half a million rows.
+	searchCandidates = 2000
+	// maxSearchWords bounds the query a user can type.
+	maxSearchWords = 16
+	snippetTokens  = 16
+)
+
+// ftsQuery turns what a user typed into an FTS5 query that cannot fail or
+// inject syntax: every whitespace-separated word, or every "quoted phrase",
+// becomes a quoted FTS5 phrase (so C20/51-E still matches as one document
+// number), the phrases are ANDed, and a trailing * keeps its prefix meaning.
+// An unbalanced quote is ignored. Words without a letter or digit are
+// dropped, as the tokenizer would drop them.
+func ftsQuery(input string) string {
+	input = strings.NewReplacer(hitOpen, "", hitClose, "").Replace(input)
+	if strings.Count(input, `"`)%2 == 1 {
+		i := strings.LastIndex(input, `"`)
+		input = input[:i] + " " + input[i+1:]
+	}
+	var chunks []string
+	for i, part := range strings.Split(input, `"`) {
+		if i%2 == 1 { // inside quotes
+			chunks = append(chunks, part)
+			continue
+		}
+		chunks = append(chunks, strings.Fields(part)...)
+	}
+	var phrases []string
+	for _, chunk := range chunks {
+		prefix := false
+		if trimmed := strings.TrimRight(chunk, "*"); trimmed != chunk {
+			chunk, prefix = trimmed, true
+		}
+		if !strings.ContainsFunc(chunk, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
+			continue
+		}
+		// chunk holds no double quote by construction, so quoting is enough.
+		p := `"` + chunk + `"`
+		if prefix {
+			p += "*"
+		}
+		phrases = append(phrases, p)
+		if len(phrases) == maxSearchWords {
+			break
+		}
+	}
+	return strings.Join(phrases, " ")
+}
+
+// Search finds items whose title, summary or content contain all the words
+// of query, best matches first (title counts most), newer first among equals.
+// User words are quoted, so FTS syntax in input cannot error or inject. limit
+// is capped at 50.
+func (s *Store) Search(ctx context.Context, query string, limit int) ([]SearchHit, error) {
+	limit = boundLimit(limit, 10, maxList)
+	match := ftsQuery(query)
+	if match == "" {
+		return nil, nil
+	}
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	defer tx.Rollback()
+	hits, err := search(ctx, tx, match, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", query, err)
+	}
+	return hits, nil
+}
+
+func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]SearchHit, error) {
+	// The inner query walks the match list newest-first and stops after
+	// searchCandidates, computing bm25 only for those; the outer one ranks.
+	rows, err := tx.QueryContext(ctx, `SELECT c.id FROM (
+			SELECT rowid AS id, bm25(items_fts, 10.0, 4.0, 1.0) AS score
+			FROM items_fts WHERE items_fts MATCH ?1
+			ORDER BY rowid DESC LIMIT ?2
+		) c JOIN items i ON i.id = c.id
+		ORDER BY c.score, coalesce(i.published, i.updated, i.first_seen) DESC, c.id DESC
+		LIMIT ?3`, match, searchCandidates, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return nil, err
+	}
+
+	snipStmt, err := tx.PrepareContext(ctx, `SELECT
+			snippet(items_fts, 0, ?2, ?3, '…', ?4),
+			snippet(items_fts, 1, ?2, ?3, '…', ?4),
+			snippet(items_fts, 2, ?2, ?3, '…', ?4)
+		FROM items_fts WHERE items_fts MATCH ?1 AND rowid = ?5`)
+	if err != nil {
+		return nil, err
+	}
+	defer snipStmt.Close()
+	itemStmt, err := tx.PrepareContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0) FROM items WHERE id = ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer itemStmt.Close()
+	topicStmt, err := tx.PrepareContext(ctx, `SELECT topic FROM alert_matches WHERE alert_id = ? ORDER BY seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer topicStmt.Close()
+
+	out := make([]SearchHit, 0, len(ids))
+	for _, id := range ids {
+		var h SearchHit
+		h.Item, err = scanItem(itemStmt.QueryRowContext(ctx, id), &h.AlertID)
+		if err != nil {
+			return nil, fmt.Errorf("read item %d: %w", id, err)
+		}
+		var cols [3]string
+		if err := snipStmt.QueryRowContext(ctx, match, hitOpen, hitClose, snippetTokens, id).Scan(&cols[0], &cols[1], &cols[2]); err != nil {
+			return nil, fmt.Errorf("snippet of item %d: %w", id, err)
+		}
+		h.Snippet = bestSnippet(cols)
+		if h.AlertID != 0 {
+			rows, err := topicStmt.QueryContext(ctx, h.AlertID)
+			if err != nil {
+				return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
+			}
+			for rows.Next() {
+				var t string
+				if err := rows.Scan(&t); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
+				}
+				h.Topics = append(h.Topics, t)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+var snippetFields = [3]string{"title", "summary", "content"}
+
+// bestSnippet picks the field snippet with the most hits. Among equals the
+// summary wins, then the content: the reader sees the title anyway.
+func bestSnippet(cols [3]string) model.Snippet {
+	best, bestHits := 0, -1
+	for _, i := range []int{1, 2, 0} {
+		if cols[i] == "" {
+			continue
+		}
+		if n := strings.Count(cols[i], hitOpen); n > bestHits {
+			best, bestHits = i, n
+		}
+	}
+	return model.Snippet{Field: snippetFields[best], Parts: snippetParts(cols[best])}
+}
+
+// snippetParts splits snippet() output at the markers into plain and Hit
+// parts. An unbalanced marker (impossible unless the index is corrupt) is
+// dropped rather than trusted.
+func snippetParts(s string) []model.SnippetPart {
+	var parts []model.SnippetPart
+	add := func(text string, hit bool) {
+		if text == "" {
+			return
+		}
+		if n := len(parts); n > 0 && parts[n-1].Hit == hit {
+			parts[n-1].Text += text
+			return
+		}
+		parts = append(parts, model.SnippetPart{Text: text, Hit: hit})
+	}
+	for s != "" {
+		open := strings.Index(s, hitOpen)
+		if open < 0 {
+			add(strings.ReplaceAll(s, hitClose, ""), false)
+			break
+		}
+		add(strings.ReplaceAll(s[:open], hitClose, ""), false)
+		s = s[open+len(hitOpen):]
+		end := strings.Index(s, hitClose)
+		if end < 0 {
+			add(strings.ReplaceAll(s, hitOpen, ""), true)
+			break
+		}
+		add(strings.ReplaceAll(s[:end], hitOpen, ""), true)
+		s = s[end+len(hitClose):]
+	}
+	return parts
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+const sourceColumns = `source_id, etag, last_modified, body_hash, last_poll, last_success, last_error,
+	consecutive_failures, next_poll, retired, items_seen, page_text`
+
+func scanSourceState(sc scanner) (model.SourceState, error) {
+	var (
+		st                       model.SourceState
+		lastPoll, lastOK, nextAt sql.NullInt64
+	)
+	err := sc.Scan(&st.SourceID, &st.ETag, &st.LastModified, &st.BodyHash, &lastPoll, &lastOK, &st.LastError,
+		&st.ConsecutiveFailures, &nextAt, &st.Retired, &st.ItemsSeen, &st.PageText)
+	st.LastPoll = timeFrom(lastPoll)
+	st.LastSuccess = timeFrom(lastOK)
+	st.NextPoll = timeFrom(nextAt)
+	return st, err
+}
+
+// SourceState returns what is remembered about a source; a source never
+// polled gets a zero state with SourceID set.
+func (s *Store) SourceState(ctx context.Context, sourceID string) (model.SourceState, error) {
+	st, err := scanSourceState(s.r.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM source_state WHERE source_id = ?`, sourceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return model.SourceState{SourceID: sourceID}, nil
+	}
+	if err != nil {
+		return model.SourceState{}, fmt.Errorf("load state of source %s: %w", sourceID, err)
+	}
+	return st, nil
+}
+
+// SaveSourceState replaces what is remembered about st.SourceID.
+func (s *Store) SaveSourceState(ctx context.Context, st model.SourceState) error {
+	if st.SourceID == "" {
+		return errors.New("save source state: no source id")
+	}
+	_, err := s.w.ExecContext(ctx, `INSERT OR REPLACE INTO source_state (`+sourceColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		st.SourceID, st.ETag, st.LastModified, st.BodyHash, timeArg(st.LastPoll), timeArg(st.LastSuccess), st.LastError,
+		st.ConsecutiveFailures, timeArg(st.NextPoll), st.Retired, st.ItemsSeen, st.PageText)
+	if err != nil {
+		return fmt.Errorf("save state of source %s: %w", st.SourceID, err)
+	}
+	return nil
+}
+
+// SourceStates returns every remembered source state, by source id.
+func (s *Store) SourceStates(ctx context.Context) ([]model.SourceState, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+sourceColumns+` FROM source_state ORDER BY source_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list source states: %w", err)
+	}
+	defer rows.Close()
+	var out []model.SourceState
+	for rows.Next() {
+		st, err := scanSourceState(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list source states: %w", err)
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list source states: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,222 @@
+// Package store is ituwatch's memory: items, alerts and their matches, the
+// outbox of deliveries, source state, channel subscriptions and small adapter
+// state, in one embedded SQLite file (modernc.org/sqlite, pure Go) with
+// numbered migrations and an FTS5 index for search.
+//
+// Writes go through one connection so that concurrent writers queue in Go
+// instead of failing with SQLITE_BUSY; reads use a small pool of their own,
+// which WAL lets run beside the writer.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// ErrNotFound is returned when an asked-for record does not exist.
+var ErrNotFound = errors.New("not found")
+
+// readConns bounds the read pool; the machine is small and SQLite reads are
+// CPU-bound, so more connections would only contend.
+const readConns = 4
+
+// Store is the SQLite-backed store. It is safe for concurrent use.
+type Store struct {
+	w       *sql.DB // the single writer connection
+	r       *sql.DB // readers; the same pool as w for in-memory databases
+	adapter *sql.DB // handed out by DB(); the same as w for in-memory databases
+	now     func() time.Time
+}
+
+// Open opens (creating if needed) the database at path and brings its schema
+// up to date. path ":memory:" gives a private in-memory database, for tests.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("open store: no database path; set store.path in the config file, e.g. \"ituwatch.db\"")
+	}
+	if strings.ContainsRune(path, '?') {
+		return nil, fmt.Errorf("open store %s: the database path must not contain '?'; choose another file name", path)
+	}
+	s := &Store{now: time.Now}
+	if path == ":memory:" {
+		// Every connection to ":memory:" is a separate database, so one
+		// connection that is never closed serves reads and writes alike.
+		db, err := sql.Open("sqlite", path+"?"+dsnParams(false, true))
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		s.w, s.r, s.adapter = db, db, db
+	} else {
+		var err error
+		if s.w, err = sql.Open("sqlite", path+"?"+dsnParams(false, true)); err != nil {
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		s.w.SetMaxOpenConns(1)
+		s.w.SetMaxIdleConns(1)
+		s.w.SetConnMaxLifetime(0)
+		s.w.SetConnMaxIdleTime(0)
+		if s.r, err = sql.Open("sqlite", path+"?"+dsnParams(true, false)); err != nil {
+			s.w.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		s.r.SetMaxOpenConns(readConns)
+		s.r.SetMaxIdleConns(readConns)
+		// Adapters (the mautrix crypto store) run their own transactions and
+		// may query outside them while one is open, which a one-connection
+		// pool would deadlock on. Their pool takes the write lock at BEGIN
+		// and waits for it through busy_timeout.
+		if s.adapter, err = sql.Open("sqlite", path+"?"+dsnParams(false, true)); err != nil {
+			s.w.Close()
+			s.r.Close()
+			return nil, fmt.Errorf("open store %s: %w", path, err)
+		}
+		s.adapter.SetMaxOpenConns(4)
+		s.adapter.SetMaxIdleConns(2)
+	}
+	if err := s.w.PingContext(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, friendlyOpenError(err))
+	}
+	if err := migrate(ctx, s.w, migrationFiles); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// dsnParams builds the driver parameters. Immediate transactions take the
+// write lock at BEGIN, where busy_timeout can wait for it; a deferred
+// transaction that upgrades to a writer later fails at once when another
+// connection wrote in between.
+func dsnParams(readOnly, immediate bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	if immediate {
+		q.Set("_txlock", "immediate")
+	}
+	return q.Encode()
+}
+
+func friendlyOpenError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, "unable to open") || strings.Contains(msg, "CANTOPEN") {
+		return fmt.Errorf("%w (check that the directory exists and is writable)", err)
+	}
+	if strings.Contains(msg, "not a database") {
+		return fmt.Errorf("%w (the file is not an ituwatch database; point store.path at another file)", err)
+	}
+	return err
+}
+
+// Close closes the database. Pending writes were committed by their calls.
+func (s *Store) Close() error {
+	var errs []error
+	closed := map[*sql.DB]bool{}
+	for _, db := range []*sql.DB{s.adapter, s.r, s.w} {
+		if db == nil || closed[db] {
+			continue
+		}
+		closed[db] = true
+		if err := db.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close store: %w", err)
+	}
+	return nil
+}
+
+// DB returns a handle on the same database file for adapters that keep their
+// own tables in it (the mautrix crypto store). Its transactions are
+// immediate: they wait up to five seconds for the write lock.
+func (s *Store) DB() *sql.DB { return s.adapter }
+
+// writeTx runs fn in one write transaction, committing when fn returns nil.
+func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Times are unix nanoseconds in UTC; a zero time is NULL. Dates outside the
+// years 1678–2262 (a feed's nonsense date) are clamped to that range.
+var (
+	minTime = time.Unix(0, math.MinInt64).UTC()
+	maxTime = time.Unix(0, math.MaxInt64).UTC()
+)
+
+func timeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	switch {
+	case t.Before(minTime):
+		t = minTime
+	case t.After(maxTime):
+		t = maxTime
+	}
+	return t.UnixNano()
+}
+
+func timeFrom(n sql.NullInt64) time.Time {
+	if !n.Valid {
+		return time.Time{}
+	}
+	return time.Unix(0, n.Int64).UTC()
+}
+
+// sinceArg is a lower bound for "since t" queries; a zero t means always.
+func sinceArg(t time.Time) int64 {
+	if v := timeArg(t); v != nil {
+		return v.(int64)
+	}
+	return math.MinInt64
+}
+
+// storedTime is t as it reads back from the store.
+func storedTime(t time.Time) time.Time {
+	v := timeArg(t)
+	if v == nil {
+		return time.Time{}
+	}
+	return time.Unix(0, v.(int64)).UTC()
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func boundLimit(limit, def, max int) int {
+	if limit <= 0 {
+		return def
+	}
+	return min(limit, max)
+}

@@ -1,0 +1,851 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// fakeClock is a settable clock for the store's timestamps.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+var t0 = time.Date(2026, 3, 2, 9, 30, 0, 123456789, time.UTC)
+
+func openTest(t testing.TB) (*Store, *fakeClock) {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "ituwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	clock := &fakeClock{t: t0}
+	s.now = clock.Now
+	return s, clock
+}
+
+func item(source, id, title string) model.Item {
+	return model.Item{SourceID: source, ID: id, Title: title, Link: "https://example.org/" + id}
+}
+
+func alertFor(it model.Item, topics ...string) *model.Alert {
+	a := &model.Alert{Kind: model.AlertNew, Item: it}
+	for i, tp := range topics {
+		a.Matches = append(a.Matches, model.Match{
+			Topic: tp, TopicName: strings.ToUpper(tp), Severity: model.SeverityHigh - model.Severity(i%2),
+			Score: 2.5 + float64(i), Annotation: "why " + tp,
+			Hits:     []model.Hit{{Term: "new ip", Text: "New IP", Field: "title", Start: 0, End: 6}},
+			Snippets: []model.Snippet{{Field: "title", Parts: []model.SnippetPart{{Text: "New IP", Hit: true}, {Text: " at TSAG"}}}},
+		})
+	}
+	return a
+}
+
+func mustSave(t testing.TB, s *Store, sv Save) int64 {
+	t.Helper()
+	id, err := s.SaveItem(context.Background(), sv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func tableNames(t *testing.T, s *Store) map[string]bool {
+	t.Helper()
+	rows, err := s.r.Query(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := scanStrings(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
+}
+
+func appliedVersions(t *testing.T, s *Store) []int {
+	t.Helper()
+	rows, err := s.r.Query(`SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var vs []int
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	return vs
+}
+
+func TestOpenMigrations(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.db")
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"items", "items_fts", "alerts", "alert_matches", "deliveries", "source_state", "subscriptions", "kv", "schema_migrations"} {
+		if !tableNames(t, s)[want] {
+			t.Errorf("fresh database lacks table %s", want)
+		}
+	}
+	if got := appliedVersions(t, s); !reflect.DeepEqual(got, []int{1}) {
+		t.Errorf("fresh database migrations = %v, want [1]", got)
+	}
+	var mode string
+	if err := s.w.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	var fk int
+	if err := s.r.QueryRow(`PRAGMA foreign_keys`).Scan(&fk); err != nil || fk != 1 {
+		t.Errorf("reader foreign_keys = %d, %v; want 1", fk, err)
+	}
+	s.Close()
+
+	// Re-opening applies nothing twice.
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("re-open: %v", err)
+	}
+	if got := appliedVersions(t, s); !reflect.DeepEqual(got, []int{1}) {
+		t.Errorf("re-opened database migrations = %v, want [1]", got)
+	}
+
+	// A newer binary's migration is applied alone; the old ones are not re-run
+	// (re-running 0001 would fail on its CREATE TABLEs).
+	next := fstest.MapFS{
+		"0001_init.sql":  &fstest.MapFile{Data: mustRead(t, "migrations/0001_init.sql")},
+		"0002_extra.sql": &fstest.MapFile{Data: []byte(`CREATE TABLE extra (x INTEGER); CREATE INDEX extra_x ON extra (x);`)},
+	}
+	if err := migrate(ctx, s.w, next); err != nil {
+		t.Fatalf("migrate to 2: %v", err)
+	}
+	if got := appliedVersions(t, s); !reflect.DeepEqual(got, []int{1, 2}) {
+		t.Errorf("after 0002 migrations = %v, want [1 2]", got)
+	}
+	if !tableNames(t, s)["extra"] {
+		t.Error("migration 0002 did not create its table")
+	}
+	// A failing migration leaves neither its changes nor its version.
+	broken := fstest.MapFS{
+		"0003_broken.sql": &fstest.MapFile{Data: []byte(`CREATE TABLE half (x INTEGER); THIS IS NOT SQL;`)},
+	}
+	for k, v := range next {
+		broken[k] = v
+	}
+	if err := migrate(ctx, s.w, broken); err == nil || !strings.Contains(err.Error(), "0003_broken.sql") {
+		t.Errorf("broken migration error = %v, want one naming the file", err)
+	}
+	if tableNames(t, s)["half"] {
+		t.Error("a failed migration left its table behind")
+	}
+	s.Close()
+
+	// The database is now newer than the binary's embedded migrations.
+	_, err = Open(ctx, path)
+	if err == nil || !strings.Contains(err.Error(), "newer ituwatch") {
+		t.Errorf("opening a newer database: err = %v, want a 'newer ituwatch' error", err)
+	}
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := embeddedMigrations.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestLoadMigrationsRejectsBadNames(t *testing.T) {
+	tests := []struct {
+		name string
+		fsys fstest.MapFS
+	}{
+		{"no number", fstest.MapFS{"init.sql": {}}},
+		{"zero", fstest.MapFS{"0000_init.sql": {}}},
+		{"duplicate", fstest.MapFS{"0001_a.sql": {}, "01_b.sql": {}}},
+	}
+	for _, tt := range tests {
+		if _, err := loadMigrations(tt.fsys); err == nil {
+			t.Errorf("%s: loadMigrations succeeded, want an error", tt.name)
+		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, path := range []string{"", "a?b.db", filepath.Join(t.TempDir(), "missing", "dir", "x.db")} {
+		if s, err := Open(ctx, path); err == nil {
+			s.Close()
+			t.Errorf("Open(%q) succeeded, want an error", path)
+		}
+	}
+}
+
+func TestOpenMemory(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	it := item("itu-news", "m1", "Memory test")
+	if _, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"console"}}); err != nil {
+		t.Fatal(err)
+	}
+	// Every query must see the one in-memory database, even from inside
+	// EachItem's callback.
+	err = s.EachItem(ctx, time.Time{}, func(model.Item) error {
+		got, err := s.RecentAlerts(ctx, "", 5)
+		if err != nil || len(got) != 1 {
+			return fmt.Errorf("recent alerts inside EachItem: %d, %v", len(got), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.PriorItem(ctx, "itu-news", "m1"); err != nil || p == nil {
+		t.Errorf("PriorItem in memory = %v, %v", p, err)
+	}
+}
+
+func TestSaveItemNewAlertAndDeliveries(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+	it := item("itu-news", "n1", "TSAG debates New IP")
+	a := alertFor(it, "new-ip", "mandate-creep")
+	dests := []string{"console", "slack:C0123", "matrix:!room:example.org"}
+
+	id, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "fp1", Alert: a, Destinations: dests})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id == 0 || a.ID != id {
+		t.Errorf("SaveItem returned %d and set Alert.ID %d, want the same non-zero id", id, a.ID)
+	}
+	if !a.CreatedAt.Equal(clock.Now()) {
+		t.Errorf("Alert.CreatedAt = %v, want the store clock %v", a.CreatedAt, clock.Now())
+	}
+	got, err := s.Alert(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, *a) {
+		t.Errorf("Alert(%d) round trip:\n got %+v\nwant %+v", id, got, *a)
+	}
+	due, err := s.DueDeliveries(ctx, clock.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != len(dests) {
+		t.Fatalf("%d due deliveries, want %d", len(due), len(dests))
+	}
+	for i, d := range due {
+		want := model.Delivery{ID: d.ID, AlertID: id, Destination: dests[i], Status: model.DeliveryPending,
+			NextAttempt: clock.Now(), CreatedAt: clock.Now()}
+		if !reflect.DeepEqual(d, want) {
+			t.Errorf("delivery %d = %+v, want %+v", i, d, want)
+		}
+	}
+	prior, err := s.PriorItem(ctx, it.SourceID, it.ID)
+	if err != nil || prior == nil {
+		t.Fatalf("PriorItem = %v, %v", prior, err)
+	}
+	if prior.FirstAlertID != id || prior.LastAlertID != id || prior.Fingerprint != "fp1" {
+		t.Errorf("PriorItem alerts %d/%d fingerprint %q, want %d/%d fp1", prior.FirstAlertID, prior.LastAlertID, prior.Fingerprint, id, id)
+	}
+
+	// An item without an alert is stored silently.
+	quiet := item("itu-news", "q1", "Quiet patent news")
+	if id, err := s.SaveItem(ctx, Save{Item: quiet, Fingerprint: "fq"}); err != nil || id != 0 {
+		t.Errorf("SaveItem without alert = %d, %v; want 0, nil", id, err)
+	}
+	if p, _ := s.PriorItem(ctx, "itu-news", "q1"); p == nil || p.FirstAlertID != 0 {
+		t.Errorf("quiet item prior = %+v, want stored with no alert", p)
+	}
+}
+
+func TestSaveItemFailureLeavesNothing(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name   string
+		ctx    context.Context
+		dests  []string
+		parent int64
+	}{
+		{"empty destination", context.Background(), []string{"console", ""}, 0},
+		{"duplicate destination", context.Background(), []string{"slack:C1", "slack:C1"}, 0},
+		{"missing parent alert", context.Background(), []string{"console"}, 999},
+		{"cancelled context", cancelled, []string{"console"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clock := openTest(t)
+			ctx := context.Background()
+			// A prior version exists; a failed update must not touch it.
+			prev := item("src", "doc", "Council document")
+			mustSave(t, s, Save{Item: prev, Fingerprint: "old"})
+
+			it := prev
+			it.Title = "Council document (Rev.1)"
+			a := alertFor(it, "mandate-creep")
+			a.ParentID = tt.parent
+			_, err := s.SaveItem(tt.ctx, Save{Item: it, Fingerprint: "new", Alert: a, Destinations: tt.dests})
+			if err == nil {
+				t.Fatal("SaveItem succeeded, want an error")
+			}
+			if !strings.Contains(err.Error(), "save item src/doc") {
+				t.Errorf("error %q does not say what was being saved", err)
+			}
+			if a.ID != 0 {
+				t.Errorf("failed save set Alert.ID = %d", a.ID)
+			}
+			p, err := s.PriorItem(ctx, "src", "doc")
+			if err != nil || p == nil {
+				t.Fatalf("PriorItem = %v, %v", p, err)
+			}
+			if p.Fingerprint != "old" || p.Item.Title != prev.Title || p.FirstAlertID != 0 {
+				t.Errorf("prior item changed by a failed save: %+v", p)
+			}
+			if alerts, _ := s.RecentAlerts(ctx, "", 10); len(alerts) != 0 {
+				t.Errorf("failed save left %d alerts", len(alerts))
+			}
+			if due, _ := s.DueDeliveries(ctx, clock.Now().Add(time.Hour), 10); len(due) != 0 {
+				t.Errorf("failed save left %d deliveries", len(due))
+			}
+			if hits, _ := s.Search(ctx, "Rev", 10); len(hits) != 0 {
+				t.Errorf("failed save left the new title in the search index")
+			}
+		})
+	}
+}
+
+func TestPriorItemRoundTrip(t *testing.T) {
+	geneva := time.FixedZone("CET", 3600)
+	tests := []struct {
+		name string
+		item model.Item
+	}{
+		{"minimal", model.Item{SourceID: "s", ID: "1", Title: "t"}},
+		{"full", model.Item{
+			SourceID: "itu-docs", ID: "C20/51", Title: "Resolution 102 report", Link: "https://example.org/c20-51",
+			Published: time.Date(2020, 2, 3, 10, 0, 0, 999, geneva), Updated: time.Date(2020, 2, 4, 11, 0, 0, 0, time.UTC),
+			Summary: "summary ünïcode", Content: "content with \"quotes\" and \x00 nul",
+			Authors: []string{"Secretary-General"}, Categories: []string{"Council", "CWG-Internet"},
+			Document: &model.DocumentRef{Number: "C20/51", Series: "C", Meeting: "20", Seq: "51", Revision: "Rev.1",
+				Addendum: "Add.2", Languages: []string{"en", "fr"}, Submitter: "Member State"},
+		}},
+		{"far dates", model.Item{SourceID: "s", ID: "far", Title: "t", Published: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, clock := openTest(t)
+			ctx := context.Background()
+			if p, err := s.PriorItem(ctx, tt.item.SourceID, tt.item.ID); p != nil || err != nil {
+				t.Fatalf("PriorItem before save = %v, %v; want nil, nil", p, err)
+			}
+			mustSave(t, s, Save{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
+			firstSeen := clock.Now()
+			clock.Set(firstSeen.Add(time.Hour))
+			mustSave(t, s, Save{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
+
+			p, err := s.PriorItem(ctx, tt.item.SourceID, tt.item.ID)
+			if err != nil || p == nil {
+				t.Fatalf("PriorItem = %v, %v", p, err)
+			}
+			want := tt.item
+			want.Published = utc(want.Published)
+			want.Updated = utc(want.Updated)
+			if !reflect.DeepEqual(p.Item, want) {
+				t.Errorf("item round trip:\n got %+v\nwant %+v", p.Item, want)
+			}
+			if p.Fingerprint != tt.item.Fingerprint() || !p.FirstSeen.Equal(firstSeen) {
+				t.Errorf("fingerprint %q first seen %v, want %q %v", p.Fingerprint, p.FirstSeen, tt.item.Fingerprint(), firstSeen)
+			}
+		})
+	}
+}
+
+func TestUpdateAlertLinkedByParent(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+	v1 := item("itu-news", "story", "New IP at TSAG")
+	first := mustSave(t, s, Save{Item: v1, Fingerprint: "1", Alert: alertFor(v1, "new-ip"), Destinations: []string{"console"}})
+
+	clock.Set(t0.Add(time.Hour))
+	v2 := v1
+	v2.Title = "New IP at TSAG (updated)"
+	upd := alertFor(v2, "new-ip")
+	upd.Kind, upd.ParentID, upd.Change = model.AlertUpdate, first, "title changed"
+	second := mustSave(t, s, Save{Item: v2, Fingerprint: "2", Alert: upd, Destinations: []string{"console"}})
+
+	p, err := s.PriorItem(ctx, "itu-news", "story")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.FirstAlertID != first || p.LastAlertID != second || p.Item.Title != v2.Title || !p.FirstSeen.Equal(t0) {
+		t.Errorf("prior = first %d last %d title %q seen %v; want %d %d %q %v", p.FirstAlertID, p.LastAlertID, p.Item.Title, p.FirstSeen, first, second, v2.Title, t0)
+	}
+	got, err := s.Alert(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Kind != model.AlertUpdate || got.ParentID != first || got.Change != "title changed" {
+		t.Errorf("update alert = kind %q parent %d change %q", got.Kind, got.ParentID, got.Change)
+	}
+	// The first alert still shows what its readers saw.
+	orig, err := s.Alert(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if orig.Item.Title != v1.Title {
+		t.Errorf("first alert title = %q, want the original %q", orig.Item.Title, v1.Title)
+	}
+	if _, err := s.Alert(ctx, 12345); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Alert(missing) error = %v, want ErrNotFound", err)
+	}
+}
+
+func TestOutboxLifecycle(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+
+	if _, ok, err := s.NextDue(ctx); ok || err != nil {
+		t.Errorf("NextDue on an empty outbox = %v, %v; want false", ok, err)
+	}
+	a1 := mustSave(t, s, Save{Item: item("s", "1", "one"), Alert: alertFor(item("s", "1", "one"), "ott"), Destinations: []string{"slack:C1", "matrix:!r:example.org"}})
+	clock.Set(t0.Add(time.Minute))
+	a2 := mustSave(t, s, Save{Item: item("s", "2", "two"), Alert: alertFor(item("s", "2", "two"), "ott"), Destinations: []string{"slack:C1"}})
+
+	due, err := s.DueDeliveries(ctx, t0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(due) != 2 || due[0].AlertID != a1 || due[1].AlertID != a1 || due[0].ID >= due[1].ID {
+		t.Fatalf("due at t0 = %+v, want the two deliveries of alert %d in id order", due, a1)
+	}
+	if next, ok, _ := s.NextDue(ctx); !ok || !next.Equal(t0) {
+		t.Errorf("NextDue = %v %v, want %v", next, ok, t0)
+	}
+	slack1, matrix1 := due[0], due[1]
+
+	// Slack is rate limited: retry in 30 s.
+	retryAt := t0.Add(90 * time.Second)
+	if err := s.MarkRetry(ctx, slack1.ID, retryAt, "rate limited"); err != nil {
+		t.Fatal(err)
+	}
+	// Matrix refuses for good.
+	if err := s.MarkFailed(ctx, matrix1.ID, "bot not invited to the room"); err != nil {
+		t.Fatal(err)
+	}
+	due, _ = s.DueDeliveries(ctx, t0.Add(time.Minute), 10)
+	if len(due) != 1 || due[0].AlertID != a2 {
+		t.Fatalf("due at t0+1m = %+v, want only alert %d's delivery", due, a2)
+	}
+	if next, ok, _ := s.NextDue(ctx); !ok || !next.Equal(t0.Add(time.Minute)) {
+		t.Errorf("NextDue = %v, want t0+1m", next)
+	}
+	due, _ = s.DueDeliveries(ctx, retryAt, 10)
+	if len(due) != 2 || due[0].ID != slack1.ID || due[0].Attempts != 1 || due[0].LastError != "rate limited" || !due[0].NextAttempt.Equal(retryAt) {
+		t.Fatalf("due at retry time = %+v, want the retried slack delivery first with 1 attempt", due)
+	}
+	if due, _ := s.DueDeliveries(ctx, retryAt, 1); len(due) != 1 {
+		t.Errorf("limit 1 gave %d deliveries", len(due))
+	}
+
+	statuses, err := s.DestinationStatuses(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []DestinationStatus{
+		{Destination: "matrix:!r:example.org", Failed: 1, LastError: "bot not invited to the room"},
+		{Destination: "slack:C1", Pending: 2, OldestPending: t0, LastError: "rate limited"},
+	}
+	if !reflect.DeepEqual(statuses, want) {
+		t.Errorf("statuses =\n %+v\nwant\n %+v", statuses, want)
+	}
+
+	// No thread until delivered.
+	if th, err := s.ThreadID(ctx, a1, "slack:C1"); th != "" || err != nil {
+		t.Errorf("ThreadID before delivery = %q, %v", th, err)
+	}
+	deliveredAt := t0.Add(2 * time.Minute)
+	if err := s.MarkDelivered(ctx, slack1.ID, "1700000000.000100", deliveredAt); err != nil {
+		t.Fatal(err)
+	}
+	if th, err := s.ThreadID(ctx, a1, "slack:C1"); th != "1700000000.000100" || err != nil {
+		t.Errorf("ThreadID = %q, %v; want the slack ts", th, err)
+	}
+	if th, _ := s.ThreadID(ctx, a1, "matrix:!r:example.org"); th != "" {
+		t.Errorf("ThreadID of a failed delivery = %q, want empty", th)
+	}
+	// A delivered or failed delivery cannot be retried or failed again.
+	if err := s.MarkRetry(ctx, slack1.ID, retryAt, "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkRetry of a delivered delivery = %v, want ErrNotFound", err)
+	}
+	if err := s.MarkFailed(ctx, matrix1.ID, "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkFailed twice = %v, want ErrNotFound", err)
+	}
+	if err := s.MarkDelivered(ctx, 9999, "x", deliveredAt); !errors.Is(err, ErrNotFound) {
+		t.Errorf("MarkDelivered(missing) = %v, want ErrNotFound", err)
+	}
+
+	statuses, _ = s.DestinationStatuses(ctx)
+	wantSlack := DestinationStatus{Destination: "slack:C1", Pending: 1, OldestPending: t0.Add(time.Minute), LastDelivered: deliveredAt}
+	if len(statuses) != 2 || !reflect.DeepEqual(statuses[1], wantSlack) {
+		t.Errorf("slack status after delivery = %+v, want %+v", statuses[1], wantSlack)
+	}
+	due, _ = s.DueDeliveries(ctx, deliveredAt, 10)
+	if len(due) != 1 || due[0].AlertID != a2 {
+		t.Errorf("due after delivery = %+v, want only alert %d's", due, a2)
+	}
+}
+
+func TestRecentAlertsByTopic(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+	topics := [][]string{{"new-ip"}, {"ott"}, {"new-ip", "ott"}, {"dns-naming"}, {"new-ip"}}
+	var ids []int64
+	for i, tp := range topics {
+		clock.Set(t0.Add(time.Duration(i) * time.Minute))
+		it := item("s", fmt.Sprint(i), fmt.Sprint("item ", i))
+		ids = append(ids, mustSave(t, s, Save{Item: it, Alert: alertFor(it, tp...)}))
+	}
+	tests := []struct {
+		topic string
+		limit int
+		want  []int64
+	}{
+		{"", 10, []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}},
+		{"", 2, []int64{ids[4], ids[3]}},
+		{"new-ip", 10, []int64{ids[4], ids[2], ids[0]}},
+		{"ott", 10, []int64{ids[2], ids[1]}},
+		{"ott", 1, []int64{ids[2]}},
+		{"surveillance", 10, nil},
+		{"new-ip", 0, []int64{ids[4], ids[2], ids[0]}},
+	}
+	for _, tt := range tests {
+		got, err := s.RecentAlerts(ctx, tt.topic, tt.limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gotIDs []int64
+		for _, a := range got {
+			gotIDs = append(gotIDs, a.ID)
+			if len(a.Matches) == 0 || a.Item.Title == "" {
+				t.Errorf("alert %d came back without matches or item", a.ID)
+			}
+		}
+		if !reflect.DeepEqual(gotIDs, tt.want) {
+			t.Errorf("RecentAlerts(%q, %d) = %v, want %v", tt.topic, tt.limit, gotIDs, tt.want)
+		}
+	}
+	// The limit is capped.
+	for i := range 60 {
+		it := item("bulk", fmt.Sprint(i), "bulk")
+		mustSave(t, s, Save{Item: it, Alert: alertFor(it, "ott")})
+	}
+	if got, _ := s.RecentAlerts(ctx, "", 1000); len(got) != maxList {
+		t.Errorf("RecentAlerts(limit 1000) returned %d, want the cap %d", len(got), maxList)
+	}
+}
+
+func TestTopicCounts(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+	// Alerts 0, 10, 20 and 30 days after t0.
+	topics := [][]string{{"new-ip"}, {"new-ip", "ott"}, {"ott"}, {"new-ip"}}
+	for i, tp := range topics {
+		clock.Set(t0.AddDate(0, 0, 10*i))
+		it := item("s", fmt.Sprint(i), "x")
+		mustSave(t, s, Save{Item: it, Alert: alertFor(it, tp...)})
+	}
+	tests := []struct {
+		since time.Time
+		want  map[string]int
+	}{
+		{time.Time{}, map[string]int{"new-ip": 3, "ott": 2}},
+		{t0, map[string]int{"new-ip": 3, "ott": 2}},
+		{t0.Add(time.Nanosecond), map[string]int{"new-ip": 2, "ott": 2}},
+		{t0.AddDate(0, 0, 15), map[string]int{"new-ip": 1, "ott": 1}},
+		{t0.AddDate(0, 0, 30), map[string]int{"new-ip": 1}},
+		{t0.AddDate(0, 0, 31), map[string]int{}},
+	}
+	for _, tt := range tests {
+		got, err := s.TopicCounts(ctx, tt.since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("TopicCounts(%v) = %v, want %v", tt.since, got, tt.want)
+		}
+	}
+}
+
+func TestSubscriptions(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	steps := []struct {
+		op, dest, topic string
+		want            bool
+	}{
+		{"sub", "slack:C1", "new-ip", true},
+		{"sub", "slack:C1", "new-ip", false},
+		{"sub", "slack:C1", "ott", true},
+		{"sub", "matrix:!r:example.org", "*", true},
+		{"sub", "slack:C2", "ott", true},
+		{"unsub", "slack:C2", "ott", true},
+		{"unsub", "slack:C2", "ott", false},
+	}
+	for _, st := range steps {
+		var got bool
+		var err error
+		if st.op == "sub" {
+			got, err = s.Subscribe(ctx, st.dest, st.topic)
+		} else {
+			got, err = s.Unsubscribe(ctx, st.dest, st.topic)
+		}
+		if err != nil || got != st.want {
+			t.Errorf("%s %s %s = %v, %v; want %v", st.op, st.dest, st.topic, got, err, st.want)
+		}
+	}
+	if got, _ := s.Subscriptions(ctx, "slack:C1"); !reflect.DeepEqual(got, []string{"new-ip", "ott"}) {
+		t.Errorf("Subscriptions(slack:C1) = %v", got)
+	}
+	if got, _ := s.Subscriptions(ctx, "slack:C2"); len(got) != 0 {
+		t.Errorf("Subscriptions(slack:C2) = %v, want none", got)
+	}
+	if got, _ := s.Subscribers(ctx, "ott"); !reflect.DeepEqual(got, []string{"matrix:!r:example.org", "slack:C1"}) {
+		t.Errorf("Subscribers(ott) = %v", got)
+	}
+	if got, _ := s.Subscribers(ctx, "surveillance"); !reflect.DeepEqual(got, []string{"matrix:!r:example.org"}) {
+		t.Errorf("Subscribers(surveillance) = %v, want the * subscriber", got)
+	}
+	if _, err := s.Subscribe(ctx, "", "ott"); err == nil {
+		t.Error("Subscribe with no destination succeeded")
+	}
+}
+
+func TestState(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	if _, ok, err := s.GetState(ctx, "matrix.next_batch"); ok || err != nil {
+		t.Errorf("GetState(unset) = %v, %v", ok, err)
+	}
+	for _, v := range []string{"s1_2_3", "", "s9"} {
+		if err := s.SetState(ctx, "matrix.next_batch", v); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok, err := s.GetState(ctx, "matrix.next_batch"); got != v || !ok || err != nil {
+			t.Errorf("GetState after SetState(%q) = %q, %v, %v", v, got, ok, err)
+		}
+	}
+}
+
+func TestSourceState(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	if st, err := s.SourceState(ctx, "itu-news"); err != nil || !reflect.DeepEqual(st, model.SourceState{SourceID: "itu-news"}) {
+		t.Errorf("SourceState(unknown) = %+v, %v", st, err)
+	}
+	full := model.SourceState{
+		SourceID: "itu-news", ETag: `W/"abc"`, LastModified: "Mon, 02 Mar 2026 09:00:00 GMT", BodyHash: "h",
+		LastPoll: t0, LastSuccess: t0.Add(-time.Hour), LastError: "HTTP 503", ConsecutiveFailures: 2,
+		NextPoll: t0.Add(10 * time.Minute), Retired: true, ItemsSeen: 42, PageText: "page text",
+	}
+	other := model.SourceState{SourceID: "cdt", ItemsSeen: 1}
+	for _, st := range []model.SourceState{full, other} {
+		if err := s.SaveSourceState(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, _ := s.SourceState(ctx, "itu-news"); !reflect.DeepEqual(got, full) {
+		t.Errorf("SourceState round trip:\n got %+v\nwant %+v", got, full)
+	}
+	// Saving again replaces, including clearing fields.
+	cleared := model.SourceState{SourceID: "itu-news", LastPoll: t0.Add(time.Hour)}
+	if err := s.SaveSourceState(ctx, cleared); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.SourceStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(all, []model.SourceState{other, cleared}) {
+		t.Errorf("SourceStates = %+v", all)
+	}
+	if err := s.SaveSourceState(ctx, model.SourceState{}); err == nil {
+		t.Error("SaveSourceState without id succeeded")
+	}
+}
+
+func TestEachItem(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+	const n = 1203 // more than two pages
+	tx, err := s.w.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		it := item("s", fmt.Sprint(i), "x")
+		if _, err := upsertItem(ctx, tx, &it, "", t0.Add(time.Duration(i/2)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		since time.Time
+		want  int
+	}{
+		{time.Time{}, n},
+		{t0, n},
+		{t0.Add(300 * time.Second), n - 600},
+		{t0.Add(time.Hour), 0},
+	}
+	for _, tt := range tests {
+		seen := map[string]bool{}
+		err := s.EachItem(ctx, tt.since, func(it model.Item) error {
+			if seen[it.ID] {
+				t.Fatalf("item %s visited twice", it.ID)
+			}
+			seen[it.ID] = true
+			// The callback may write to the store.
+			return s.SetState(ctx, "last", it.ID)
+		})
+		if err != nil || len(seen) != tt.want {
+			t.Errorf("EachItem(since %v) visited %d, %v; want %d", tt.since, len(seen), err, tt.want)
+		}
+	}
+	stop := errors.New("stop")
+	count := 0
+	if err := s.EachItem(ctx, time.Time{}, func(model.Item) error { count++; return stop }); !errors.Is(err, stop) || count != 1 {
+		t.Errorf("EachItem did not stop at the callback's error: %v after %d", err, count)
+	}
+	_ = clock
+}
+
+func TestConcurrentSaveItem(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+	const workers, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*each*2)
+	for w := range workers {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				it := item(fmt.Sprint("src", w), fmt.Sprint(i), fmt.Sprintf("New IP item %d of worker %d", i, w))
+				if _, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"console", "slack:C1"}}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+		// Readers alongside the writers.
+		go func() {
+			defer wg.Done()
+			for range each {
+				if _, err := s.RecentAlerts(ctx, "new-ip", 5); err != nil {
+					errs <- err
+				}
+				if _, err := s.Search(ctx, "worker", 5); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent use: %v", err)
+	}
+	due, err := s.DueDeliveries(ctx, clock.Now(), 1000)
+	if err != nil || len(due) != workers*each*2 {
+		t.Errorf("%d deliveries queued (err %v), want %d", len(due), err, workers*each*2)
+	}
+	counts, _ := s.TopicCounts(ctx, time.Time{})
+	if counts["new-ip"] != workers*each {
+		t.Errorf("%d new-ip alerts, want %d", counts["new-ip"], workers*each)
+	}
+}
+
+func TestSurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "keep.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := item("itu-news", "keep", "CWG-Internet consultation on Resolution 102")
+	a := alertFor(it, "mandate-creep")
+	id := mustSave(t, s, Save{Item: it, Fingerprint: "k", Alert: a, Destinations: []string{"console"}})
+	if _, err := s.Subscribe(ctx, "slack:C1", "ott"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetState(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.Alert(ctx, id)
+	if err != nil || !reflect.DeepEqual(got, *a) {
+		t.Errorf("alert after reopen = %+v, %v; want %+v", got, err, *a)
+	}
+	if hits, err := s.Search(ctx, "consultation", 5); err != nil || len(hits) != 1 {
+		t.Errorf("search after reopen: %d hits, %v", len(hits), err)
+	}
+	if subs, _ := s.Subscribers(ctx, "ott"); len(subs) != 1 {
+		t.Errorf("subscribers after reopen = %v", subs)
+	}
+	if v, ok, _ := s.GetState(ctx, "k"); v != "v" || !ok {
+		t.Errorf("state after reopen = %q %v", v, ok)
+	}
+	if due, _ := s.DueDeliveries(ctx, time.Now(), 10); len(due) != 1 {
+		t.Errorf("deliveries after reopen = %d, want 1", len(due))
+	}
+}

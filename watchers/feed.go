@@ -1,0 +1,571 @@
+package watchers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"mime"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding/charmap"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// Limits that keep one odd feed from flooding the pipeline or the store.
+const (
+	maxFeedItems   = 1000
+	maxTitleBytes  = 1 << 10
+	maxSummaryLen  = 8 << 10
+	maxContentLen  = 64 << 10
+	futureDateSlop = 48 * time.Hour
+)
+
+// ErrHTMLNotFeed is wrapped when a feed URL answers with a web page.
+var ErrHTMLNotFeed = errors.New("the URL returned an HTML page, not a feed")
+
+type feedSource struct {
+	id, url string
+	fetcher *Fetcher
+	now     func() time.Time
+}
+
+// NewFeedSource watches an RSS (0.9x, 1.0/RDF, 2.0), Atom or JSON Feed URL.
+func NewFeedSource(id, url string, f *Fetcher) Source {
+	return &feedSource{id: id, url: url, fetcher: f, now: time.Now}
+}
+
+func (s *feedSource) ID() string { return s.id }
+
+// Poll returns nil, nil when the feed did not change, and a non-nil (maybe
+// empty) slice when it did.
+func (s *feedSource) Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error) {
+	before := *state
+	res, err := s.fetcher.Fetch(ctx, s.url, state)
+	if err != nil {
+		return nil, err
+	}
+	if res.NotModified {
+		return nil, nil
+	}
+	items, err := parseFeed(s.id, res.Body, res.ContentType, res.FinalURL, s.now())
+	if err != nil {
+		// Forget the new validators: the same unreadable body must fail
+		// again next time rather than pass as "not modified".
+		state.ETag, state.LastModified, state.BodyHash = before.ETag, before.LastModified, before.BodyHash
+		return nil, err
+	}
+	return items, nil
+}
+
+// ParseFeed reads an RSS, Atom, RDF or JSON feed from bytes (a file, a demo
+// sample) into items of sourceID, normalised as a polled feed would be.
+func ParseFeed(sourceID string, body []byte) ([]model.Item, error) {
+	return parseFeed(sourceID, body, "", "", time.Now())
+}
+
+func parseFeed(sourceID string, body []byte, contentType, baseURL string, now time.Time) ([]model.Item, error) {
+	body = repairEncoding(body, contentType)
+	feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		// Some sites wrap an Atom feed in an XHTML page; read the feed
+		// inside before giving up.
+		if inner := embeddedAtom(body); inner != nil && len(inner) < len(body) {
+			if f2, err2 := gofeed.NewParser().Parse(bytes.NewReader(inner)); err2 == nil {
+				return normaliseFeed(sourceID, f2, baseURL, now), nil
+			}
+		}
+		if looksLikeHTML(body) {
+			return nil, htmlPageError(body, baseURL)
+		}
+		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			return nil, fmt.Errorf("the response is not a feed (RSS, Atom, RDF or JSON Feed); check that the url points at the feed itself")
+		}
+		return nil, fmt.Errorf("the feed is malformed and could not be read: %w", err)
+	}
+	return normaliseFeed(sourceID, feed, baseURL, now), nil
+}
+
+func normaliseFeed(sourceID string, feed *gofeed.Feed, baseURL string, now time.Time) []model.Item {
+	base := parseBase(feed.Link, baseURL)
+	items := make([]model.Item, 0, min(len(feed.Items), maxFeedItems))
+	seen := make(map[string]bool, len(feed.Items))
+	for _, fi := range feed.Items {
+		if fi == nil {
+			continue
+		}
+		it := normaliseItem(sourceID, fi, base, now)
+		if seen[it.ID] {
+			continue // a repeated guid: the first one wins
+		}
+		seen[it.ID] = true
+		items = append(items, it)
+	}
+	if len(items) > maxFeedItems {
+		// Keep the newest; items without a date count as oldest, and among
+		// equals the feed's own order (usually newest first) decides.
+		sort.SliceStable(items, func(i, j int) bool { return items[i].When().After(items[j].When()) })
+		items = items[:maxFeedItems:maxFeedItems]
+	}
+	return items
+}
+
+func parseBase(feedLink, fetchURL string) *url.URL {
+	for _, s := range []string{feedLink, fetchURL} {
+		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.IsAbs() {
+			return u
+		}
+	}
+	return nil
+}
+
+func normaliseItem(sourceID string, fi *gofeed.Item, base *url.URL, now time.Time) model.Item {
+	it := model.Item{SourceID: sourceID}
+	it.Title = truncateText(collapseSpace(htmlToText(fi.Title)), maxTitleBytes)
+	it.Summary = truncateText(htmlToText(fi.Description), maxSummaryLen)
+	it.Content = truncateText(htmlToText(fi.Content), maxContentLen)
+	if it.Content == it.Summary {
+		it.Content = "" // one copy is enough for readers and for matching
+	}
+
+	link := strings.TrimSpace(fi.Link)
+	if link == "" && len(fi.Links) > 0 {
+		link = strings.TrimSpace(fi.Links[0])
+	}
+	it.Link = cleanLink(unwrapRedirect(resolveLink(link, base)), true)
+
+	limit := now.Add(futureDateSlop)
+	it.Published = saneDate(fi.PublishedParsed, limit)
+	it.Updated = saneDate(fi.UpdatedParsed, limit)
+
+	for _, p := range fi.Authors {
+		if p == nil {
+			continue
+		}
+		name := collapseSpace(htmlToText(p.Name))
+		if name == "" {
+			name = strings.TrimSpace(p.Email)
+		}
+		if name != "" && !slices.Contains(it.Authors, name) {
+			it.Authors = append(it.Authors, name)
+		}
+	}
+	for _, c := range fi.Categories {
+		c = collapseSpace(c)
+		if c != "" && !slices.Contains(it.Categories, c) {
+			it.Categories = append(it.Categories, c)
+		}
+	}
+	it.ID = itemID(strings.TrimSpace(fi.GUID), it)
+	return it
+}
+
+// saneDate gives the date in UTC, or zero for a date so far in the future
+// that it is wrong and would sort the item first for days.
+func saneDate(t *time.Time, limit time.Time) time.Time {
+	if t == nil || t.IsZero() || t.After(limit) {
+		return time.Time{}
+	}
+	return t.UTC()
+}
+
+// itemID is stable across polls: the guid, else the canonical link, else a
+// hash of what the reader sees.
+func itemID(guid string, it model.Item) string {
+	if guid != "" {
+		return guid
+	}
+	if it.Link != "" {
+		return canonicalLink(it.Link)
+	}
+	h := sha256.New()
+	h.Write([]byte(it.Title))
+	h.Write([]byte{0})
+	if !it.Published.IsZero() {
+		h.Write([]byte(it.Published.Format(time.RFC3339)))
+	}
+	if it.Title == "" && it.Published.IsZero() {
+		h.Write([]byte{0})
+		h.Write([]byte(it.Summary))
+		h.Write([]byte{0})
+		h.Write([]byte(it.Content))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+func resolveLink(link string, base *url.URL) string {
+	if link == "" {
+		return ""
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return link
+	}
+	if !u.IsAbs() && base != nil {
+		return base.ResolveReference(u).String()
+	}
+	return link
+}
+
+// unwrapRedirect replaces a Google Alerts click-tracking link with the
+// article it points at, so the same story from two sources has one link.
+func unwrapRedirect(link string) string {
+	u, err := url.Parse(link)
+	if err != nil || u.Path != "/url" {
+		return link
+	}
+	host := strings.ToLower(u.Hostname())
+	if host != "google.com" && !strings.HasSuffix(host, ".google.com") {
+		return link
+	}
+	q := u.Query()
+	for _, k := range []string{"url", "q"} {
+		if target, err := url.Parse(q.Get(k)); err == nil && target.IsAbs() && (target.Scheme == "http" || target.Scheme == "https") {
+			return target.String()
+		}
+	}
+	return link
+}
+
+// trackingParam reports query keys that only identify a campaign or a click.
+func trackingParam(key string) bool {
+	k := strings.ToLower(key)
+	if strings.HasPrefix(k, "utm_") {
+		return true
+	}
+	switch k {
+	case "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_hsenc", "_hsmi", "mkt_tok":
+		return true
+	}
+	return false
+}
+
+// canonicalLink is the link as an identity: scheme and host lowercased,
+// default port, fragment and tracking parameters removed. Other parameters
+// keep their order and raw form, since some sites put the article id there.
+func canonicalLink(raw string) string { return cleanLink(raw, false) }
+
+// cleanLink is canonicalLink that may keep the fragment: the link shown to
+// readers, where "#section-3" can matter but utm_source never does.
+func cleanLink(raw string, keepFragment bool) string {
+	raw = strings.TrimSpace(raw)
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() {
+		return raw
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	u.Host = host
+	if !keepFragment {
+		u.Fragment, u.RawFragment = "", ""
+	}
+	if u.Path == "" && u.Opaque == "" {
+		u.Path = "/"
+	}
+	if u.RawQuery != "" {
+		var kept []string
+		for _, pair := range strings.Split(u.RawQuery, "&") {
+			key, _, _ := strings.Cut(pair, "=")
+			if k, err := url.QueryUnescape(key); err == nil {
+				key = k
+			}
+			if pair == "" || trackingParam(key) {
+				continue
+			}
+			kept = append(kept, pair)
+		}
+		u.RawQuery = strings.Join(kept, "&")
+	}
+	u.ForceQuery = false
+	return u.String()
+}
+
+var xmlEncodingDecl = regexp.MustCompile(`^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
+
+// repairEncoding makes the body something gofeed can read: no BOM, no
+// leading blank lines, and valid UTF-8 unless a non-UTF-8 encoding is
+// declared in the XML prolog (gofeed converts those itself). A body that is
+// not valid UTF-8 and says nothing is decoded with the charset from the
+// Content-Type, else as Windows-1252 when it has no UTF-8 sequences at all
+// (the usual undeclared Latin-1 feed), else repaired with U+FFFD so that one
+// bad byte does not lose the whole feed.
+func repairEncoding(body []byte, contentType string) []byte {
+	body = bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))
+	body = bytes.TrimLeft(body, " \t\r\n")
+	if utf8.Valid(body) {
+		return body
+	}
+	if m := xmlEncodingDecl.FindSubmatch(body[:min(len(body), 256)]); m != nil {
+		label := strings.ToLower(string(m[1]))
+		if label != "utf-8" && label != "utf8" {
+			return body
+		}
+	}
+	if _, params, err := mime.ParseMediaType(contentType); err == nil {
+		if label := strings.ToLower(params["charset"]); label != "" && label != "utf-8" && label != "utf8" {
+			if enc, _ := charset.Lookup(label); enc != nil {
+				if out, err := enc.NewDecoder().Bytes(body); err == nil {
+					return out
+				}
+			}
+		}
+	}
+	if !hasUTF8Multibyte(body) {
+		if out, err := charmap.Windows1252.NewDecoder().Bytes(body); err == nil {
+			return out
+		}
+	}
+	return bytes.ToValidUTF8(body, []byte("\uFFFD"))
+}
+
+func hasUTF8Multibyte(b []byte) bool {
+	for len(b) > 0 {
+		r, size := utf8.DecodeRune(b)
+		if size > 1 && r != utf8.RuneError {
+			return true
+		}
+		b = b[size:]
+	}
+	return false
+}
+
+func looksLikeHTML(body []byte) bool {
+	head := bytes.ToLower(body[:min(len(body), 1024)])
+	head = bytes.TrimLeft(head, " \t\r\n")
+	for _, p := range [][]byte{[]byte("<!doctype html"), []byte("<html"), []byte("<head"), []byte("<body")} {
+		if bytes.HasPrefix(head, p) {
+			return true
+		}
+	}
+	// An XML prolog or a comment may come first.
+	return bytes.Contains(head, []byte("<html")) && !bytes.Contains(head, []byte("<rss")) && !bytes.Contains(head, []byte("<rdf:rdf"))
+}
+
+func embeddedAtom(body []byte) []byte {
+	lower := bytes.ToLower(body)
+	start := bytes.Index(lower, []byte("<feed"))
+	end := bytes.LastIndex(lower, []byte("</feed>"))
+	if start < 0 || end < start {
+		return nil
+	}
+	return body[start : end+len("</feed>")]
+}
+
+// htmlPageError names the feeds the page advertises, so the person fixing
+// the config has the right URL at hand.
+func htmlPageError(body []byte, baseURL string) error {
+	base, _ := url.Parse(baseURL)
+	var feeds []string
+	z := html.NewTokenizer(bytes.NewReader(body))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		if string(name) == "body" {
+			break
+		}
+		if string(name) != "link" || !hasAttr {
+			continue
+		}
+		var rel, typ, href string
+		for {
+			k, v, more := z.TagAttr()
+			switch string(k) {
+			case "rel":
+				rel = strings.ToLower(string(v))
+			case "type":
+				typ = strings.ToLower(string(v))
+			case "href":
+				href = string(v)
+			}
+			if !more {
+				break
+			}
+		}
+		if strings.Contains(rel, "alternate") && href != "" &&
+			(strings.Contains(typ, "rss") || strings.Contains(typ, "atom") || strings.Contains(typ, "feed+json")) {
+			if base != nil {
+				href = resolveLink(href, base)
+			}
+			if !slices.Contains(feeds, href) {
+				feeds = append(feeds, href)
+			}
+		}
+	}
+	if len(feeds) == 0 {
+		return fmt.Errorf("%w; open it in a browser and look for its RSS or Atom link, or use type: page to watch the page itself", ErrHTMLNotFeed)
+	}
+	return fmt.Errorf("%w; the page names its feed at %s, use that as the url", ErrHTMLNotFeed, strings.Join(feeds, " or "))
+}
+
+// Block elements end a line of text; paragraphs-like ones leave a blank line.
+var (
+	breakTags = map[string]bool{
+		"br": true, "li": true, "tr": true, "dt": true, "dd": true, "div": true,
+		"td": true, "th": true, "hr": true, "figcaption": true,
+	}
+	paraTags = map[string]bool{
+		"p": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true,
+		"blockquote": true, "pre": true, "ul": true, "ol": true, "dl": true, "table": true,
+		"section": true, "article": true, "header": true, "footer": true, "figure": true,
+	}
+	skipTags = map[string]bool{
+		"script": true, "style": true, "noscript": true, "template": true,
+		"head": true, "iframe": true, "object": true, "svg": true, "math": true,
+	}
+)
+
+// htmlToText turns feed HTML (or text with escaped markup, as in Google
+// Alerts titles) into plain text: scripts and styles dropped, entities
+// decoded, paragraphs kept as blank lines, other whitespace collapsed.
+func htmlToText(s string) string {
+	if s == "" {
+		return ""
+	}
+	if !strings.ContainsAny(s, "<&") {
+		return tidyLines(s)
+	}
+	// Text is written with its own line ends turned into spaces (in HTML
+	// they are just whitespace); markup writes lineMark and paraMark.
+	var b strings.Builder
+	skip := 0
+	z := html.NewTokenizer(strings.NewReader(s))
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return joinMarks(b.String())
+		case html.TextToken:
+			if skip == 0 {
+				b.WriteString(strings.Map(func(r rune) rune {
+					if r == lineMark || r == paraMark || unicode.IsSpace(r) {
+						return ' '
+					}
+					return r
+				}, string(z.Text())))
+			}
+		case html.StartTagToken, html.SelfClosingTagToken, html.EndTagToken:
+			nameBytes, _ := z.TagName()
+			name := string(nameBytes)
+			if skipTags[name] {
+				if tt == html.StartTagToken {
+					skip++
+				} else if tt == html.EndTagToken && skip > 0 {
+					skip--
+				}
+				continue
+			}
+			switch {
+			case paraTags[name]:
+				b.WriteRune(paraMark)
+			case breakTags[name]:
+				b.WriteRune(lineMark)
+			case name == "img" && tt != html.EndTagToken && skip == 0:
+				// Alt text is all a text reader gets of an image.
+				for {
+					k, v, more := z.TagAttr()
+					if string(k) == "alt" && len(v) > 0 {
+						b.WriteString(" " + string(v) + " ")
+					}
+					if !more {
+						break
+					}
+				}
+			}
+		}
+	}
+}
+
+const (
+	lineMark = '\n'
+	paraMark = '\x01'
+)
+
+// joinMarks collapses each run of whitespace and marks into the strongest
+// break in it: a blank line, a line end, or one space.
+func joinMarks(s string) string {
+	var out strings.Builder
+	pending := 0 // 1 space, 2 line, 3 paragraph
+	for _, r := range s {
+		switch {
+		case r == paraMark:
+			pending = 3
+		case r == lineMark:
+			pending = max(pending, 2)
+		case unicode.IsSpace(r):
+			pending = max(pending, 1)
+		default:
+			if out.Len() > 0 {
+				out.WriteString([...]string{"", " ", "\n", "\n\n"}[pending])
+			}
+			pending = 0
+			out.WriteRune(r)
+		}
+	}
+	return out.String()
+}
+
+// tidyLines collapses spaces within lines and runs of blank lines into one.
+func tidyLines(s string) string {
+	lines := strings.Split(s, "\n")
+	out := make([]string, 0, len(lines))
+	blank := false
+	for _, l := range lines {
+		l = collapseSpace(l)
+		if l == "" {
+			blank = len(out) > 0
+			continue
+		}
+		if blank {
+			out = append(out, "")
+			blank = false
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
+func collapseSpace(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// truncateText cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	const ellipsis = "…"
+	cut := n - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strings.TrimSpace(s[:cut]) + ellipsis
+}

@@ -1,0 +1,378 @@
+// Package watchers fetches sources (feeds, ITU document listings, changing
+// pages), turns what they publish into model.Items, and schedules the polls
+// politely: conditional GETs, per-host limits, backoff, and never a request
+// into the network the bot runs in.
+package watchers
+
+import (
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// Version goes into the default User-Agent; cmd may set it at start.
+var Version = "dev"
+
+// ErrBodyTooLarge is wrapped when a response body, after decompression, is
+// larger than FetcherOptions.MaxBodyBytes.
+var ErrBodyTooLarge = errors.New("response body too large")
+
+// FetcherOptions tunes the HTTP client every source shares. Zero values take
+// the defaults documented on each field.
+type FetcherOptions struct {
+	UserAgent            string        // default "ituwatch/<version> (+https://github.com/ituwatch/ituwatch)"
+	Timeout              time.Duration // whole request incl. body; default 30s
+	MaxBodyBytes         int64         // default 10 MiB; bodies (after decompression) are cut there with an error
+	MaxRedirects         int           // default 5
+	PerHostConcurrency   int           // default 2 concurrent requests per host
+	AllowPrivateNetworks bool          // false: refuse loopback, private, link-local, CGNAT, metadata, unspecified and multicast addresses, checked at connect time
+}
+
+const (
+	defaultTimeout      = 30 * time.Second
+	defaultMaxBody      = 10 << 20
+	defaultMaxRedirects = 5
+	defaultPerHost      = 2
+)
+
+// Fetcher is the one HTTP client of all sources. It is safe for concurrent use.
+type Fetcher struct {
+	opts   FetcherOptions
+	client *http.Client
+	now    func() time.Time
+
+	mu    sync.Mutex
+	hosts map[string]chan struct{} // per-host semaphores
+
+	waiting atomic.Int64 // requests queued behind a host's limit; read by tests
+}
+
+// NewFetcher builds a Fetcher with the options' defaults filled in.
+func NewFetcher(opts FetcherOptions) *Fetcher {
+	if opts.UserAgent == "" {
+		opts.UserAgent = "ituwatch/" + Version + " (+https://github.com/ituwatch/ituwatch)"
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = defaultTimeout
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = defaultMaxBody
+	}
+	if opts.MaxRedirects <= 0 {
+		opts.MaxRedirects = defaultMaxRedirects
+	}
+	if opts.PerHostConcurrency <= 0 {
+		opts.PerHostConcurrency = defaultPerHost
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	if !opts.AllowPrivateNetworks {
+		dialer.Control = guardControl
+	}
+	transport := &http.Transport{
+		// No proxy: through a proxy the guard would only see the proxy's
+		// address, never the feed's.
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 20 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConns:          64,
+		MaxIdleConnsPerHost:   opts.PerHostConcurrency,
+		ForceAttemptHTTP2:     true,
+		// We ask for gzip and decode it ourselves so that the size cap counts
+		// decompressed bytes and a small gzip bomb cannot fill memory.
+		DisableCompression: true,
+	}
+	f := &Fetcher{
+		opts:  opts,
+		now:   time.Now,
+		hosts: make(map[string]chan struct{}),
+	}
+	f.client = &http.Client{
+		Transport:     transport,
+		Timeout:       opts.Timeout,
+		CheckRedirect: f.checkRedirect,
+	}
+	return f
+}
+
+// FetchResult is one answer to a Fetch.
+type FetchResult struct {
+	StatusCode  int
+	NotModified bool   // a 304, or a 200 whose body hash equals state.BodyHash: the caller must not parse it again
+	Body        []byte // nil when NotModified
+	FinalURL    string // after redirects
+	ContentType string
+}
+
+// StatusError is a non-2xx answer. Callers decide on Code (410: stop polling)
+// and RetryAfter (429/503: wait that long).
+type StatusError struct {
+	URL        string
+	Code       int
+	RetryAfter time.Duration
+}
+
+func (e *StatusError) Error() string {
+	msg := fmt.Sprintf("GET %s: %d %s", e.URL, e.Code, http.StatusText(e.Code))
+	if e.RetryAfter > 0 {
+		msg += fmt.Sprintf(" (retry after %s)", e.RetryAfter)
+	}
+	switch e.Code {
+	case http.StatusNotFound:
+		msg += "; the address no longer exists, check the source's url in the config"
+	case http.StatusGone:
+		msg += "; the site says this address is gone for good"
+	case http.StatusUnauthorized, http.StatusForbidden:
+		msg += "; the site refuses the bot, the url may need to change or the site blocks automated readers"
+	}
+	return msg
+}
+
+// Fetch sends a conditional GET (If-None-Match / If-Modified-Since from
+// state), decodes gzip, and on success records the new ETag, Last-Modified
+// and BodyHash into state. Non-2xx answers are returned as *StatusError.
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceState) (*FetchResult, error) {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil {
+		return nil, fmt.Errorf("the url %q cannot be read: %v; write it as https://host/path", rawURL, err)
+	}
+	if err := checkScheme(u); err != nil {
+		return nil, err
+	}
+	release, err := f.acquire(ctx, hostKey(u))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	defer release()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u, err)
+	}
+	req.Header.Set("User-Agent", f.opts.UserAgent)
+	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
+	req.Header.Set("Accept-Encoding", "gzip")
+	if state != nil {
+		if state.ETag != "" {
+			req.Header.Set("If-None-Match", state.ETag)
+		}
+		if state.LastModified != "" {
+			req.Header.Set("If-Modified-Since", state.LastModified)
+		}
+	}
+
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return nil, f.describe(u.String(), err)
+	}
+	defer resp.Body.Close()
+	final := resp.Request.URL.String()
+	res := &FetchResult{
+		StatusCode:  resp.StatusCode,
+		FinalURL:    final,
+		ContentType: resp.Header.Get("Content-Type"),
+	}
+
+	if resp.StatusCode == http.StatusNotModified {
+		res.NotModified = true
+		if state != nil {
+			// A 304 may carry fresher validators; keep them.
+			if et := resp.Header.Get("ETag"); et != "" {
+				state.ETag = et
+			}
+			if lm := resp.Header.Get("Last-Modified"); lm != "" {
+				state.LastModified = lm
+			}
+		}
+		return res, nil
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		// Drain a little so the connection can be reused.
+		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
+		return nil, &StatusError{
+			URL:        final,
+			Code:       resp.StatusCode,
+			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), f.now()),
+		}
+	}
+
+	body, err := f.readBody(resp)
+	if err != nil {
+		return nil, f.describe(final, err)
+	}
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	if state != nil {
+		unchanged := state.BodyHash != "" && state.BodyHash == hash
+		state.ETag = resp.Header.Get("ETag")
+		state.LastModified = resp.Header.Get("Last-Modified")
+		state.BodyHash = hash
+		if unchanged {
+			res.NotModified = true
+			return res, nil
+		}
+	}
+	res.Body = body
+	return res, nil
+}
+
+// readBody reads at most MaxBodyBytes of decoded body.
+func (f *Fetcher) readBody(resp *http.Response) ([]byte, error) {
+	var r io.Reader = resp.Body
+	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		gz, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("the site sent a broken gzip body: %w", err)
+		}
+		defer gz.Close()
+		r = gz
+	default:
+		return nil, fmt.Errorf("the site sent the body in an encoding the bot does not read (%q)", enc)
+	}
+	limit := f.opts.MaxBodyBytes
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%w: more than %s (the limit is max_body_bytes)", ErrBodyTooLarge, byteSize(limit))
+	}
+	return body, nil
+}
+
+// describe turns transport errors into sentences about the source.
+func (f *Fetcher) describe(u string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var pe *privateAddressError
+	switch {
+	case errors.As(err, &pe):
+		return fmt.Errorf("GET %s: %w", u, pe)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("GET %s: %w", u, err)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("GET %s: no complete answer within %s (timeout): %w", u, f.opts.Timeout, err)
+	}
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+		return fmt.Errorf("GET %s: the host name %q does not exist; check the url in the config: %w", u, dnsErr.Name, err)
+	}
+	return fmt.Errorf("GET %s: %w", u, err)
+}
+
+func isTimeout(err error) bool {
+	var te interface{ Timeout() bool }
+	return errors.As(err, &te) && te.Timeout()
+}
+
+func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
+	if err := checkScheme(req.URL); err != nil {
+		return err
+	}
+	next := req.URL.String()
+	for _, prev := range via {
+		if prev.URL.String() == next {
+			return fmt.Errorf("redirect loop: %s leads back to itself after %d redirects; the site is misconfigured or needs cookies", next, len(via))
+		}
+	}
+	if len(via) > f.opts.MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects (the next was to %s); point the config at the final address", f.opts.MaxRedirects, next)
+	}
+	return nil
+}
+
+func checkScheme(u *url.URL) error {
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		if u.Host == "" {
+			return fmt.Errorf("the url %q has no host; write it as https://host/path", u.String())
+		}
+		return nil
+	}
+	return fmt.Errorf("the url %q is not a web address: only http:// and https:// are fetched", u.String())
+}
+
+func hostKey(u *url.URL) string {
+	host := strings.ToLower(u.Hostname())
+	port := u.Port()
+	if port == "" {
+		port = map[bool]string{true: "443", false: "80"}[strings.EqualFold(u.Scheme, "https")]
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// acquire takes a slot of host's semaphore, or gives up when ctx ends.
+func (f *Fetcher) acquire(ctx context.Context, host string) (func(), error) {
+	f.mu.Lock()
+	sem, ok := f.hosts[host]
+	if !ok {
+		sem = make(chan struct{}, f.opts.PerHostConcurrency)
+		f.hosts[host] = sem
+	}
+	f.mu.Unlock()
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	default:
+	}
+	f.waiting.Add(1)
+	defer f.waiting.Add(-1)
+	select {
+	case sem <- struct{}{}:
+		return func() { <-sem }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for a free connection to %s: %w", host, ctx.Err())
+	}
+}
+
+// parseRetryAfter reads both forms of Retry-After: delay-seconds and an
+// HTTP-date. Unparseable or past values give 0.
+func parseRetryAfter(v string, now time.Time) time.Duration {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		const maxSecs = int64(7 * 24 * time.Hour / time.Second)
+		return time.Duration(min(secs, maxSecs)) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d.Round(time.Second)
+		}
+	}
+	return 0
+}
+
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,356 @@
+package watchers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
+
+type memStates struct {
+	mu sync.Mutex
+	m  map[string]model.SourceState
+}
+
+func (s *memStates) SourceState(_ context.Context, id string) (model.SourceState, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[id], nil
+}
+
+func (s *memStates) SaveSourceState(_ context.Context, st model.SourceState) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]model.SourceState{}
+	}
+	s.m[st.SourceID] = st
+	return nil
+}
+
+func (s *memStates) get(id string) model.SourceState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[id]
+}
+
+type funcSource struct {
+	id   string
+	poll func(ctx context.Context, st *model.SourceState) ([]model.Item, error)
+}
+
+func (f *funcSource) ID() string { return f.id }
+func (f *funcSource) Poll(ctx context.Context, st *model.SourceState) ([]model.Item, error) {
+	return f.poll(ctx, st)
+}
+
+type sinkRecorder struct {
+	mu    sync.Mutex
+	items map[string][]model.Item
+	err   error
+}
+
+func (r *sinkRecorder) Sink(_ context.Context, id string, items []model.Item) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.items == nil {
+		r.items = map[string][]model.Item{}
+	}
+	r.items[id] = append(r.items[id], items...)
+	return r.err
+}
+
+var t0 = time.Date(2026, 4, 10, 12, 0, 0, 0, time.UTC)
+
+func newTestScheduler(states *memStates, sink Sink) (*Scheduler, *fakeClock) {
+	clock := &fakeClock{now: t0}
+	return NewScheduler(SchedulerOptions{States: states, Sink: sink, Now: clock.Now, Jitter: -1}), clock
+}
+
+func items(n int) []model.Item {
+	out := make([]model.Item, n)
+	for i := range out {
+		out[i] = model.Item{ID: fmt.Sprint(i), Title: "ITU Council document"}
+	}
+	return out
+}
+
+func TestSchedulerAddSpecs(t *testing.T) {
+	s, _ := newTestScheduler(&memStates{}, nil)
+	good := []string{"*/15 * * * *", "@every 15m", "@hourly", "@daily", "0 6 * * 1-5"}
+	for i, spec := range good {
+		src := &funcSource{id: fmt.Sprint("good", i)}
+		if err := s.Add(src, spec); err != nil {
+			t.Errorf("Add(%q): %v", spec, err)
+		}
+	}
+	for i, spec := range []string{"every 15 minutes", "*/15 * * *", "61 * * * *", "@sometimes", ""} {
+		err := s.Add(&funcSource{id: fmt.Sprint("bad", i)}, spec)
+		if err == nil {
+			t.Errorf("Add(%q) accepted", spec)
+			continue
+		}
+		if !strings.Contains(err.Error(), "*/15 * * * *") || (spec != "" && !strings.Contains(err.Error(), spec)) {
+			t.Errorf("Add(%q) error does not name the spec and an example: %v", spec, err)
+		}
+	}
+	if err := s.Add(&funcSource{id: "good0"}, "@hourly"); err == nil {
+		t.Error("a repeated source id was accepted")
+	}
+}
+
+func TestSchedulerSuccess(t *testing.T) {
+	states := &memStates{}
+	rec := &sinkRecorder{}
+	s, clock := newTestScheduler(states, rec.Sink)
+	_ = s.Add(&funcSource{id: "cwg", poll: func(ctx context.Context, st *model.SourceState) ([]model.Item, error) {
+		st.ETag = `"new"`
+		return items(3), nil
+	}}, "@every 15m")
+	states.SaveSourceState(context.Background(), model.SourceState{SourceID: "cwg", ConsecutiveFailures: 2, LastError: "old", ItemsSeen: 10})
+
+	res := s.PollNow(context.Background(), "cwg")
+	if res.Err != nil || res.Items != 3 || res.NotModified || res.Skipped != "" {
+		t.Fatalf("result %+v", res)
+	}
+	st := states.get("cwg")
+	if st.ConsecutiveFailures != 0 || st.LastError != "" || !st.LastSuccess.Equal(clock.Now()) || !st.LastPoll.Equal(clock.Now()) || st.ItemsSeen != 13 || st.ETag != `"new"` {
+		t.Errorf("state after success: %+v", st)
+	}
+	if got := rec.items["cwg"]; len(got) != 3 || got[0].SourceID != "cwg" {
+		t.Errorf("sink got %+v", got)
+	}
+}
+
+func TestSchedulerNotModified(t *testing.T) {
+	states := &memStates{}
+	rec := &sinkRecorder{}
+	s, _ := newTestScheduler(states, rec.Sink)
+	_ = s.Add(&funcSource{id: "x", poll: func(context.Context, *model.SourceState) ([]model.Item, error) { return nil, nil }}, "@hourly")
+	res := s.PollNow(context.Background(), "x")
+	if !res.NotModified || res.Err != nil || len(rec.items) != 0 {
+		t.Errorf("result %+v, sink %v", res, rec.items)
+	}
+	if st := states.get("x"); st.LastPoll.IsZero() {
+		t.Error("LastPoll not set")
+	}
+}
+
+func TestSchedulerBackoffGrowsAndCaps(t *testing.T) {
+	states := &memStates{}
+	s, clock := newTestScheduler(states, nil)
+	s.opts.MaxBackoff = time.Hour
+	calls := 0
+	_ = s.Add(&funcSource{id: "down", poll: func(context.Context, *model.SourceState) ([]model.Item, error) {
+		calls++
+		return nil, errors.New("connection refused")
+	}}, "@every 5m")
+
+	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour, time.Hour}
+	for i, base := range want {
+		res := s.PollNow(context.Background(), "down")
+		if res.Err == nil {
+			t.Fatalf("poll %d: no error", i+1)
+		}
+		st := states.get("down")
+		if st.ConsecutiveFailures != i+1 || st.LastError != "connection refused" {
+			t.Fatalf("poll %d: state %+v", i+1, st)
+		}
+		wait := st.NextPoll.Sub(clock.Now())
+		if wait < base || wait > base+base/10 || wait > time.Hour {
+			t.Errorf("failure %d: next poll in %v, want %v plus at most 10%% (cap 1h)", i+1, wait, base)
+		}
+		// Before NextPoll the source is left alone.
+		clock.Set(st.NextPoll.Add(-time.Second))
+		if res := s.PollNow(context.Background(), "down"); !strings.HasPrefix(res.Skipped, "backing off until") {
+			t.Fatalf("poll during backoff: %+v", res)
+		}
+		clock.Set(st.NextPoll)
+	}
+	if calls != len(want) {
+		t.Errorf("source polled %d times, want %d", calls, len(want))
+	}
+}
+
+func TestSchedulerRetryAfter(t *testing.T) {
+	states := &memStates{}
+	s, clock := newTestScheduler(states, nil)
+	_ = s.Add(&funcSource{id: "busy", poll: func(context.Context, *model.SourceState) ([]model.Item, error) {
+		return nil, &StatusError{URL: "https://www.itu.int/feed", Code: 503, RetryAfter: 7 * time.Minute}
+	}}, "@hourly")
+	s.PollNow(context.Background(), "busy")
+	if st := states.get("busy"); !st.NextPoll.Equal(clock.Now().Add(7 * time.Minute)) {
+		t.Errorf("NextPoll %v, want now + 7m", st.NextPoll)
+	}
+}
+
+func TestSchedulerGoneRetires(t *testing.T) {
+	var hits int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		w.WriteHeader(http.StatusGone)
+	}))
+	defer srv.Close()
+	states := &memStates{}
+	s, _ := newTestScheduler(states, nil)
+	_ = s.Add(NewFeedSource("old", srv.URL, testFetcher(FetcherOptions{})), "@hourly")
+
+	res := s.PollNow(context.Background(), "old")
+	if res.Err == nil {
+		t.Fatal("410 was not a failure")
+	}
+	st := states.get("old")
+	if !st.Retired || st.LastError != GoneMessage {
+		t.Fatalf("state after 410: %+v", st)
+	}
+	res = s.PollNow(context.Background(), "old")
+	if res.Skipped != "retired" || hits != 1 {
+		t.Errorf("retired source polled again: %+v, %d requests", res, hits)
+	}
+}
+
+func TestSchedulerPanicIsolated(t *testing.T) {
+	states := &memStates{}
+	rec := &sinkRecorder{}
+	s, _ := newTestScheduler(states, rec.Sink)
+	ok := func(context.Context, *model.SourceState) ([]model.Item, error) { return items(1), nil }
+	_ = s.Add(&funcSource{id: "a", poll: ok}, "@hourly")
+	_ = s.Add(&funcSource{id: "boom", poll: func(context.Context, *model.SourceState) ([]model.Item, error) {
+		var m map[string]int
+		m["x"]++ // nil map write
+		return nil, nil
+	}}, "@hourly")
+	_ = s.Add(&funcSource{id: "c", poll: ok}, "@hourly")
+
+	results := s.PollAll(context.Background())
+	if len(results) != 3 {
+		t.Fatalf("%d results", len(results))
+	}
+	for i, want := range []string{"a", "boom", "c"} {
+		if results[i].SourceID != want {
+			t.Errorf("result %d is %s, want %s (source order)", i, results[i].SourceID, want)
+		}
+	}
+	if results[0].Err != nil || results[2].Err != nil || results[0].Items != 1 || results[2].Items != 1 {
+		t.Errorf("healthy sources affected: %+v %+v", results[0], results[2])
+	}
+	if results[1].Err == nil || !strings.Contains(results[1].Err.Error(), "crashed") {
+		t.Errorf("panic not reported: %+v", results[1])
+	}
+	if st := states.get("boom"); st.ConsecutiveFailures != 1 || st.LastError == "" {
+		t.Errorf("panic not recorded: %+v", st)
+	}
+}
+
+func TestSchedulerNoOverlap(t *testing.T) {
+	states := &memStates{}
+	s, _ := newTestScheduler(states, nil)
+	started, release := make(chan struct{}), make(chan struct{})
+	_ = s.Add(&funcSource{id: "slow", poll: func(context.Context, *model.SourceState) ([]model.Item, error) {
+		close(started)
+		<-release
+		return nil, nil
+	}}, "@every 1m")
+	done := make(chan PollResult)
+	go func() { done <- s.PollNow(context.Background(), "slow") }()
+	<-started
+	if res := s.PollNow(context.Background(), "slow"); !strings.Contains(res.Skipped, "still running") {
+		t.Errorf("overlapping poll: %+v", res)
+	}
+	close(release)
+	if res := <-done; res.Err != nil {
+		t.Error(res.Err)
+	}
+}
+
+func TestSchedulerSinkFailureKeepsValidators(t *testing.T) {
+	states := &memStates{}
+	rec := &sinkRecorder{err: errors.New("database is locked")}
+	s, _ := newTestScheduler(states, rec.Sink)
+	_ = s.Add(&funcSource{id: "x", poll: func(_ context.Context, st *model.SourceState) ([]model.Item, error) {
+		st.ETag, st.BodyHash = `"v2"`, "h2"
+		return items(2), nil
+	}}, "@hourly")
+	states.SaveSourceState(context.Background(), model.SourceState{SourceID: "x", ETag: `"v1"`, BodyHash: "h1", ItemsSeen: 5})
+	res := s.PollNow(context.Background(), "x")
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "database is locked") {
+		t.Fatalf("sink error not reported: %+v", res)
+	}
+	st := states.get("x")
+	if st.ETag != `"v1"` || st.BodyHash != "h1" || st.ConsecutiveFailures != 1 || st.ItemsSeen != 5 {
+		t.Errorf("state after sink failure: %+v", st)
+	}
+}
+
+func TestSchedulerPollNowUnknown(t *testing.T) {
+	s, _ := newTestScheduler(&memStates{}, nil)
+	_ = s.Add(&funcSource{id: "known"}, "@hourly")
+	res := s.PollNow(context.Background(), "typo")
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "known") {
+		t.Errorf("unknown source: %+v", res)
+	}
+}
+
+func TestSchedulerRun(t *testing.T) {
+	states := &memStates{}
+	polled := make(chan string, 4)
+	s, _ := newTestScheduler(states, func(_ context.Context, id string, _ []model.Item) error {
+		polled <- id
+		return nil
+	})
+	for _, id := range []string{"a", "b"} {
+		_ = s.Add(&funcSource{id: id, poll: func(context.Context, *model.SourceState) ([]model.Item, error) { return items(1), nil }}, "@every 1h")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Run(ctx) }()
+	seen := map[string]bool{<-polled: true, <-polled: true}
+	if !seen["a"] || !seen["b"] {
+		t.Errorf("initial polls reached %v", seen)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+func TestDefaultJitter(t *testing.T) {
+	tests := []struct {
+		spec string
+		want time.Duration
+	}{
+		{"@every 10m", time.Minute},
+		{"*/15 * * * *", 90 * time.Second},
+		{"@hourly", 2 * time.Minute},
+		{"@daily", 2 * time.Minute},
+	}
+	for _, tt := range tests {
+		sched, err := specParser.Parse(tt.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := defaultJitter(sched, t0); got != tt.want {
+			t.Errorf("defaultJitter(%s) = %v, want %v", tt.spec, got, tt.want)
+		}
+	}
+}
