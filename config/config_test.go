@@ -358,6 +358,14 @@ func TestParseProblems(t *testing.T) {
 			},
 		},
 		{
+			name: "a source that is not a section is reported once",
+			src:  "sources:\n  - https://www.itu.int/hub/feed/\nroutes:\n  -\n",
+			want: []string{
+				`test.yaml:2: sources[0]: must be a section of settings (id, name, type, url, schedule, max_pages, selector), each on its own line as key: value`,
+				`test.yaml:4: routes[0]: is empty; give the route topics and to`,
+			},
+		},
+		{
 			name: "a folder is not a pack",
 			src:  feed + "rules:\n  packs: testdata\n",
 			want: []string{`test.yaml:4: rules.packs: "testdata" is a folder; name the rule pack file in it`},
@@ -786,6 +794,8 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte("sources:\n  - <<: *x\n"))
 	f.Add([]byte("a: &a [*a]\n"))
+	f.Add([]byte("sources:\n  - &a {<<: *a}\n  - &b {<<: [*a, *a]}\n"))
+	f.Add([]byte("routes:\n  -\n  - {topics: ${X}, to: [\"slack:#a\"]}\nslack: {bot_token: \"${SLACK_BOT_TOKEN:-}\"}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse("fuzz.yaml", data, env(map[string]string{"SLACK_BOT_TOKEN": "xoxb-f"}))
 		if err == nil {

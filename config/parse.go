@@ -22,11 +22,11 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		lookupEnv = func(string) (string, bool) { return "", false }
 	}
 	p := &parser{
-		file:    file,
-		dir:     filepath.Dir(file),
-		lookup:  lookupEnv,
-		lines:   map[string]int{},
-		envFail: map[string]bool{},
+		file:     file,
+		dir:      filepath.Dir(file),
+		lookup:   lookupEnv,
+		lines:    map[string]int{},
+		reported: map[string]bool{},
 	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
@@ -59,9 +59,11 @@ type parser struct {
 	// lines maps field paths to where they are written, for checks that run
 	// after the walk.
 	lines map[string]int
-	// envFail marks fields whose ${VAR} could not be expanded; that problem
-	// is reported once, not again as "required" or "malformed".
-	envFail map[string]bool
+	// reported marks fields (and, through their paths, their children)
+	// already reported as broken, such as a ${VAR} that could not be
+	// expanded or a source that is not a section, so that later checks do
+	// not pile "required" and "malformed" on top of the real mistake.
+	reported map[string]bool
 }
 
 func (p *parser) problem(line int, field, format string, args ...any) {
@@ -121,7 +123,14 @@ type pair struct{ key, val *yaml.Node }
 // pairs lists a mapping's entries, with YAML merge keys ("<<: *defaults")
 // filled in where the mapping does not set the key itself.
 func pairs(n *yaml.Node) []pair {
-	var local, merged []pair
+	return mergePairs(n, map[*yaml.Node]bool{n: true})
+}
+
+// mergePairs visits every merged mapping once, so that a mapping merging
+// itself, or a chain of merges referring to each other many times, costs
+// no more than the file is long.
+func mergePairs(n *yaml.Node, visited map[*yaml.Node]bool) []pair {
+	var local []pair
 	have := map[string]bool{}
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -135,23 +144,24 @@ func pairs(n *yaml.Node) []pair {
 	}
 	for _, m := range merges {
 		srcs := []*yaml.Node{m}
-		if m.Kind == yaml.SequenceNode {
+		if m != nil && m.Kind == yaml.SequenceNode {
 			srcs = m.Content
 		}
 		for _, s := range srcs {
 			s = resolve(s)
-			if s.Kind != yaml.MappingNode {
+			if s == nil || s.Kind != yaml.MappingNode || visited[s] {
 				continue
 			}
-			for _, pr := range pairs(s) {
+			visited[s] = true
+			for _, pr := range mergePairs(s, visited) {
 				if !have[pr.key.Value] {
 					have[pr.key.Value] = true
-					merged = append(merged, pr)
+					local = append(local, pr)
 				}
 			}
 		}
 	}
-	return append(local, merged...)
+	return local
 }
 
 // section walks a mapping, handing each known key to its field and
@@ -215,12 +225,12 @@ func (p *parser) scalar(n *yaml.Node, path string, secret bool) (string, bool) {
 	}
 	out, unset, err := expandEnv(n.Value, p.lookup)
 	if err != nil {
-		p.envFail[path] = true
+		p.reported[path] = true
 		p.problem(n.Line, path, "%v", err)
 		return "", false
 	}
 	if len(unset) > 0 {
-		p.envFail[path] = true
+		p.reported[path] = true
 		for _, name := range unset {
 			if secret {
 				p.problem(n.Line, path, "environment variable %s is not set; set it where ituwatch runs (the secret itself does not belong in this file)", name)
@@ -436,6 +446,9 @@ func (p *parser) sources(n *yaml.Node, path string) []Source {
 			p.problem(sn.Line, sub, "is empty; give the source an id, type, url and schedule")
 			continue
 		}
+		if resolve(sn).Kind != yaml.MappingNode {
+			p.reported[sub] = true
+		}
 		p.section(sn, sub,
 			field{"id", p.str(&s.ID)},
 			field{"name", p.str(&s.Name)},
@@ -463,6 +476,12 @@ func (p *parser) routes(n *yaml.Node, path string) []Route {
 		sub := fmt.Sprintf("%s[%d]", path, i)
 		r := &out[i]
 		p.lines[sub] = rn.Line
+		if r := resolve(rn); r.Kind != yaml.MappingNode {
+			if isNull(r) {
+				p.problem(rn.Line, sub, "is empty; give the route topics and to")
+			}
+			p.reported[sub] = true
+		}
 		p.section(rn, sub,
 			field{"topics", p.strs(&r.Topics)},
 			field{"min_severity", func(v *yaml.Node, path string) {

@@ -51,8 +51,15 @@ func (p *parser) lineOf(field string) int {
 
 // bad reports a problem with a field unless its ${VAR} already failed.
 func (p *parser) bad(field, format string, args ...any) {
-	if p.envFail[field] {
-		return
+	for f := field; f != ""; {
+		if p.reported[f] {
+			return
+		}
+		i := strings.LastIndexAny(f, ".[")
+		if i < 0 {
+			break
+		}
+		f = f[:i]
 	}
 	p.problem(p.lineOf(field), field, format, args...)
 }
@@ -316,7 +323,7 @@ func (p *parser) checkMatrix(m *Matrix, allowPrivate bool) {
 	case !matrixUserRe.MatchString(m.UserID):
 		p.bad("matrix.user_id", "%q is not a Matrix user id; write it as \"@user:server\", e.g. \"@ituwatch:example.org\"", m.UserID)
 	}
-	if !m.AccessToken.IsSet() && !m.Password.IsSet() && !p.envFail["matrix.access_token"] && !p.envFail["matrix.password"] {
+	if !m.AccessToken.IsSet() && !m.Password.IsSet() && !p.reported["matrix.access_token"] && !p.reported["matrix.password"] {
 		p.bad("matrix", "set access_token (recommended), or password for a one-time login, e.g. access_token: ${MATRIX_ACCESS_TOKEN}")
 	}
 	for j, u := range m.AllowedUsers {

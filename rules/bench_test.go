@@ -71,15 +71,13 @@ func BenchmarkMatch(b *testing.B) {
 }
 
 // generatedPack writes a pack of n phrases over the given number of topics.
-// Phrases mix words of the benchmark text with invented ones, so that many
-// start like a phrase of the text and few complete, as in a real pack.
+// Phrases are mostly invented words; a third start with a word of the text
+// and then leave it, and ten occur in it (in five topics), as in a real
+// pack where most phrases are absent from any one item.
 func generatedPack(n, topics int) string {
 	r := rand.New(rand.NewPCG(1, 2))
 	textWords := strings.Fields(strings.NewReplacer(",", "", ".", "", "(", "", ")", "", "\"", "").Replace(strings.ReplaceAll(benchText, "—", "")))
-	word := func() string {
-		if r.IntN(3) == 0 {
-			return textWords[r.IntN(len(textWords))]
-		}
+	invented := func() string {
 		const letters = "abcdefghijklmnopqrstuvwxyz"
 		var sb strings.Builder
 		for range 4 + r.IntN(6) {
@@ -92,19 +90,27 @@ func generatedPack(n, topics int) string {
 	per := n / topics
 	for t := range topics {
 		fmt.Fprintf(&b, "  - id: topic-%d\n    name: Topic %d\n    severity: medium\n    match:\n      any:\n", t, t)
-		for range per {
+		for i := range per {
 			words := make([]string, 1+r.IntN(3))
 			for i := range words {
-				words[i] = word()
+				words[i] = invented()
+			}
+			switch {
+			case t < 5 && i < 2:
+				// A phrase that occurs: two adjacent words of the text.
+				j := r.IntN(len(textWords) - 1)
+				words = textWords[j : j+2]
+			case r.IntN(3) == 0:
+				// Starts like the text, then leaves it: the trie is
+				// entered and abandoned.
+				words = append([]string{textWords[r.IntN(len(textWords))]}, words...)
 			}
 			phrase := strings.Join(words, " ")
 			switch r.IntN(50) {
 			case 0:
-				if len(words[len(words)-1]) >= 3 {
-					phrase += "*"
-				}
+				phrase += "*"
 			case 1:
-				fmt.Fprintf(&b, "        - near: [%q, %q]\n", phrase, word())
+				fmt.Fprintf(&b, "        - near: [%q, %q]\n", phrase, invented())
 				continue
 			}
 			fmt.Fprintf(&b, "        - %q\n", phrase)

@@ -36,8 +36,11 @@ type Engine struct {
 	pfxLenMask uint64           // bit n: some prefix term is n bytes long
 	bloom      []uint64         // quick "surely not a phrase word" test
 	bloomShift uint
+	vocabT     table
+	pfxT       table
 	rootNext   []int32          // word id -> trie node, -1 if none
 	next       map[uint64]int32 // node<<32 | word -> trie node
+	nextT      table
 	hasKids    []bool           // per trie node
 	outStart   []int32          // per trie node: phrases ending there are outs[outStart[n]:outStart[n+1]]
 	outs       []int32
@@ -370,6 +373,7 @@ func (b *builder) finish() {
 			e.next[k] = nx
 		}
 	}
+	e.vocabT, e.pfxT, e.nextT = newTable(e.vocab), newTable(e.pfx), newTable(e.next)
 	e.outStart = make([]int32, b.nNodes+1)
 	for n, outs := range b.nodeOuts {
 		e.outStart[n] = int32(len(e.outs))

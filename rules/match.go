@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"math/bits"
 	"path"
 	"slices"
 	"strings"
@@ -219,26 +220,22 @@ func (s *state) scan(e *Engine, field uint8, text string) {
 	mask := e.pfxLenMask
 	for tz.next() {
 		pos++
-		buf := tz.buf
 		word := int32(-1)
 		if !tz.long {
-			h := tokenHash(buf, tz.kind)
-			if e.bloomHas(h) {
-				if id, ok := e.vocab[h]; ok {
+			if h := tz.hash(); e.bloomHas(h) {
+				if id, ok := e.vocabT.get(h); ok {
 					word = id
 				}
 			}
 		}
 		pfxOff := int32(len(s.pfxIDs))
-		if mask != 0 {
-			h := uint64(fnvOffset)
-			for i, c := range buf {
-				h ^= uint64(c)
-				h *= fnvPrime
-				if mask&(1<<(i+1)) != 0 && e.bloomHas(h) {
-					if id, ok := e.pfx[h]; ok {
-						s.pfxIDs = append(s.pfxIDs, id)
-					}
+		// Prefix terms: test the hash of each prefix of the word whose
+		// length some prefix term has.
+		for m := mask & (2<<len(tz.buf) - 2); m != 0; m &= m - 1 {
+			h := tz.hs[bits.TrailingZeros64(m)]
+			if e.bloomHas(h) {
+				if id, ok := e.pfxT.get(h); ok {
+					s.pfxIDs = append(s.pfxIDs, id)
 				}
 			}
 		}
@@ -266,7 +263,7 @@ func (s *state) walk(e *Engine, field uint8, node int32, first, i int) {
 			}
 		} else {
 			var ok bool
-			nx, ok = e.next[uint64(node)<<32|uint64(uint32(w))]
+			nx, ok = e.nextT.get(uint64(node)<<32 | uint64(uint32(w)))
 			if !ok {
 				return
 			}
@@ -684,7 +681,23 @@ func tidy(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	prevSpace = false
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v' {
+				if !prevSpace {
+					b.WriteByte(' ')
+				}
+				prevSpace = true
+				continue
+			}
+			prevSpace = false
+			b.WriteByte(c)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
 		if unicode.IsSpace(r) {
 			if !prevSpace {
 				b.WriteByte(' ')

@@ -208,8 +208,8 @@ topics:
 		want   []string
 		scores []float64
 	}{
-		{"New IP", nil, nil},                                // 2 < 4
-		{"New IP and new IP again", nil, nil},                // a term counts once
+		{"New IP", nil, nil},                  // 2 < 4
+		{"New IP and new IP again", nil, nil}, // a term counts once
 		{"New IP and Network 2030", []string{"anyscore"}, []float64{4}},
 		{"New-IP, Network 2030 and FG NET2030, IPv6+", []string{"anyscore"}, []float64{7}},
 		{"ITU-T discusses IPv6+", []string{"allnone"}, []float64{3}}, // ITU and ITU-T both occur

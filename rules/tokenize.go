@@ -66,6 +66,9 @@ type tokenizer struct {
 	kind  int
 	long  bool
 	buf   []byte
+	// hs[n] is the FNV-64a hash of buf[:n], kept while scanning so that the
+	// folded word and every prefix of it are hashed in the same pass.
+	hs [maxTokenBytes + 1]uint64
 }
 
 func (t *tokenizer) reset(text string) {
@@ -170,43 +173,31 @@ func (t *tokenizer) scan() bool {
 	t.kind = kind
 	t.long = false
 	buf := t.buf[:0]
+	hs := &t.hs
+	hs[0] = fnvOffset
+	h := uint64(fnvOffset)
 	buf = appendLower(buf, r, size)
+	for _, c := range buf {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	hs[len(buf)] = h
 	i += size
 	if kind != kindIdeo {
 	loop:
 		for i < len(text) {
 			c := text[i]
 			switch asciiClass[c] {
+			case clsUpper:
+				c += 'a' - 'A'
+				fallthrough
 			case clsLower:
 				if kind != kindLetter {
 					break loop
 				}
-				if len(buf) < maxTokenBytes {
-					buf = append(buf, c)
-				} else {
-					t.long = true
-				}
-				i++
-			case clsUpper:
-				if kind != kindLetter {
-					break loop
-				}
-				if len(buf) < maxTokenBytes {
-					buf = append(buf, c+('a'-'A'))
-				} else {
-					t.long = true
-				}
-				i++
 			case clsDigit:
 				if kind != kindDigit {
 					break loop
 				}
-				if len(buf) < maxTokenBytes {
-					buf = append(buf, c)
-				} else {
-					t.long = true
-				}
-				i++
 			case clsSep:
 				break loop
 			default:
@@ -214,28 +205,54 @@ func (t *tokenizer) scan() bool {
 				if runeKind(r) != kind {
 					break loop
 				}
-				if len(buf) < maxTokenBytes {
-					buf = appendLower(buf, r, size)
-				} else {
-					t.long = true
-				}
 				i += size
+				if len(buf) >= maxTokenBytes {
+					t.long = true
+					continue
+				}
+				n := len(buf)
+				buf = appendLower(buf, r, size)
+				if len(buf) > maxTokenBytes {
+					// A multi-byte rune crossed the cap: keep whole runes only.
+					buf = buf[:n]
+					t.long = true
+					continue
+				}
+				for _, c := range buf[n:] {
+					h = (h ^ uint64(c)) * fnvPrime
+					n++
+					hs[n] = h
+				}
+				continue
 			}
+			i++
+			if len(buf) >= maxTokenBytes {
+				t.long = true
+				continue
+			}
+			buf = append(buf, c)
+			h = (h ^ uint64(c)) * fnvPrime
+			hs[len(buf)] = h
 		}
-	}
-	if len(buf) > maxTokenBytes {
-		// A multi-byte rune crossed the cap: keep whole runes only.
-		n := maxTokenBytes
-		for n > 0 && !utf8.RuneStart(buf[n]) {
-			n--
-		}
-		buf = buf[:n]
-		t.long = true
 	}
 	t.buf = buf
 	t.end = i
 	t.i = i
 	return true
+}
+
+// hash is the FNV-64a hash of the current token after plural folding.
+func (t *tokenizer) hash() uint64 {
+	n := len(t.buf)
+	if t.kind != kindLetter {
+		return t.hs[n]
+	}
+	keep, addY := foldPlural(t.buf)
+	h := t.hs[keep]
+	if addY {
+		h = (h ^ 'y') * fnvPrime
+	}
+	return h
 }
 
 func appendLower(buf []byte, r rune, size int) []byte {
@@ -247,13 +264,6 @@ func appendLower(buf []byte, r rune, size int) []byte {
 		return append(buf, c)
 	}
 	return utf8.AppendRune(buf, unicode.ToLower(r))
-}
-
-// foldExceptions end in "s" but are not plurals that fold safely.
-var foldExceptions = map[string]bool{
-	"news": true, "series": true, "species": true, "always": true,
-	"perhaps": true, "whereas": true, "chaos": true, "lens": true,
-	"its": true, "has": true, "was": true, "his": true, "yes": true, "gas": true,
 }
 
 // foldPlural returns how the lowercase word w folds: keep bytes of it, then
@@ -270,7 +280,9 @@ func foldPlural(w []byte) (keep int, addY bool) {
 	case 's', 'u', 'i':
 		return n, false // address, status, analysis: not plurals
 	}
-	if foldExceptions[string(w)] {
+	switch string(w) {
+	case "news", "series", "species", "always", "perhaps", "whereas", "chaos", "lens",
+		"its", "has", "was", "his", "yes", "gas":
 		return n, false
 	}
 	if n >= 5 && w[n-3] == 'i' && w[n-2] == 'e' {

@@ -43,6 +43,9 @@ type SchedulerOptions struct {
 	Jitter     time.Duration    // max random delay added to each scheduled poll (default 10% of interval, capped at 2m; negative: none)
 	Now        func() time.Time // fake clock for tests; default time.Now
 	MaxBackoff time.Duration    // default 6h
+	// OnPoll, if set, is told the result of every poll, skipped ones
+	// included (for metrics). It runs on the polling goroutine: keep it quick.
+	OnPoll func(PollResult)
 }
 
 // PollResult is what one poll of one source came to.
@@ -79,6 +82,8 @@ type Scheduler struct {
 	byID    map[string]*entry
 	cron    *cron.Cron // set while Run is running
 	runCtx  context.Context
+
+	onPoll atomic.Pointer[func(PollResult)] // SetOnPoll; overrides opts.OnPoll
 }
 
 type entry struct {
@@ -220,9 +225,28 @@ func (s *Scheduler) PollNow(ctx context.Context, sourceID string) PollResult {
 	return s.poll(ctx, e)
 }
 
-// poll runs one poll of e: load state, Poll, hand items to the Sink, save
-// state with the outcome.
+// SetOnPoll replaces SchedulerOptions.OnPoll; it is safe to call while the
+// scheduler runs, so instrumentation can be added to a built scheduler.
+func (s *Scheduler) SetOnPoll(fn func(PollResult)) {
+	s.onPoll.Store(&fn)
+}
+
+// poll runs one poll of e and reports it to the OnPoll hook.
 func (s *Scheduler) poll(ctx context.Context, e *entry) PollResult {
+	res := s.pollEntry(ctx, e)
+	fn := s.opts.OnPoll
+	if p := s.onPoll.Load(); p != nil {
+		fn = *p
+	}
+	if fn != nil {
+		fn(res)
+	}
+	return res
+}
+
+// pollEntry runs one poll of e: load state, Poll, hand items to the Sink,
+// save state with the outcome.
+func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 	id := e.src.ID()
 	res := PollResult{SourceID: id}
 	if !e.running.CompareAndSwap(false, true) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/slack"
 	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/pipeline"
@@ -33,6 +34,7 @@ type app struct {
 	dispatcher *bot.Dispatcher
 	router     *bot.Router
 	notifiers  map[string]bot.Notifier
+	slack      *slack.Client
 	closers    []func() error
 }
 

@@ -217,4 +217,3 @@ func demoQuiet(ctx context.Context, a *app, alerted map[string]bool) []string {
 	})
 	return quiet
 }
-

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ituwatch/ituwatch/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -74,6 +76,15 @@ func runCLI(ctx context.Context, env *cliEnv, args []string) int {
 		case errors.Is(err, errUsage):
 			return 2
 		default:
+			var problems config.Problems
+			if errors.As(err, &problems) {
+				noun := "problems"
+				if len(problems) == 1 {
+					noun = "problem"
+				}
+				fmt.Fprintf(env.stderr, "ituwatch %s: the config has %d %s to fix:\n%v\n", c.name, len(problems), noun, err)
+				return 1
+			}
 			fmt.Fprintf(env.stderr, "ituwatch %s: %v\n", c.name, err)
 			return 1
 		}

@@ -1,0 +1,15 @@
+//go:build !goolm
+
+package matrix
+
+import (
+	"context"
+	"errors"
+)
+
+// initCrypto is the stand-in of builds without the goolm tag: mautrix's
+// crypto package needs either libolm through cgo or the pure-Go goolm, and
+// ituwatch only supports the latter.
+func (c *Client) initCrypto(context.Context, Options) error {
+	return errors.New(errNoCryptoBuild)
+}

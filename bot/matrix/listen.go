@@ -1,0 +1,274 @@
+package matrix
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+
+	"github.com/ituwatch/ituwatch/bot"
+)
+
+// Handler answers one chat command; bot.Router is one.
+type Handler interface {
+	Handle(ctx context.Context, req bot.Request) bot.Reply
+}
+
+// CommandPrefix starts a command in a room or a direct message.
+const CommandPrefix = "!itu"
+
+const (
+	commandTimeout = 30 * time.Second
+	adminLevel     = 50
+	minSyncBackoff = 2 * time.Second
+	maxSyncBackoff = 2 * time.Minute
+)
+
+type powerLevels = event.PowerLevelsEventContent
+
+// Listen runs the sync loop until ctx ends: it accepts or declines invites
+// and answers !itu commands. The sync position is kept in State before each
+// batch is handled, so a restart neither replays old commands nor misses
+// invites; on the very first sync (nothing kept) old messages are skipped.
+// It returns nil when ctx ends and an error when the homeserver refuses the
+// bot's token.
+func (c *Client) Listen(ctx context.Context, h Handler) error {
+	if h == nil {
+		return errors.New("matrix listener without a command handler (internal wiring error)")
+	}
+	c.mu.Lock()
+	c.handler = h
+	c.mu.Unlock()
+	c.log.Info("listening for matrix invites and commands", "user", c.self)
+	err := c.cli.SyncWithContext(ctx)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err == nil {
+		return nil
+	}
+	return c.authError("sync with the matrix homeserver", err)
+}
+
+// syncer is mautrix's DefaultSyncer with ituwatch's backoff: a token the
+// homeserver rejects stops the loop, anything else waits and retries.
+type syncer struct {
+	*mautrix.DefaultSyncer
+	c        *Client
+	failures int // touched only by the sync goroutine
+}
+
+func newSyncer(c *Client) *syncer {
+	s := &syncer{DefaultSyncer: mautrix.NewDefaultSyncer(), c: c}
+	s.OnSync(func(context.Context, *mautrix.RespSync, string) bool {
+		s.failures = 0
+		return true
+	})
+	s.OnEventType(event.StateMember, c.onMember)
+	s.OnEventType(event.EventMessage, c.onMessage)
+	s.OnEventType(event.StateEncryption, c.onEncryption)
+	s.OnEventType(event.EventEncrypted, c.onEncrypted)
+	s.OnEventType(event.StatePowerLevels, c.onPowerLevels)
+	return s
+}
+
+func (s *syncer) OnFailedSync(_ *mautrix.RespSync, err error) (time.Duration, error) {
+	if errors.Is(err, mautrix.MUnknownToken) || errors.Is(err, mautrix.MMissingToken) {
+		return 0, err
+	}
+	s.failures++
+	wait := maxSyncBackoff
+	if s.failures < 8 {
+		wait = min(minSyncBackoff<<(s.failures-1), maxSyncBackoff)
+	}
+	s.c.log.Warn("matrix sync failed; retrying", "err", s.c.scrub(err), "failures", s.failures, "retry_in", wait)
+	return wait, nil
+}
+
+// syncStore keeps the sync position and filter id in the store.
+type syncStore struct{ state StateStore }
+
+func (s *syncStore) SaveFilterID(ctx context.Context, _ id.UserID, filterID string) error {
+	return s.state.SetState(ctx, stateFilterID, filterID)
+}
+
+func (s *syncStore) LoadFilterID(ctx context.Context, _ id.UserID) (string, error) {
+	v, _, err := s.state.GetState(ctx, stateFilterID)
+	return v, err
+}
+
+func (s *syncStore) SaveNextBatch(ctx context.Context, _ id.UserID, token string) error {
+	return s.state.SetState(ctx, stateNextBatch, token)
+}
+
+func (s *syncStore) LoadNextBatch(ctx context.Context, _ id.UserID) (string, error) {
+	v, _, err := s.state.GetState(ctx, stateNextBatch)
+	return v, err
+}
+
+// firstSync reports whether evt came from a sync without a kept position,
+// whose timeline is history the bot must not act on.
+func firstSync(ctx context.Context) bool {
+	since, _ := ctx.Value(mautrix.SyncTokenContextKey).(string)
+	return since == ""
+}
+
+func (c *Client) onMember(ctx context.Context, evt *event.Event) {
+	if evt.Mautrix.EventSource&event.SourceInvite == 0 || evt.GetStateKey() != string(c.self) {
+		return
+	}
+	if evt.Content.AsMember().Membership != event.MembershipInvite {
+		return
+	}
+	room, inviter := evt.RoomID, evt.Sender
+	if ok, why := c.mayInvite(inviter); !ok {
+		c.log.Info("declining matrix invite", "room", room, "inviter", inviter)
+		_, err := c.cli.LeaveRoom(ctx, room, &mautrix.ReqLeave{Reason: why})
+		if err != nil {
+			c.log.Warn("could not decline matrix invite", "room", room, "inviter", inviter, "err", c.scrub(err))
+		}
+		return
+	}
+	if _, err := c.cli.JoinRoomByID(ctx, room); err != nil {
+		c.log.Warn("could not join matrix room after an invite", "room", room, "inviter", inviter, "err", c.scrub(err))
+		return
+	}
+	c.log.Info("joined matrix room", "room", room, "inviter", inviter)
+}
+
+// mayInvite says whether the bot follows an invite from user, and if not,
+// the reason it gives the inviter.
+func (c *Client) mayInvite(user id.UserID) (bool, string) {
+	_, server, err := user.Parse()
+	if err != nil {
+		return false, "ituwatch could not read the inviter's user id"
+	}
+	server = strings.ToLower(server)
+	if c.allowedUsers[strings.ToLower(string(user))] || c.allowedServers[server] {
+		return true, ""
+	}
+	if len(c.allowedUsers) == 0 && len(c.allowedServers) == 0 {
+		if strings.EqualFold(server, c.server) {
+			return true, ""
+		}
+		return false, fmt.Sprintf("ituwatch only joins rooms when invited by users of %s; ask its operator to add %s or %s to matrix.allowed_users or matrix.allowed_homeservers", c.server, user, server)
+	}
+	return false, fmt.Sprintf("ituwatch only joins rooms when invited by an allowed user; ask its operator to add %s to matrix.allowed_users (or %s to matrix.allowed_homeservers)", user, server)
+}
+
+func (c *Client) onEncryption(_ context.Context, evt *event.Event) {
+	if evt.Mautrix.EventSource&event.SourceJoin != 0 {
+		c.noteEncryptedRoom(evt.RoomID)
+	}
+}
+
+func (c *Client) onEncrypted(_ context.Context, evt *event.Event) {
+	c.noteEncryptedRoom(evt.RoomID)
+}
+
+func (c *Client) onPowerLevels(_ context.Context, evt *event.Event) {
+	c.mu.Lock()
+	delete(c.power, evt.RoomID) // changed: fetch afresh at the next command
+	c.mu.Unlock()
+}
+
+// command returns the command text when body is an !itu command.
+func command(body string) (string, bool) {
+	body = strings.TrimSpace(body)
+	if len(body) < len(CommandPrefix) || !strings.EqualFold(body[:len(CommandPrefix)], CommandPrefix) {
+		return "", false
+	}
+	rest := body[len(CommandPrefix):]
+	if rest != "" && rest[0] != ' ' && rest[0] != '\t' && rest[0] != '\n' {
+		return "", false // "!ituwatch", "!itux": not ours
+	}
+	return strings.TrimSpace(rest), true
+}
+
+func (c *Client) onMessage(ctx context.Context, evt *event.Event) {
+	src := evt.Mautrix.EventSource
+	if src&event.SourceTimeline == 0 || src&event.SourceJoin == 0 || firstSync(ctx) {
+		return
+	}
+	if evt.Sender == c.self {
+		return // our own alerts and replies
+	}
+	msg := evt.Content.AsMessage()
+	// Bots answer with m.notice and never to one: that keeps two bots from
+	// talking to each other forever. Edits do not run a command again.
+	if msg.MsgType != event.MsgText || msg.RelatesTo.GetReplaceID() != "" {
+		return
+	}
+	text, ok := command(msg.Body)
+	if !ok {
+		return
+	}
+	c.mu.Lock()
+	h := c.handler
+	c.mu.Unlock()
+	if h == nil {
+		return
+	}
+	cmdCtx, cancel := context.WithTimeout(ctx, commandTimeout)
+	defer cancel()
+	verb, _, _ := strings.Cut(text, " ")
+	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", clip(verb, maxShortRunes))
+	req := bot.Request{
+		Text:     text,
+		Platform: "matrix",
+		Channel:  string(evt.RoomID),
+		User:     string(evt.Sender),
+		CanAdmin: c.canAdmin(cmdCtx, evt.RoomID, evt.Sender),
+	}
+	reply := h.Handle(cmdCtx, req)
+	content := replyContent(reply)
+	rel := &event.RelatesTo{InReplyTo: &event.InReplyTo{EventID: evt.ID}}
+	if root := msg.RelatesTo.GetThreadParent(); root != "" {
+		rel.Type, rel.EventID = event.RelThread, root
+	}
+	content.RelatesTo = rel
+	h256 := sha256.Sum256([]byte(evt.ID))
+	txn := "itu-r" + hex.EncodeToString(h256[:12])
+	if _, err := c.cli.SendMessageEvent(cmdCtx, evt.RoomID, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: txn}); err != nil {
+		c.log.Warn("could not answer matrix command", "room", evt.RoomID, "user", evt.Sender, "err", c.classify(string(evt.RoomID), "answer command", err))
+	}
+}
+
+// canAdmin: configured admins anywhere, and room moderators (power level 50
+// or more) in their room.
+func (c *Client) canAdmin(ctx context.Context, room id.RoomID, user id.UserID) bool {
+	if c.admins[strings.ToLower(string(user))] {
+		return true
+	}
+	pl, err := c.powerLevels(ctx, room)
+	if err != nil {
+		c.log.Warn("could not read matrix power levels; treating the asker as a regular member", "room", room, "err", c.scrub(err))
+		return false
+	}
+	return pl.GetUserLevel(user) >= adminLevel
+}
+
+func (c *Client) powerLevels(ctx context.Context, room id.RoomID) (*powerLevels, error) {
+	now := c.now()
+	c.mu.Lock()
+	cached, ok := c.power[room]
+	c.mu.Unlock()
+	if ok && now.Before(cached.expires) {
+		return cached.levels, nil
+	}
+	var pl powerLevels
+	if err := c.cli.StateEvent(ctx, room, event.StatePowerLevels, "", &pl); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.power[room] = cachedPower{levels: &pl, expires: now.Add(powerCacheTTL)}
+	c.mu.Unlock()
+	return &pl, nil
+}

@@ -1,0 +1,467 @@
+package matrix
+
+import (
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	"maunium.net/go/mautrix/event"
+
+	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// Limits keep an alert readable in a chat client whatever a feed sends.
+const (
+	maxTitleRunes      = 200
+	maxSnippetRunes    = 240
+	maxAnnotationRunes = 300
+	maxShortRunes      = 60
+	maxURLRunes        = 500
+	maxSnippetsShown   = 2
+	maxAlsoReported    = 10
+	maxReplyLines      = 50
+	maxReplyTextRunes  = 300
+)
+
+// policy keeps only the markup Matrix clients render from
+// org.matrix.custom.html, with links restricted to http and https. Every
+// feed-derived string is escaped while the message is built; the policy is
+// the second wall, so a mistake in building cannot become an injection.
+var policy = func() *bluemonday.Policy {
+	p := bluemonday.NewPolicy()
+	p.AllowElements("a", "strong", "b", "em", "i", "code", "pre", "br", "p", "ul", "ol", "li", "blockquote", "h4")
+	p.AllowAttrs("href").OnElements("a")
+	p.AllowURLSchemes("http", "https")
+	p.AllowRelativeURLs(false)
+	p.RequireParseableURLs(true)
+	return p
+}()
+
+// atRoom matches the words that would ping a whole room in clients that
+// still read the body for mentions.
+var atRoom = regexp.MustCompile(`(?i)@(room)\b`)
+
+// defuse keeps "@room" readable but no longer a ping: a word joiner after
+// the @ breaks the keyword match. m.mentions is empty on every message too;
+// this covers clients that predate intentional mentions.
+func defuse(s string) string { return atRoom.ReplaceAllString(s, "@\u2060$1") }
+
+// message builds the plain body and the HTML body side by side.
+type message struct {
+	plain strings.Builder
+	html  strings.Builder
+}
+
+func (m *message) text(s string) {
+	m.plain.WriteString(s)
+	m.html.WriteString(html.EscapeString(s))
+}
+
+func (m *message) bold(s string) {
+	m.plain.WriteString("**" + s + "**")
+	m.html.WriteString("<strong>" + html.EscapeString(s) + "</strong>")
+}
+
+func (m *message) tag(h string) { m.html.WriteString(h) }
+
+func (m *message) newline() { m.plain.WriteByte('\n') }
+
+func (m *message) content() *event.MessageEventContent {
+	body := defuse(strings.TrimRight(m.plain.String(), "\n "))
+	formatted := defuse(policy.Sanitize(m.html.String()))
+	return &event.MessageEventContent{
+		MsgType:       event.MsgNotice,
+		Body:          body,
+		Format:        event.FormatHTML,
+		FormattedBody: formatted,
+		Mentions:      &event.Mentions{},
+	}
+}
+
+// alertContent renders an alert: a header with the alert number, severity
+// and topics; the linked title; source, date and document; each topic with
+// the matched words in bold in context and why it matters; the update and
+// the other outlets; and how to ask for more.
+func alertContent(a model.Alert) *event.MessageEventContent {
+	var m message
+	kind := "New alert"
+	if a.Kind == model.AlertUpdate {
+		kind = "Update"
+	}
+	header := fmt.Sprintf("%s #%d", kind, a.ID)
+	var topics []string
+	for _, mt := range a.Matches {
+		if t := clip(mt.Topic, maxShortRunes); t != "" {
+			topics = append(topics, t)
+		}
+	}
+	m.tag("<p>")
+	m.bold(header)
+	m.text(" · " + a.MaxSeverity().String())
+	if len(topics) > 0 {
+		m.text(" · " + strings.Join(topics, ", "))
+	}
+	m.tag("</p>")
+	m.newline()
+
+	title := clip(a.Item.Title, maxTitleRunes)
+	if title == "" {
+		title = "(untitled item)"
+	}
+	link := safeURL(a.Item.Link)
+	m.tag("<h4>")
+	if link != "" {
+		m.tag(`<a href="` + html.EscapeString(link) + `">`)
+		m.text(title)
+		m.tag("</a>")
+		m.plain.WriteString("\n" + link)
+	} else {
+		m.text(title)
+	}
+	m.tag("</h4>")
+	m.newline()
+
+	if meta := itemMeta(a.Item); meta != "" {
+		m.tag("<p>")
+		m.text(meta)
+		m.tag("</p>")
+		m.newline()
+	}
+
+	if len(a.Matches) > 0 {
+		m.tag("<ul>")
+		for _, mt := range a.Matches {
+			m.tag("<li>")
+			m.plain.WriteString("• ")
+			name := clip(mt.TopicName, maxShortRunes)
+			topic := clip(mt.Topic, maxShortRunes)
+			if name == "" {
+				name = topic
+			}
+			m.bold(name)
+			detail := []string{}
+			if topic != "" && topic != name {
+				detail = append(detail, topic)
+			}
+			detail = append(detail, mt.Severity.String(), "score "+formatScore(mt.Score))
+			m.text(" (" + strings.Join(detail, " · ") + ")")
+			switch {
+			case len(mt.Snippets) > 0:
+				for i, sn := range mt.Snippets {
+					if i == maxSnippetsShown {
+						m.tag("<br>")
+						m.plain.WriteString("\n  ")
+						m.text(fmt.Sprintf("(+%d more)", len(mt.Snippets)-maxSnippetsShown))
+						break
+					}
+					if i == 0 {
+						m.text(": ")
+					} else {
+						m.tag("<br>")
+						m.plain.WriteString("\n  ")
+					}
+					m.text("«")
+					writeSnippet(&m, sn)
+					m.text("»")
+				}
+			default:
+				if terms := matchedTerms(mt); len(terms) > 0 {
+					m.text(": matched ")
+					for i, t := range terms {
+						if i > 0 {
+							m.text(", ")
+						}
+						m.bold(t)
+					}
+				}
+			}
+			if why := clip(mt.Annotation, maxAnnotationRunes); why != "" {
+				m.tag("<br><em>")
+				m.plain.WriteString("\n  ")
+				m.text("Why it matters: " + why)
+				m.tag("</em>")
+			}
+			m.tag("</li>")
+			m.newline()
+		}
+		m.tag("</ul>")
+	}
+
+	if a.Kind == model.AlertUpdate {
+		s := "Update"
+		if a.ParentID != 0 {
+			s += fmt.Sprintf(" of #%d", a.ParentID)
+		}
+		if ch := clip(a.Change, maxShortRunes*2); ch != "" {
+			s += ": " + ch
+		}
+		m.tag("<p>")
+		m.text(s)
+		m.tag("</p>")
+		m.newline()
+	}
+	if also := alsoReported(a.AlsoReportedBy); len(also) > 0 {
+		m.tag("<p>")
+		m.text("Also reported by: " + strings.Join(also, ", "))
+		m.tag("</p>")
+		m.newline()
+	}
+	m.tag("<p>")
+	m.text(fmt.Sprintf("Alert #%d · details: ", a.ID))
+	m.tag("<code>")
+	m.text(fmt.Sprintf("!itu explain %d", a.ID))
+	m.tag("</code></p>")
+	return m.content()
+}
+
+// replyContent renders a command's answer; every string in it may quote feed
+// text, so all of it is escaped.
+func replyContent(r bot.Reply) *event.MessageEventContent {
+	var m message
+	title := clip(r.Title, maxReplyTextRunes)
+	if r.Error && title != "" {
+		title = "⚠ " + title
+	}
+	if title != "" {
+		m.tag("<p>")
+		m.bold(title)
+		m.tag("</p>")
+		m.newline()
+	}
+	if len(r.Lines) > 0 {
+		m.tag("<ul>")
+		for i, l := range r.Lines {
+			if i == maxReplyLines {
+				m.tag("<li>")
+				m.text(fmt.Sprintf("… and %d more", len(r.Lines)-maxReplyLines))
+				m.tag("</li>")
+				m.newline()
+				break
+			}
+			m.tag("<li>")
+			m.plain.WriteString("• ")
+			text := clip(l.Text, maxReplyTextRunes)
+			if u := safeURL(l.URL); u != "" {
+				if text == "" {
+					text = u
+				}
+				m.tag(`<a href="` + html.EscapeString(u) + `">`)
+				m.text(text)
+				m.tag("</a>")
+				if text != u {
+					m.plain.WriteString(" <" + u + ">")
+				}
+			} else {
+				m.text(text)
+			}
+			if note := clip(l.Note, maxReplyTextRunes); note != "" {
+				m.tag("<br><em>")
+				m.plain.WriteString("\n  ")
+				m.text(note)
+				m.tag("</em>")
+			}
+			m.tag("</li>")
+			m.newline()
+		}
+		m.tag("</ul>")
+	}
+	if f := clip(r.Footer, maxReplyTextRunes); f != "" {
+		m.tag("<p><em>")
+		m.text(f)
+		m.tag("</em></p>")
+	}
+	return m.content()
+}
+
+// safeURL returns u when it is an absolute http(s) link, "" otherwise, so a
+// feed cannot slip in javascript: or data: links.
+func safeURL(raw string) string {
+	s := bot.Clean(raw)
+	if s == "" || utf8.RuneCountInString(s) > maxURLRunes || strings.ContainsAny(s, " <>\"") {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+		return s
+	}
+	return ""
+}
+
+func itemMeta(it model.Item) string {
+	var parts []string
+	if src := clip(it.SourceID, maxShortRunes); src != "" {
+		parts = append(parts, src)
+	}
+	if w := it.When(); !w.IsZero() {
+		parts = append(parts, w.UTC().Format("2006-01-02"))
+	}
+	if doc := docLabel(it.Document); doc != "" {
+		parts = append(parts, "doc "+doc)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func docLabel(d *model.DocumentRef) string {
+	if d == nil {
+		return ""
+	}
+	s := clip(d.Number, maxShortRunes)
+	if s == "" {
+		return ""
+	}
+	for _, extra := range []string{d.Revision, d.Addendum} {
+		if e := clip(extra, maxShortRunes); e != "" {
+			s += " " + e
+		}
+	}
+	if langs := cleanList(d.Languages, 10); len(langs) > 0 {
+		s += " [" + strings.Join(langs, ", ") + "]"
+	}
+	return s
+}
+
+func alsoReported(names []string) []string {
+	out := cleanList(names, maxAlsoReported)
+	if extra := len(names) - maxAlsoReported; extra > 0 {
+		out = append(out, fmt.Sprintf("+%d more", extra))
+	}
+	return out
+}
+
+func cleanList(in []string, max int) []string {
+	var out []string
+	for _, s := range in {
+		if len(out) == max {
+			break
+		}
+		if c := clip(s, maxShortRunes); c != "" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// matchedTerms lists the distinct words that matched, as they stand in the
+// item.
+func matchedTerms(mt model.Match) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, h := range mt.Hits {
+		t := clip(h.Text, maxShortRunes)
+		if t == "" {
+			t = clip(h.Term, maxShortRunes)
+		}
+		if t == "" || seen[strings.ToLower(t)] {
+			continue
+		}
+		seen[strings.ToLower(t)] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+// writeSnippet writes a snippet with its hits in bold, cleaned and cut to
+// maxSnippetRunes. Long context before the first hit is shortened first so
+// the matched words stay in view.
+func writeSnippet(m *message, sn model.Snippet) {
+	type seg struct {
+		text string
+		hit  bool
+	}
+	var segs []seg
+	for _, p := range sn.Parts {
+		t := bot.Clean(p.Text)
+		if t == "" {
+			continue
+		}
+		// Clean trims the edges; keep one space where the feed had one.
+		if p.Text != strings.TrimLeftFunc(p.Text, unicode.IsSpace) {
+			t = " " + t
+		}
+		if p.Text != strings.TrimRightFunc(p.Text, unicode.IsSpace) {
+			t += " "
+		}
+		segs = append(segs, seg{t, p.Hit})
+	}
+	if len(segs) > 0 && !segs[0].hit {
+		segs[0].text = cutLeft(strings.TrimLeft(segs[0].text, " "), maxSnippetRunes/3)
+	}
+	left := maxSnippetRunes
+	for i, sg := range segs {
+		text := sg.text
+		if i == len(segs)-1 {
+			text = strings.TrimRight(text, " ")
+		}
+		n := utf8.RuneCountInString(text)
+		if n > left {
+			text = cut(text, left)
+			n = left
+		}
+		if sg.hit {
+			m.bold(strings.TrimSpace(text))
+			// keep the spacing around a hit outside the bold markers
+			if strings.HasSuffix(text, " ") {
+				m.text(" ")
+			}
+		} else {
+			m.text(text)
+		}
+		left -= n
+		if left <= 0 {
+			break
+		}
+	}
+}
+
+// clip cleans s of control characters and cuts it to max runes.
+func clip(s string, max int) string { return cut(bot.Clean(s), max) }
+
+// cut shortens s to at most max runes, ending with "…" when it cut.
+func cut(s string, max int) string {
+	if max <= 0 {
+		return ""
+	}
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	r := []rune(s)
+	head := string(r[:max-1])
+	if sp := strings.LastIndexByte(head, ' '); sp > len(head)/2 {
+		head = head[:sp]
+	}
+	return strings.TrimRight(head, " ") + "…"
+}
+
+// cutLeft keeps the end of s, at most max runes, starting with "…" when it cut.
+func cutLeft(s string, max int) string {
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	if max <= 1 {
+		return "…"
+	}
+	tail := string(r[len(r)-(max-1):])
+	if sp := strings.IndexByte(tail, ' '); sp >= 0 && sp < len(tail)/2 {
+		tail = tail[sp+1:]
+	}
+	return "…" + tail
+}
+
+// formatScore prints at most two decimals and no trailing zeros.
+func formatScore(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
