@@ -16,8 +16,8 @@ import (
 const (
 	maxTitleRunes      = 200
 	maxSnippetRunes    = 240
-	maxAnnotationRunes = 300
-	maxShortRunes      = 60 // source ids, topic ids, document numbers, outlet names
+	maxAnnotationRunes = 420 // annotations are ours, 1-3 sentences: show them whole
+	maxShortRunes      = 60  // source ids, topic ids, document numbers, outlet names
 	maxURLRunes        = 300
 	maxSnippetsShown   = 2 // per match in the text form
 	maxAlsoReported    = 10

@@ -1,14 +1,17 @@
 package rules
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/bits"
 	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -41,8 +44,8 @@ type Engine struct {
 	rootNext   []int32          // word id -> trie node, -1 if none
 	next       map[uint64]int32 // node<<32 | word -> trie node
 	nextT      table
-	hasKids    []bool           // per trie node
-	outStart   []int32          // per trie node: phrases ending there are outs[outStart[n]:outStart[n+1]]
+	hasKids    []bool  // per trie node
+	outStart   []int32 // per trie node: phrases ending there are outs[outStart[n]:outStart[n+1]]
 	outs       []int32
 	nPhrases   int
 	useStart   []int32 // per phrase: the leaves using it are uses[useStart[p]:useStart[p+1]]
@@ -79,6 +82,13 @@ type cleaf struct {
 	within int32
 	re     *regexp.Regexp
 	expr   string
+	lits   [][]byte // a match contains one of these (lowercase); nil if unknown
+	// When every match starts with one of lits (after \b or ^), the regex
+	// is tried only where they occur: anch at the start of the text, anchCtx
+	// from the rune before, so that \b and (?m)^ see the same context.
+	prefixed bool
+	anch     *regexp.Regexp
+	anchCtx  *regexp.Regexp
 }
 
 type cterm struct {
@@ -210,6 +220,11 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 			return out
 		}
 		a, l, no := kids(n.any), kids(n.all), kids(n.none)
+		// all: fails at its first failing part, so try the cheap parts
+		// before any that runs a regex.
+		slices.SortStableFunc(l, func(x, y int32) int {
+			return cmp.Compare(b.hasRegex(x), b.hasRegex(y))
+		})
 		e.nodes[idx].any, e.nodes[idx].all, e.nodes[idx].none = a, l, no
 		return idx
 	}
@@ -245,10 +260,154 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 			b.errs = append(b.errs, fmt.Errorf("%s:%d: topic %s: regex %q is not valid: %v", t.source, n.line, t.id, n.regex, err))
 		}
 		leaf.re, leaf.expr = re, n.regex
+		leaf.lits, leaf.prefixed = requiredLiterals(n.regex)
+		if leaf.prefixed {
+			leaf.anch, err = regexp.Compile(`(?i)^(?:` + n.regex + `)`)
+			if err == nil {
+				leaf.anchCtx, err = regexp.Compile(`(?i)^(?s:.)(?:` + n.regex + `)`)
+			}
+			if err != nil {
+				leaf.prefixed = false
+			}
+		}
 	}
 	e.leaves = append(e.leaves, leaf)
 	e.nodes[idx].leaf = leafID
 	return idx
+}
+
+// hasRegex is 1 if node n or a node below it is a regex, else 0.
+func (b *builder) hasRegex(n int32) int {
+	nd := &b.e.nodes[n]
+	if nd.kind != nodeGroup {
+		if b.e.leaves[nd.leaf].kind == nodeRegex {
+			return 1
+		}
+		return 0
+	}
+	for _, c := range slices.Concat(nd.any, nd.all, nd.none) {
+		if b.hasRegex(c) == 1 {
+			return 1
+		}
+	}
+	return 0
+}
+
+// requiredLiterals finds strings one of which every match of a regex must
+// contain, so that Match can skip running it on text that has none of them.
+// Matching is case-insensitive, so they are compared with the ASCII-lowered
+// text; a regex needing non-ASCII text gets no such filter.
+func requiredLiterals(expr string) (lits [][]byte, prefixed bool) {
+	re, err := syntax.Parse("(?i)"+expr, syntax.Perl)
+	if err != nil {
+		return nil, false
+	}
+	re = re.Simplify()
+	set, ok := prefixLiterals(re)
+	prefixed = ok
+	if !ok {
+		set, ok = required(re)
+	}
+	if !ok || len(set) == 0 || len(set) > 16 {
+		return nil, false
+	}
+	out := make([][]byte, len(set))
+	for i, l := range set {
+		if l == "" {
+			return nil, false
+		}
+		for _, r := range l {
+			if r >= utf8.RuneSelf {
+				return nil, false
+			}
+		}
+		out[i] = []byte(l)
+	}
+	return out, prefixed
+}
+
+// prefixLiterals finds strings one of which every match starts with.
+func prefixLiterals(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []string{strings.ToLower(string(re.Rune))}, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return prefixLiterals(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return prefixLiterals(re.Sub[0])
+		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			s, ok := prefixLiterals(sub)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s...)
+		}
+		return out, true
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			switch sub.Op {
+			case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpEmptyMatch:
+				continue // zero-width: the match still starts at the literal
+			}
+			return prefixLiterals(sub)
+		}
+	}
+	return nil, false
+}
+
+func required(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []string{strings.ToLower(string(re.Rune))}, true
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpAlternate:
+		var out []string
+		for _, sub := range re.Sub {
+			s, ok := required(sub)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, s...)
+		}
+		return out, true
+	case syntax.OpConcat:
+		var best []string
+		for _, sub := range re.Sub {
+			if s, ok := required(sub); ok && betterLiterals(s, best) {
+				best = s
+			}
+		}
+		return best, best != nil
+	}
+	return nil, false
+}
+
+// betterLiterals prefers the set whose shortest string is longer, then the
+// smaller set.
+func betterLiterals(a, b []string) bool {
+	if b == nil {
+		return true
+	}
+	shortest := func(s []string) int {
+		n := 1 << 30
+		for _, x := range s {
+			n = min(n, len(x))
+		}
+		return n
+	}
+	if sa, sb := shortest(a), shortest(b); sa != sb {
+		return sa > sb
+	}
+	return len(a) < len(b)
 }
 
 func (b *builder) setTerms(name string, line int, t *topicSpec) []string {
@@ -291,13 +450,15 @@ func (b *builder) phrase(s string) (int32, bool) {
 	t.reset(body)
 	var words []int32
 	var lastBuf []byte
+	var lastPfx uint64 // hash of the last word, unfolded, for a prefix term
 	var hashes []uint64
 	for t.next() {
 		if t.long {
 			return 0, false
 		}
-		hashes = append(hashes, tokenHash(t.buf, t.kind))
+		hashes = append(hashes, t.hash())
 		lastBuf = append(lastBuf[:0], t.buf...)
+		lastPfx = t.hs[len(t.buf)]
 	}
 	if len(hashes) == 0 || len(hashes) > maxPhraseTokens {
 		return 0, false
@@ -307,7 +468,7 @@ func (b *builder) phrase(s string) (int32, bool) {
 			if len(lastBuf) >= 64 {
 				return 0, false
 			}
-			ph := hashBytes(lastBuf)
+			ph := lastPfx
 			id, ok := e.pfx[ph]
 			if !ok {
 				id = b.newWord()

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"cmp"
 	"math/bits"
 	"path"
@@ -79,6 +80,13 @@ type state struct {
 	reHit     []bool
 	topicGen  []uint32
 	cands     []int32
+
+	// ASCII-lowered copies of the fields for the regex prefilter, made on
+	// first use; lowerOK is false when a field holds a non-ASCII letter
+	// that folds to an ASCII one (the Kelvin sign, the long s).
+	lowerGen uint32
+	lower    [numFields][]byte
+	lowerOK  bool
 
 	near     []nearOcc
 	bestEnd  []int32
@@ -331,7 +339,10 @@ func (s *state) eval(e *Engine, n int32, fields *[numFields]string) (bool, float
 				s.reGen[nd.leaf] = s.gen
 				s.reHit[nd.leaf] = false
 				for f, text := range fields {
-					if l.fields&(1<<f) != 0 && text != "" && l.re.MatchString(text) {
+					if l.fields&(1<<f) == 0 || text == "" {
+						continue
+					}
+					if s.regexMatches(l, f, fields) {
 						s.reHit[nd.leaf] = true
 						break
 					}
@@ -374,6 +385,81 @@ func (s *state) eval(e *Engine, n int32, fields *[numFields]string) (bool, float
 		}
 	}
 	return ok, score
+}
+
+// regexMatches runs a regex leaf on field f, skipping text that lacks the
+// literals every match needs, and trying prefixed regexes only where such a
+// literal occurs: Go's regexp has no fast path for case-insensitive
+// patterns, and scanning a whole field costs far more than the rest of Match.
+func (s *state) regexMatches(l *cleaf, f int, fields *[numFields]string) bool {
+	text := fields[f]
+	if l.lits == nil {
+		return l.re.MatchString(text)
+	}
+	s.lowerFields(fields)
+	if !s.lowerOK {
+		return l.re.MatchString(text)
+	}
+	lower := s.lower[f]
+	tries := 0
+	for _, lit := range l.lits {
+		for at := 0; ; {
+			i := bytes.Index(lower[at:], lit)
+			if i < 0 {
+				break
+			}
+			if !l.prefixed {
+				return l.re.MatchString(text)
+			}
+			p := at + i
+			at = p + 1
+			if tries++; tries > 16 {
+				return l.re.MatchString(text) // a common literal: one scan is cheaper
+			}
+			if p == 0 {
+				if l.anch.MatchString(text) {
+					return true
+				}
+				continue
+			}
+			q := p - 1
+			for q > 0 && p-q < utf8.UTFMax && !utf8.RuneStart(text[q]) {
+				q--
+			}
+			if _, size := utf8.DecodeRuneInString(text[q:]); q+size != p {
+				q = p - 1
+			}
+			if l.anchCtx.MatchString(text[q:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lowerFields makes the ASCII-lowered copies of the fields once per item.
+func (s *state) lowerFields(fields *[numFields]string) {
+	if s.lowerGen == s.gen {
+		return
+	}
+	s.lowerGen = s.gen
+	s.lowerOK = true
+	for i, text := range fields {
+		b := s.lower[i][:0]
+		high := false
+		for j := 0; j < len(text); j++ {
+			c := text[j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			high = high || c >= utf8.RuneSelf
+			b = append(b, c)
+		}
+		s.lower[i] = b
+		if high && (strings.Contains(text, "\u212a") || strings.Contains(text, "\u017f")) {
+			s.lowerOK = false
+		}
+	}
 }
 
 // nearWindow looks for one occurrence of every group of a near leaf, all in

@@ -513,3 +513,36 @@ func TestMatchNoAllocsWithoutMatches(t *testing.T) {
 		t.Errorf("Match of a non-matching item allocates %v times", n)
 	}
 }
+
+func TestRequiredLiterals(t *testing.T) {
+	tests := []struct {
+		expr string
+		want []string
+	}{
+		{`\bres(?:olution|\.)?\s*(?:101|102)\b`, []string{"res"}},
+		{`\b(?:PP|WTSA|WTDC)-?\d{2}\b`, []string{"pp", "wt"}}, // the parser factors WT out
+		{`\bY\.2770\b|\bH\.626|\bF\.VSS`, []string{"y.2770", "h.626", "f.vss"}},
+		{`IPv6\s?\+|IPv6 Enhanced`, []string{"ipv6"}},
+		{`(ab)+c`, []string{"ab"}},
+		{`a?b*`, nil},
+		{`\d+|x`, nil},
+		{`Ünion`, nil},
+	}
+	for _, tt := range tests {
+		var got []string
+		lits, _ := requiredLiterals(tt.expr)
+		for _, l := range lits {
+			got = append(got, string(l))
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("requiredLiterals(%q) = %q, want %q", tt.expr, got, tt.want)
+		}
+	}
+	// The filter must not hide matches through case folding.
+	e := mustEngine(t, oneTopic("      regex: 'resolution\\s*102'\n"))
+	for _, text := range []string{"RESOLUTION 102", "Resolution 102", "re\u017folution 102"} {
+		if len(e.Match(&model.Item{Content: text})) != 1 {
+			t.Errorf("%q: regex prefilter hid the match", text)
+		}
+	}
+}

@@ -177,10 +177,10 @@ func (t *tokenizer) scan() bool {
 	hs[0] = fnvOffset
 	h := uint64(fnvOffset)
 	buf = appendLower(buf, r, size)
-	for _, c := range buf {
+	for n, c := range buf {
 		h = (h ^ uint64(c)) * fnvPrime
+		hs[n+1] = h
 	}
-	hs[len(buf)] = h
 	i += size
 	if kind != kindIdeo {
 	loop:
@@ -301,30 +301,11 @@ func foldPlural(w []byte) (keep int, addY bool) {
 	return n - 1, false
 }
 
-// tokenHash is FNV-64a of the folded token.
-func tokenHash(buf []byte, kind int) uint64 {
-	keep, addY := len(buf), false
-	if kind == kindLetter {
-		keep, addY = foldPlural(buf)
-	}
-	h := uint64(fnvOffset)
-	for _, c := range buf[:keep] {
-		h ^= uint64(c)
-		h *= fnvPrime
-	}
-	if addY {
-		h ^= 'y'
-		h *= fnvPrime
-	}
-	return h
-}
-
-// hashBytes is FNV-64a, used for prefix terms (which are not folded).
+// hashBytes is FNV-64a.
 func hashBytes(b []byte) uint64 {
 	h := uint64(fnvOffset)
 	for _, c := range b {
-		h ^= uint64(c)
-		h *= fnvPrime
+		h = (h ^ uint64(c)) * fnvPrime
 	}
 	return h
 }

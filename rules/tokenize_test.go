@@ -107,3 +107,20 @@ func TestPluralFolding(t *testing.T) {
 		}
 	}
 }
+
+// The hashes kept while scanning must be those of the folded word and of its
+// prefixes, or phrases and text would disagree.
+func TestTokenHashes(t *testing.T) {
+	var tz tokenizer
+	tz.reset("Policies ADDRESSES Télécoms 2030 互 ünions services's " + strings.Repeat("x", 70))
+	for tz.next() {
+		if got, want := tz.hash(), hashBytes([]byte(foldedString(tz.buf, tz.kind))); got != want {
+			t.Errorf("%q: hash %x, want %x", tz.buf, got, want)
+		}
+		for n := 0; n <= len(tz.buf); n++ {
+			if got, want := tz.hs[n], hashBytes(tz.buf[:n]); got != want {
+				t.Errorf("%q: prefix hash %d = %x, want %x", tz.buf, n, got, want)
+			}
+		}
+	}
+}

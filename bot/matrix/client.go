@@ -91,7 +91,7 @@ type Client struct {
 	now func() time.Time
 
 	mu        sync.Mutex
-	handler   Handler // set by Listen
+	handler   Handler              // set by Listen
 	aliases   map[string]id.RoomID // "#alias:server" -> room id
 	power     map[id.RoomID]cachedPower
 	encrypted map[id.RoomID]bool // rooms seen encrypted while encryption is off
