@@ -49,7 +49,7 @@ type Engine struct {
 	outs       []int32
 	nPhrases   int
 	useStart   []int32 // per phrase: the leaves using it are uses[useStart[p]:useStart[p+1]]
-	uses       []int32
+	uses       []use
 
 	nodes   []cnode
 	leaves  []cleaf
@@ -82,6 +82,7 @@ type cleaf struct {
 	within int32
 	re     *regexp.Regexp
 	expr   string
+	full   uint64   // near: the mask of all groups
 	lits   [][]byte // a match contains one of these (lowercase); nil if unknown
 	// When every match starts with one of lits (after \b or ^), the regex
 	// is tried only where they occur: anch at the start of the text, anchCtx
@@ -89,6 +90,13 @@ type cleaf struct {
 	prefixed bool
 	anch     *regexp.Regexp
 	anchCtx  *regexp.Regexp
+	maxLen   int // bytes a match can span, -1 if unbounded
+}
+
+// use says that a leaf uses a phrase; group is the near group, or -1.
+type use struct {
+	leaf  int32
+	group int32
 }
 
 type cterm struct {
@@ -121,7 +129,7 @@ type builder struct {
 	trieKids  map[uint64]int32
 	nodeOuts  [][]int32 // per trie node
 	nNodes    int32
-	uses      [][]int32 // per phrase
+	uses      [][]use // per phrase
 	sets      map[string][]string
 	setOrigin map[string]string
 	errs      []error
@@ -243,7 +251,7 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 		if n.kind == nodeSet {
 			terms = b.setTerms(n.set, n.line, t)
 		}
-		leaf.terms = b.terms(terms, leafID)
+		leaf.terms = b.terms(terms, leafID, -1)
 	case nodeNear:
 		leaf.within = int32(n.within)
 		for _, g := range n.near {
@@ -251,9 +259,10 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 			if g.set != "" {
 				terms = b.setTerms(g.set, n.line, t)
 			}
-			leaf.groups = append(leaf.groups, b.terms(terms, leafID))
+			leaf.groups = append(leaf.groups, b.terms(terms, leafID, int32(len(leaf.groups))))
 		}
 		e.maxNear = max(e.maxNear, len(leaf.groups))
+		leaf.full = 1<<len(leaf.groups) - 1
 	case nodeRegex:
 		re, err := regexp.Compile("(?i)" + n.regex)
 		if err != nil {
@@ -261,6 +270,10 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 		}
 		leaf.re, leaf.expr = re, n.regex
 		leaf.lits, leaf.prefixed = requiredLiterals(n.regex)
+		leaf.maxLen = -1
+		if parsed, err := syntax.Parse("(?i)"+n.regex, syntax.Perl); err == nil {
+			leaf.maxLen = maxMatchLen(parsed.Simplify())
+		}
 		if leaf.prefixed {
 			leaf.anch, err = regexp.Compile(`(?i)^(?:` + n.regex + `)`)
 			if err == nil {
@@ -324,6 +337,44 @@ func requiredLiterals(expr string) (lits [][]byte, prefixed bool) {
 		out[i] = []byte(l)
 	}
 	return out, prefixed
+}
+
+// maxMatchLen bounds the bytes a match can span, or is -1.
+func maxMatchLen(re *syntax.Regexp) int {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0
+	case syntax.OpLiteral:
+		return len(re.Rune) * utf8.UTFMax
+	case syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		return utf8.UTFMax
+	case syntax.OpCapture:
+		return maxMatchLen(re.Sub[0])
+	case syntax.OpQuest:
+		return maxMatchLen(re.Sub[0])
+	case syntax.OpRepeat:
+		n := maxMatchLen(re.Sub[0])
+		if re.Max < 0 || n < 0 {
+			return -1
+		}
+		return min(n*re.Max, 1<<20)
+	case syntax.OpConcat, syntax.OpAlternate:
+		total := 0
+		for _, sub := range re.Sub {
+			n := maxMatchLen(sub)
+			if n < 0 {
+				return -1
+			}
+			if re.Op == syntax.OpConcat {
+				total += n
+			} else {
+				total = max(total, n)
+			}
+		}
+		return min(total, 1<<20)
+	}
+	return -1
 }
 
 // prefixLiterals finds strings one of which every match starts with.
@@ -424,7 +475,7 @@ func (b *builder) setTerms(name string, line int, t *topicSpec) []string {
 
 // terms compiles the phrases of one leaf, dropping spellings that tokenise
 // the same (a term counts once however it is written).
-func (b *builder) terms(list []string, leaf int32) []cterm {
+func (b *builder) terms(list []string, leaf, group int32) []cterm {
 	var out []cterm
 	for _, s := range list {
 		p, ok := b.phrase(s)
@@ -435,8 +486,8 @@ func (b *builder) terms(list []string, leaf int32) []cterm {
 			continue
 		}
 		out = append(out, cterm{phrase: p, text: s})
-		if u := b.uses[p]; len(u) == 0 || u[len(u)-1] != leaf {
-			b.uses[p] = append(b.uses[p], leaf)
+		if u := b.uses[p]; len(u) == 0 || u[len(u)-1] != (use{leaf, group}) {
+			b.uses[p] = append(b.uses[p], use{leaf, group})
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -80,7 +81,10 @@ topics:
 	f.Add("", strings.Repeat("-", 10000))
 	f.Add("互联网", "互联网 protocol 2030 互联网")
 	f.Add("ITU's", "a b c d e f a b c d e f g ITU-T's regulators")
+	f.Add("", "Res. 102, resolution\n102, addresses res 1020 SG13 sg 17 C20/51 c 20 ipv6+ wtdc-22 pp22")
+	rx := mustEngine(f, regexPack)
 	f.Fuzz(func(t *testing.T, title, content string) {
+		checkRegexLeaves(t, rx, content)
 		it := &model.Item{Title: title, Summary: content[:len(content)/2], Content: content}
 		fields := map[string]string{"title": it.Title, "summary": it.Summary, "content": it.Content}
 		ms := e.Match(it)
@@ -114,4 +118,49 @@ topics:
 			}
 		}
 	})
+}
+
+// regexPack holds regexes of the shapes rule packs use, for checking that
+// the literal prefilter and the anchored tries find exactly what a plain
+// scan of the text finds.
+const regexPack = `pack: rx
+topics:
+  - id: rx
+    name: RX
+    severity: low
+    match:
+      any:
+        - {regex: '\bres(?:olution|\.)?\s*(?:101|102|133|180)\b'}
+        - {regex: '\b(?:PP|WTSA|WTDC)-?\d{2}\b'}
+        - {regex: '\bSG\s?\d{1,2}\b'}
+        - {regex: 'IPv6\s?\+|IPv6 Enhanced'}
+        - {regex: '\bC\d{2}/\d+|\bSG\s?\d{1,2}\b'}
+        - {regex: '(?m)^res\b'}
+        - {regex: 'res$'}
+        - {regex: '\Bres'}
+        - {regex: 'x\d+y'}
+`
+
+func checkRegexLeaves(t *testing.T, e *Engine, content string) {
+	s := newState(e)
+	s.begin()
+	fields := [numFields]string{"", "", content}
+	for i := range e.leaves {
+		l := &e.leaves[i]
+		if got, want := s.regexMatches(l, fieldContent, &fields), l.re.MatchString(content); got != want {
+			t.Errorf("regex %q on %q: prefiltered match %v, plain %v", l.expr, content, got, want)
+		}
+		s.hits = s.hits[:0]
+		s.regexHits(l, fieldContent, &fields)
+		var got, want [][2]int
+		for _, h := range s.hits {
+			got = append(got, [2]int{int(h.start), int(h.end)})
+		}
+		for _, loc := range l.re.FindAllStringIndex(content, maxHitsPerTerm) {
+			want = append(want, [2]int{loc[0], loc[1]})
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("regex %q on %q: prefiltered hits %v, plain %v", l.expr, content, got, want)
+		}
+	}
 }

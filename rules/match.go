@@ -76,6 +76,7 @@ type state struct {
 	touched   []int32
 	leafGen   []uint32
 	leafCount []int32
+	leafMask  []uint64 // near leaves: the groups that occur
 	reGen     []uint32
 	reHit     []bool
 	topicGen  []uint32
@@ -93,6 +94,7 @@ type state struct {
 	bestOcc  []int32
 	hits     []hitCand
 	selected []hitCand
+	starts   []int32
 }
 
 func newState(e *Engine) *state {
@@ -104,6 +106,7 @@ func newState(e *Engine) *state {
 		phCount:   make([]int32, e.nPhrases),
 		leafGen:   make([]uint32, len(e.leaves)),
 		leafCount: make([]int32, len(e.leaves)),
+		leafMask:  make([]uint64, len(e.leaves)),
 		reGen:     make([]uint32, len(e.leaves)),
 		reHit:     make([]bool, len(e.leaves)),
 		topicGen:  make([]uint32, len(e.topics)),
@@ -139,7 +142,8 @@ func (e *Engine) Match(it *model.Item) []model.Match {
 	// Credit each phrase found to the leaves that use it, in the fields
 	// they look at; a leaf counts each of its phrases once.
 	for _, p := range s.touched {
-		for _, l := range e.uses[e.useStart[p]:e.useStart[p+1]] {
+		for _, u := range e.uses[e.useStart[p]:e.useStart[p+1]] {
+			l := u.leaf
 			leaf := &e.leaves[l]
 			if leaf.fields&s.phFields[p] == 0 {
 				continue
@@ -147,8 +151,17 @@ func (e *Engine) Match(it *model.Item) []model.Match {
 			if s.leafGen[l] != s.gen {
 				s.leafGen[l] = s.gen
 				s.leafCount[l] = 0
+				s.leafMask[l] = 0
 			}
-			s.leafCount[l]++
+			if u.group >= 0 {
+				// A near leaf is worth evaluating once every group occurs.
+				s.leafMask[l] |= 1 << u.group
+				if s.leafMask[l] != leaf.full {
+					continue
+				}
+			} else {
+				s.leafCount[l]++
+			}
 			if s.topicGen[leaf.topic] != s.gen {
 				s.topicGen[leaf.topic] = s.gen
 				s.cands = append(s.cands, leaf.topic)
@@ -327,7 +340,7 @@ func (s *state) eval(e *Engine, n int32, fields *[numFields]string) (bool, float
 			}
 			return true, l.weight * float64(s.leafCount[nd.leaf])
 		case nodeNear:
-			if s.leafGen[nd.leaf] != s.gen {
+			if s.leafGen[nd.leaf] != s.gen || s.leafMask[nd.leaf] != l.full {
 				return false, 0
 			}
 			if s.nearWindow(l) {
@@ -413,28 +426,102 @@ func (s *state) regexMatches(l *cleaf, f int, fields *[numFields]string) bool {
 			}
 			p := at + i
 			at = p + 1
-			if tries++; tries > 16 {
+			if tries++; tries > maxRegexTries {
 				return l.re.MatchString(text) // a common literal: one scan is cheaper
 			}
-			if p == 0 {
-				if l.anch.MatchString(text) {
-					return true
-				}
-				continue
-			}
-			q := p - 1
-			for q > 0 && p-q < utf8.UTFMax && !utf8.RuneStart(text[q]) {
-				q--
-			}
-			if _, size := utf8.DecodeRuneInString(text[q:]); q+size != p {
-				q = p - 1
-			}
-			if l.anchCtx.MatchString(text[q:]) {
+			sub, _, ctx := l.window(text, p)
+			if ctx && l.anchCtx.MatchString(sub) || !ctx && l.anch.MatchString(sub) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// maxRegexTries bounds the anchored tries of a regex in one field; each
+// costs a small fraction of a scan of the whole field.
+const maxRegexTries = 64
+
+// window is the text to try a prefixed regex at p on: from the rune before
+// p (ctx) so that \b and (?m)^ see their true context, up to one whole rune
+// past the longest possible match so that \b, \B and $ see theirs.
+func (l *cleaf) window(text string, p int) (sub string, from int, ctx bool) {
+	end := len(text)
+	if l.maxLen >= 0 && p+l.maxLen+utf8.UTFMax < end {
+		end = p + l.maxLen + utf8.UTFMax
+	}
+	if p == 0 {
+		return text[:end], 0, false
+	}
+	q := p - 1
+	for q > 0 && p-q < utf8.UTFMax && !utf8.RuneStart(text[q]) {
+		q--
+	}
+	if _, size := utf8.DecodeRuneInString(text[q:]); q+size != p {
+		q = p - 1
+	}
+	return text[q:end], q, true
+}
+
+// regexHits finds up to maxHitsPerTerm non-overlapping matches of a regex
+// leaf in field f, the same way regexMatches looks for one.
+func (s *state) regexHits(l *cleaf, f int, fields *[numFields]string) {
+	text := fields[f]
+	if l.lits != nil && l.prefixed {
+		s.lowerFields(fields)
+	}
+	if l.lits == nil || !l.prefixed || !s.lowerOK {
+		for _, loc := range l.re.FindAllStringIndex(text, maxHitsPerTerm) {
+			s.addRegexHit(l, f, loc[0], loc[1])
+		}
+		return
+	}
+	lower := s.lower[f]
+	s.starts = s.starts[:0]
+	for _, lit := range l.lits {
+		for at := 0; len(s.starts) <= maxRegexTries; {
+			i := bytes.Index(lower[at:], lit)
+			if i < 0 {
+				break
+			}
+			s.starts = append(s.starts, int32(at+i))
+			at += i + 1
+		}
+	}
+	if len(s.starts) > maxRegexTries {
+		for _, loc := range l.re.FindAllStringIndex(text, maxHitsPerTerm) {
+			s.addRegexHit(l, f, loc[0], loc[1])
+		}
+		return
+	}
+	slices.Sort(s.starts)
+	lastEnd, n := 0, 0
+	for _, p32 := range s.starts {
+		p := int(p32)
+		if p < lastEnd || n >= maxHitsPerTerm {
+			continue
+		}
+		sub, from, ctx := l.window(text, p)
+		re := l.anch
+		if ctx {
+			re = l.anchCtx
+		}
+		loc := re.FindStringIndex(sub)
+		if loc == nil {
+			continue
+		}
+		end := from + loc[1]
+		if end > p {
+			s.addRegexHit(l, f, p, end)
+			lastEnd, n = end, n+1
+		}
+	}
+}
+
+func (s *state) addRegexHit(l *cleaf, f, start, end int) {
+	if end > start && end <= 1<<31-1 {
+		s.hits = append(s.hits, hitCand{term: l.expr, field: uint8(f), start: int32(start), end: int32(end)})
+	}
 }
 
 // lowerFields makes the ASCII-lowered copies of the fields once per item.
@@ -616,11 +703,7 @@ func (s *state) collect(e *Engine, n int32, fields *[numFields]string) {
 			if l.fields&(1<<f) == 0 || text == "" {
 				continue
 			}
-			for _, loc := range l.re.FindAllStringIndex(text, maxHitsPerTerm) {
-				if loc[1] > loc[0] && loc[1] <= 1<<31-1 {
-					s.hits = append(s.hits, hitCand{term: l.expr, field: uint8(f), start: int32(loc[0]), end: int32(loc[1])})
-				}
-			}
+			s.regexHits(l, f, fields)
 		}
 	}
 }
@@ -674,31 +757,60 @@ func snippets(hits []hitCand, fields *[numFields]string) []model.Snippet {
 		wins = append(wins, w)
 	}
 	out := make([]model.Snippet, 0, len(wins))
+	type span struct {
+		from, to int
+		hit      bool
+	}
+	var spans [2*maxHits + 3]span
 	for _, w := range wins {
 		text := fields[w.field]
-		sn := model.Snippet{Field: fieldNames[w.field]}
-		at := w.start
-		lead := ""
-		if w.start > 0 {
-			lead = ellipsis
+		// The snippet's text is built once; its parts are slices of it.
+		buf := make([]byte, 0, w.end-w.start+2*len(ellipsis))
+		ns := 0
+		prevSpace := false
+		add := func(seg string, hit bool) {
+			from := len(buf)
+			buf, prevSpace = appendTidy(buf, seg, prevSpace)
+			if len(buf) > from && ns < len(spans) {
+				spans[ns] = span{from, len(buf), hit}
+				ns++
+			}
 		}
+		if w.start > 0 {
+			buf = append(buf, ellipsis...)
+		}
+		at := w.start
 		for _, h := range hits {
 			if h.field != w.field || int(h.start) < at || int(h.end) > w.end {
 				continue // outside, or overlapping a hit already marked
 			}
-			if int(h.start) > at || lead != "" {
-				sn.Parts = append(sn.Parts, model.SnippetPart{Text: lead + tidy(text[at:h.start])})
-				lead = ""
-			}
-			sn.Parts = append(sn.Parts, model.SnippetPart{Text: tidy(text[h.start:h.end]), Hit: true})
+			add(text[at:h.start], false)
+			add(text[h.start:h.end], true)
 			at = int(h.end)
 		}
-		tail := tidy(text[at:w.end])
+		add(text[at:w.end], false)
 		if w.end < len(text) {
-			tail += ellipsis
+			if ns > 0 && !spans[ns-1].hit {
+				buf = append(buf, ellipsis...)
+				spans[ns-1].to = len(buf)
+			} else {
+				add(ellipsis, false)
+			}
 		}
-		if tail != "" || lead != "" {
-			sn.Parts = append(sn.Parts, model.SnippetPart{Text: lead + tail})
+		if ns > 0 && w.start > 0 {
+			if spans[0].hit {
+				// The leading ellipsis gets a part of its own.
+				copy(spans[1:ns+1], spans[:ns])
+				ns++
+				spans[0] = span{0, len(ellipsis), false}
+			} else {
+				spans[0].from = 0
+			}
+		}
+		all := string(buf)
+		sn := model.Snippet{Field: fieldNames[w.field], Parts: make([]model.SnippetPart, ns)}
+		for i, sp := range spans[:ns] {
+			sn.Parts[i] = model.SnippetPart{Text: all[sp.from:sp.to], Hit: sp.hit}
 		}
 		out = append(out, sn)
 	}
@@ -743,58 +855,45 @@ func isSpaceByte(c byte) bool {
 	return c == ' ' || c == '\n' || c == '\t' || c == '\r'
 }
 
-// tidy folds runs of white space into one space, as a snippet is read on
-// one line, and replaces invalid UTF-8.
-func tidy(s string) string {
-	clean := true
-	prevSpace := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			clean = false
-			break
-		}
-		sp := c == '\n' || c == '\t' || c == '\r' || c == ' '
-		if sp && (c != ' ' || prevSpace) {
-			clean = false
-			break
-		}
-		prevSpace = sp
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	prevSpace = false
+// appendTidy appends s with runs of white space folded into one space, as
+// a snippet is read on one line, and invalid UTF-8 replaced. prevSpace
+// carries whether the text before ended in white space.
+func appendTidy(dst []byte, s string, prevSpace bool) ([]byte, bool) {
+	run := 0 // start of the pending run of plain ASCII
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c < utf8.RuneSelf {
+		if c > ' ' && c < utf8.RuneSelf {
 			i++
-			if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v' {
-				if !prevSpace {
-					b.WriteByte(' ')
-				}
-				prevSpace = true
-				continue
-			}
 			prevSpace = false
-			b.WriteByte(c)
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if unicode.IsSpace(r) {
-			if !prevSpace {
-				b.WriteByte(' ')
-			}
+		if c == ' ' && !prevSpace {
+			i++
 			prevSpace = true
 			continue
 		}
-		prevSpace = false
-		b.WriteRune(r) // an invalid byte comes out as U+FFFD
+		dst = append(dst, s[run:i]...)
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		i += size
+		run = i
+		switch {
+		case unicode.IsSpace(r):
+			if !prevSpace {
+				dst = append(dst, ' ')
+			}
+			prevSpace = true
+		case r == utf8.RuneError && size == 1:
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+			prevSpace = false
+		default:
+			dst = append(dst, s[i-size:i]...)
+			prevSpace = false
+		}
 	}
-	return b.String()
+	return append(dst, s[run:]...), prevSpace
 }
 
 func validUTF8(s string) string {

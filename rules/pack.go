@@ -99,6 +99,7 @@ const (
 	defaultWithin = 10
 	maxWithin     = 1000
 	maxDepth      = 50
+	maxNearTerms  = 16
 )
 
 var (
@@ -666,6 +667,10 @@ func parseNear(p *problems, v *yaml.Node, where string, sets map[string]int, nd 
 	}
 	if len(v.Content) < 2 {
 		p.add(v.Line, where, "near needs at least two terms")
+		return
+	}
+	if len(v.Content) > maxNearTerms {
+		p.add(v.Line, where, "near takes at most %d terms; put alternatives for one place in a list", maxNearTerms)
 		return
 	}
 	for _, el := range v.Content {

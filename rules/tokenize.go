@@ -21,31 +21,6 @@ const (
 	fnvPrime  = 1099511628211
 )
 
-// Byte classes for the ASCII fast path.
-const (
-	clsSep = iota
-	clsLower
-	clsUpper
-	clsDigit
-	clsHigh // a non-ASCII byte: decode the rune
-)
-
-var asciiClass = func() (t [256]uint8) {
-	for i := range t {
-		switch {
-		case i >= 'a' && i <= 'z':
-			t[i] = clsLower
-		case i >= 'A' && i <= 'Z':
-			t[i] = clsUpper
-		case i >= '0' && i <= '9':
-			t[i] = clsDigit
-		case i >= 0x80:
-			t[i] = clsHigh
-		}
-	}
-	return t
-}()
-
 // Token kinds. An ideograph is a token of its own because Chinese and
 // Japanese put no spaces between words.
 const (
@@ -53,7 +28,28 @@ const (
 	kindLetter
 	kindDigit
 	kindIdeo
+	kindHigh // in asciiKind only: a non-ASCII byte, decode the rune
 )
+
+// asciiKind and asciiLower drive the ASCII fast path of the tokenizer.
+var asciiKind, asciiLower = func() (kind, lower [256]uint8) {
+	for i := range kind {
+		c := uint8(i)
+		lower[i] = c
+		switch {
+		case c >= 'a' && c <= 'z':
+			kind[i] = kindLetter
+		case c >= 'A' && c <= 'Z':
+			kind[i] = kindLetter
+			lower[i] = c + 'a' - 'A'
+		case c >= '0' && c <= '9':
+			kind[i] = kindDigit
+		case c >= 0x80:
+			kind[i] = kindHigh
+		}
+	}
+	return
+}()
 
 // tokenizer walks a text once. After next returns true, start and end are
 // the byte offsets of the token in the text and buf holds its lowercase form
@@ -65,7 +61,8 @@ type tokenizer struct {
 	end   int
 	kind  int
 	long  bool
-	buf   []byte
+	buf   []byte // the lowercase token: a slice of arr
+	arr   [maxTokenBytes + utf8.UTFMax]byte
 	// hs[n] is the FNV-64a hash of buf[:n], kept while scanning so that the
 	// folded word and every prefix of it are hashed in the same pass.
 	hs [maxTokenBytes + 1]uint64
@@ -74,9 +71,6 @@ type tokenizer struct {
 func (t *tokenizer) reset(text string) {
 	t.text = text
 	t.i = 0
-	if t.buf == nil {
-		t.buf = make([]byte, 0, maxTokenBytes+utf8.UTFMax)
-	}
 }
 
 // runeKind classifies a non-ASCII rune.
@@ -132,8 +126,8 @@ func (t *tokenizer) possessive() bool {
 	}
 	r, _ := utf8.DecodeLastRuneInString(t.text[:before])
 	if r < utf8.RuneSelf {
-		c := asciiClass[byte(r)]
-		return c == clsLower || c == clsUpper || c == clsDigit
+		k := asciiKind[byte(r)]
+		return k == kindLetter || k == kindDigit
 	}
 	return runeKind(r) != kindNone
 }
@@ -147,23 +141,21 @@ func (t *tokenizer) scan() bool {
 	var r rune
 	for i < len(text) {
 		c := text[i]
-		switch asciiClass[c] {
-		case clsSep:
+		k := asciiKind[c]
+		if k == kindNone {
 			i++
 			continue
-		case clsLower, clsUpper:
-			kind, size, r = kindLetter, 1, rune(c)
-		case clsDigit:
-			kind, size, r = kindDigit, 1, rune(c)
-		default:
-			r, size = utf8.DecodeRuneInString(text[i:])
-			kind = runeKind(r)
-			if kind == kindNone {
-				i += size
-				continue
-			}
 		}
-		break
+		if k != kindHigh {
+			kind, size, r = int(k), 1, rune(c)
+			break
+		}
+		r, size = utf8.DecodeRuneInString(text[i:])
+		kind = runeKind(r)
+		if kind != kindNone {
+			break
+		}
+		i += size
 	}
 	if i >= len(text) {
 		t.i = i
@@ -172,70 +164,59 @@ func (t *tokenizer) scan() bool {
 	t.start = i
 	t.kind = kind
 	t.long = false
-	buf := t.buf[:0]
 	hs := &t.hs
+	arr := &t.arr
 	hs[0] = fnvOffset
 	h := uint64(fnvOffset)
-	buf = appendLower(buf, r, size)
-	for n, c := range buf {
-		h = (h ^ uint64(c)) * fnvPrime
-		hs[n+1] = h
+	n := len(appendLower(arr[:0], r, size))
+	for j := 0; j < n; j++ {
+		h = (h ^ uint64(arr[j])) * fnvPrime
+		hs[j+1] = h
 	}
 	i += size
 	if kind != kindIdeo {
-	loop:
 		for i < len(text) {
 			c := text[i]
-			switch asciiClass[c] {
-			case clsUpper:
-				c += 'a' - 'A'
-				fallthrough
-			case clsLower:
-				if kind != kindLetter {
-					break loop
-				}
-			case clsDigit:
-				if kind != kindDigit {
-					break loop
-				}
-			case clsSep:
-				break loop
-			default:
-				r, size := utf8.DecodeRuneInString(text[i:])
-				if runeKind(r) != kind {
-					break loop
-				}
-				i += size
-				if len(buf) >= maxTokenBytes {
+			k := asciiKind[c]
+			if int(k) == kind {
+				// The hot path: an ASCII letter or digit continuing the word.
+				i++
+				if n >= maxTokenBytes {
 					t.long = true
 					continue
 				}
-				n := len(buf)
-				buf = appendLower(buf, r, size)
-				if len(buf) > maxTokenBytes {
-					// A multi-byte rune crossed the cap: keep whole runes only.
-					buf = buf[:n]
-					t.long = true
-					continue
-				}
-				for _, c := range buf[n:] {
-					h = (h ^ uint64(c)) * fnvPrime
-					n++
-					hs[n] = h
-				}
+				c = asciiLower[c]
+				arr[n] = c
+				h = (h ^ uint64(c)) * fnvPrime
+				n++
+				hs[n] = h
 				continue
 			}
-			i++
-			if len(buf) >= maxTokenBytes {
+			if k != kindHigh {
+				break
+			}
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if runeKind(r) != kind {
+				break
+			}
+			i += size
+			if n >= maxTokenBytes {
 				t.long = true
 				continue
 			}
-			buf = append(buf, c)
-			h = (h ^ uint64(c)) * fnvPrime
-			hs[len(buf)] = h
+			m := len(appendLower(arr[:n], r, size))
+			if m > maxTokenBytes {
+				// A multi-byte rune crossed the cap: keep whole runes only.
+				t.long = true
+				continue
+			}
+			for ; n < m; n++ {
+				h = (h ^ uint64(arr[n])) * fnvPrime
+				hs[n+1] = h
+			}
 		}
 	}
-	t.buf = buf
+	t.buf = arr[:n]
 	t.end = i
 	t.i = i
 	return true

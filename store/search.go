@@ -32,7 +32,7 @@ const (
 	// searchCandidates bounds the work of one search: the newest this many
 	// matching items are ranked. A word that occurs in half of a million
 	// items would otherwise make every search rank half a million rows.
-	searchCandidates = 1000
+	searchCandidates = 500
 	// maxSearchWords bounds the query a user can type.
 	maxSearchWords = 16
 	snippetTokens  = 16
@@ -170,15 +170,37 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]SearchH
 	})
 	ids = ids[:min(limit, len(ids))]
 
-	snipStmt, err := tx.PrepareContext(ctx, `SELECT
+	// One walk over the candidates' rowid range computes the snippets of the
+	// chosen few: looking each up by rowid makes FTS5 seek from the start of
+	// the word's doclist every time. The unary + keeps the IN list from being
+	// handed to FTS5 as rowid lookups.
+	topIn, topArgs := inList(ids)
+	rows, err = tx.QueryContext(ctx, `SELECT rowid,
 			snippet(items_fts, 0, ?2, ?3, '…', ?4),
 			snippet(items_fts, 1, ?2, ?3, '…', ?4),
 			snippet(items_fts, 2, ?2, ?3, '…', ?4)
-		FROM items_fts WHERE items_fts MATCH ?1 AND rowid = ?5`)
+		FROM items_fts WHERE items_fts MATCH ?1 AND rowid >= ?5 AND +rowid IN (`+topIn+`)`,
+		append([]any{match, hitOpen, hitClose, snippetTokens, oldest}, topArgs...)...)
 	if err != nil {
 		return nil, err
 	}
-	defer snipStmt.Close()
+	snippets := make(map[int64]model.Snippet, len(ids))
+	for rows.Next() {
+		var (
+			id   int64
+			cols [3]string
+		)
+		if err := rows.Scan(&id, &cols[0], &cols[1], &cols[2]); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("snippets: %w", err)
+		}
+		snippets[id] = bestSnippet(cols)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("snippets: %w", err)
+	}
+
 	itemStmt, err := tx.PrepareContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0) FROM items WHERE id = ?`)
 	if err != nil {
 		return nil, err
@@ -197,11 +219,7 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]SearchH
 		if err != nil {
 			return nil, fmt.Errorf("read item %d: %w", id, err)
 		}
-		var cols [3]string
-		if err := snipStmt.QueryRowContext(ctx, match, hitOpen, hitClose, snippetTokens, id).Scan(&cols[0], &cols[1], &cols[2]); err != nil {
-			return nil, fmt.Errorf("snippet of item %d: %w", id, err)
-		}
-		h.Snippet = bestSnippet(cols)
+		h.Snippet = snippets[id]
 		if h.AlertID != 0 {
 			rows, err := topicStmt.QueryContext(ctx, h.AlertID)
 			if err != nil {

@@ -46,6 +46,11 @@ type SchedulerOptions struct {
 	// OnPoll, if set, is told the result of every poll, skipped ones
 	// included (for metrics). It runs on the polling goroutine: keep it quick.
 	OnPoll func(PollResult)
+	// PollAllConcurrency bounds how many sources PollAll polls at once
+	// (default 16). Polls mostly wait on the network, so thousands of
+	// sources on many hosts need more; the fetcher's per-host limit still
+	// protects each site.
+	PollAllConcurrency int
 }
 
 // PollResult is what one poll of one source came to.
@@ -101,6 +106,9 @@ func NewScheduler(opts SchedulerOptions) *Scheduler {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = defaultMaxBackoff
+	}
+	if opts.PollAllConcurrency <= 0 {
+		opts.PollAllConcurrency = pollAllBound
 	}
 	log := opts.Logger
 	if log == nil {
@@ -190,7 +198,7 @@ func (s *Scheduler) PollAll(ctx context.Context) []PollResult {
 	entries := slices.Clone(s.entries)
 	s.mu.Unlock()
 	results := make([]PollResult, len(entries))
-	sem := make(chan struct{}, pollAllBound)
+	sem := make(chan struct{}, s.opts.PollAllConcurrency)
 	var wg sync.WaitGroup
 	for i, e := range entries {
 		wg.Add(1)

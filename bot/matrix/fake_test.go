@@ -51,12 +51,15 @@ type fakeHomeserver struct {
 	// the 1-based number of the send request and returns false to accept.
 	failSend func(n int, w http.ResponseWriter) bool
 
-	pushed chan struct{}
-	sent   chan sentEvent // every newly accepted event
-	joins  chan string
-	leaves chan leaveCall
-	syncs  chan string // the since parameter of every /sync
-	upload chan map[string]any
+	pushed   chan struct{}
+	inflight sync.WaitGroup // /sync requests being answered
+	sent     chan sentEvent // every newly accepted event
+	joins    chan string
+	leaves   chan leaveCall
+	syncs    chan string // the since parameter of every /sync
+	upload   chan map[string]any
+	// deviceKeys holds uploaded device keys: user -> device -> keys.
+	deviceKeys map[string]map[string]any
 }
 
 type sentEvent struct {
@@ -89,11 +92,12 @@ func newFakeHomeserver(t *testing.T) *fakeHomeserver {
 		leaves:      make(chan leaveCall, 100),
 		syncs:       make(chan string, 1000),
 		upload:      make(chan map[string]any, 100),
+		deviceKeys:  map[string]map[string]any{},
 	}
 	const p = "/_matrix/client/v3/"
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+p+"account/whoami", f.auth(f.whoami))
-	mux.HandleFunc("POST "+p+"login", f.login)
+	mux.HandleFunc("POST "+p+"login", f.handleLogin)
 	mux.HandleFunc("POST "+p+"user/{user}/filter", f.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, map[string]any{"filter_id": "f1"})
 	}))
@@ -154,6 +158,18 @@ func (f *fakeHomeserver) count(name string) int {
 	return f.calls[name]
 }
 
+func (f *fakeHomeserver) loginCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.logins)
+}
+
+func (f *fakeHomeserver) login(i int) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logins[i]
+}
+
 func (f *fakeHomeserver) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -177,7 +193,7 @@ func (f *fakeHomeserver) whoami(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, map[string]any{"user_id": botUser, "device_id": device})
 }
 
-func (f *fakeHomeserver) login(w http.ResponseWriter, r *http.Request) {
+func (f *fakeHomeserver) handleLogin(w http.ResponseWriter, r *http.Request) {
 	var req map[string]any
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		writeJSON(w, 400, map[string]any{"errcode": "M_NOT_JSON", "error": "bad json"})
@@ -212,6 +228,8 @@ func (f *fakeHomeserver) push(rooms map[string]any) {
 }
 
 func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
+	f.inflight.Add(1)
+	defer f.inflight.Done()
 	since := r.URL.Query().Get("since")
 	f.syncs <- since
 	for {
@@ -236,6 +254,19 @@ func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
 		case <-r.Context().Done():
 			return
 		}
+	}
+}
+
+// waitSyncsEnded returns once no /sync is being answered, so that a stopped
+// client's long poll cannot take a batch meant for the next one.
+func (f *fakeHomeserver) waitSyncsEnded(t *testing.T) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { f.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(waitLimit):
+		t.Fatal("a /sync request did not end after its client stopped")
 	}
 }
 
@@ -286,9 +317,17 @@ func (f *fakeHomeserver) state(w http.ResponseWriter, r *http.Request) {
 func (f *fakeHomeserver) keysUpload(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	_ = json.NewDecoder(r.Body).Decode(&body)
-	f.mu.Lock()
+	if dk, ok := body["device_keys"].(map[string]any); ok {
+		user, _ := dk["user_id"].(string)
+		device, _ := dk["device_id"].(string)
+		f.mu.Lock()
+		if f.deviceKeys[user] == nil {
+			f.deviceKeys[user] = map[string]any{}
+		}
+		f.deviceKeys[user][device] = dk
+		f.mu.Unlock()
+	}
 	f.upload <- body
-	f.mu.Unlock()
 	count := 0
 	if otk, ok := body["one_time_keys"].(map[string]any); ok {
 		count = len(otk)
@@ -297,7 +336,21 @@ func (f *fakeHomeserver) keysUpload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (f *fakeHomeserver) keysQuery(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"device_keys": map[string]any{}, "failures": map[string]any{}})
+	var body struct {
+		DeviceKeys map[string][]string `json:"device_keys"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	out := map[string]any{}
+	f.mu.Lock()
+	for user := range body.DeviceKeys {
+		devices := map[string]any{}
+		for device, keys := range f.deviceKeys[user] {
+			devices[device] = keys
+		}
+		out[user] = devices
+	}
+	f.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"device_keys": out, "failures": map[string]any{}})
 }
 
 // waitSent returns the next accepted event.

@@ -168,6 +168,7 @@ func TestRestartResumesFromStoredBatch(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("Listen: %v", err)
 	}
+	f.waitSyncsEnded(t)
 	if got := state.kv[stateNextBatch]; got != "s2" {
 		t.Fatalf("stored next_batch %q, want s2", got)
 	}

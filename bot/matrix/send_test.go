@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/html"
+
 	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -40,14 +42,51 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// indentJSON re-encodes event content readably: indented, keys sorted, and
+// without \u003c escapes so that reviewers see the markup as sent.
 func indentJSON(t *testing.T, raw []byte) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, raw, "", "  "); err != nil {
-		t.Fatalf("indent %s: %v", raw, err)
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
 	}
-	buf.WriteByte('\n')
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
 	return buf.Bytes()
+}
+
+// checkHTML fails unless body holds only the elements Matrix clients render,
+// no attribute but an http(s) href on links, and no working @room.
+func checkHTML(t *testing.T, body string) {
+	t.Helper()
+	allowed := map[string]bool{"a": true, "strong": true, "b": true, "em": true, "i": true, "code": true, "pre": true, "br": true, "p": true, "ul": true, "ol": true, "li": true, "blockquote": true, "h4": true}
+	z := html.NewTokenizer(strings.NewReader(body))
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			if !allowed[tok.Data] {
+				t.Errorf("element <%s> in %s", tok.Data, body)
+			}
+			for _, a := range tok.Attr {
+				if tok.Data != "a" || a.Key != "href" || !(strings.HasPrefix(a.Val, "https://") || strings.HasPrefix(a.Val, "http://")) {
+					t.Errorf("attribute %s=%q on <%s> in %s", a.Key, a.Val, tok.Data, body)
+				}
+			}
+		case html.TextToken:
+			if strings.Contains(strings.ToLower(string(z.Text())), "@room") {
+				t.Errorf("text pings @room: %q", z.Text())
+			}
+		}
+	}
 }
 
 // hostileAlert carries feed text that tries to ping, script, link to
@@ -98,9 +137,10 @@ func TestSendHostileAlertIsNeutralised(t *testing.T) {
 	}
 	body, _ := ev.Content["body"].(string)
 	fb, _ := ev.Content["formatted_body"].(string)
-	for _, bad := range []string{"<script", "javascript:", "<img", "onerror=", "<b>", "<i>", "@room"} {
-		if strings.Contains(strings.ToLower(fb), bad) {
-			t.Errorf("formatted_body contains %q: %s", bad, fb)
+	checkHTML(t, fb)
+	for _, shown := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;img src=x onerror=alert(1)&gt;"} {
+		if !strings.Contains(fb, shown) {
+			t.Errorf("formatted_body does not show the feed's markup as text %q: %s", shown, fb)
 		}
 	}
 	if strings.Contains(body, "@room") {
@@ -285,6 +325,7 @@ func TestReplyGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "reply.golden.json", indentJSON(t, raw))
+	checkHTML(t, replyContent(r).FormattedBody)
 	errRaw, err := json.Marshal(replyContent(bot.Reply{Title: "Unknown topic \"x\"", Error: true, Footer: "try: topics"}))
 	if err != nil {
 		t.Fatal(err)
