@@ -31,6 +31,7 @@ type ItemStore interface {
 	PriorItem(ctx context.Context, sourceID, itemID string) (*store.PriorItem, error)
 	SaveItem(ctx context.Context, sv store.Save) (int64, error)
 	Subscribers(ctx context.Context, topic string) ([]string, error)
+	StoryCandidates(ctx context.Context, since time.Time, limit int) ([]store.StoryCandidate, error)
 }
 
 // Options configures an Ingester.
@@ -46,6 +47,9 @@ type Options struct {
 	// catalogue: an item first seen with a publication date older than this is
 	// stored silently. Zero alerts everything.
 	MaxAge time.Duration
+	// StoryWindow is how far back a new item is compared with earlier alerts
+	// to recognise one story told by several outlets; default 72h.
+	StoryWindow time.Duration
 	// OnAlert, if set, is told about every alert stored (for counters and the
 	// demo summary).
 	OnAlert func(a model.Alert, destinations []string)
@@ -66,6 +70,9 @@ func NewIngester(opts Options) *Ingester {
 	}
 	if opts.Wake == nil {
 		opts.Wake = func() {}
+	}
+	if opts.StoryWindow == 0 {
+		opts.StoryWindow = defaultStoryWindow
 	}
 	return &Ingester{opts: opts}
 }
@@ -114,6 +121,19 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 
 	save := store.Save{Item: *it, Fingerprint: fingerprint}
 	matches := in.opts.Matcher.Match(it)
+	if len(matches) > 0 && prior == nil {
+		// The same story from another outlet, or from the same outlet under
+		// a new guid, joins the first alert instead of alerting again.
+		cands, err := in.opts.Store.StoryCandidates(ctx, in.opts.Now().Add(-in.opts.StoryWindow), 0)
+		if err != nil {
+			return false, fmt.Errorf("find earlier reports of %s/%s: %w", it.SourceID, it.ID, err)
+		}
+		if alertID, ok := sameStory(it, cands); ok {
+			save.JoinAlertID = alertID
+			matches = nil
+			in.opts.Logger.Info("same story as an earlier alert", "alert", alertID, "source", it.SourceID)
+		}
+	}
 	if len(matches) > 0 && !in.tooOld(it, prior) {
 		alert := &model.Alert{Kind: model.AlertNew, Item: *it, Matches: matches}
 		if prior != nil && prior.FirstAlertID != 0 {

@@ -29,6 +29,10 @@ type Save struct {
 	Fingerprint  string
 	Alert        *model.Alert // nil: store or update the item only
 	Destinations []string     // one pending delivery per destination, for Alert
+	// JoinAlertID, when Alert is nil, files the item under that alert as
+	// another report of the same story: no new alert, and the item's source
+	// is added to the alert's "also reported by".
+	JoinAlertID int64
 }
 
 const itemColumns = `source_id, item_id, title, link, published, updated, summary, content, authors, categories, document`
@@ -121,6 +125,9 @@ func (s *Store) SaveItem(ctx context.Context, sv Save) (int64, error) {
 			return err
 		}
 		if sv.Alert == nil {
+			if sv.JoinAlertID != 0 {
+				return joinStory(ctx, tx, rowID, sv.JoinAlertID, it.SourceID)
+			}
 			return nil
 		}
 		alertID, err = insertAlert(ctx, tx, rowID, sv.Alert, it, now)

@@ -1,0 +1,128 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/store"
+)
+
+func newClusterIngester(t *testing.T, st *store.Store, alerts *[]model.Alert) *Ingester {
+	t.Helper()
+	return NewIngester(Options{
+		Store:   st,
+		Matcher: keywordMatcher{"New IP": "new-ip", "Draft report": "mandate-creep"},
+		Routes:  fixedRoutes{"*": {{Platform: "console"}}},
+		Logger:  slog.New(slog.DiscardHandler),
+		OnAlert: func(a model.Alert, _ []string) { *alerts = append(*alerts, a) },
+	})
+}
+
+func TestOneStoryFromThreeSourcesIsOneAlert(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var alerts []model.Alert
+	in := newClusterIngester(t, st, &alerts)
+
+	now := time.Now().UTC()
+	reports := []struct {
+		source string
+		item   model.Item
+	}{
+		{"civil-society", model.Item{ID: "cs-1", Title: "Member states clash over New IP proposal at TSAG meeting",
+			Link: "https://www.example.org/2026/11/new-ip-tsag", Published: now}},
+		// Same article, syndicated: other scheme, no www, trailing slash.
+		{"aggregator", model.Item{ID: "agg-77", Title: "New IP returns", Link: "http://example.org/2026/11/new-ip-tsag/", Published: now}},
+		// Another outlet's copy: its own link, the same headline plus its name.
+		{"trade-press", model.Item{ID: "tp-9", Title: "Member states clash over New IP proposal at TSAG meeting - Trade Wire",
+			Link: "https://trade.example.net/a/123", Published: now}},
+	}
+	for _, r := range reports {
+		if err := in.Ingest(ctx, r.source, []model.Item{r.item}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(alerts) != 1 {
+		t.Fatalf("three reports of one story gave %d alerts, want 1", len(alerts))
+	}
+	got, err := st.Alert(ctx, alerts[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"aggregator", "trade-press"}; !slices.Equal(got.AlsoReportedBy, want) {
+		t.Errorf("also reported by = %v, want %v", got.AlsoReportedBy, want)
+	}
+
+	// The trade-press copy is later revised: it threads under the story's alert.
+	rev := reports[2].item
+	rev.Summary = "Updated with the outcome of the vote."
+	if err := in.Ingest(ctx, "trade-press", []model.Item{rev}); err != nil {
+		t.Fatal(err)
+	}
+	if len(alerts) != 2 || alerts[1].Kind != model.AlertUpdate || alerts[1].ParentID != alerts[0].ID {
+		t.Errorf("revision of a clustered copy: %d alerts, last %+v; want an update of #%d", len(alerts), alerts[len(alerts)-1], alerts[0].ID)
+	}
+}
+
+func TestGuidThatChangesEveryPollAlertsOnce(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var alerts []model.Alert
+	in := newClusterIngester(t, st, &alerts)
+	for poll := range 5 {
+		it := model.Item{ID: "guid-" + string(rune('a'+poll)), Title: "New IP debate continues",
+			Link: "https://news.example.org/new-ip-debate", Published: time.Now()}
+		if err := in.Ingest(ctx, "flaky-feed", []model.Item{it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(alerts) != 1 {
+		t.Fatalf("an item re-published under 5 guids alerted %d times, want 1", len(alerts))
+	}
+	got, _ := st.Alert(ctx, alerts[0].ID)
+	if len(got.AlsoReportedBy) != 0 {
+		t.Errorf("the source reported itself as another outlet: %v", got.AlsoReportedBy)
+	}
+}
+
+func TestDocumentsAreNotClusteredByTitle(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var alerts []model.Alert
+	in := newClusterIngester(t, st, &alerts)
+	for _, n := range []string{"C26/51", "C26/52"} {
+		it := model.Item{ID: n, Title: n + " — Draft report of the Council working group on its fourth meeting",
+			Link: "https://docs.example.org/md/" + n, Published: time.Now(), Document: &model.DocumentRef{Number: n}}
+		if err := in.Ingest(ctx, "council-docs", []model.Item{it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(alerts) != 2 {
+		t.Errorf("two documents with near-identical titles gave %d alerts, want 2", len(alerts))
+	}
+}
+
+func TestStoryLinkAndTitles(t *testing.T) {
+	links := []struct{ a, b string }{
+		{"https://www.example.org/x/", "http://example.org/x"},
+		{"https://example.org/x?id=3#comments", "https://example.org/x?id=3"},
+	}
+	for _, l := range links {
+		if storyLink(l.a) != storyLink(l.b) {
+			t.Errorf("storyLink(%q)=%q differs from storyLink(%q)=%q", l.a, storyLink(l.a), l.b, storyLink(l.b))
+		}
+	}
+	if storyLink("https://example.org/x?id=3") == storyLink("https://example.org/x?id=4") {
+		t.Error("links differing in an article id parameter were taken for one story")
+	}
+	if overlap(titleWords("Weekly digest 12"), titleWords("Weekly digest 13")) >= titleOverlap {
+		t.Error("short digest titles overlap enough to cluster")
+	}
+	if w := titleWords("ITU Council opens session on Internet policy | Policy Wire"); w["wire"] {
+		t.Errorf("outlet suffix kept: %v", w)
+	}
+}

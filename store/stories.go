@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// StoryCandidate is a recent first alert that a newly seen item may be
+// another report of.
+type StoryCandidate struct {
+	AlertID     int64
+	SourceID    string
+	Link        string
+	Title       string
+	HasDocument bool // an ITU document: its number, not its title, is its identity
+	CreatedAt   time.Time
+}
+
+// StoryCandidates lists first alerts (not updates) created since a time,
+// newest first, at most limit.
+func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int) ([]StoryCandidate, error) {
+	if limit <= 0 || limit > 5000 {
+		limit = 5000
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT a.id, i.source_id, i.link, i.title,
+			json_extract(a.item, '$.document') IS NOT NULL, a.created_at
+		FROM alerts a JOIN items i ON i.id = a.item_rowid
+		WHERE a.created_at >= ? AND a.kind = 'new'
+		ORDER BY a.created_at DESC LIMIT ?`, storedTime(since).UnixNano(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list story candidates: %w", err)
+	}
+	defer rows.Close()
+	var out []StoryCandidate
+	for rows.Next() {
+		var c StoryCandidate
+		var created sql.NullInt64
+		if err := rows.Scan(&c.AlertID, &c.SourceID, &c.Link, &c.Title, &c.HasDocument, &created); err != nil {
+			return nil, fmt.Errorf("list story candidates: %w", err)
+		}
+		c.CreatedAt = timeFrom(created)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// joinStory files an item under an existing alert of the same story: the
+// item's updates thread there, and the item's source is added to the alert's
+// "also reported by" unless it is the alert's own source.
+func joinStory(ctx context.Context, tx *sql.Tx, itemRowID, alertID int64, sourceID string) error {
+	var also sql.NullString
+	var ownSource string
+	err := tx.QueryRowContext(ctx, `SELECT also_reported_by, coalesce(json_extract(item, '$.source'), '') FROM alerts WHERE id = ?`, alertID).
+		Scan(&also, &ownSource)
+	if err != nil {
+		return fmt.Errorf("join story of alert %d: %w", alertID, err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1) WHERE id = ?2`, alertID, itemRowID); err != nil {
+		return fmt.Errorf("join story of alert %d: %w", alertID, err)
+	}
+	var sources []string
+	if err := unmarshalNull(also, &sources); err != nil {
+		return fmt.Errorf("also-reported-by of alert %d: %w", alertID, err)
+	}
+	if sourceID == ownSource || slices.Contains(sources, sourceID) {
+		return nil
+	}
+	raw, err := json.Marshal(append(sources, sourceID))
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE alerts SET also_reported_by = ? WHERE id = ?`, string(raw), alertID)
+	return err
+}
