@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -55,9 +56,13 @@ type Options struct {
 	OnAlert func(a model.Alert, destinations []string)
 }
 
-// Ingester stores polled items and queues their alerts.
+// Ingester stores polled items and queues their alerts. It is safe for
+// concurrent use by the scheduler's polls.
 type Ingester struct {
 	opts Options
+	// storyMu makes "look for an earlier report, then save" one step, so two
+	// sources polled at the same moment cannot both alert one story.
+	storyMu sync.Mutex
 }
 
 // NewIngester returns an Ingester; Store, Matcher and Routes are required.
@@ -122,6 +127,8 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 	save := store.Save{Item: *it, Fingerprint: fingerprint}
 	matches := in.opts.Matcher.Match(it)
 	if len(matches) > 0 && prior == nil {
+		in.storyMu.Lock()
+		defer in.storyMu.Unlock()
 		// The same story from another outlet, or from the same outlet under
 		// a new guid, joins the first alert instead of alerting again.
 		cands, err := in.opts.Store.StoryCandidates(ctx, in.opts.Now().Add(-in.opts.StoryWindow), 0)

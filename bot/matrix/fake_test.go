@@ -36,6 +36,7 @@ type fakeHomeserver struct {
 
 	mu          sync.Mutex
 	tokens      map[string]string // access token -> device id
+	tokenUsers  map[string]string // access token -> user id; the bot when absent
 	password    string
 	logins      []map[string]any
 	calls       map[string]int
@@ -60,6 +61,39 @@ type fakeHomeserver struct {
 	upload   chan map[string]any
 	// deviceKeys holds uploaded device keys: user -> device -> keys.
 	deviceKeys map[string]map[string]any
+	// oneTimeKeys holds unclaimed one-time keys: "user|device" -> key id -> key.
+	oneTimeKeys map[string]map[string]any
+	// toDevice queues to-device events: "user|device" -> events.
+	toDevice map[string][]any
+}
+
+// caller returns the user and device an access token belongs to.
+func (f *fakeHomeserver) caller(r *http.Request) (user, device string) {
+	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	user = f.tokenUsers[token]
+	if user == "" {
+		user = botUser
+	}
+	return user, f.tokens[token]
+}
+
+// addUser gives another user a token and a device, for a second client.
+func (f *fakeHomeserver) addUser(user, device, token string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tokens[token] = device
+	f.tokenUsers[token] = user
+}
+
+// takeToDevice returns and forgets the to-device events for a device.
+func (f *fakeHomeserver) takeToDevice(user, device string) []any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	evs := f.toDevice[user+"|"+device]
+	delete(f.toDevice, user+"|"+device)
+	return evs
 }
 
 type sentEvent struct {
@@ -81,6 +115,9 @@ func newFakeHomeserver(t *testing.T) *fakeHomeserver {
 	f := &fakeHomeserver{
 		t:           t,
 		tokens:      map[string]string{testToken: botDevice},
+		tokenUsers:  map[string]string{},
+		oneTimeKeys: map[string]map[string]any{},
+		toDevice:    map[string][]any{},
 		password:    testPassword,
 		calls:       map[string]int{},
 		txns:        map[string]string{},
@@ -131,12 +168,8 @@ func newFakeHomeserver(t *testing.T) *fakeHomeserver {
 	// End-to-end encryption: the keys the crypto helper uploads and asks for.
 	mux.HandleFunc("POST "+p+"keys/upload", f.auth(f.keysUpload))
 	mux.HandleFunc("POST "+p+"keys/query", f.auth(f.keysQuery))
-	mux.HandleFunc("POST "+p+"keys/claim", f.auth(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"one_time_keys": map[string]any{}, "failures": map[string]any{}})
-	}))
-	mux.HandleFunc("PUT "+p+"sendToDevice/{type}/{txn}", f.auth(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{})
-	}))
+	mux.HandleFunc("POST "+p+"keys/claim", f.auth(f.keysClaim))
+	mux.HandleFunc("PUT "+p+"sendToDevice/{type}/{txn}", f.auth(f.sendToDevice))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("fake homeserver: unexpected %s %s", r.Method, r.URL.Path)
 		writeJSON(w, 404, map[string]any{"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"})
@@ -186,11 +219,8 @@ func (f *fakeHomeserver) auth(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func (f *fakeHomeserver) whoami(w http.ResponseWriter, r *http.Request) {
-	token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	f.mu.Lock()
-	device := f.tokens[token]
-	f.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"user_id": botUser, "device_id": device})
+	user, device := f.caller(r)
+	writeJSON(w, 200, map[string]any{"user_id": user, "device_id": device})
 }
 
 func (f *fakeHomeserver) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -230,6 +260,7 @@ func (f *fakeHomeserver) push(rooms map[string]any) {
 func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
 	f.inflight.Add(1)
 	defer f.inflight.Done()
+	user, device := f.caller(r)
 	since := r.URL.Query().Get("since")
 	f.syncs <- since
 	for {
@@ -239,8 +270,10 @@ func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
 			f.pending = f.pending[1:]
 			f.batch++
 			next := fmt.Sprintf("s%d", f.batch)
+			toDevice := f.toDevice[user+"|"+device]
+			delete(f.toDevice, user+"|"+device)
 			f.mu.Unlock()
-			writeJSON(w, 200, map[string]any{"next_batch": next, "rooms": rooms})
+			writeJSON(w, 200, map[string]any{"next_batch": next, "rooms": rooms, "to_device": map[string]any{"events": toDevice}})
 			return
 		}
 		next := fmt.Sprintf("s%d", f.batch)
@@ -317,6 +350,17 @@ func (f *fakeHomeserver) state(w http.ResponseWriter, r *http.Request) {
 func (f *fakeHomeserver) keysUpload(w http.ResponseWriter, r *http.Request) {
 	var body map[string]any
 	_ = json.NewDecoder(r.Body).Decode(&body)
+	user, device := f.caller(r)
+	if otks, ok := body["one_time_keys"].(map[string]any); ok && len(otks) > 0 {
+		f.mu.Lock()
+		if f.oneTimeKeys[user+"|"+device] == nil {
+			f.oneTimeKeys[user+"|"+device] = map[string]any{}
+		}
+		for id, key := range otks {
+			f.oneTimeKeys[user+"|"+device][id] = key
+		}
+		f.mu.Unlock()
+	}
 	if dk, ok := body["device_keys"].(map[string]any); ok {
 		user, _ := dk["user_id"].(string)
 		device, _ := dk["device_id"].(string)
@@ -333,6 +377,53 @@ func (f *fakeHomeserver) keysUpload(w http.ResponseWriter, r *http.Request) {
 		count = len(otk)
 	}
 	writeJSON(w, 200, map[string]any{"one_time_key_counts": map[string]int{"signed_curve25519": count}})
+}
+
+func (f *fakeHomeserver) keysClaim(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		OneTimeKeys map[string]map[string]string `json:"one_time_keys"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	out := map[string]any{}
+	f.mu.Lock()
+	for user, devices := range body.OneTimeKeys {
+		claimed := map[string]any{}
+		for device := range devices {
+			for id, key := range f.oneTimeKeys[user+"|"+device] {
+				claimed[device] = map[string]any{id: key}
+				delete(f.oneTimeKeys[user+"|"+device], id)
+				break
+			}
+		}
+		out[user] = claimed
+	}
+	f.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"one_time_keys": out, "failures": map[string]any{}})
+}
+
+func (f *fakeHomeserver) sendToDevice(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Messages map[string]map[string]any `json:"messages"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	sender, _ := f.caller(r)
+	f.mu.Lock()
+	for user, devices := range body.Messages {
+		for device, content := range devices {
+			targets := []string{device}
+			if device == "*" {
+				targets = nil
+				for d := range f.deviceKeys[user] {
+					targets = append(targets, d)
+				}
+			}
+			for _, d := range targets {
+				f.toDevice[user+"|"+d] = append(f.toDevice[user+"|"+d], map[string]any{"type": r.PathValue("type"), "sender": sender, "content": content})
+			}
+		}
+	}
+	f.mu.Unlock()
+	writeJSON(w, 200, map[string]any{})
 }
 
 func (f *fakeHomeserver) keysQuery(w http.ResponseWriter, r *http.Request) {

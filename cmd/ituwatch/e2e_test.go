@@ -93,7 +93,7 @@ type alertLine struct {
 		ID       string `json:"id"`
 		Severity string `json:"severity"`
 	} `json:"topics"`
-	Matches []json.RawMessage `json:"matches"`
+	Matches []any `json:"matches"`
 }
 
 func (a alertLine) topicIDs() []string {
@@ -270,4 +270,47 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+func TestOnceClustersOneStoryFromThreeFeeds(t *testing.T) {
+	story := func(guid, title, link string) string {
+		return fmt.Sprintf(`<item><guid isPermaLink="false">%s</guid><title>%s</title><link>%s</link><description>Delegates at TSAG argued over reviving the New IP proposal first tabled at FG-NET2030.</description><pubDate>Fri, 20 Nov 2026 09:00:00 +0000</pubDate></item>`, guid, title, link)
+	}
+	fs := &feedServer{etags: true, bodies: map[string]string{
+		"/a.rss": rss(story("a-1", "TSAG split over New IP successor proposal at ITU-T", "https://www.policy.example/tsag-new-ip?utm_source=rss")),
+		"/b.rss": rss(story("b-1", "TSAG split over New IP successor proposal", "http://policy.example/tsag-new-ip/")),
+		"/c.rss": rss(story("c-1", "TSAG split over New IP successor proposal at ITU-T - Telecom Wire", "https://wire.example/story/991")),
+	}}
+	srv := httptest.NewServer(fs)
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := fmt.Sprintf(`store: {path: %s}
+http: {allow_private_networks: true}
+sources:
+  - {id: dispatch, type: rss, url: "%[2]s/a.rss", schedule: "@every 30m"}
+  - {id: aggregator, type: rss, url: "%[2]s/b.rss", schedule: "@every 30m"}
+  - {id: telecom-wire, type: rss, url: "%[2]s/c.rss", schedule: "@every 30m"}
+routes:
+  - {topics: ["*"], to: [console]}
+`, filepath.Join(dir, "ituwatch.db"), srv.URL)
+	path := filepath.Join(dir, "ituwatch.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alerts := runOnce(t, path)
+	if len(alerts) != 1 {
+		t.Fatalf("one story in three feeds gave %d alerts, want 1: %+v", len(alerts), alerts)
+	}
+	st, err := store.Open(context.Background(), filepath.Join(dir, "ituwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a, err := st.Alert(context.Background(), alerts[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.AlsoReportedBy) != 2 {
+		t.Errorf("alert #%d from %s lists also reported by %v, want the two other sources", a.ID, a.Item.SourceID, a.AlsoReportedBy)
+	}
 }

@@ -428,7 +428,11 @@ func TestKillAfterEachPost(t *testing.T) {
 		t.Errorf("exit after SIGTERM: %v", err)
 	}
 	posts := r.verifyExactlyOnce(wantAlerts)
-	t.Logf("%d SIGKILLs, %d posts for %d alerts", kills, len(posts), wantAlerts)
+	recovered := 0
+	for _, l := range r.logs {
+		recovered += strings.Count(l.String(), "alert already in slack")
+	}
+	t.Logf("%d SIGKILLs, %d posts for %d alerts; %d found in Slack after a restart instead of posted again", kills, len(posts), wantAlerts, recovered)
 }
 
 func TestSIGTERMWithASendInFlight(t *testing.T) {

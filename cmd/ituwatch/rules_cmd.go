@@ -81,13 +81,14 @@ func cmdRulesTest(_ context.Context, env *cliEnv, args []string) error {
 	}
 	var items []model.Item
 	if *text != "" {
-		items = []model.Item{{SourceID: "text", ID: "1", Title: *title, Content: *text}}
+		// No source id: topics restricted to some sources still apply to typed text.
+		items = []model.Item{{ID: "1", Title: *title, Content: *text}}
 	} else {
 		body, err := os.ReadFile(*feed)
 		if err != nil {
 			return fmt.Errorf("read feed: %w", err)
 		}
-		items, err = watchers.ParseFeed("file", body)
+		items, err = watchers.ParseFeed("", body)
 		if err != nil {
 			return fmt.Errorf("parse %s: %w", *feed, err)
 		}
