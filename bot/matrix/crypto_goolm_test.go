@@ -5,10 +5,17 @@ package matrix
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"net/url"
 	"path/filepath"
 	"testing"
 
+	"go.mau.fi/util/dbutil"
+	"maunium.net/go/mautrix"
+	"maunium.net/go/mautrix/crypto/cryptohelper"
+	"maunium.net/go/mautrix/event"
+	"maunium.net/go/mautrix/id"
+	"maunium.net/go/mautrix/sqlstatestore"
 	_ "modernc.org/sqlite" // the store's driver
 
 	"github.com/ituwatch/ituwatch/bot"
@@ -90,5 +97,115 @@ func TestEncryptedRoom(t *testing.T) {
 			t.Error("device keys uploaded again after a restart: the olm account was not kept")
 		}
 	default:
+	}
+}
+
+// TestEncryptedCommandBetweenTwoDevices has a person's client (a second
+// crypto helper) send an encrypted "!itu status" through the fake
+// homeserver; the bot must decrypt it, ask the handler, and answer with an
+// encrypted notice that the person's device can decrypt.
+func TestEncryptedCommandBetweenTwoDevices(t *testing.T) {
+	ctx := context.Background()
+	f := newFakeHomeserver(t)
+	const (
+		alice       = "@alice:example.org"
+		aliceDevice = "ALICEDEV"
+		aliceToken  = "alice-token-secret"
+		room        = "!secret:example.org"
+	)
+	f.addUser(alice, aliceDevice, aliceToken)
+
+	state := newMemState()
+	state.kv[stateNextBatch] = "s0"
+	c, _ := newTestClient(t, f, state, func(o *Options) {
+		o.Encryption, o.PickleKey, o.DB = true, "pickle-secret", openStoreDB(t)
+	})
+	member := func(user string) map[string]any {
+		return map[string]any{"type": "m.room.member", "state_key": user, "sender": user, "event_id": "$m" + user, "content": map[string]any{"membership": "join"}}
+	}
+	enc := map[string]any{"type": "m.room.encryption", "state_key": "", "sender": alice, "event_id": "$enc", "content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}
+	f.push(joinRooms(room, []any{enc, member(botUser), member(alice)}))
+	h := &fakeHandler{reply: bot.Reply{Title: "All sources healthy"}}
+	listen(t, c, h)
+	f.waitSince(t, "s1")
+
+	// Alice's client: its own crypto helper and database.
+	cli, err := mautrix.NewClient(f.srv.URL, alice, aliceToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.Client, cli.DeviceID = f.srv.Client(), aliceDevice
+	aliceDB, err := dbutil.NewWithDB(openStoreDB(t), "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	helper, err := cryptohelper.NewCryptoHelper(cli, []byte("alice-pickle"), aliceDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := helper.Init(ctx); err != nil {
+		t.Fatalf("alice's crypto helper: %v", err)
+	}
+	cli.Crypto = helper
+	ss := cli.StateStore.(*sqlstatestore.SQLStateStore)
+	if err := ss.SetEncryptionEvent(ctx, room, &event.EncryptionEventContent{Algorithm: id.AlgorithmMegolmV1}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []id.UserID{botUser, alice} {
+		if err := ss.SetMembership(ctx, room, u, event.MembershipJoin); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if _, err := cli.SendMessageEvent(ctx, room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: "!itu status"}); err != nil {
+		t.Fatalf("alice sends: %v", err)
+	}
+	asked := f.waitSent(t)
+	if asked.Type != "m.room.encrypted" {
+		t.Fatalf("alice's command went out as %s, want m.room.encrypted", asked.Type)
+	}
+	f.push(joinRooms(room, nil, map[string]any{
+		"type": "m.room.encrypted", "event_id": asked.EventID, "sender": alice,
+		"origin_server_ts": 1767225600000, "content": asked.Content,
+	}))
+
+	reply := f.waitSent(t)
+	if got := h.requests(); len(got) != 1 || got[0].Text != "status" || got[0].User != alice || got[0].Channel != room {
+		t.Fatalf("handler got %+v, want alice's status command", got)
+	}
+	if reply.Type != "m.room.encrypted" {
+		t.Fatalf("reply sent as %s, want m.room.encrypted", reply.Type)
+	}
+
+	// Alice's device receives the room key the bot shared, then decrypts.
+	var resp mautrix.RespSync
+	for _, raw := range f.takeToDevice(alice, aliceDevice) {
+		b, _ := json.Marshal(raw)
+		var evt event.Event
+		if err := json.Unmarshal(b, &evt); err != nil {
+			t.Fatal(err)
+		}
+		resp.ToDevice.Events = append(resp.ToDevice.Events, &evt)
+	}
+	if len(resp.ToDevice.Events) == 0 {
+		t.Fatal("the bot shared no room key with alice's device")
+	}
+	helper.Machine().ProcessSyncResponse(ctx, &resp, "s9")
+	b, _ := json.Marshal(map[string]any{"type": "m.room.encrypted", "event_id": reply.EventID, "sender": botUser, "room_id": room, "origin_server_ts": 1767225600001, "content": reply.Content})
+	var evt event.Event
+	if err := json.Unmarshal(b, &evt); err != nil {
+		t.Fatal(err)
+	}
+	evt.Type.Class = event.MessageEventType
+	if err := evt.Content.ParseRaw(evt.Type); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := helper.Decrypt(ctx, &evt)
+	if err != nil {
+		t.Fatalf("alice cannot decrypt the reply: %v", err)
+	}
+	msg := dec.Content.AsMessage()
+	if msg.MsgType != event.MsgNotice || msg.Body != "**All sources healthy**" || msg.RelatesTo.GetReplyTo() != id.EventID(asked.EventID) {
+		t.Errorf("decrypted reply %s %q in reply to %q, want a notice answering %s", msg.MsgType, msg.Body, msg.RelatesTo.GetReplyTo(), asked.EventID)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -121,7 +122,9 @@ func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
 	for _, m := range matches {
 		var terms []string
 		for _, h := range m.Hits {
-			terms = append(terms, fmt.Sprintf("%q", h.Text))
+			if t := fmt.Sprintf("%q", h.Text); !slices.Contains(terms, t) {
+				terms = append(terms, t)
+			}
 		}
 		fmt.Fprintf(w, "    %s (%s, score %g): %s\n", m.Topic, m.Severity, m.Score, strings.Join(terms, ", "))
 		for _, s := range m.Snippets {
