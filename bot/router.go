@@ -65,6 +65,9 @@ type RouterOptions struct {
 	RateLimit RateLimit
 	Logger    *slog.Logger
 	Timeout   time.Duration // per command; default 5s
+	// Problems, if set, lists what the chat adapters found wrong that a
+	// person must fix (an encrypted room the bot cannot read); status shows it.
+	Problems func() []string
 }
 
 const (
@@ -81,13 +84,14 @@ const (
 // Router answers chat commands from any platform with platform-neutral
 // Replies. It is safe for concurrent use.
 type Router struct {
-	q       Queries
-	topics  []TopicInfo
-	sources []SourceInfo
-	now     func() time.Time
-	version string
-	log     *slog.Logger
-	timeout time.Duration
+	q        Queries
+	topics   []TopicInfo
+	sources  []SourceInfo
+	now      func() time.Time
+	version  string
+	log      *slog.Logger
+	timeout  time.Duration
+	problems func() []string
 
 	burst float64
 	every time.Duration
@@ -103,16 +107,17 @@ type bucket struct {
 // NewRouter returns a router over the given store queries, topics and sources.
 func NewRouter(opts RouterOptions) *Router {
 	r := &Router{
-		q:       opts.Queries,
-		topics:  opts.Topics,
-		sources: opts.Sources,
-		now:     opts.Now,
-		version: opts.Version,
-		log:     opts.Logger,
-		timeout: opts.Timeout,
-		burst:   float64(opts.RateLimit.Burst),
-		every:   opts.RateLimit.Every,
-		users:   map[string]*bucket{},
+		q:        opts.Queries,
+		topics:   opts.Topics,
+		sources:  opts.Sources,
+		now:      opts.Now,
+		version:  opts.Version,
+		problems: opts.Problems,
+		log:      opts.Logger,
+		timeout:  opts.Timeout,
+		burst:    float64(opts.RateLimit.Burst),
+		every:    opts.RateLimit.Every,
+		users:    map[string]*bucket{},
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -592,6 +597,11 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 			notes = append(notes, "last error: "+clip(d.LastError, maxErrorRunes))
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + clip(d.Destination, maxShortRunes*2), Note: strings.Join(notes, " · ")})
+	}
+	if r.problems != nil {
+		for _, p := range r.problems() {
+			reply.Lines = append(reply.Lines, ReplyLine{Text: "Needs attention", Note: clip(p, maxErrorRunes*2)})
+		}
 	}
 	reply.Footer = "sources shows each source; failed deliveries say what to fix in their last error"
 	return reply

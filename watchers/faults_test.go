@@ -339,7 +339,7 @@ func TestFaultEntityExpansion(t *testing.T) {
 	for _, it := range rig.sink.items["bad"] {
 		t.Logf("billion laughs item title %q", it.Title)
 	}
-		t.Logf("billion laughs: err=%v, %d items, %v", res[1].Err, len(rig.sink.items["bad"]), took.Round(time.Millisecond))
+	t.Logf("billion laughs: err=%v, %d items, %v", res[1].Err, len(rig.sink.items["bad"]), took.Round(time.Millisecond))
 }
 
 // TestFaultHugeFeed: 50,000 items in one 4 MB feed are cut to the newest

@@ -237,3 +237,15 @@ func TestCommandPrefix(t *testing.T) {
 		}
 	}
 }
+
+func TestListenStopsWhenTokenRevoked(t *testing.T) {
+	f := newFakeHomeserver(t)
+	c, _ := newTestClient(t, f, newMemState(), nil)
+	f.mu.Lock()
+	delete(f.tokens, testToken)
+	f.mu.Unlock()
+	err := c.Listen(context.Background(), &fakeHandler{})
+	if err == nil || !strings.Contains(err.Error(), "does not accept the access token") || strings.Contains(err.Error(), testToken) {
+		t.Errorf("Listen = %v, want the revoked-token explanation without the token", err)
+	}
+}

@@ -35,6 +35,7 @@ type app struct {
 	router     *bot.Router
 	notifiers  map[string]bot.Notifier
 	slack      *slack.Client
+	matrix     *lazyMatrix
 	closers    []func() error
 }
 
@@ -170,10 +171,11 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	}
 
 	a.router = bot.NewRouter(bot.RouterOptions{
-		Queries: st,
-		Topics:  topicInfos(eng),
-		Sources: sourceInfos(cfg),
-		Version: version,
+		Queries:  st,
+		Topics:   topicInfos(eng),
+		Sources:  sourceInfos(cfg),
+		Version:  version,
+		Problems: a.chatProblems,
 	})
 	ok = true
 	return a, nil

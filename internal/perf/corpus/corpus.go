@@ -103,13 +103,13 @@ func Words() []string {
 
 // Phrases returns n distinct plain phrases of one to three words: mostly
 // invented words, a third starting with a real word of the text then leaving
-// it, and hits phrases that occur in the sentences (two adjacent words), as
-// in a real pack where almost every phrase is absent from any one item.
+// it, and hits phrases that occur in the policy sentences (two adjacent
+// words), as in a real pack where almost every phrase is absent from any one
+// item and most items match nothing.
 func Phrases(n, hits int, seed uint64) []string {
 	r := rand.New(rand.NewPCG(seed, 7))
 	words := Words()
-	var sentences []string
-	sentences = append(append(sentences, background...), policy...)
+	sentences := policy
 	invented := func() string {
 		const letters = "abcdefghijklmnopqrstuvwxyz"
 		b := make([]byte, 4+r.IntN(6))
