@@ -53,7 +53,7 @@ func FormatText(a model.Alert) string {
 	}
 	b.WriteString(title + "\n")
 
-	if meta := itemMeta(a.Item, true); meta != "" {
+	if meta := ItemMeta(a.Item, true); meta != "" {
 		b.WriteString("  " + meta + "\n")
 	}
 
@@ -61,7 +61,7 @@ func FormatText(a model.Alert) string {
 		fmt.Fprintf(&b, "  %s (%s, score %s)", clip(m.Topic, maxShortRunes), m.Severity, formatScore(m.Score))
 		snippets := m.Snippets
 		if len(snippets) == 0 {
-			if terms := matchedTerms(m); len(terms) > 0 {
+			if terms := MatchedTerms(m); len(terms) > 0 {
 				b.WriteString(": matched " + quoteAll(terms))
 			}
 			b.WriteByte('\n')
@@ -83,14 +83,15 @@ func FormatText(a model.Alert) string {
 	if a.Kind == model.AlertUpdate {
 		b.WriteString("  " + updateLine(a) + "\n")
 	}
-	if also := alsoReported(a.AlsoReportedBy); len(also) > 0 {
+	if also := AlsoReported(a.AlsoReportedBy); len(also) > 0 {
 		b.WriteString("  also reported by: " + strings.Join(also, ", ") + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// itemMeta is the "source · date · doc · url" line.
-func itemMeta(it model.Item, withURL bool) string {
+// ItemMeta is the "source · date · doc · url" line, cleaned of control
+// characters and cut; platforms escape it for their own markup.
+func ItemMeta(it model.Item, withURL bool) string {
 	var parts []string
 	if src := clip(it.SourceID, maxShortRunes); src != "" {
 		parts = append(parts, src)
@@ -98,7 +99,7 @@ func itemMeta(it model.Item, withURL bool) string {
 	if w := it.When(); !w.IsZero() {
 		parts = append(parts, w.UTC().Format("2006-01-02"))
 	}
-	if doc := docLabel(it.Document); doc != "" {
+	if doc := DocLabel(it.Document); doc != "" {
 		parts = append(parts, "doc "+doc)
 	}
 	if withURL {
@@ -109,9 +110,9 @@ func itemMeta(it model.Item, withURL bool) string {
 	return strings.Join(parts, " · ")
 }
 
-// docLabel prints a document reference as a reader looks it up:
+// DocLabel prints a document reference as a reader looks it up:
 // "C20/51 Rev.1 [E, F]".
-func docLabel(d *model.DocumentRef) string {
+func DocLabel(d *model.DocumentRef) string {
 	if d == nil {
 		return ""
 	}
@@ -142,7 +143,8 @@ func updateLine(a model.Alert) string {
 	return s
 }
 
-func alsoReported(names []string) []string {
+// AlsoReported lists the other outlets of a story, cleaned, at most ten.
+func AlsoReported(names []string) []string {
 	out := cleanList(names, maxAlsoReported)
 	if extra := len(names) - maxAlsoReported; extra > 0 {
 		out = append(out, fmt.Sprintf("+%d more", extra))
@@ -270,9 +272,9 @@ func cutLeft(s string, max int) string {
 	return "…" + tail
 }
 
-// matchedTerms lists the distinct words that matched, as they stand in the
+// MatchedTerms lists the distinct words that matched, as they stand in the
 // item, in the order they were found.
-func matchedTerms(m model.Match) []string {
+func MatchedTerms(m model.Match) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, h := range m.Hits {

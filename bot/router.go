@@ -370,7 +370,7 @@ func (r *Router) whereWhen(it model.Item, fallback time.Time) []string {
 	if !when.IsZero() {
 		out = append(out, when.UTC().Format("2006-01-02"))
 	}
-	if doc := docLabel(it.Document); doc != "" {
+	if doc := DocLabel(it.Document); doc != "" {
 		out = append(out, "doc "+doc)
 	}
 	return out
@@ -634,7 +634,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 			head += " — " + name
 		}
 		note := fmt.Sprintf("%s, score %s", m.Severity, formatScore(m.Score))
-		if terms := matchedTerms(m); len(terms) > 0 {
+		if terms := MatchedTerms(m); len(terms) > 0 {
 			note += " · matched " + quoteAll(terms)
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: head, Note: note})
@@ -651,7 +651,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "  why it matters: " + why})
 		}
 	}
-	if also := alsoReported(a.AlsoReportedBy); len(also) > 0 {
+	if also := AlsoReported(a.AlsoReportedBy); len(also) > 0 {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Also reported by " + strings.Join(also, ", ")})
 	}
 	return reply

@@ -33,6 +33,7 @@ type ItemStore interface {
 	SaveItem(ctx context.Context, sv store.Save) (int64, error)
 	Subscribers(ctx context.Context, topic string) ([]string, error)
 	StoryCandidates(ctx context.Context, since time.Time, limit int) ([]store.StoryCandidate, error)
+	SeenFingerprint(ctx context.Context, sourceID, fingerprint string) (bool, error)
 }
 
 // Options configures an Ingester.
@@ -122,6 +123,17 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 	fingerprint := it.Fingerprint()
 	if prior != nil && prior.Fingerprint == fingerprint {
 		return false, nil
+	}
+	if prior == nil {
+		// The same words under a new id: a feed that changes guids on every
+		// poll. Not worth a row, let alone an alert.
+		seen, err := in.opts.Store.SeenFingerprint(ctx, it.SourceID, fingerprint)
+		if err != nil {
+			return false, err
+		}
+		if seen {
+			return false, nil
+		}
 	}
 
 	save := store.Save{Item: *it, Fingerprint: fingerprint}

@@ -22,6 +22,13 @@ const minTitleWords = 4
 // one story.
 const titleOverlap = 0.8
 
+// A headline that another contains almost whole ("X" and "X at ITU-T") is
+// the same story too, when it is long enough to be specific.
+const (
+	containedShare = 0.9
+	minContained   = 6
+)
+
 // sameStory finds the earlier alert an item is another report of, if any.
 // Feeds give the same story the same link (after tracking parameters were
 // removed) or a near-identical title; ITU documents are identified by their
@@ -36,7 +43,7 @@ func sameStory(it *model.Item, candidates []store.StoryCandidate) (int64, bool) 
 		if link != "" && link == storyLink(c.Link) {
 			return c.AlertID, true
 		}
-		if len(words) >= minTitleWords && !c.HasDocument && overlap(words, titleWords(c.Title)) >= titleOverlap {
+		if len(words) >= minTitleWords && !c.HasDocument && sameTitle(words, titleWords(c.Title)) {
 			return c.AlertID, true
 		}
 	}
@@ -77,16 +84,29 @@ func titleWords(title string) map[string]bool {
 	return words
 }
 
+func sameTitle(a, b map[string]bool) bool {
+	if overlap(a, b) >= titleOverlap {
+		return true
+	}
+	shorter := min(len(a), len(b))
+	return shorter >= minContained && float64(shared(a, b))/float64(shorter) >= containedShare
+}
+
+func shared(a, b map[string]bool) int {
+	n := 0
+	for w := range a {
+		if b[w] {
+			n++
+		}
+	}
+	return n
+}
+
 // overlap is the Jaccard similarity of two word sets.
 func overlap(a, b map[string]bool) float64 {
 	if len(a) == 0 || len(b) == 0 {
 		return 0
 	}
-	shared := 0
-	for w := range a {
-		if b[w] {
-			shared++
-		}
-	}
-	return float64(shared) / float64(len(a)+len(b)-shared)
+	n := shared(a, b)
+	return float64(n) / float64(len(a)+len(b)-n)
 }

@@ -122,7 +122,40 @@ func TestStoryLinkAndTitles(t *testing.T) {
 	if overlap(titleWords("Weekly digest 12"), titleWords("Weekly digest 13")) >= titleOverlap {
 		t.Error("short digest titles overlap enough to cluster")
 	}
+	if sameTitle(titleWords("ITU Council opens its session"), titleWords("ITU Council opens its session on New IP and OTT taxes")) {
+		t.Error("a short generic headline contained in a longer one was taken for the same story")
+	}
+	if !sameTitle(titleWords("TSAG split over New IP successor proposal"), titleWords("TSAG split over New IP successor proposal at ITU-T")) {
+		t.Error("a headline and the same headline plus a few words were not taken for one story")
+	}
 	if w := titleWords("ITU Council opens session on Internet policy | Policy Wire"); w["wire"] {
 		t.Errorf("outlet suffix kept: %v", w)
+	}
+}
+
+func TestClusteringDoesNotDependOnPollOrder(t *testing.T) {
+	now := time.Now().UTC()
+	reports := map[string]model.Item{
+		"dispatch":   {ID: "a", Title: "TSAG split over New IP successor proposal at ITU-T", Link: "https://www.policy.example/tsag-new-ip", Published: now},
+		"aggregator": {ID: "b", Title: "TSAG split over New IP successor proposal", Link: "http://policy.example/tsag-new-ip/", Published: now},
+		"wire":       {ID: "c", Title: "TSAG split over New IP successor proposal at ITU-T - Telecom Wire", Link: "https://wire.example/991", Published: now},
+	}
+	orders := [][]string{
+		{"dispatch", "aggregator", "wire"}, {"dispatch", "wire", "aggregator"},
+		{"aggregator", "dispatch", "wire"}, {"aggregator", "wire", "dispatch"},
+		{"wire", "dispatch", "aggregator"}, {"wire", "aggregator", "dispatch"},
+	}
+	for _, order := range orders {
+		st := openStore(t)
+		var alerts []model.Alert
+		in := newClusterIngester(t, st, &alerts)
+		for _, src := range order {
+			if err := in.Ingest(context.Background(), src, []model.Item{reports[src]}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if len(alerts) != 1 {
+			t.Errorf("order %v: %d alerts, want 1", order, len(alerts))
+		}
 	}
 }

@@ -43,10 +43,15 @@ func (s *Store) SaveSourceState(ctx context.Context, st model.SourceState) error
 	if st.SourceID == "" {
 		return errors.New("save source state: no source id")
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT OR REPLACE INTO source_state (`+sourceColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		st.SourceID, st.ETag, st.LastModified, st.BodyHash, timeArg(st.LastPoll), timeArg(st.LastSuccess), st.LastError,
-		st.ConsecutiveFailures, timeArg(st.NextPoll), st.Retired, st.ItemsSeen, st.PageText)
+	// Through writeTx: a poll cycle saves every source's state at once, and
+	// those writes share commits.
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO source_state (`+sourceColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			st.SourceID, st.ETag, st.LastModified, st.BodyHash, timeArg(st.LastPoll), timeArg(st.LastSuccess), st.LastError,
+			st.ConsecutiveFailures, timeArg(st.NextPoll), st.Retired, st.ItemsSeen, st.PageText)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save state of source %s: %w", st.SourceID, err)
 	}

@@ -34,6 +34,7 @@ type Store struct {
 	r       *sql.DB // readers; the same pool as w for in-memory databases
 	adapter *sql.DB // handed out by DB(); the same as w for in-memory databases
 	now     func() time.Time
+	group   *groupCommit // runs writeTx; nil until the schema is migrated
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -49,7 +50,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == ":memory:" {
 		// Every connection to ":memory:" is a separate database, so one
 		// connection that is never closed serves reads and writes alike.
-		db, err := sql.Open("sqlite", path+"?"+dsnParams(false, true))
+		db, err := openCached(path + "?" + dsnParams(false, true))
 		if err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
@@ -60,14 +61,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.w, s.r, s.adapter = db, db, db
 	} else {
 		var err error
-		if s.w, err = sql.Open("sqlite", path+"?"+dsnParams(false, true)); err != nil {
+		if s.w, err = openCached(path + "?" + dsnParams(false, true)); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 		s.w.SetMaxOpenConns(1)
 		s.w.SetMaxIdleConns(1)
 		s.w.SetConnMaxLifetime(0)
 		s.w.SetConnMaxIdleTime(0)
-		if s.r, err = sql.Open("sqlite", path+"?"+dsnParams(true, false)); err != nil {
+		if s.r, err = openCached(path + "?" + dsnParams(true, false)); err != nil {
 			s.w.Close()
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
@@ -93,6 +94,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
+	s.group = newGroupCommit(s.w)
 	return s, nil
 }
 
@@ -128,6 +130,9 @@ func friendlyOpenError(err error) error {
 
 // Close closes the database. Pending writes were committed by their calls.
 func (s *Store) Close() error {
+	if s.group != nil {
+		s.group.close()
+	}
 	var errs []error
 	closed := map[*sql.DB]bool{}
 	for _, db := range []*sql.DB{s.adapter, s.r, s.w} {
@@ -150,8 +155,13 @@ func (s *Store) Close() error {
 // immediate: they wait up to five seconds for the write lock.
 func (s *Store) DB() *sql.DB { return s.adapter }
 
-// writeTx runs fn in one write transaction, committing when fn returns nil.
+// writeTx runs fn in a write transaction, committed when fn returns nil,
+// possibly together with the transactions of concurrent callers (see
+// groupCommit); fn's writes are undone if it returns an error.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.group != nil {
+		return s.group.do(ctx, fn)
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

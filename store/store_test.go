@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,6 +112,17 @@ func appliedVersions(t *testing.T, s *Store) []int {
 func TestOpenMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
+	shipped, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var versions []int
+	next := fstest.MapFS{}
+	for _, m := range shipped {
+		versions = append(versions, m.version)
+		next[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+	}
+	last := versions[len(versions)-1]
 
 	s, err := Open(ctx, path)
 	if err != nil {
@@ -121,8 +133,8 @@ func TestOpenMigrations(t *testing.T) {
 			t.Errorf("fresh database lacks table %s", want)
 		}
 	}
-	if got := appliedVersions(t, s); !reflect.DeepEqual(got, []int{1}) {
-		t.Errorf("fresh database migrations = %v, want [1]", got)
+	if got := appliedVersions(t, s); !reflect.DeepEqual(got, versions) {
+		t.Errorf("fresh database migrations = %v, want %v", got, versions)
 	}
 	var mode string
 	if err := s.w.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
@@ -139,33 +151,32 @@ func TestOpenMigrations(t *testing.T) {
 	if err != nil {
 		t.Fatalf("re-open: %v", err)
 	}
-	if got := appliedVersions(t, s); !reflect.DeepEqual(got, []int{1}) {
-		t.Errorf("re-opened database migrations = %v, want [1]", got)
+	if got := appliedVersions(t, s); !reflect.DeepEqual(got, versions) {
+		t.Errorf("re-opened database migrations = %v, want %v", got, versions)
 	}
 
 	// A newer binary's migration is applied alone; the old ones are not re-run
 	// (re-running 0001 would fail on its CREATE TABLEs).
-	next := fstest.MapFS{
-		"0001_init.sql":  &fstest.MapFile{Data: mustRead(t, "migrations/0001_init.sql")},
-		"0002_extra.sql": &fstest.MapFile{Data: []byte(`CREATE TABLE extra (x INTEGER); CREATE INDEX extra_x ON extra (x);`)},
-	}
+	extra := fmt.Sprintf("%04d_extra.sql", last+1)
+	next[extra] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (x INTEGER); CREATE INDEX extra_x ON extra (x);`)}
 	if err := migrate(ctx, s.w, next); err != nil {
-		t.Fatalf("migrate to 2: %v", err)
+		t.Fatalf("migrate to %d: %v", last+1, err)
 	}
-	if got := appliedVersions(t, s); !reflect.DeepEqual(got, []int{1, 2}) {
-		t.Errorf("after 0002 migrations = %v, want [1 2]", got)
+	if got := appliedVersions(t, s); !reflect.DeepEqual(got, append(slices.Clone(versions), last+1)) {
+		t.Errorf("after %s migrations = %v", extra, got)
 	}
 	if !tableNames(t, s)["extra"] {
-		t.Error("migration 0002 did not create its table")
+		t.Errorf("migration %s did not create its table", extra)
 	}
 	// A failing migration leaves neither its changes nor its version.
+	brokenName := fmt.Sprintf("%04d_broken.sql", last+2)
 	broken := fstest.MapFS{
-		"0003_broken.sql": &fstest.MapFile{Data: []byte(`CREATE TABLE half (x INTEGER); THIS IS NOT SQL;`)},
+		brokenName: &fstest.MapFile{Data: []byte(`CREATE TABLE half (x INTEGER); THIS IS NOT SQL;`)},
 	}
 	for k, v := range next {
 		broken[k] = v
 	}
-	if err := migrate(ctx, s.w, broken); err == nil || !strings.Contains(err.Error(), "0003_broken.sql") {
+	if err := migrate(ctx, s.w, broken); err == nil || !strings.Contains(err.Error(), brokenName) {
 		t.Errorf("broken migration error = %v, want one naming the file", err)
 	}
 	if tableNames(t, s)["half"] {

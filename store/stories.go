@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -20,17 +21,19 @@ type StoryCandidate struct {
 	CreatedAt   time.Time
 }
 
-// StoryCandidates lists first alerts (not updates) created since a time,
-// newest first, at most limit.
+// StoryCandidates lists every item filed under a first alert (not an
+// update) created since a time: the alert's own item and the other reports
+// that joined it, newest alert first, at most limit. Comparing with all of
+// them makes clustering independent of which outlet was polled first.
 func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int) ([]StoryCandidate, error) {
 	if limit <= 0 || limit > 5000 {
 		limit = 5000
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT a.id, i.source_id, i.link, i.title,
-			json_extract(a.item, '$.document') IS NOT NULL, a.created_at
-		FROM alerts a JOIN items i ON i.id = a.item_rowid
+			i.document IS NOT NULL, a.created_at
+		FROM alerts a JOIN items i ON i.first_alert_id = a.id
 		WHERE a.created_at >= ? AND a.kind = 'new'
-		ORDER BY a.created_at DESC LIMIT ?`, storedTime(since).UnixNano(), limit)
+		ORDER BY a.created_at DESC, i.id LIMIT ?`, storedTime(since).UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list story candidates: %w", err)
 	}
@@ -75,4 +78,19 @@ func joinStory(ctx context.Context, tx *sql.Tx, itemRowID, alertID int64, source
 	}
 	_, err = tx.ExecContext(ctx, `UPDATE alerts SET also_reported_by = ? WHERE id = ?`, string(raw), alertID)
 	return err
+}
+
+// SeenFingerprint reports whether a source already has an item with exactly
+// this fingerprint under another id: a feed that re-publishes an item under
+// a new guid on every poll.
+func (s *Store) SeenFingerprint(ctx context.Context, sourceID, fingerprint string) (bool, error) {
+	var one int
+	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM items WHERE source_id = ? AND fingerprint = ? LIMIT 1`, sourceID, fingerprint).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("look up fingerprint in %s: %w", sourceID, err)
+	}
+	return true, nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -154,9 +155,11 @@ func BenchmarkPollCycle(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		in := pipeline.NewIngester(pipeline.Options{Store: st, Matcher: eng, Routes: consoleRoutes{}, MaxAge: 30 * 24 * time.Hour})
+		// Logging as the daemon does at info level, to a discarded output.
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		in := pipeline.NewIngester(pipeline.Options{Store: st, Matcher: eng, Routes: consoleRoutes{}, MaxAge: 30 * 24 * time.Hour, Logger: log})
 		f := watchers.NewFetcher(watchers.FetcherOptions{AllowPrivateNetworks: true})
-		s := watchers.NewScheduler(watchers.SchedulerOptions{States: st, Sink: in.Ingest, PollAllConcurrency: perfConcurrency})
+		s := watchers.NewScheduler(watchers.SchedulerOptions{States: st, Sink: in.Ingest, PollAllConcurrency: perfConcurrency, Logger: log})
 		for i := range perfFeeds {
 			src := watchers.NewFeedSource(fmt.Sprint("feed-", i), fmt.Sprintf("http://%s/feed/%d.rss", addrs[i%len(addrs)], i), f)
 			if err := s.Add(src, "@every 15m"); err != nil {

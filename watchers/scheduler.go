@@ -87,8 +87,6 @@ type Scheduler struct {
 	byID    map[string]*entry
 	cron    *cron.Cron // set while Run is running
 	runCtx  context.Context
-
-	onPoll atomic.Pointer[func(PollResult)] // SetOnPoll; overrides opts.OnPoll
 }
 
 type entry struct {
@@ -233,21 +231,11 @@ func (s *Scheduler) PollNow(ctx context.Context, sourceID string) PollResult {
 	return s.poll(ctx, e)
 }
 
-// SetOnPoll replaces SchedulerOptions.OnPoll; it is safe to call while the
-// scheduler runs, so instrumentation can be added to a built scheduler.
-func (s *Scheduler) SetOnPoll(fn func(PollResult)) {
-	s.onPoll.Store(&fn)
-}
-
 // poll runs one poll of e and reports it to the OnPoll hook.
 func (s *Scheduler) poll(ctx context.Context, e *entry) PollResult {
 	res := s.pollEntry(ctx, e)
-	fn := s.opts.OnPoll
-	if p := s.onPoll.Load(); p != nil {
-		fn = *p
-	}
-	if fn != nil {
-		fn(res)
+	if s.opts.OnPoll != nil {
+		s.opts.OnPoll(res)
 	}
 	return res
 }

@@ -128,7 +128,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 	m.tag("</h4>")
 	m.newline()
 
-	if meta := itemMeta(a.Item); meta != "" {
+	if meta := bot.ItemMeta(a.Item, false); meta != "" {
 		m.tag("<p>")
 		m.text(meta)
 		m.tag("</p>")
@@ -172,7 +172,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 					m.text("»")
 				}
 			default:
-				if terms := matchedTerms(mt); len(terms) > 0 {
+				if terms := bot.MatchedTerms(mt); len(terms) > 0 {
 					m.text(": matched ")
 					for i, t := range terms {
 						if i > 0 {
@@ -207,7 +207,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 		m.tag("</p>")
 		m.newline()
 	}
-	if also := alsoReported(a.AlsoReportedBy); len(also) > 0 {
+	if also := bot.AlsoReported(a.AlsoReportedBy); len(also) > 0 {
 		m.tag("<p>")
 		m.text("Also reported by: " + strings.Join(also, ", "))
 		m.tag("</p>")
@@ -296,79 +296,6 @@ func safeURL(raw string) string {
 		return s
 	}
 	return ""
-}
-
-func itemMeta(it model.Item) string {
-	var parts []string
-	if src := clip(it.SourceID, maxShortRunes); src != "" {
-		parts = append(parts, src)
-	}
-	if w := it.When(); !w.IsZero() {
-		parts = append(parts, w.UTC().Format("2006-01-02"))
-	}
-	if doc := docLabel(it.Document); doc != "" {
-		parts = append(parts, "doc "+doc)
-	}
-	return strings.Join(parts, " · ")
-}
-
-func docLabel(d *model.DocumentRef) string {
-	if d == nil {
-		return ""
-	}
-	s := clip(d.Number, maxShortRunes)
-	if s == "" {
-		return ""
-	}
-	for _, extra := range []string{d.Revision, d.Addendum} {
-		if e := clip(extra, maxShortRunes); e != "" {
-			s += " " + e
-		}
-	}
-	if langs := cleanList(d.Languages, 10); len(langs) > 0 {
-		s += " [" + strings.Join(langs, ", ") + "]"
-	}
-	return s
-}
-
-func alsoReported(names []string) []string {
-	out := cleanList(names, maxAlsoReported)
-	if extra := len(names) - maxAlsoReported; extra > 0 {
-		out = append(out, fmt.Sprintf("+%d more", extra))
-	}
-	return out
-}
-
-func cleanList(in []string, max int) []string {
-	var out []string
-	for _, s := range in {
-		if len(out) == max {
-			break
-		}
-		if c := clip(s, maxShortRunes); c != "" {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-// matchedTerms lists the distinct words that matched, as they stand in the
-// item.
-func matchedTerms(mt model.Match) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, h := range mt.Hits {
-		t := clip(h.Text, maxShortRunes)
-		if t == "" {
-			t = clip(h.Term, maxShortRunes)
-		}
-		if t == "" || seen[strings.ToLower(t)] {
-			continue
-		}
-		seen[strings.ToLower(t)] = true
-		out = append(out, t)
-	}
-	return out
 }
 
 // writeSnippet writes a snippet with its hits in bold, cleaned and cut to

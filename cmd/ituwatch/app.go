@@ -33,6 +33,7 @@ type app struct {
 	ingester   *pipeline.Ingester
 	dispatcher *bot.Dispatcher
 	router     *bot.Router
+	commands   countingHandler // the router, counted for /metrics
 	notifiers  map[string]bot.Notifier
 	slack      *slack.Client
 	matrix     *lazyMatrix
@@ -123,6 +124,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if err := a.addChatNotifiers(ctx); err != nil {
 		return nil, err
 	}
+	for platform, n := range a.notifiers {
+		a.notifiers[platform] = countingNotifier{platform: platform, next: n}
+	}
 
 	a.dispatcher = bot.NewDispatcher(bot.DispatcherOptions{
 		Outbox:    st,
@@ -154,6 +158,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		States: st,
 		Sink:   a.ingester.Ingest,
 		Logger: log,
+		OnPoll: observePoll,
 	})
 	for _, src := range cfg.Sources {
 		var s watchers.Source
@@ -177,6 +182,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Version:  version,
 		Problems: a.chatProblems,
 	})
+	a.commands = countingHandler{next: a.router}
 	ok = true
 	return a, nil
 }

@@ -17,7 +17,7 @@ func (a *app) addChatNotifiers(context.Context) error {
 			AppToken: sc.AppToken.Value(),
 			APIURL:   sc.APIURL,
 			Admins:   sc.Admins,
-			Logger:   a.log.With("platform", "slack"),
+			Logger:   a.log,
 		})
 		if err != nil {
 			return fmt.Errorf("slack: %w", err)
@@ -39,7 +39,7 @@ func (a *app) addChatNotifiers(context.Context) error {
 			PickleKey:          mc.Encryption.PickleKey.Value(),
 			State:              a.store,
 			DB:                 a.store.DB(),
-			Logger:             a.log.With("platform", "matrix"),
+			Logger:             a.log,
 		}}
 		a.notifiers["matrix"] = a.matrix
 	}
@@ -50,12 +50,12 @@ func (a *app) addChatNotifiers(context.Context) error {
 func (a *app) listeners() map[string]func(context.Context) error {
 	out := map[string]func(context.Context) error{}
 	if a.slack != nil && a.cfg.Slack.AppToken.IsSet() {
-		out["slack commands"] = func(ctx context.Context) error { return a.slack.Listen(ctx, a.router) }
+		out["slack commands"] = func(ctx context.Context) error { return a.slack.Listen(ctx, a.commands) }
 	} else if a.slack != nil {
 		a.log.Warn("slack: no app_token (xapp-) configured; alerts are posted but /itu and mentions are not answered")
 	}
 	if a.matrix != nil {
-		out["matrix sync"] = func(ctx context.Context) error { return a.matrix.Listen(ctx, a.router) }
+		out["matrix sync"] = func(ctx context.Context) error { return a.matrix.Listen(ctx, a.commands) }
 	}
 	return out
 }

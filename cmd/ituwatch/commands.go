@@ -39,6 +39,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	// flight get a bounded grace period instead of being cut mid-write.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelWork()
+	if err := a.serveMetrics(work, cfg.Metrics.Listen); err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
 	start := func(name string, fn func(context.Context) error) {
@@ -166,5 +169,5 @@ func cmdChat(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
-	return bot.RunTerminal(ctx, env.stdin, env.stdout, a.router)
+	return bot.RunTerminal(ctx, env.stdin, env.stdout, a.commands)
 }

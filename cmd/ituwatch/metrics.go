@@ -63,9 +63,7 @@ const (
 
 // serveMetrics starts /healthz and /metrics on listen ("" turns them off)
 // and returns once it listens: a busy or wrong address fails the start
-// rather than a goroutine later. It also hooks the scheduler and the chat
-// notifiers, so call it before the scheduler and the dispatcher start. The
-// server stops when ctx ends.
+// rather than a goroutine later. The server stops when ctx ends.
 func (a *app) serveMetrics(ctx context.Context, listen string) error {
 	if listen == "" {
 		return nil
@@ -100,16 +98,9 @@ func (a *app) startMetrics(ctx context.Context, listen string) (net.Addr, error)
 	return ln.Addr(), nil
 }
 
-// metricsHandler installs the hooks and builds the HTTP handler.
+// metricsHandler builds the HTTP handler. The counters it exposes are fed
+// by hooks newApp installs (observePoll, countingNotifier, countingHandler).
 func (a *app) metricsHandler() (http.Handler, error) {
-	a.scheduler.SetOnPoll(observePoll)
-	// The dispatcher holds this very map; wrapping in place before it runs
-	// counts every send without a second map to keep in step.
-	for platform, n := range a.notifiers {
-		if _, done := n.(countingNotifier); !done {
-			a.notifiers[platform] = countingNotifier{platform: platform, next: n}
-		}
-	}
 	reg := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
 		pollsTotal, pollSeconds, itemsPolledTotal, deliveriesTotal, retriesTotal, commandsTotal,

@@ -179,9 +179,9 @@ func Feed(feed, n, itemBytes, version int, base time.Time) []FeedItem {
 	for i := range items {
 		items[i] = FeedItem{
 			GUID:        fmt.Sprintf("feed%d-item%d", feed, i),
-			Title:       Title(r, 8),
+			Title:       Title(r, 40),
 			Link:        fmt.Sprintf("https://news.example/%d/%d", feed, i),
-			Description: Text(r, itemBytes, 8),
+			Description: Text(r, itemBytes, 60),
 			Published:   base.Add(-time.Duration(feed*n+i) * time.Minute),
 		}
 	}
