@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 )
@@ -334,24 +335,5 @@ func (c *Client) noteEncryptedRoom(room id.RoomID) {
 // scrub makes sure no token, password or pickle key ends up in an error
 // message or a log line, whatever mautrix put into the error.
 func (c *Client) scrub(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	clean := msg
-	for _, s := range c.secrets {
-		clean = strings.ReplaceAll(clean, s, "[redacted]")
-	}
-	if clean == msg {
-		return err
-	}
-	return &scrubbedError{msg: clean, err: err}
+	return bot.Redact(err, c.secrets, func(string) string { return "[redacted]" })
 }
-
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }

@@ -2,6 +2,8 @@ package matrix
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -95,8 +97,11 @@ func TestScrub(t *testing.T) {
 	if err != io.ErrUnexpectedEOF {
 		t.Errorf("clean error changed: %v", err)
 	}
-	err = c.scrub(&scrubbedError{msg: "GET /x?access_token=" + testToken, err: io.EOF})
+	err = c.scrub(fmt.Errorf("GET /x?access_token=%s: %w", testToken, io.EOF))
 	if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "[redacted]") {
 		t.Errorf("scrub = %q", err)
+	}
+	if !errors.Is(err, io.EOF) {
+		t.Errorf("scrub lost the error chain: %v", err)
 	}
 }

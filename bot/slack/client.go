@@ -341,24 +341,5 @@ func (c *Client) classify(target, doing string, err error) error {
 // slack-go sends tokens in bodies and headers, never in URLs, so this is a
 // guard against future changes, not a filter on every error.
 func (c *Client) scrub(err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	clean := msg
-	for _, t := range c.tokens {
-		clean = strings.ReplaceAll(clean, t, tokenKind(t)+"[redacted]")
-	}
-	if clean == msg {
-		return err
-	}
-	return &scrubbedError{msg: clean, err: err}
+	return bot.Redact(err, c.tokens, func(t string) string { return tokenKind(t) + "[redacted]" })
 }
-
-type scrubbedError struct {
-	msg string
-	err error
-}
-
-func (e *scrubbedError) Error() string { return e.msg }
-func (e *scrubbedError) Unwrap() error { return e.err }
