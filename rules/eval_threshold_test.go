@@ -283,3 +283,37 @@ func TestBuiltinPackClassicTraps(t *testing.T) {
 		})
 	}
 }
+
+// TestBuiltinPackHoldsUpOnUnseenItems scores the pack on items written by
+// someone who never saw the rules (testdata/holdout.jsonl). The pack is not
+// tuned on them, so the bar is lower than on the development corpus; it
+// catches a change that overfits the corpus at the expense of new wording.
+func TestBuiltinPackHoldsUpOnUnseenItems(t *testing.T) {
+	p, err := LoadPack("builtin:itu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := Compile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open("testdata/holdout.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	items, err := ReadCorpus(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := Evaluate(e, items)
+	t.Logf("held-out macro F1 %.3f over %d items", rep.MacroF1, len(items))
+	if rep.MacroF1 < 0.85 {
+		t.Errorf("held-out macro F1 %.3f is below 0.85", rep.MacroF1)
+	}
+	for id, s := range rep.Topics {
+		if s.F1 < 0.70 {
+			t.Errorf("held-out F1 of %s is %.3f, below 0.70", id, s.F1)
+		}
+	}
+}
