@@ -64,6 +64,7 @@ type Ingester struct {
 	// storyMu makes "look for an earlier report, then save" one step, so two
 	// sources polled at the same moment cannot both alert one story.
 	storyMu sync.Mutex
+	stories storyIndex // guarded by storyMu
 }
 
 // NewIngester returns an Ingester; Store, Matcher and Routes are required.
@@ -138,20 +139,25 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 
 	save := store.Save{Item: *it, Fingerprint: fingerprint}
 	matches := in.opts.Matcher.Match(it)
+	var pending *pendingStory
 	if len(matches) > 0 && prior == nil {
-		in.storyMu.Lock()
-		defer in.storyMu.Unlock()
 		// The same story from another outlet, or from the same outlet under
 		// a new guid, joins the first alert instead of alerting again.
-		cands, err := in.opts.Store.StoryCandidates(ctx, in.opts.Now().Add(-in.opts.StoryWindow), 0)
+		alertID, p, err := in.claimStory(ctx, it, in.tooOld(it, prior))
 		if err != nil {
 			return false, fmt.Errorf("find earlier reports of %s/%s: %w", it.SourceID, it.ID, err)
 		}
-		if alertID, ok := sameStory(it, cands); ok {
+		pending = p
+		if alertID != 0 {
 			save.JoinAlertID = alertID
 			matches = nil
 			in.opts.Logger.Info("same story as an earlier alert", "alert", alertID, "source", it.SourceID)
 		}
+	}
+	if pending != nil {
+		// Whatever happens to the save, items of the same story waiting
+		// on this one must learn the outcome.
+		defer func() { in.settleStory(pending, save.Alert) }()
 	}
 	if len(matches) > 0 && !in.tooOld(it, prior) {
 		alert := &model.Alert{Kind: model.AlertNew, Item: *it, Matches: matches}
@@ -169,7 +175,15 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 	}
 
 	if _, err := in.opts.Store.SaveItem(ctx, save); err != nil {
+		save.Alert = nil // nothing was stored: the pending story dies
 		return false, fmt.Errorf("save item %s/%s: %w", it.SourceID, it.ID, err)
+	}
+	if pending == nil && save.Alert != nil && save.Alert.Kind == model.AlertNew {
+		// A first alert for an item seen before (it matched nothing then):
+		// later reports of its story join it.
+		in.storyMu.Lock()
+		in.stories.add(it, save.Alert.ID, save.Alert.CreatedAt)
+		in.storyMu.Unlock()
 	}
 	if save.Alert == nil {
 		return false, nil
@@ -180,6 +194,59 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 		in.opts.OnAlert(*save.Alert, save.Destinations)
 	}
 	return len(save.Destinations) > 0, nil
+}
+
+// claimStory decides, for a newly seen item that matched, whether it is
+// another report of a story already alerted (the alert's id) or a new story.
+// A new story that will alert is entered in the index at once as pending,
+// so that "look for an earlier report, then save" is one step for items of
+// the same story polled at the same moment, while the saves of unrelated
+// items still run (and commit) together; a report of a pending story waits
+// for its save. The caller must settle the returned pending story.
+func (in *Ingester) claimStory(ctx context.Context, it *model.Item, tooOld bool) (int64, *pendingStory, error) {
+	for {
+		in.storyMu.Lock()
+		e, err := in.stories.find(ctx, in.opts.Store, it, in.opts.Now(), in.opts.StoryWindow)
+		if err != nil {
+			in.storyMu.Unlock()
+			return 0, nil, err
+		}
+		if e != nil && e.pending != nil {
+			wait := e.pending.done
+			in.storyMu.Unlock()
+			select {
+			case <-wait:
+				continue // alerted or failed: look again
+			case <-ctx.Done():
+				return 0, nil, ctx.Err()
+			}
+		}
+		defer in.storyMu.Unlock()
+		if e != nil {
+			in.stories.push(e.alertID, e.created, it.Link, it.Title, it.Document == nil, nil)
+			return e.alertID, nil, nil
+		}
+		if tooOld {
+			return 0, nil, nil // no alert, so no story to join
+		}
+		p := &pendingStory{done: make(chan struct{})}
+		in.stories.push(0, in.opts.Now(), it.Link, it.Title, it.Document == nil, p)
+		return 0, p, nil
+	}
+}
+
+// settleStory records the outcome of a pending story's save: the alert it
+// became, or (a nil alert) that it will never be one.
+func (in *Ingester) settleStory(p *pendingStory, a *model.Alert) {
+	in.storyMu.Lock()
+	defer in.storyMu.Unlock()
+	if e := in.stories.entryOf(p); e != nil {
+		e.pending = nil
+		if a != nil && a.Kind == model.AlertNew {
+			e.alertID, e.created = a.ID, a.CreatedAt
+		}
+	}
+	close(p.done)
 }
 
 // tooOld reports whether a first-seen item is back catalogue. Updates of
@@ -259,4 +326,165 @@ func DescribeChange(prev, cur *model.Item) string {
 		return "updated"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// storyReload is how long the story index trusts itself before reading the
+// candidates from the store again, which picks up alerts written by another
+// process (ituwatch once beside the daemon).
+const storyReload = time.Minute
+
+// maxStoryCandidates matches the store's cap on StoryCandidates.
+const maxStoryCandidates = 5000
+
+// storyIndex answers sameStory's question for the candidates of the story
+// window without reading and re-tokenising every candidate for every item:
+// each candidate's link key and title words are computed once, and a word
+// index finds the candidates that share words with a new title. The answer
+// is sameStory's: a candidate with the same link, or a title that
+// sameTitle accepts, the most recent first.
+type storyIndex struct {
+	loaded time.Time
+	base   int          // sequence number of entry[0]
+	entry  []storyEntry // oldest first
+	byLink map[string]int
+	byWord map[string][]int
+	counts map[int]int // scratch of find
+}
+
+type storyEntry struct {
+	alertID int64 // 0 while pending, and for a pending story that failed
+	created time.Time
+	words   int
+	byTitle bool          // not an ITU document, whose number is its identity
+	pending *pendingStory // set while the first report's save is under way
+}
+
+// pendingStory is a new story whose alert is being saved.
+type pendingStory struct {
+	done        chan struct{} // closed when settled
+	link, title string
+	byTitle     bool
+}
+
+func (x *storyIndex) reload(ctx context.Context, st ItemStore, now time.Time, window time.Duration) error {
+	cands, err := st.StoryCandidates(ctx, now.Add(-window), 0)
+	if err != nil {
+		return err
+	}
+	// Stories being saved are not in the store yet: keep them.
+	var keep []storyEntry
+	for _, e := range x.entry {
+		if e.pending != nil {
+			keep = append(keep, e)
+		}
+	}
+	*x = storyIndex{loaded: now, byLink: map[string]int{}, byWord: map[string][]int{}, counts: map[int]int{}}
+	for i := len(cands) - 1; i >= 0; i-- { // the store lists newest first
+		c := cands[i]
+		x.push(c.AlertID, c.CreatedAt, c.Link, c.Title, !c.HasDocument, nil)
+	}
+	for _, e := range keep {
+		x.push(0, e.created, e.pending.link, e.pending.title, e.pending.byTitle, e.pending)
+	}
+	return nil
+}
+
+func (x *storyIndex) push(alertID int64, created time.Time, link, title string, byTitle bool, p *pendingStory) {
+	if x.loaded.IsZero() {
+		return // read from the store, with this item, on first use
+	}
+	if p != nil {
+		p.link, p.title, p.byTitle = link, title, byTitle
+	}
+	seq := x.base + len(x.entry)
+	e := storyEntry{alertID: alertID, created: created, byTitle: byTitle, pending: p}
+	if key := storyLink(link); key != "" {
+		x.byLink[key] = seq
+	}
+	if byTitle {
+		words := titleWords(title)
+		e.words = len(words)
+		for w := range words {
+			x.byWord[w] = append(x.byWord[w], seq)
+		}
+	}
+	x.entry = append(x.entry, e)
+	if len(x.entry) > maxStoryCandidates && x.entry[0].pending == nil {
+		x.entry = x.entry[1:]
+		x.base++
+	}
+}
+
+// add records an item just filed under a first alert.
+func (x *storyIndex) add(it *model.Item, alertID int64, created time.Time) {
+	x.push(alertID, created, it.Link, it.Title, it.Document == nil, nil)
+}
+
+// entryOf finds the entry of a pending story.
+func (x *storyIndex) entryOf(p *pendingStory) *storyEntry {
+	for i := len(x.entry) - 1; i >= 0; i-- {
+		if x.entry[i].pending == p {
+			return &x.entry[i]
+		}
+	}
+	return nil
+}
+
+// find returns the most recent candidate of the story window that it is
+// another report of (sameStory's rules), or nil. The entry may be pending.
+func (x *storyIndex) find(ctx context.Context, st ItemStore, it *model.Item, now time.Time, window time.Duration) (*storyEntry, error) {
+	if x.loaded.IsZero() || now.Sub(x.loaded) > storyReload || now.Before(x.loaded) {
+		if err := x.reload(ctx, st, now, window); err != nil {
+			return nil, err
+		}
+	}
+	since := now.Add(-window)
+	var best *storyEntry
+	consider := func(seq int) {
+		if seq < x.base {
+			return
+		}
+		e := &x.entry[seq-x.base]
+		if e.created.Before(since) || e.alertID == 0 && e.pending == nil {
+			return
+		}
+		if best == nil || e.created.After(best.created) {
+			best = e
+		}
+	}
+	if key := storyLink(it.Link); key != "" {
+		if seq, ok := x.byLink[key]; ok {
+			consider(seq)
+		}
+	}
+	if it.Document == nil {
+		words := titleWords(it.Title)
+		if len(words) >= minTitleWords {
+			clear(x.counts)
+			for w := range words {
+				for _, seq := range x.byWord[w] {
+					if seq >= x.base {
+						x.counts[seq]++
+					}
+				}
+			}
+			for seq, n := range x.counts {
+				e := &x.entry[seq-x.base]
+				if e.byTitle && sharedWordsSameTitle(len(words), e.words, n) {
+					consider(seq)
+				}
+			}
+		}
+	}
+	return best, nil
+}
+
+// sharedWordsSameTitle is sameTitle from the sizes of two word sets and the
+// number of words they share.
+func sharedWordsSameTitle(a, b, shared int) bool {
+	if a > 0 && b > 0 && float64(shared)/float64(a+b-shared) >= titleOverlap {
+		return true
+	}
+	shorter := min(a, b)
+	return shorter >= minContained && float64(shared)/float64(shorter) >= containedShare
 }
