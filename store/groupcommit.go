@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 )
 
 // maxGroup bounds how many write transactions share one commit, so that a
@@ -15,8 +14,7 @@ var errClosed = errors.New("the store is closed")
 
 // groupCommit runs the write transactions of concurrent callers together:
 // every transaction queued while the previous commit ran goes into one
-// BEGIN … COMMIT, each in its own savepoint so that one that fails rolls
-// back only itself. A commit (the WAL write, the full-text index flush) is
+// BEGIN … COMMIT (see commit for what happens when one fails). A commit (the WAL write, the full-text index flush) is
 // the dominant cost of a small write; polling a thousand feeds at once asks
 // for tens of thousands of them. A caller still returns only after its
 // writes were committed, or with the error that prevented it.
@@ -87,7 +85,12 @@ func (g *groupCommit) run() {
 	}
 }
 
-// commit runs one group. A lone transaction runs without savepoints.
+// commit runs one group in one transaction. If any transaction of the
+// group fails, or the commit does, the group is rolled back and each is run
+// again alone, so that every caller gets the outcome of its own
+// transaction. (Savepoints per caller would be simpler, but the full-text
+// index flushes its pending terms at every savepoint, which is the cost
+// grouping saves.)
 func (g *groupCommit) commit(batch []*writeReq) {
 	live := batch[:0]
 	for _, r := range batch {
@@ -97,73 +100,48 @@ func (g *groupCommit) commit(batch []*writeReq) {
 		}
 		live = append(live, r)
 	}
-	if len(live) == 0 {
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		live[0].err <- g.alone(live[0])
 		return
 	}
 	// The transaction outlives any one caller's context; each fn's
 	// statements still run under its caller's.
-	ctx := context.Background()
-	tx, err := g.db.BeginTx(ctx, nil)
-	if err != nil {
+	if tx, err := g.db.BeginTx(context.Background(), nil); err == nil {
+		ok := true
 		for _, r := range live {
-			r.err <- err
+			if err := r.fn(tx); err != nil {
+				ok = false
+				break
+			}
 		}
-		return
-	}
-	if len(live) == 1 {
-		r := live[0]
-		if err := r.fn(tx); err != nil {
-			tx.Rollback()
-			r.err <- err
+		if ok && tx.Commit() == nil {
+			for _, r := range live {
+				r.err <- nil
+			}
 			return
 		}
-		r.err <- tx.Commit()
-		return
+		tx.Rollback() // after a failed fn or commit; harmless if already ended
 	}
-	errs := make([]error, len(live))
-	for i, r := range live {
-		if err := g.inSavepoint(ctx, tx, r.fn); err != nil {
-			var broken *brokenTxError
-			if errors.As(err, &broken) {
-				tx.Rollback()
-				for _, r := range live {
-					r.err <- broken.err
-				}
-				return
-			}
-			errs[i] = err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
-	}
-	for i, r := range live {
-		r.err <- errs[i]
+	for _, r := range live {
+		r.err <- g.alone(r)
 	}
 }
 
-// brokenTxError means the shared transaction can no longer be used (a
-// savepoint could not be set or undone), so nothing in it may be committed.
-type brokenTxError struct{ err error }
-
-func (e *brokenTxError) Error() string { return e.err.Error() }
-
-func (g *groupCommit) inSavepoint(ctx context.Context, tx *sql.Tx, fn func(tx *sql.Tx) error) error {
-	if _, err := tx.ExecContext(ctx, `SAVEPOINT w`); err != nil {
-		return &brokenTxError{fmt.Errorf("begin savepoint: %w", err)}
+// alone runs one caller's transaction by itself.
+func (g *groupCommit) alone(r *writeReq) error {
+	if err := r.ctx.Err(); err != nil {
+		return err
 	}
-	ferr := fn(tx)
-	if ferr != nil {
-		if _, err := tx.ExecContext(ctx, `ROLLBACK TO w`); err != nil {
-			return &brokenTxError{fmt.Errorf("%w (and undoing it failed: %v)", ferr, err)}
-		}
+	tx, err := g.db.BeginTx(context.Background(), nil)
+	if err != nil {
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, `RELEASE w`); err != nil {
-		return &brokenTxError{fmt.Errorf("release savepoint: %w", err)}
+	if err := r.fn(tx); err != nil {
+		tx.Rollback()
+		return err
 	}
-	return ferr
+	return tx.Commit()
 }

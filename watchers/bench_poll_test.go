@@ -147,6 +147,12 @@ func BenchmarkPollCycle(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if v := os.Getenv("ITUWATCH_PERF_FTS_HASHSIZE"); v != "" {
+			// Experiment: a larger FTS5 pending-terms buffer, fewer flushes.
+			if _, err := st.DB().ExecContext(ctx, `INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', ?)`, v); err != nil {
+				b.Fatal(err)
+			}
+		}
 		pack, err := rules.LoadPack("builtin:itu")
 		if err != nil {
 			b.Fatal(err)
