@@ -39,22 +39,25 @@ type Engine struct {
 	pfxLenMask uint64           // bit n: some prefix term is n bytes long
 	bloom      []uint64         // quick "surely not a phrase word" test
 	bloomShift uint
-	vocabT     table
-	pfxT       table
-	rootNext   []int32          // word id -> trie node, -1 if none
+	vocabT     table            // folded token hash -> word ref, root ref
+	pfxT       table            // as vocabT for prefix terms
 	next       map[uint64]int32 // node<<32 | word -> trie node
-	nextT      table
-	hasKids    []bool  // per trie node
-	outStart   []int32 // per trie node: phrases ending there are outs[outStart[n]:outStart[n+1]]
+	nextT      table            // node<<32 | word -> node ref
+	outStart   []int32          // per trie node: phrases ending there are outs[outStart[n]:outStart[n+1]]
 	outs       []int32
 	nPhrases   int
 	useStart   []int32 // per phrase: the leaves using it are uses[useStart[p]:useStart[p+1]]
 	uses       []use
 
-	nodes   []cnode
-	leaves  []cleaf
-	always  []int32 // topics that can match without any phrase (regex only)
-	maxNear int
+	nodes  []cnode
+	leaves []cleaf
+	always []int32 // topics that can match without any phrase (regex only)
+	// regexLits are the distinct literals that must start a word where a
+	// regex leaf can match (cleaf.litIDs), so that each is looked for once
+	// per item however many leaves need it.
+	regexLits [][]byte
+	litIDs    map[string]int32
+	maxNear   int
 
 	pool sync.Pool
 }
@@ -88,9 +91,13 @@ type cleaf struct {
 	// is tried only where they occur: anch at the start of the text, anchCtx
 	// from the rune before, so that \b and (?m)^ see the same context.
 	prefixed bool
-	anch     *regexp.Regexp
-	anchCtx  *regexp.Regexp
-	maxLen   int // bytes a match can span, -1 if unbounded
+	// wordStart[i]: lits[i] can only start a match at the start of a word
+	// (nil: none is known to).
+	wordStart []bool
+	litIDs    []int32 // with wordStart: the ids of lits in Engine.regexLits
+	anch      *regexp.Regexp
+	anchCtx   *regexp.Regexp
+	maxLen    int // bytes a match can span, -1 if unbounded
 }
 
 // use says that a leaf uses a phrase; group is the near group, or -1.
@@ -147,6 +154,8 @@ func Compile(packs ...*Pack) (*Engine, error) {
 		vocab: map[uint64]int32{},
 		pfx:   map[uint64]int32{},
 		next:  map[uint64]int32{},
+
+		litIDs: map[string]int32{},
 	}
 	b := &builder{
 		e:         e,
@@ -204,6 +213,9 @@ func Compile(packs ...*Pack) (*Engine, error) {
 	}
 	if len(b.errs) > 0 {
 		return nil, errors.Join(b.errs...)
+	}
+	if b.nNodes >= maxNodes || len(e.vocab)+len(e.pfx) >= maxNodes {
+		return nil, fmt.Errorf("compile rules: %d phrases are more than one engine can hold; split the packs", e.nPhrases)
 	}
 	b.finish()
 	for i := range e.topics {
@@ -275,6 +287,19 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 			leaf.maxLen = maxMatchLen(parsed.Simplify())
 		}
 		if leaf.prefixed {
+			leaf.wordStart = wordStartLiterals(n.regex, leaf.lits)
+			if leaf.wordStart != nil {
+				leaf.litIDs = make([]int32, len(leaf.lits))
+				for i, lit := range leaf.lits {
+					id, ok := e.litIDs[string(lit)]
+					if !ok {
+						id = int32(len(e.regexLits))
+						e.regexLits = append(e.regexLits, lit)
+						e.litIDs[string(lit)] = id
+					}
+					leaf.litIDs[i] = id
+				}
+			}
 			leaf.anch, err = regexp.Compile(`(?i)^(?:` + n.regex + `)`)
 			if err == nil {
 				leaf.anchCtx, err = regexp.Compile(`(?i)^(?s:.)(?:` + n.regex + `)`)
@@ -379,35 +404,80 @@ func maxMatchLen(re *syntax.Regexp) int {
 
 // prefixLiterals finds strings one of which every match starts with.
 func prefixLiterals(re *syntax.Regexp) ([]string, bool) {
+	lits, _, ok := prefixLits(re, false)
+	return lits, ok
+}
+
+// prefixLits is prefixLiterals that also says, per literal, whether a \b
+// comes right before it (afterB: one came before re).
+func prefixLits(re *syntax.Regexp, afterB bool) ([]string, []bool, bool) {
 	switch re.Op {
 	case syntax.OpLiteral:
-		return []string{strings.ToLower(string(re.Rune))}, true
+		return []string{strings.ToLower(string(re.Rune))}, []bool{afterB}, true
 	case syntax.OpCapture, syntax.OpPlus:
-		return prefixLiterals(re.Sub[0])
+		return prefixLits(re.Sub[0], afterB)
 	case syntax.OpRepeat:
 		if re.Min >= 1 {
-			return prefixLiterals(re.Sub[0])
+			return prefixLits(re.Sub[0], afterB)
 		}
 	case syntax.OpAlternate:
 		var out []string
+		var wb []bool
 		for _, sub := range re.Sub {
-			s, ok := prefixLiterals(sub)
+			s, b, ok := prefixLits(sub, afterB)
 			if !ok {
-				return nil, false
+				return nil, nil, false
 			}
 			out = append(out, s...)
+			wb = append(wb, b...)
 		}
-		return out, true
+		return out, wb, true
 	case syntax.OpConcat:
 		for _, sub := range re.Sub {
 			switch sub.Op {
-			case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpWordBoundary, syntax.OpNoWordBoundary, syntax.OpEmptyMatch:
+			case syntax.OpWordBoundary:
+				afterB = true
+				continue
+			case syntax.OpBeginLine, syntax.OpBeginText, syntax.OpNoWordBoundary, syntax.OpEmptyMatch:
 				continue // zero-width: the match still starts at the literal
 			}
-			return prefixLiterals(sub)
+			return prefixLits(sub, afterB)
 		}
 	}
-	return nil, false
+	return nil, nil, false
+}
+
+// wordStartLiterals says which of a prefixed regex's literals (as
+// requiredLiterals returned them) must start a word: a \b before a word
+// character fails unless the byte before is not one, so Match need not try
+// the regex where such a literal occurs inside a word ("pp" in "approved").
+func wordStartLiterals(expr string, lits [][]byte) []bool {
+	re, err := syntax.Parse("(?i)"+expr, syntax.Perl)
+	if err != nil {
+		return nil
+	}
+	set, wb, ok := prefixLits(re.Simplify(), false)
+	if !ok || len(set) != len(lits) {
+		return nil
+	}
+	out := make([]bool, len(lits))
+	some := false
+	for i := range lits {
+		if set[i] != string(lits[i]) || len(lits[i]) == 0 {
+			return nil
+		}
+		out[i] = wb[i] && isWordByte(lits[i][0])
+		some = some || out[i]
+	}
+	if !some {
+		return nil
+	}
+	return out
+}
+
+// isWordByte is an ASCII word character, as \b in Go's regexp sees them.
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 func required(re *syntax.Regexp) ([]string, bool) {
@@ -567,25 +637,67 @@ func (b *builder) newWord() int32 {
 	return int32(len(b.e.vocab) + len(b.e.pfx))
 }
 
+// A node reference is a trie node with flags saying whether phrases end
+// there and whether it has children, so that Match reads the node's arrays
+// only when there is something to read.
+const (
+	refOuts  = 1 << 30
+	refKids  = 1 << 29
+	refNode  = refKids - 1
+	wordCont = 1 << 30 // on a word id: some phrase has the word after its first
+	// maxNodes keeps node and word ids clear of the flags.
+	maxNodes = refKids
+)
+
 // finish lays the trie and the phrase uses out in flat arrays.
 func (b *builder) finish() {
 	e := b.e
 	nWords := len(e.vocab) + len(e.pfx)
-	e.rootNext = make([]int32, nWords)
-	for i := range e.rootNext {
-		e.rootNext[i] = -1
+	rootNext := make([]int32, nWords)
+	for i := range rootNext {
+		rootNext[i] = -1
 	}
-	e.hasKids = make([]bool, b.nNodes)
+	hasKids := make([]bool, b.nNodes)
+	cont := make([]bool, nWords)
 	for k, nx := range b.trieKids {
 		parent, word := int32(k>>32), int32(uint32(k))
-		e.hasKids[parent] = true
+		hasKids[parent] = true
 		if parent == 0 {
-			e.rootNext[word] = nx
+			rootNext[word] = nx
 		} else {
 			e.next[k] = nx
+			cont[word] = true
 		}
 	}
-	e.vocabT, e.pfxT, e.nextT = newTable(e.vocab), newTable(e.pfx), newTable(e.next)
+	ref := func(n int32) int32 {
+		if n < 0 {
+			return -1
+		}
+		if len(b.nodeOuts[n]) > 0 {
+			n |= refOuts
+		}
+		if hasKids[n&refNode] {
+			n |= refKids
+		}
+		return n
+	}
+	wordRef := func(_ uint64, w int32) int32 {
+		if cont[w] {
+			w |= wordCont
+		}
+		return w
+	}
+	rootRef := func(_ uint64, w int32) int32 { return ref(rootNext[w]) }
+	e.vocabT = newTable(e.vocab, rootRef)
+	e.pfxT = newTable(e.pfx, rootRef)
+	e.nextT = newTable(e.next, func(_ uint64, n int32) int32 { return ref(n) })
+	for _, t := range []*table{&e.vocabT, &e.pfxT} {
+		for i := range t.slots {
+			if sl := &t.slots[i]; sl.val >= 0 {
+				sl.val = wordRef(sl.key, sl.val)
+			}
+		}
+	}
 	e.outStart = make([]int32, b.nNodes+1)
 	for n, outs := range b.nodeOuts {
 		e.outStart[n] = int32(len(e.outs))

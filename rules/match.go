@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"math/bits"
 	"path"
 	"slices"
@@ -22,17 +23,6 @@ const (
 	ellipsis         = "…"
 	minSnippetMargin = 40
 )
-
-// token is a word of the text that some phrase uses: its exact word id
-// and/or the prefix terms it starts with.
-type token struct {
-	pos    int32 // index among all tokens of the field
-	start  int32 // byte offsets in the field
-	end    int32
-	word   int32 // -1 if none
-	pfxOff int32 // prefix word ids are state.pfxIDs[pfxOff:pfxOff+pfxN]
-	pfxN   int32
-}
 
 // occ is one occurrence of a phrase.
 type occ struct {
@@ -61,12 +51,13 @@ type hitCand struct {
 // so that an item without matches costs no allocation. Per-phrase, per-leaf
 // and per-topic arrays are stamped with a generation instead of cleared.
 type state struct {
+	e   *Engine
 	gen uint32
 	tz  tokenizer
 
-	toks   []token
-	pfxIDs []int32
-	occs   []occ
+	live  []partial // partial phrases the last token extended
+	live2 []partial // spare for the next token's
+	occs  []occ
 
 	phGen     []uint32
 	phHead    []int32
@@ -79,8 +70,14 @@ type state struct {
 	leafMask  []uint64 // near leaves: the groups that occur
 	reGen     []uint32
 	reHit     []bool
-	topicGen  []uint32
-	cands     []int32
+	// Per (regex literal, field): where the literal starts a word, found
+	// on first use in an item: litPos[litOff[k]:litEnd[k]].
+	litGen   []uint32
+	litOff   []int32
+	litEnd   []int32
+	litPos   []int32
+	topicGen []uint32
+	cands    []int32
 
 	// ASCII-lowered copies of the fields for the regex prefilter, made on
 	// first use; lowerOK is false when a field holds a non-ASCII letter
@@ -99,6 +96,7 @@ type state struct {
 
 func newState(e *Engine) *state {
 	return &state{
+		e:         e,
 		phGen:     make([]uint32, e.nPhrases),
 		phHead:    make([]int32, e.nPhrases),
 		phTail:    make([]int32, e.nPhrases),
@@ -109,6 +107,9 @@ func newState(e *Engine) *state {
 		leafMask:  make([]uint64, len(e.leaves)),
 		reGen:     make([]uint32, len(e.leaves)),
 		reHit:     make([]bool, len(e.leaves)),
+		litGen:    make([]uint32, len(e.regexLits)*numFields),
+		litOff:    make([]int32, len(e.regexLits)*numFields),
+		litEnd:    make([]int32, len(e.regexLits)*numFields),
 		topicGen:  make([]uint32, len(e.topics)),
 		bestEnd:   make([]int32, e.maxNear),
 		bestOcc:   make([]int32, e.maxNear),
@@ -121,12 +122,14 @@ func (s *state) begin() {
 		clear(s.phGen)
 		clear(s.leafGen)
 		clear(s.reGen)
+		clear(s.litGen)
 		clear(s.topicGen)
 		s.gen = 1
 	}
 	s.occs = s.occs[:0]
 	s.touched = s.touched[:0]
 	s.cands = s.cands[:0]
+	s.litPos = s.litPos[:0]
 }
 
 // Match returns the topics the item is about, most severe first, then by
@@ -225,7 +228,11 @@ func sourceAllowed(t *ctopic, src string) bool {
 	return true
 }
 
-// scan tokenises one field and records every phrase occurrence in it.
+// scan tokenises one field and records every phrase occurrence in it. The
+// trie is walked incrementally: s.live holds the partial phrases that the
+// previous token extended, and each token either extends them or ends them,
+// so a word costs one look-up of its own plus one per live partial phrase
+// it can continue (most words continue none).
 func (s *state) scan(e *Engine, field uint8, text string) {
 	if len(text) == 0 {
 		return
@@ -233,78 +240,117 @@ func (s *state) scan(e *Engine, field uint8, text string) {
 	if len(text) > 1<<31-1 {
 		text = text[:1<<31-1]
 	}
-	s.toks = s.toks[:0]
-	s.pfxIDs = s.pfxIDs[:0]
 	tz := &s.tz
 	tz.reset(text)
 	pos := int32(-1)
 	mask := e.pfxLenMask
-	for tz.next() {
+	live, next := s.live[:0], s.live2[:0]
+	// The readings of a token: its word and the prefix terms it has, at
+	// most one per length.
+	var readings [maxTokenBytes + 1]wordRef
+	for tz.scan() {
+		if tz.end-tz.start == 1 && tz.possessive() {
+			continue
+		}
 		pos++
-		word := int32(-1)
+		ids := readings[:0]
 		if !tz.long {
-			if h := tz.hash(); e.bloomHas(h) {
-				if id, ok := e.vocabT.get(h); ok {
-					word = id
+			h := tz.h
+			// The tokenizer hashed most words already; plurals fold.
+			if n := len(tz.buf); !tz.hashed || tz.kind == kindLetter && n >= 3 && tz.buf[n-1] == 's' {
+				h = tz.hash()
+			}
+			if e.bloomHas(h) {
+				if sl := e.vocabT.get(h); sl != nil {
+					ids = append(ids, wordRef{sl.val, sl.aux})
 				}
 			}
 		}
-		pfxOff := int32(len(s.pfxIDs))
 		// Prefix terms: test the hash of each prefix of the word whose
 		// length some prefix term has.
 		for m := mask & (2<<len(tz.buf) - 2); m != 0; m &= m - 1 {
-			h := tz.hs[bits.TrailingZeros64(m)]
+			h := tz.prefixHash(bits.TrailingZeros64(m))
 			if e.bloomHas(h) {
-				if id, ok := e.pfxT.get(h); ok {
-					s.pfxIDs = append(s.pfxIDs, id)
+				if sl := e.pfxT.get(h); sl != nil {
+					ids = append(ids, wordRef{sl.val, sl.aux})
 				}
 			}
 		}
-		pfxN := int32(len(s.pfxIDs)) - pfxOff
-		if word < 0 && pfxN == 0 {
+		if len(ids) == 0 {
+			live = live[:0]
 			continue
 		}
-		s.toks = append(s.toks, token{pos: pos, start: int32(tz.start), end: int32(tz.end), word: word, pfxOff: pfxOff, pfxN: pfxN})
+		start, end := int32(tz.start), int32(tz.end)
+		// Extend the live partial phrases with this token, then start new
+		// ones at it.
+		next = next[:0]
+		for _, w := range ids {
+			if w.id&wordCont == 0 {
+				continue // most words continue no phrase
+			}
+			for _, p := range live {
+				sl := e.nextT.get(uint64(p.node)<<32 | uint64(w.id&^wordCont))
+				if sl == nil {
+					continue
+				}
+				next = s.enter(e, next, sl.aux, field, p.pos, pos, p.start, end)
+			}
+		}
+		for _, w := range ids {
+			// enter, written out for the common case of a word that
+			// starts longer phrases only.
+			if w.root < 0 {
+				continue
+			}
+			if w.root&refOuts != 0 {
+				s.recordNode(e, w.root&refNode, field, pos, pos, start, end)
+			}
+			if w.root&refKids != 0 {
+				next = append(next, partial{node: w.root & refNode, pos: pos, start: start})
+			}
+		}
+		live, next = next, live
 	}
-	for i := range s.toks {
-		s.walk(e, field, 0, i, i)
+	s.live, s.live2 = live, next
+}
+
+// wordRef is one reading of a token: a word id (with wordCont) and the
+// reference of the trie node it leads to from the root (-1 if none).
+type wordRef struct {
+	id   int32
+	root int32
+}
+
+// partial is a phrase begun but not finished: the trie node reached by the
+// tokens from the one at pos (starting at byte start) up to the last one.
+type partial struct {
+	node  int32
+	pos   int32
+	start int32
+}
+
+// enter reaches the node of ref with the tokens first..last (bytes
+// start..end): it records the phrases ending there and adds to live the
+// partial phrase if the node has children.
+func (s *state) enter(e *Engine, live []partial, ref int32, field uint8, first, last, start, end int32) []partial {
+	n := ref & refNode
+	if ref&refOuts != 0 {
+		s.recordNode(e, n, field, first, last, start, end)
+	}
+	if ref&refKids != 0 {
+		live = append(live, partial{node: n, pos: first, start: start})
+	}
+	return live
+}
+
+// recordNode records the phrases that end at trie node n.
+func (s *state) recordNode(e *Engine, n int32, field uint8, first, last, start, end int32) {
+	for _, ph := range e.outs[e.outStart[n]:e.outStart[n+1]] {
+		s.record(ph, field, first, last+1, start, end)
 	}
 }
 
-// walk follows the trie from node with token i, recording the phrases that
-// end there; first is the token the phrase started at.
-func (s *state) walk(e *Engine, field uint8, node int32, first, i int) {
-	t := &s.toks[i]
-	step := func(w int32) {
-		var nx int32
-		if node == 0 {
-			nx = e.rootNext[w]
-			if nx < 0 {
-				return
-			}
-		} else {
-			var ok bool
-			nx, ok = e.nextT.get(uint64(node)<<32 | uint64(uint32(w)))
-			if !ok {
-				return
-			}
-		}
-		for _, p := range e.outs[e.outStart[nx]:e.outStart[nx+1]] {
-			s.record(p, field, &s.toks[first], t)
-		}
-		if e.hasKids[nx] && i+1 < len(s.toks) && s.toks[i+1].pos == t.pos+1 {
-			s.walk(e, field, nx, first, i+1)
-		}
-	}
-	if t.word >= 0 {
-		step(t.word)
-	}
-	for _, w := range s.pfxIDs[t.pfxOff : t.pfxOff+t.pfxN] {
-		step(w)
-	}
-}
-
-func (s *state) record(p int32, field uint8, first, last *token) {
+func (s *state) record(p int32, field uint8, tokStart, tokEnd, start, end int32) {
 	if s.phGen[p] != s.gen {
 		s.phGen[p] = s.gen
 		s.phHead[p] = -1
@@ -319,7 +365,7 @@ func (s *state) record(p int32, field uint8, first, last *token) {
 	s.phCount[p]++
 	s.phFields[p] |= 1 << field
 	i := int32(len(s.occs))
-	s.occs = append(s.occs, occ{field: field, tokStart: first.pos, tokEnd: last.pos + 1, start: first.start, end: last.end, next: -1})
+	s.occs = append(s.occs, occ{field: field, tokStart: tokStart, tokEnd: tokEnd, start: start, end: end, next: -1})
 	if s.phTail[p] >= 0 {
 		s.occs[s.phTail[p]].next = i
 	} else {
@@ -415,7 +461,19 @@ func (s *state) regexMatches(l *cleaf, f int, fields *[numFields]string) bool {
 	}
 	lower := s.lower[f]
 	tries := 0
-	for _, lit := range l.lits {
+	for li, lit := range l.lits {
+		if l.litIDs != nil && l.wordStart[li] {
+			for _, p := range s.wordStarts(l.litIDs[li], f) {
+				if tries++; tries > maxRegexTries {
+					return l.re.MatchString(text)
+				}
+				sub, _, ctx := l.window(text, int(p))
+				if ctx && l.anchCtx.MatchString(sub) || !ctx && l.anch.MatchString(sub) {
+					return true
+				}
+			}
+			continue
+		}
 		for at := 0; ; {
 			i := bytes.Index(lower[at:], lit)
 			if i < 0 {
@@ -426,6 +484,9 @@ func (s *state) regexMatches(l *cleaf, f int, fields *[numFields]string) bool {
 			}
 			p := at + i
 			at = p + 1
+			if l.midWord(li, lower, p) {
+				continue
+			}
 			if tries++; tries > maxRegexTries {
 				return l.re.MatchString(text) // a common literal: one scan is cheaper
 			}
@@ -436,6 +497,37 @@ func (s *state) regexMatches(l *cleaf, f int, fields *[numFields]string) bool {
 		}
 	}
 	return false
+}
+
+// midWord reports that literal li of a regex, found at p, cannot start a
+// match there: it must start a word and a word character comes before it.
+func (l *cleaf) midWord(li int, lower []byte, p int) bool {
+	return l.wordStart != nil && l.wordStart[li] && p > 0 && isWordByte(lower[p-1])
+}
+
+// wordStarts returns where regex literal id starts a word in field f, in
+// order, stopping after maxRegexTries+1 (enough for regexMatches to give up
+// trying and scan the whole field).
+func (s *state) wordStarts(id int32, f int) []int32 {
+	k := int(id)*numFields + f
+	if s.litGen[k] != s.gen {
+		s.litGen[k] = s.gen
+		lit, lower := s.e.regexLits[id], s.lower[f]
+		off := len(s.litPos)
+		for at := 0; len(s.litPos)-off <= maxRegexTries; {
+			i := bytes.Index(lower[at:], lit)
+			if i < 0 {
+				break
+			}
+			p := at + i
+			if p == 0 || !isWordByte(lower[p-1]) {
+				s.litPos = append(s.litPos, int32(p))
+			}
+			at = p + 1
+		}
+		s.litOff[k], s.litEnd[k] = int32(off), int32(len(s.litPos))
+	}
+	return s.litPos[s.litOff[k]:s.litEnd[k]]
 }
 
 // maxRegexTries bounds the anchored tries of a regex in one field; each
@@ -478,13 +570,15 @@ func (s *state) regexHits(l *cleaf, f int, fields *[numFields]string) {
 	}
 	lower := s.lower[f]
 	s.starts = s.starts[:0]
-	for _, lit := range l.lits {
+	for li, lit := range l.lits {
 		for at := 0; len(s.starts) <= maxRegexTries; {
 			i := bytes.Index(lower[at:], lit)
 			if i < 0 {
 				break
 			}
-			s.starts = append(s.starts, int32(at+i))
+			if !l.midWord(li, lower, at+i) {
+				s.starts = append(s.starts, int32(at+i))
+			}
 			at += i + 1
 		}
 	}
@@ -532,18 +626,29 @@ func (s *state) lowerFields(fields *[numFields]string) {
 	s.lowerGen = s.gen
 	s.lowerOK = true
 	for i, text := range fields {
-		b := s.lower[i][:0]
-		high := false
-		for j := 0; j < len(text); j++ {
+		b := slices.Grow(s.lower[i][:0], len(text))[:len(text)]
+		var high uint64
+		j := 0
+		// Eight bytes at a time: add 0x20 to the bytes that are A to Z.
+		for ; j+8 <= len(text); j += 8 {
+			t := text[j : j+8]
+			v := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+			high |= v
+			x := v & swarLow7
+			upper := (x + (0x80-'A')*swarOnes) &^ (x + (0x80-'Z'-1)*swarOnes) &^ v & swarHigh
+			binary.LittleEndian.PutUint64(b[j:], v+upper>>2)
+		}
+		for ; j < len(text); j++ {
 			c := text[j]
 			if c >= 'A' && c <= 'Z' {
 				c += 'a' - 'A'
 			}
-			high = high || c >= utf8.RuneSelf
-			b = append(b, c)
+			high |= uint64(c)
+			b[j] = c
 		}
 		s.lower[i] = b
-		if high && (strings.Contains(text, "\u212a") || strings.Contains(text, "\u017f")) {
+		if high&swarHigh != 0 && (strings.Contains(text, "\u212a") || strings.Contains(text, "\u017f")) {
 			s.lowerOK = false
 		}
 	}

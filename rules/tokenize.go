@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -16,9 +18,6 @@ const (
 	maxTokenBytes = 64
 	// maxPhraseTokens bounds how far a phrase can reach.
 	maxPhraseTokens = 32
-
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
 )
 
 // Token kinds. An ideograph is a token of its own because Chinese and
@@ -51,9 +50,10 @@ var asciiKind, asciiLower = func() (kind, lower [256]uint8) {
 	return
 }()
 
-// tokenizer walks a text once. After next returns true, start and end are
-// the byte offsets of the token in the text and buf holds its lowercase form
-// (at most maxTokenBytes; long reports that the token was longer).
+// tokenizer walks a text once. After next or word returns true, start and
+// end are the byte offsets of the token in the text and buf holds its
+// lowercase form (at most maxTokenBytes; long reports that the token was
+// longer).
 type tokenizer struct {
 	text  string
 	i     int
@@ -61,10 +61,17 @@ type tokenizer struct {
 	end   int
 	kind  int
 	long  bool
-	buf   []byte // the lowercase token: a slice of arr
-	arr   [maxTokenBytes + utf8.UTFMax]byte
-	// hs[n] is the FNV-64a hash of buf[:n], kept while scanning so that the
-	// folded word and every prefix of it are hashed in the same pass.
+	ascii bool // every byte of the token is an ASCII letter or digit
+	// hashed says that h is hashBytes(buf), computed while scanning.
+	hashed bool
+	h      uint64
+	buf    []byte // the lowercase token: a slice of arr
+	// arr has room for a multi-byte rune past the cap, for the 8-byte
+	// stores of scan and for the 8-byte loads of chunk.
+	arr [maxTokenBytes + 8]byte
+	// hs[n] is the hash of buf[:n], filled by next (for Compile, which
+	// needs the hash of a prefix term's bytes) but not by word (for Match,
+	// which hashes only the prefixes some prefix term is as long as).
 	hs [maxTokenBytes + 1]uint64
 }
 
@@ -93,12 +100,24 @@ func runeKind(r rune) int {
 	return kindNone
 }
 
+// next moves to the next token and fills hs.
 func (t *tokenizer) next() bool {
+	if !t.word() {
+		return false
+	}
+	for n := 0; n <= len(t.buf); n++ {
+		t.hs[n] = hashBytes(t.buf[:n])
+	}
+	return true
+}
+
+// word moves to the next token.
+func (t *tokenizer) word() bool {
 	for {
 		if !t.scan() {
 			return false
 		}
-		if t.possessive() {
+		if t.end-t.start == 1 && t.possessive() {
 			continue
 		}
 		return true
@@ -164,17 +183,52 @@ func (t *tokenizer) scan() bool {
 	t.start = i
 	t.kind = kind
 	t.long = false
-	hs := &t.hs
+	ascii := size == 1
 	arr := &t.arr
-	hs[0] = fnvOffset
-	h := uint64(fnvOffset)
-	n := len(appendLower(arr[:0], r, size))
-	for j := 0; j < n; j++ {
-		h = (h ^ uint64(arr[j])) * fnvPrime
-		hs[j+1] = h
+	n := 0
+	h := uint64(hashSeed)
+	swarEnd := -1 // where the SWAR loop ended the token, with h its hash
+	if !ascii {
+		n = len(appendLower(arr[:0], r, size))
+		i += size
+	} else {
+		// Eight ASCII bytes at a time while the token surely stays under
+		// the cap: one data-dependent branch per token instead of one per
+		// byte, and the hash computed on the way. The byte loop below
+		// finishes what this leaves.
+		for i+8 <= len(text) && n+8 <= maxTokenBytes {
+			s := text[i : i+8]
+			v := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+				uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+			var same uint64
+			if kind == kindLetter {
+				same = asciiLetters(v)
+			} else {
+				same = asciiDigits(v)
+			}
+			// OR 0x20 lowercases letters and leaves digits alone; the
+			// bytes past the token are overwritten or ignored.
+			lv := v | 0x2020202020202020
+			binary.LittleEndian.PutUint64(arr[n:], lv)
+			stop := ^same & swarHigh
+			if stop == 0 {
+				h = hashMix(h, lv)
+				i += 8
+				n += 8
+				continue
+			}
+			k := bits.TrailingZeros64(stop) >> 3
+			if k > 0 {
+				h = hashMix(h, lv&(1<<(8*uint(k))-1))
+			}
+			i += k
+			n += k
+			swarEnd = i
+			break
+		}
 	}
-	i += size
-	if kind != kindIdeo {
+	// After the SWAR loop, an ASCII byte surely ends the token.
+	if kind != kindIdeo && (swarEnd != i || text[i] >= utf8.RuneSelf) {
 		for i < len(text) {
 			c := text[i]
 			k := asciiKind[c]
@@ -185,11 +239,8 @@ func (t *tokenizer) scan() bool {
 					t.long = true
 					continue
 				}
-				c = asciiLower[c]
-				arr[n] = c
-				h = (h ^ uint64(c)) * fnvPrime
+				arr[n] = asciiLower[c]
 				n++
-				hs[n] = h
 				continue
 			}
 			if k != kindHigh {
@@ -200,6 +251,7 @@ func (t *tokenizer) scan() bool {
 				break
 			}
 			i += size
+			ascii = false
 			if n >= maxTokenBytes {
 				t.long = true
 				continue
@@ -210,30 +262,86 @@ func (t *tokenizer) scan() bool {
 				t.long = true
 				continue
 			}
-			for ; n < m; n++ {
-				h = (h ^ uint64(arr[n])) * fnvPrime
-				hs[n+1] = h
-			}
+			n = m
 		}
 	}
 	t.buf = arr[:n]
+	t.ascii = ascii
 	t.end = i
 	t.i = i
+	t.hashed = swarEnd == i
+	if t.hashed {
+		t.h = hashFinal(h + uint64(n))
+	}
 	return true
 }
 
-// hash is the FNV-64a hash of the current token after plural folding.
+const (
+	swarOnes = 0x0101010101010101
+	swarHigh = 0x8080808080808080
+	swarLow7 = 0x7f7f7f7f7f7f7f7f
+)
+
+// asciiLetters has the high bit of each byte of v that is an ASCII letter.
+// Bytes below 0x80 plus less than 0x80 never carry into the next byte.
+func asciiLetters(v uint64) uint64 {
+	x := (v | 0x2020202020202020) & swarLow7
+	ge := x + (0x80-'a')*swarOnes
+	gt := x + (0x80-'z'-1)*swarOnes
+	return ge &^ gt &^ v & swarHigh
+}
+
+// asciiDigits has the high bit of each byte of v that is an ASCII digit.
+func asciiDigits(v uint64) uint64 {
+	x := v & swarLow7
+	ge := x + (0x80-'0')*swarOnes
+	gt := x + (0x80-'9'-1)*swarOnes
+	return ge &^ gt &^ v & swarHigh
+}
+
+// hash is the hash of the current token after plural folding.
 func (t *tokenizer) hash() uint64 {
 	n := len(t.buf)
-	if t.kind != kindLetter {
-		return t.hs[n]
+	if t.kind != kindLetter || n < 3 || t.buf[n-1] != 's' {
+		if t.hashed {
+			return t.h
+		}
+		return t.prefixHash(n)
 	}
 	keep, addY := foldPlural(t.buf)
-	h := t.hs[keep]
-	if addY {
-		h = (h ^ 'y') * fnvPrime
+	if !addY {
+		return t.prefixHash(keep)
 	}
-	return h
+	var w [maxTokenBytes + 1]byte
+	copy(w[:], t.buf[:keep])
+	w[keep] = 'y'
+	return hashBytes(w[:keep+1])
+}
+
+// prefixHash is hashBytes(t.buf[:n]), 8 bytes at a time.
+func (t *tokenizer) prefixHash(n int) uint64 {
+	h := uint64(hashSeed)
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		h = hashMix(h, t.chunk(i))
+	}
+	if i < n {
+		h = hashMix(h, t.chunk(i)&(1<<(8*uint(n-i))-1))
+	}
+	return hashFinal(h + uint64(n))
+}
+
+// chunk is buf[i:i+8] as a little-endian number, with whatever follows the
+// token in the last bytes. An ASCII token is read from the text, where OR
+// 0x20 lowercases letters and leaves digits alone: reading the copy just
+// written byte by byte would stall the load until the stores complete.
+func (t *tokenizer) chunk(i int) uint64 {
+	if j := t.start + i; t.ascii && j+8 <= len(t.text) {
+		s := t.text[j : j+8]
+		return (uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+			uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56) | 0x2020202020202020
+	}
+	return binary.LittleEndian.Uint64(t.arr[i:])
 }
 
 func appendLower(buf []byte, r rune, size int) []byte {
@@ -282,13 +390,39 @@ func foldPlural(w []byte) (keep int, addY bool) {
 	return n - 1, false
 }
 
-// hashBytes is FNV-64a.
+// hashBytes hashes a word 8 bytes at a time: a per-byte hash (FNV) was a
+// chain of dependent multiplications as long as the word, on the hottest
+// path of Match. Words up to 8 bytes long never collide.
 func hashBytes(b []byte) uint64 {
-	h := uint64(fnvOffset)
-	for _, c := range b {
-		h = (h ^ uint64(c)) * fnvPrime
+	n := len(b)
+	h := uint64(hashSeed)
+	for len(b) >= 8 {
+		h = hashMix(h, binary.LittleEndian.Uint64(b))
+		b = b[8:]
 	}
-	return h
+	if len(b) > 0 {
+		var v uint64
+		for i, c := range b {
+			v |= uint64(c) << (8 * i)
+		}
+		h = hashMix(h, v)
+	}
+	return hashFinal(h + uint64(n))
+}
+
+// hashSeed starts every hash; the length is added at the end, so that the
+// tokenizer can hash a word before it knows where the word ends.
+const hashSeed = 0xff51afd7ed558ccd
+
+func hashMix(h, v uint64) uint64 {
+	h = (h ^ v) * 0x9e3779b97f4a7c15
+	return h ^ h>>29
+}
+
+func hashFinal(h uint64) uint64 {
+	h ^= h >> 32
+	h *= 0xd6e8feb86659fd93
+	return h ^ h>>32
 }
 
 // foldedString is the folded form of a lowercase token, for tests and for
