@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -489,7 +490,12 @@ func TestFaultRedirectToPrivateAddress(t *testing.T) {
 		if address == allowed {
 			return nil
 		}
-		return guardControl(network, address, c)
+		if err := guardControl(network, address, c); err != nil {
+			return err
+		}
+		// Even if the guard regressed, this test never connects off loopback.
+		t.Errorf("the guard let a connection to %s through", address)
+		return errors.New("the test allows no connection but to its own server")
 	}}
 	tr.DialContext = d.DialContext
 	for _, path := range []string{"/metadata", "/loopback"} {
