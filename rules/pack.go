@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -280,7 +281,7 @@ func mappingKeys(p *problems, n *yaml.Node, where string, allowed []string) map[
 func suggest(got string, allowed []string) string {
 	best, bestD := "", 3
 	for _, a := range allowed {
-		if d := editDistance(strings.ToLower(got), a); d < bestD {
+		if d := didyoumean.Distance(strings.ToLower(got), a); d < bestD {
 			best, bestD = a, d
 		}
 	}
@@ -288,29 +289,6 @@ func suggest(got string, allowed []string) string {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (allowed: " + strings.Join(allowed, ", ") + ")"
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func scalarString(p *problems, n *yaml.Node, where, key string) string {
