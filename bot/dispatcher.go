@@ -350,7 +350,7 @@ func (d *Dispatcher) send(ctx context.Context, platform string, n Notifier, msg 
 }
 
 func (d *Dispatcher) fail(ctx context.Context, log *slog.Logger, dl model.Delivery, reason string) (outcome, time.Time, error) {
-	reason = clip(reason, maxReasonRunes)
+	reason = Clip(reason, maxReasonRunes)
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	if err := d.outbox.MarkFailed(mctx, dl.ID, reason); err != nil {
@@ -366,7 +366,7 @@ func (d *Dispatcher) retry(ctx context.Context, log *slog.Logger, dl model.Deliv
 		wait = d.backoff(dl.Attempts)
 	}
 	next := d.now().Add(wait)
-	reason := clip(cause.Error(), maxReasonRunes)
+	reason := Clip(cause.Error(), maxReasonRunes)
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	if err := d.outbox.MarkRetry(mctx, dl.ID, next, reason); err != nil {

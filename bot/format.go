@@ -39,7 +39,7 @@ func FormatText(a model.Alert) string {
 	}
 	topics := make([]string, 0, len(a.Matches))
 	for _, m := range a.Matches {
-		topics = append(topics, clip(m.Topic, maxShortRunes))
+		topics = append(topics, Clip(m.Topic, maxShortRunes))
 	}
 	fmt.Fprintf(&b, "━━ %s #%d · %s", kind, a.ID, a.MaxSeverity())
 	if len(topics) > 0 {
@@ -47,7 +47,7 @@ func FormatText(a model.Alert) string {
 	}
 	b.WriteByte('\n')
 
-	title := clip(a.Item.Title, maxTitleRunes)
+	title := Clip(a.Item.Title, maxTitleRunes)
 	if title == "" {
 		title = "(untitled item)"
 	}
@@ -58,7 +58,7 @@ func FormatText(a model.Alert) string {
 	}
 
 	for _, m := range a.Matches {
-		fmt.Fprintf(&b, "  %s (%s, score %s)", clip(m.Topic, maxShortRunes), m.Severity, formatScore(m.Score))
+		fmt.Fprintf(&b, "  %s (%s, score %s)", Clip(m.Topic, maxShortRunes), m.Severity, FormatScore(m.Score))
 		snippets := m.Snippets
 		if len(snippets) == 0 {
 			if terms := MatchedTerms(m); len(terms) > 0 {
@@ -75,7 +75,7 @@ func FormatText(a model.Alert) string {
 				b.WriteString("    «" + snippetText(sn, maxSnippetRunes) + "»\n")
 			}
 		}
-		if why := clip(m.Annotation, maxAnnotationRunes); why != "" {
+		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" {
 			b.WriteString("    why: " + why + "\n")
 		}
 	}
@@ -93,7 +93,7 @@ func FormatText(a model.Alert) string {
 // characters and cut; platforms escape it for their own markup.
 func ItemMeta(it model.Item, withURL bool) string {
 	var parts []string
-	if src := clip(it.SourceID, maxShortRunes); src != "" {
+	if src := Clip(it.SourceID, maxShortRunes); src != "" {
 		parts = append(parts, src)
 	}
 	if w := it.When(); !w.IsZero() {
@@ -103,7 +103,7 @@ func ItemMeta(it model.Item, withURL bool) string {
 		parts = append(parts, "doc "+doc)
 	}
 	if withURL {
-		if u := clip(it.Link, maxURLRunes); u != "" {
+		if u := Clip(it.Link, maxURLRunes); u != "" {
 			parts = append(parts, u)
 		}
 	}
@@ -116,14 +116,14 @@ func DocLabel(d *model.DocumentRef) string {
 	if d == nil {
 		return ""
 	}
-	s := clip(d.Number, maxShortRunes)
+	s := Clip(d.Number, maxShortRunes)
 	if s == "" {
 		return ""
 	}
-	if rev := clip(d.Revision, maxShortRunes); rev != "" {
+	if rev := Clip(d.Revision, maxShortRunes); rev != "" {
 		s += " " + rev
 	}
-	if add := clip(d.Addendum, maxShortRunes); add != "" {
+	if add := Clip(d.Addendum, maxShortRunes); add != "" {
 		s += " " + add
 	}
 	if langs := cleanList(d.Languages, 10); len(langs) > 0 {
@@ -137,7 +137,7 @@ func updateLine(a model.Alert) string {
 	if a.ParentID != 0 {
 		s += fmt.Sprintf(" of #%d", a.ParentID)
 	}
-	if ch := clip(a.Change, maxShortRunes*2); ch != "" {
+	if ch := Clip(a.Change, maxShortRunes*2); ch != "" {
 		s += ": " + ch
 	}
 	return s
@@ -159,7 +159,7 @@ func cleanList(in []string, max int) []string {
 		if len(out) == max {
 			break
 		}
-		if c := clip(s, maxShortRunes); c != "" {
+		if c := Clip(s, maxShortRunes); c != "" {
 			out = append(out, c)
 		}
 	}
@@ -187,7 +187,7 @@ func snippetText(sn model.Snippet, max int) string {
 			lead += sg.Text
 		}
 		if n := utf8.RuneCountInString(lead); n > max/3 {
-			segs = append([]model.SnippetPart{{Text: cutLeft(lead, max/3)}}, segs[firstHit:]...)
+			segs = append([]model.SnippetPart{{Text: CutLeft(lead, max/3)}}, segs[firstHit:]...)
 			total -= n - utf8.RuneCountInString(segs[0].Text)
 		}
 	}
@@ -255,9 +255,9 @@ func snippetSegments(sn model.Snippet) []model.SnippetPart {
 	return segs
 }
 
-// cutLeft keeps the end of s, at most max runes, starting with "…" when it
+// CutLeft keeps the end of s, at most max runes, starting with "…" when it
 // cut, and preferably at the start of a word.
-func cutLeft(s string, max int) string {
+func CutLeft(s string, max int) string {
 	r := []rune(s)
 	if len(r) <= max {
 		return s
@@ -278,9 +278,9 @@ func MatchedTerms(m model.Match) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, h := range m.Hits {
-		t := clip(h.Text, maxShortRunes)
+		t := Clip(h.Text, maxShortRunes)
 		if t == "" {
-			t = clip(h.Term, maxShortRunes)
+			t = Clip(h.Term, maxShortRunes)
 		}
 		k := strings.ToLower(t)
 		if t == "" || seen[k] {
@@ -300,8 +300,8 @@ func quoteAll(terms []string) string {
 	return strings.Join(q, ", ")
 }
 
-// formatScore prints at most two decimals and no trailing zeros: 5, 2.5, 0.33.
-func formatScore(f float64) string {
+// FormatScore prints at most two decimals and no trailing zeros: 5, 2.5, 0.33.
+func FormatScore(f float64) string {
 	s := strconv.FormatFloat(f, 'f', 2, 64)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")

@@ -274,12 +274,12 @@ func TestCut(t *testing.T) {
 		{"x", 0, ""},
 	}
 	for _, tt := range tests {
-		got := cut(tt.in, tt.max)
+		got := Cut(tt.in, tt.max)
 		if got != tt.want {
-			t.Errorf("cut(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
+			t.Errorf("Cut(%q, %d) = %q, want %q", tt.in, tt.max, got, tt.want)
 		}
 		if !utf8.ValidString(got) || utf8.RuneCountInString(got) > max(tt.max, 0) {
-			t.Errorf("cut(%q, %d) = %q: not within %d runes", tt.in, tt.max, got, tt.max)
+			t.Errorf("Cut(%q, %d) = %q: not within %d runes", tt.in, tt.max, got, tt.max)
 		}
 	}
 }

@@ -195,9 +195,9 @@ func (r *Router) Handle(ctx context.Context, req Request) Reply {
 	}
 	reply := r.help(ctx, req, nil)
 	reply.Error = true
-	reply.Title = fmt.Sprintf("unknown command %q; here is what I understand:", cut(fields[0], 30))
+	reply.Title = fmt.Sprintf("unknown command %q; here is what I understand:", Cut(fields[0], 30))
 	if s := closest(name, commandNames()); s != "" {
-		reply.Title = fmt.Sprintf("unknown command %q (did you mean %s?); here is what I understand:", cut(fields[0], 30), s)
+		reply.Title = fmt.Sprintf("unknown command %q (did you mean %s?); here is what I understand:", Cut(fields[0], 30), s)
 	}
 	return reply
 }
@@ -348,11 +348,11 @@ func (r *Router) alertLine(a model.Alert) ReplyLine {
 	if a.Kind == model.AlertUpdate {
 		notes = append(notes, updateLine(a))
 	}
-	return ReplyLine{Text: itemTitle(a.Item), URL: clip(a.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")}
+	return ReplyLine{Text: itemTitle(a.Item), URL: Clip(a.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")}
 }
 
 func itemTitle(it model.Item) string {
-	if t := clip(it.Title, maxTitleRunes); t != "" {
+	if t := Clip(it.Title, maxTitleRunes); t != "" {
 		return t
 	}
 	return "(untitled item)"
@@ -380,10 +380,10 @@ func (r *Router) whereWhen(it model.Item, fallback time.Time) []string {
 func (r *Router) sourceName(id string) string {
 	for _, s := range r.sources {
 		if s.ID == id && s.Name != "" {
-			return clip(s.Name, maxShortRunes)
+			return Clip(s.Name, maxShortRunes)
 		}
 	}
-	return clip(id, maxShortRunes)
+	return Clip(id, maxShortRunes)
 }
 
 func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
@@ -395,7 +395,7 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "search", err)
 	}
-	shown := cut(query, 60)
+	shown := Cut(query, 60)
 	if len(hits) == 0 {
 		return Reply{Title: fmt.Sprintf("Nothing found for %q.", shown), Footer: "search looks for all the words in titles and texts; try fewer words"}
 	}
@@ -417,7 +417,7 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 		if sn := snippetText(h.Snippet, maxSnippetRunes); sn != "" {
 			notes = append(notes, "«"+sn+"»")
 		}
-		reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(h.Item), URL: clip(h.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(h.Item), URL: Clip(h.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")})
 	}
 	reply.Footer = "explain <number> shows why an alert matched"
 	return reply
@@ -438,8 +438,8 @@ func (r *Router) topicsCmd(ctx context.Context, _ Request, _ []string) Reply {
 	}
 	reply := Reply{Title: fmt.Sprintf("%d topics watched", len(r.topics))}
 	for _, t := range r.topics {
-		text := clip(t.ID, maxShortRunes)
-		if name := clip(t.Name, maxShortRunes*2); name != "" && !strings.EqualFold(name, t.ID) {
+		text := Clip(t.ID, maxShortRunes)
+		if name := Clip(t.Name, maxShortRunes*2); name != "" && !strings.EqualFold(name, t.ID) {
 			text += " — " + name
 		}
 		note := fmt.Sprintf("%s · %s in the last 7 days, %d in 30 days", t.Severity, plural(week[t.ID], "alert"), month[t.ID])
@@ -498,11 +498,11 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 		st, known := states[s.ID]
 		h := sourceHealth(st, known)
 		counts[h]++
-		text := clip(s.Name, maxShortRunes*2)
+		text := Clip(s.Name, maxShortRunes*2)
 		if text == "" {
-			text = clip(s.ID, maxShortRunes)
+			text = Clip(s.ID, maxShortRunes)
 		} else if s.ID != "" {
-			text += " (" + clip(s.ID, maxShortRunes) + ")"
+			text += " (" + Clip(s.ID, maxShortRunes) + ")"
 		}
 		notes := []string{string(h)}
 		switch h {
@@ -522,12 +522,12 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 			notes = append(notes, plural(st.ConsecutiveFailures, "failure")+" in a row")
 		}
 		if h != healthOK && st.LastError != "" {
-			notes = append(notes, "last error: "+clip(st.LastError, maxErrorRunes))
+			notes = append(notes, "last error: "+Clip(st.LastError, maxErrorRunes))
 		}
-		if t := clip(s.Type, maxShortRunes); t != "" {
+		if t := Clip(s.Type, maxShortRunes); t != "" {
 			notes = append(notes, t)
 		}
-		reply.Lines = append(reply.Lines, ReplyLine{Text: text, URL: clip(s.URL, maxURLRunes), Note: strings.Join(notes, " · ")})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: text, URL: Clip(s.URL, maxURLRunes), Note: strings.Join(notes, " · ")})
 	}
 	reply.Title = fmt.Sprintf("%s: %s", plural(len(r.sources), "source"), healthSummary(counts))
 	return reply
@@ -557,7 +557,7 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		h := sourceHealth(st, known)
 		counts[h]++
 		if h == healthFailing || h == healthRetired {
-			failing = append(failing, clip(s.ID, maxShortRunes))
+			failing = append(failing, Clip(s.ID, maxShortRunes))
 		}
 	}
 	note := healthSummary(counts)
@@ -595,13 +595,13 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 			notes = append(notes, "last delivered "+ago(now, d.LastDelivered))
 		}
 		if d.LastError != "" && (d.Pending > 0 || d.Failed > 0) {
-			notes = append(notes, "last error: "+clip(d.LastError, maxErrorRunes))
+			notes = append(notes, "last error: "+Clip(d.LastError, maxErrorRunes))
 		}
-		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + clip(d.Destination, maxShortRunes*2), Note: strings.Join(notes, " · ")})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + Clip(d.Destination, maxShortRunes*2), Note: strings.Join(notes, " · ")})
 	}
 	if r.problems != nil {
 		for _, p := range r.problems() {
-			reply.Lines = append(reply.Lines, ReplyLine{Text: "Needs attention", Note: clip(p, maxErrorRunes*2)})
+			reply.Lines = append(reply.Lines, ReplyLine{Text: "Needs attention", Note: Clip(p, maxErrorRunes*2)})
 		}
 	}
 	reply.Footer = "sources shows each source; failed deliveries say what to fix in their last error"
@@ -614,7 +614,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	}
 	id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return usageError(fmt.Sprintf("%q is not an alert number; alert numbers look like 42 or #42.", cut(args[0], 30)), "explain 42")
+		return usageError(fmt.Sprintf("%q is not an alert number; alert numbers look like 42 or #42.", Cut(args[0], 30)), "explain 42")
 	}
 	a, err := r.q.Alert(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -628,13 +628,13 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 		kind = updateLine(a)
 	}
 	reply := Reply{Title: fmt.Sprintf("Why alert #%d matched (%s)", a.ID, kind), Snippets: true}
-	reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(a.Item), URL: clip(a.Item.Link, maxURLRunes), Note: strings.Join(r.whereWhen(a.Item, a.CreatedAt), " · ")})
+	reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(a.Item), URL: Clip(a.Item.Link, maxURLRunes), Note: strings.Join(r.whereWhen(a.Item, a.CreatedAt), " · ")})
 	for _, m := range a.Matches {
-		head := clip(m.Topic, maxShortRunes)
-		if name := clip(m.TopicName, maxShortRunes*2); name != "" && !strings.EqualFold(name, m.Topic) {
+		head := Clip(m.Topic, maxShortRunes)
+		if name := Clip(m.TopicName, maxShortRunes*2); name != "" && !strings.EqualFold(name, m.Topic) {
 			head += " — " + name
 		}
-		note := fmt.Sprintf("%s, score %s", m.Severity, formatScore(m.Score))
+		note := fmt.Sprintf("%s, score %s", m.Severity, FormatScore(m.Score))
 		if terms := MatchedTerms(m); len(terms) > 0 {
 			note += " · matched " + quoteAll(terms)
 		}
@@ -645,10 +645,10 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 				break
 			}
 			if t := snippetText(sn, maxSnippetRunes); t != "" {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "  «" + t + "»", Note: "in the " + clip(sn.Field, 20)})
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "  «" + t + "»", Note: "in the " + Clip(sn.Field, 20)})
 			}
 		}
-		if why := clip(m.Annotation, maxAnnotationRunes); why != "" {
+		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "  why it matters: " + why})
 		}
 	}
@@ -753,9 +753,9 @@ func (r *Router) subscriptions(ctx context.Context, req Request, _ []string) Rep
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "*", Note: "every topic"})
 			continue
 		}
-		line := ReplyLine{Text: clip(s, maxShortRunes)}
+		line := ReplyLine{Text: Clip(s, maxShortRunes)}
 		if t, ok := r.topicByID(s); ok {
-			line.Note = clip(t.Name, maxShortRunes*2) + " · " + t.Severity.String()
+			line.Note = Clip(t.Name, maxShortRunes*2) + " · " + t.Severity.String()
 		} else {
 			line.Note = "no longer a topic of the rule pack"
 		}
@@ -785,9 +785,9 @@ func (r *Router) topicArg(arg string, allowAll bool) (string, Reply, bool) {
 			return t.ID, Reply{}, true
 		}
 	}
-	title := fmt.Sprintf("unknown topic %q; topics are: %s", cut(arg, 30), strings.Join(r.topicIDs(), ", "))
+	title := fmt.Sprintf("unknown topic %q; topics are: %s", Cut(arg, 30), strings.Join(r.topicIDs(), ", "))
 	if len(r.topics) == 0 {
-		title = fmt.Sprintf("unknown topic %q; no topics are configured", cut(arg, 30))
+		title = fmt.Sprintf("unknown topic %q; no topics are configured", Cut(arg, 30))
 	}
 	reply := Reply{Title: title, Error: true, Footer: "try: topics"}
 	if s := closest(strings.ToLower(arg), r.topicIDs()); s != "" {

@@ -112,9 +112,9 @@ func skipOSC(s string, i int) int {
 	return i
 }
 
-// cut shortens s to at most max runes, ending with "…" when it cut. It
+// Cut shortens s to at most max runes, ending with "…" when it cut. It
 // prefers to cut at a space so words are not split.
-func cut(s string, max int) string {
+func Cut(s string, max int) string {
 	if max <= 0 {
 		return ""
 	}
@@ -137,5 +137,5 @@ func cut(s string, max int) string {
 	return strings.TrimRight(head, " ") + "…"
 }
 
-// clip cleans s and cuts it to max runes.
-func clip(s string, max int) string { return cut(Clean(s), max) }
+// Clip cleans s and cuts it to max runes.
+func Clip(s string, max int) string { return Cut(Clean(s), max) }

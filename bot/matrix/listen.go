@@ -219,7 +219,7 @@ func (c *Client) onMessage(ctx context.Context, evt *event.Event) {
 	cmdCtx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	verb, _, _ := strings.Cut(text, " ")
-	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", clip(verb, maxShortRunes))
+	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", bot.Clip(verb, maxShortRunes))
 	req := bot.Request{
 		Text:     text,
 		Platform: "matrix",

@@ -5,7 +5,6 @@ import (
 	"html"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -98,7 +97,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 	header := fmt.Sprintf("%s #%d", kind, a.ID)
 	var topics []string
 	for _, mt := range a.Matches {
-		if t := clip(mt.Topic, maxShortRunes); t != "" {
+		if t := bot.Clip(mt.Topic, maxShortRunes); t != "" {
 			topics = append(topics, t)
 		}
 	}
@@ -111,7 +110,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 	m.tag("</p>")
 	m.newline()
 
-	title := clip(a.Item.Title, maxTitleRunes)
+	title := bot.Clip(a.Item.Title, maxTitleRunes)
 	if title == "" {
 		title = "(untitled item)"
 	}
@@ -140,8 +139,8 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 		for _, mt := range a.Matches {
 			m.tag("<li>")
 			m.plain.WriteString("• ")
-			name := clip(mt.TopicName, maxShortRunes)
-			topic := clip(mt.Topic, maxShortRunes)
+			name := bot.Clip(mt.TopicName, maxShortRunes)
+			topic := bot.Clip(mt.Topic, maxShortRunes)
 			if name == "" {
 				name = topic
 			}
@@ -150,7 +149,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 			if topic != "" && topic != name {
 				detail = append(detail, topic)
 			}
-			detail = append(detail, mt.Severity.String(), "score "+formatScore(mt.Score))
+			detail = append(detail, mt.Severity.String(), "score "+bot.FormatScore(mt.Score))
 			m.text(" (" + strings.Join(detail, " · ") + ")")
 			switch {
 			case len(mt.Snippets) > 0:
@@ -182,7 +181,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 					}
 				}
 			}
-			if why := clip(mt.Annotation, maxAnnotationRunes); why != "" {
+			if why := bot.Clip(mt.Annotation, maxAnnotationRunes); why != "" {
 				m.tag("<br><em>")
 				m.plain.WriteString("\n  ")
 				m.text("Why it matters: " + why)
@@ -199,7 +198,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 		if a.ParentID != 0 {
 			s += fmt.Sprintf(" of #%d", a.ParentID)
 		}
-		if ch := clip(a.Change, maxShortRunes*2); ch != "" {
+		if ch := bot.Clip(a.Change, maxShortRunes*2); ch != "" {
 			s += ": " + ch
 		}
 		m.tag("<p>")
@@ -225,7 +224,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 // text, so all of it is escaped.
 func replyContent(r bot.Reply) *event.MessageEventContent {
 	var m message
-	title := clip(r.Title, maxReplyTextRunes)
+	title := bot.Clip(r.Title, maxReplyTextRunes)
 	if r.Error && title != "" {
 		title = "⚠ " + title
 	}
@@ -247,7 +246,7 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 			}
 			m.tag("<li>")
 			m.plain.WriteString("• ")
-			text := clip(l.Text, maxReplyTextRunes)
+			text := bot.Clip(l.Text, maxReplyTextRunes)
 			if u := safeURL(l.URL); u != "" {
 				if text == "" {
 					text = u
@@ -261,7 +260,7 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 			} else {
 				m.text(text)
 			}
-			if note := clip(l.Note, maxReplyTextRunes); note != "" {
+			if note := bot.Clip(l.Note, maxReplyTextRunes); note != "" {
 				m.tag("<br><em>")
 				m.plain.WriteString("\n  ")
 				m.text(note)
@@ -272,7 +271,7 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 		}
 		m.tag("</ul>")
 	}
-	if f := clip(r.Footer, maxReplyTextRunes); f != "" {
+	if f := bot.Clip(r.Footer, maxReplyTextRunes); f != "" {
 		m.tag("<p><em>")
 		m.text(f)
 		m.tag("</em></p>")
@@ -322,7 +321,7 @@ func writeSnippet(m *message, sn model.Snippet) {
 		segs = append(segs, seg{t, p.Hit})
 	}
 	if len(segs) > 0 && !segs[0].hit {
-		segs[0].text = cutLeft(strings.TrimLeft(segs[0].text, " "), maxSnippetRunes/3)
+		segs[0].text = bot.CutLeft(strings.TrimLeft(segs[0].text, " "), maxSnippetRunes/3)
 	}
 	left := maxSnippetRunes
 	for i, sg := range segs {
@@ -332,7 +331,7 @@ func writeSnippet(m *message, sn model.Snippet) {
 		}
 		n := utf8.RuneCountInString(text)
 		if n > left {
-			text = cut(text, left)
+			text = bot.Cut(text, left)
 			n = left
 		}
 		if sg.hit {
@@ -349,46 +348,4 @@ func writeSnippet(m *message, sn model.Snippet) {
 			break
 		}
 	}
-}
-
-// clip cleans s of control characters and cuts it to max runes.
-func clip(s string, max int) string { return cut(bot.Clean(s), max) }
-
-// cut shortens s to at most max runes, ending with "…" when it cut.
-func cut(s string, max int) string {
-	if max <= 0 {
-		return ""
-	}
-	if utf8.RuneCountInString(s) <= max {
-		return s
-	}
-	r := []rune(s)
-	head := string(r[:max-1])
-	if sp := strings.LastIndexByte(head, ' '); sp > len(head)/2 {
-		head = head[:sp]
-	}
-	return strings.TrimRight(head, " ") + "…"
-}
-
-// cutLeft keeps the end of s, at most max runes, starting with "…" when it cut.
-func cutLeft(s string, max int) string {
-	r := []rune(s)
-	if len(r) <= max {
-		return s
-	}
-	if max <= 1 {
-		return "…"
-	}
-	tail := string(r[len(r)-(max-1):])
-	if sp := strings.IndexByte(tail, ' '); sp >= 0 && sp < len(tail)/2 {
-		tail = tail[sp+1:]
-	}
-	return "…" + tail
-}
-
-// formatScore prints at most two decimals and no trailing zeros.
-func formatScore(f float64) string {
-	s := strconv.FormatFloat(f, 'f', 2, 64)
-	s = strings.TrimRight(s, "0")
-	return strings.TrimSuffix(s, ".")
 }
