@@ -37,7 +37,6 @@ func (f *latencyFeed) add(n int) {
 	}
 	item := rssItem(fmt.Sprintf("lat-%d", n), fmt.Sprintf("lat-%d %s: New IP at ITU-T", n, strings.Join(distinct, " ")),
 		"Delegates at the ITU-T advisory group discussed reviving the New IP proposal first tabled at FG-NET2030.")
-	item = strings.Replace(item, "Fri, 20 Nov 2026 09:00:00 +0000", time.Now().UTC().Format(time.RFC1123Z), 1)
 	f.items = append([]string{item}, f.items...)
 	if len(f.items) > 20 {
 		f.items = f.items[:20]

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ituwatch/ituwatch/store"
 )
@@ -66,9 +67,14 @@ func rss(items ...string) string {
 		strings.Join(items, "") + `</channel></rss>`
 }
 
+// recentPubDate is an hour ago: items older than the 30-day back-catalogue
+// cut-off are stored without alerting, so a fixed date would turn these
+// tests red a month after it.
+func recentPubDate() string { return time.Now().UTC().Add(-time.Hour).Format(time.RFC1123Z) }
+
 func rssItem(guid, title, desc string) string {
-	return fmt.Sprintf(`<item><guid isPermaLink="false">%s</guid><title>%s</title><link>http://example.test/%s</link><description>%s</description><pubDate>Fri, 20 Nov 2026 09:00:00 +0000</pubDate></item>`,
-		guid, title, guid, desc)
+	return fmt.Sprintf(`<item><guid isPermaLink="false">%s</guid><title>%s</title><link>http://example.test/%s</link><description>%s</description><pubDate>%s</pubDate></item>`,
+		guid, title, guid, desc, recentPubDate())
 }
 
 var (
@@ -274,7 +280,7 @@ func contains(list []string, s string) bool {
 
 func TestOnceClustersOneStoryFromThreeFeeds(t *testing.T) {
 	story := func(guid, title, link string) string {
-		return fmt.Sprintf(`<item><guid isPermaLink="false">%s</guid><title>%s</title><link>%s</link><description>Delegates at TSAG argued over reviving the New IP proposal first tabled at FG-NET2030.</description><pubDate>Fri, 20 Nov 2026 09:00:00 +0000</pubDate></item>`, guid, title, link)
+		return fmt.Sprintf(`<item><guid isPermaLink="false">%s</guid><title>%s</title><link>%s</link><description>Delegates at TSAG argued over reviving the New IP proposal first tabled at FG-NET2030.</description><pubDate>%s</pubDate></item>`, guid, title, link, recentPubDate())
 	}
 	fs := &feedServer{etags: true, bodies: map[string]string{
 		"/a.rss": rss(story("a-1", "TSAG split over New IP successor proposal at ITU-T", "https://www.policy.example/tsag-new-ip?utm_source=rss")),
