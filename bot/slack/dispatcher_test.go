@@ -4,119 +4,74 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sort"
+	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/store"
 )
 
-// memOutbox is the store's outbox in memory, for running the real
-// bot.Dispatcher against the Slack client.
-type memOutbox struct {
-	mu         sync.Mutex
-	alerts     map[int64]model.Alert
-	deliveries map[int64]*model.Delivery
-	// failMarkDelivered makes the next MarkDelivered fail: the process died
-	// after Slack accepted the message and before the store recorded it.
-	failMarkDelivered bool
-}
+// These tests run the real bot.Dispatcher and the real store against the
+// Slack client and a fake Slack, so what they check is what would be on
+// disk after a run.
 
-func newMemOutbox(a model.Alert, dests ...string) *memOutbox {
-	o := &memOutbox{alerts: map[int64]model.Alert{a.ID: a}, deliveries: map[int64]*model.Delivery{}}
-	for i, d := range dests {
-		id := int64(100 + i)
-		o.deliveries[id] = &model.Delivery{ID: id, AlertID: a.ID, Destination: d, Status: model.DeliveryPending}
+// queueAlert stores sampleAlert's item and alert with one pending delivery
+// per destination, as the pipeline would.
+func queueAlert(t *testing.T, dests ...string) (*store.Store, model.Alert) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ituwatch.db"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	return o
-}
-
-func (o *memOutbox) DueDeliveries(_ context.Context, now time.Time, limit int) ([]model.Delivery, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []model.Delivery
-	for _, d := range o.deliveries {
-		if d.Status == model.DeliveryPending && !d.NextAttempt.After(now) {
-			out = append(out, *d)
-		}
+	t.Cleanup(func() { st.Close() })
+	a := sampleAlert()
+	a.ID = 0
+	if _, err := st.SaveItem(context.Background(), store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}); err != nil {
+		t.Fatal(err)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	if len(out) > limit {
-		out = out[:limit]
+	return st, a
+}
+
+// crashingOutbox loses the first MarkDelivered: the process died after
+// Slack accepted the message and before the store recorded it.
+type crashingOutbox struct {
+	*store.Store
+	crashed bool
+}
+
+func (o *crashingOutbox) MarkDelivered(ctx context.Context, id int64, ext string, at time.Time) error {
+	if !o.crashed {
+		o.crashed = true
+		return errors.New("killed before the store recorded the delivery")
 	}
-	return out, nil
+	return o.Store.MarkDelivered(ctx, id, ext, at)
 }
 
-func (o *memOutbox) NextDue(context.Context) (time.Time, bool, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var next time.Time
-	found := false
-	for _, d := range o.deliveries {
-		if d.Status == model.DeliveryPending && (!found || d.NextAttempt.Before(next)) {
-			next, found = d.NextAttempt, true
-		}
-	}
-	return next, found, nil
-}
-
-func (o *memOutbox) MarkDelivered(_ context.Context, id int64, ext string, at time.Time) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.failMarkDelivered {
-		o.failMarkDelivered = false
-		return errors.New("disk I/O error")
-	}
-	d := o.deliveries[id]
-	d.Status, d.ExternalID, d.DeliveredAt = model.DeliveryDelivered, ext, at
-	return nil
-}
-
-func (o *memOutbox) MarkRetry(_ context.Context, id int64, next time.Time, reason string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	d := o.deliveries[id]
-	d.Attempts++
-	d.NextAttempt, d.LastError = next, reason
-	return nil
-}
-
-func (o *memOutbox) MarkFailed(_ context.Context, id int64, reason string) error {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	d := o.deliveries[id]
-	d.Attempts++
-	d.Status, d.LastError = model.DeliveryFailed, reason
-	return nil
-}
-
-func (o *memOutbox) ThreadID(context.Context, int64, string) (string, error) { return "", nil }
-
-func (o *memOutbox) Alert(_ context.Context, id int64) (model.Alert, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	a, ok := o.alerts[id]
-	if !ok {
-		return model.Alert{}, errors.New("not found")
-	}
-	return a, nil
-}
-
-func (o *memOutbox) delivery(id int64) model.Delivery {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return *o.deliveries[id]
-}
-
-func newDispatcher(c *Client, o *memOutbox, now *time.Time) *bot.Dispatcher {
+func newDispatcher(c *Client, o bot.Outbox, now *time.Time) *bot.Dispatcher {
 	return bot.NewDispatcher(bot.DispatcherOptions{
 		Outbox:    o,
 		Notifiers: map[string]bot.Notifier{"slack": c},
 		Now:       func() time.Time { return *now },
 	})
+}
+
+// destination returns what the store says about one destination.
+func destination(t *testing.T, st *store.Store, dest string) store.DestinationStatus {
+	t.Helper()
+	all, err := st.DestinationStatuses(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range all {
+		if d.Destination == dest {
+			return d
+		}
+	}
+	t.Fatalf("no deliveries to %s in the store", dest)
+	return store.DestinationStatus{}
 }
 
 func TestDispatcherWaitsOutRateLimitAndDeliversOnce(t *testing.T) {
@@ -130,17 +85,17 @@ func TestDispatcherWaitsOutRateLimitAndDeliversOnce(t *testing.T) {
 		return false
 	}
 	c, _ := newTestClient(t, f, nil)
-	o := newMemOutbox(sampleAlert(), "slack:#itu-alerts")
+	st, a := queueAlert(t, "slack:#itu-alerts")
 	now := time.Now()
-	d := newDispatcher(c, o, &now)
+	d := newDispatcher(c, st, &now)
 	ctx := context.Background()
 
 	if n, err := d.DeliverDue(ctx); err != nil || n != 0 {
 		t.Fatalf("first pass: %d delivered, err %v; want the rate limit", n, err)
 	}
-	dl := o.delivery(100)
-	if dl.Status != model.DeliveryPending || dl.NextAttempt.Sub(now) != 2*time.Second {
-		t.Fatalf("after the 429: status %s, next attempt in %v; want pending, 2s", dl.Status, dl.NextAttempt.Sub(now))
+	next, pending, err := st.NextDue(ctx)
+	if err != nil || !pending || next.Sub(now) != 2*time.Second {
+		t.Fatalf("after the 429: pending %v, next attempt in %v (err %v); want pending, 2s", pending, next.Sub(now), err)
 	}
 	if n, _ := d.DeliverDue(ctx); n != 0 {
 		t.Fatal("delivered before Retry-After passed")
@@ -155,24 +110,24 @@ func TestDispatcherWaitsOutRateLimitAndDeliversOnce(t *testing.T) {
 	if got := len(f.acceptedPosts()); got != 1 {
 		t.Errorf("%d messages in Slack, want exactly 1", got)
 	}
-	if dl := o.delivery(100); dl.Status != model.DeliveryDelivered || dl.ExternalID == "" {
-		t.Errorf("delivery %+v, want delivered with a ts", dl)
+	if ts, err := st.ThreadID(ctx, a.ID, "slack:#itu-alerts"); err != nil || ts == "" {
+		t.Errorf("stored ts %q (err %v), want the message's ts", ts, err)
 	}
 }
 
 func TestDispatcherPermanentErrorStopsOnlyThatDestination(t *testing.T) {
 	f := newFakeSlack(t)
 	c, _ := newTestClient(t, f, nil)
-	o := newMemOutbox(sampleAlert(), "slack:#gone", "slack:#itu-alerts")
+	st, a := queueAlert(t, "slack:#gone", "slack:#itu-alerts")
 	now := time.Now()
-	d := newDispatcher(c, o, &now)
+	d := newDispatcher(c, st, &now)
 	ctx := context.Background()
 	if n, err := d.DeliverDue(ctx); err != nil || n != 1 {
 		t.Fatalf("%d delivered, err %v; want 1", n, err)
 	}
-	gone := o.delivery(100)
-	if gone.Status != model.DeliveryFailed || !strings.Contains(gone.LastError, "#gone") || !strings.Contains(gone.LastError, "invite") {
-		t.Errorf("failed delivery recorded as %s %q", gone.Status, gone.LastError)
+	gone := destination(t, st, "slack:#gone")
+	if gone.Failed != 1 || gone.Pending != 0 || !strings.Contains(gone.LastError, "#gone") || !strings.Contains(gone.LastError, "invite") {
+		t.Errorf("failed destination recorded as %+v", gone)
 	}
 	posts := f.count("chat.postMessage")
 	now = now.Add(time.Hour)
@@ -182,17 +137,15 @@ func TestDispatcherPermanentErrorStopsOnlyThatDestination(t *testing.T) {
 	if f.count("chat.postMessage") != posts {
 		t.Error("a permanently failed delivery was tried again")
 	}
-	if o.delivery(101).Status != model.DeliveryDelivered {
+	if ts, _ := st.ThreadID(ctx, a.ID, "slack:#itu-alerts"); ts == "" {
 		t.Error("the other destination was not delivered")
 	}
 }
 
 func TestCrashBetweenSlackAndStoreLosesNothingAndPostsOnce(t *testing.T) {
 	f := newFakeSlack(t)
-	a := sampleAlert()
-	a.CreatedAt = time.Now().Add(-time.Minute) // written before either run started
-	o := newMemOutbox(a, "slack:#itu-alerts")
-	o.failMarkDelivered = true
+	st, a := queueAlert(t, "slack:#itu-alerts") // written before either run started
+	o := &crashingOutbox{Store: st}
 	now := time.Now()
 	ctx := context.Background()
 
@@ -200,8 +153,8 @@ func TestCrashBetweenSlackAndStoreLosesNothingAndPostsOnce(t *testing.T) {
 	if _, err := newDispatcher(c1, o, &now).DeliverDue(ctx); err == nil {
 		t.Fatal("the lost record went unnoticed")
 	}
-	if dl := o.delivery(100); dl.Status != model.DeliveryPending || dl.Attempts != 0 {
-		t.Fatalf("after the crash: %+v; want pending with no attempt recorded", dl)
+	if dl := destination(t, st, "slack:#itu-alerts"); dl.Pending != 1 || dl.Failed != 0 {
+		t.Fatalf("after the crash: %+v; want the delivery still pending", dl)
 	}
 
 	// Restart: a new client and dispatcher find the delivery pending, still
@@ -210,18 +163,17 @@ func TestCrashBetweenSlackAndStoreLosesNothingAndPostsOnce(t *testing.T) {
 	if n, err := newDispatcher(c2, o, &now).DeliverDue(ctx); err != nil || n != 1 {
 		t.Fatalf("after restart: %d delivered, err %v", n, err)
 	}
-	posts := f.acceptedPosts()
-	if len(posts) != 1 {
+	if posts := f.acceptedPosts(); len(posts) != 1 {
 		t.Fatalf("%d messages in Slack, want 1", len(posts))
 	}
-	dl := o.delivery(100)
-	if dl.Status != model.DeliveryDelivered || dl.ExternalID == "" {
-		t.Fatalf("delivery %+v", dl)
+	ts, err := st.ThreadID(ctx, a.ID, "slack:#itu-alerts")
+	if err != nil {
+		t.Fatal(err)
 	}
 	f.mu.Lock()
 	first := f.messages[alertsID][0].TS
 	f.mu.Unlock()
-	if dl.ExternalID != first {
-		t.Errorf("recorded ts %q, want the first post's %q", dl.ExternalID, first)
+	if ts != first {
+		t.Errorf("recorded ts %q, want the first post's %q", ts, first)
 	}
 }
