@@ -29,11 +29,11 @@ type Routes interface {
 
 // ItemStore is what ingest needs to remember items and queue alerts.
 type ItemStore interface {
-	PriorItem(ctx context.Context, sourceID, itemID string) (*store.PriorItem, error)
-	SaveItem(ctx context.Context, sv store.Save) (int64, error)
+	PriorItems(ctx context.Context, sourceID string, itemIDs []string) (map[string]*store.PriorItem, error)
+	SaveItems(ctx context.Context, saves []store.Save) []error
 	Subscribers(ctx context.Context, topic string) ([]string, error)
 	StoryCandidates(ctx context.Context, since time.Time, limit int) ([]store.StoryCandidate, error)
-	SeenFingerprint(ctx context.Context, sourceID, fingerprint string) (bool, error)
+	SeenFingerprints(ctx context.Context, sourceID string, fingerprints []string) (map[string]bool, error)
 }
 
 // Options configures an Ingester.
@@ -85,56 +85,162 @@ func NewIngester(opts Options) *Ingester {
 }
 
 // Ingest handles one polled batch of a source. It has the shape of the
-// scheduler's sink. An error on one item is reported after the rest of the
-// batch was handled, so one bad item does not hide the others.
+// scheduler's sink. The batch is looked up with one query and saved in one
+// transaction (store.SaveItems), since a poll's items arrive together; an
+// error on one item is reported after the rest of the batch was handled, so
+// one bad item does not hide the others.
 func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.Item) error {
-	var errs []error
-	queued := 0
+	b := batch{in: in, sourceID: sourceID, total: len(items)}
+	ids := make([]string, len(items))
+	for i := range items {
+		if items[i].SourceID == "" {
+			items[i].SourceID = sourceID
+		}
+		ids[i] = items[i].ID
+	}
+	priors, err := in.opts.Store.PriorItems(ctx, sourceID, ids)
+	if err != nil {
+		return fmt.Errorf("ingest %s: %w", sourceID, err)
+	}
+	fingerprints := make([]string, len(items))
+	var fresh []string
+	for i := range items {
+		fingerprints[i] = items[i].Fingerprint()
+		if priors[items[i].ID] == nil {
+			fresh = append(fresh, fingerprints[i])
+		}
+	}
+	seen := map[string]bool{}
+	if len(fresh) > 0 {
+		if seen, err = in.opts.Store.SeenFingerprints(ctx, sourceID, fresh); err != nil {
+			return fmt.Errorf("ingest %s: %w", sourceID, err)
+		}
+	}
+
+	batchIDs := make(map[string]bool, len(items))
+	batchPrints := make(map[string]bool, len(items))
 	for i := range items {
 		it := &items[i]
-		if it.SourceID == "" {
-			it.SourceID = sourceID
+		prior, known := priors[it.ID], seen[fingerprints[i]]
+		if batchIDs[it.ID] || batchPrints[fingerprints[i]] {
+			// The batch repeats an id or a text: what the store will hold
+			// once the earlier one is saved decides, so save first and ask.
+			b.flush(ctx)
+			if prior, known, err = in.lookUp(ctx, it, fingerprints[i]); err != nil {
+				b.fail(err)
+				continue
+			}
 		}
-		alerted, err := in.ingestOne(ctx, it)
-		if err != nil {
+		batchIDs[it.ID], batchPrints[fingerprints[i]] = true, true
+		if err := in.prepare(ctx, &b, it, fingerprints[i], prior, known); err != nil {
 			if ctx.Err() != nil {
+				b.flush(ctx)
 				return fmt.Errorf("ingest %s: %w", sourceID, ctx.Err())
 			}
-			errs = append(errs, err)
-			continue
-		}
-		if alerted {
-			queued++
+			b.fail(err)
 		}
 	}
-	if queued > 0 {
+	b.flush(ctx)
+	if b.queued > 0 {
 		in.opts.Wake()
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("ingest %s: %d of %d items failed, first: %w", sourceID, len(errs), len(items), errs[0])
+	if len(b.errs) > 0 {
+		return fmt.Errorf("ingest %s: %d of %d items failed, first: %w", sourceID, len(b.errs), b.total, b.errs[0])
 	}
 	return nil
 }
 
-func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool, err error) {
-	prior, err := in.opts.Store.PriorItem(ctx, it.SourceID, it.ID)
+// lookUp asks the store about one item alone.
+func (in *Ingester) lookUp(ctx context.Context, it *model.Item, fingerprint string) (*store.PriorItem, bool, error) {
+	priors, err := in.opts.Store.PriorItems(ctx, it.SourceID, []string{it.ID})
 	if err != nil {
-		return false, fmt.Errorf("look up item %s/%s: %w", it.SourceID, it.ID, err)
+		return nil, false, fmt.Errorf("look up item %s/%s: %w", it.SourceID, it.ID, err)
 	}
-	fingerprint := it.Fingerprint()
+	prior := priors[it.ID]
+	if prior != nil {
+		return prior, false, nil
+	}
+	seen, err := in.opts.Store.SeenFingerprints(ctx, it.SourceID, []string{fingerprint})
+	if err != nil {
+		return nil, false, err
+	}
+	return nil, seen[fingerprint], nil
+}
+
+// batch collects the saves of one Ingest until they are flushed together.
+type batch struct {
+	in       *Ingester
+	sourceID string
+	total    int
+	saves    []store.Save
+	pending  []*pendingStory // per save; nil when it holds no pending story
+	errs     []error
+	queued   int
+}
+
+func (b *batch) fail(err error) { b.errs = append(b.errs, err) }
+
+func (b *batch) add(sv store.Save, p *pendingStory) {
+	b.saves = append(b.saves, sv)
+	b.pending = append(b.pending, p)
+}
+
+// flush saves the collected items in one transaction and settles their
+// pending stories, so that no pending story of this batch is held while
+// it waits for anything else.
+func (b *batch) flush(ctx context.Context) {
+	if len(b.saves) == 0 {
+		return
+	}
+	in := b.in
+	errs := in.opts.Store.SaveItems(ctx, b.saves)
+	for i := range b.saves {
+		sv := &b.saves[i]
+		if errs[i] != nil {
+			b.fail(errs[i])
+			if b.pending[i] != nil {
+				in.settleStory(b.pending[i], nil) // nothing was stored: the pending story dies
+			}
+			continue
+		}
+		if b.pending[i] != nil {
+			in.settleStory(b.pending[i], sv.Alert)
+		} else if sv.Alert != nil && sv.Alert.Kind == model.AlertNew {
+			// A first alert for an item seen before (it matched nothing
+			// then): later reports of its story join it.
+			in.storyMu.Lock()
+			in.stories.add(&sv.Item, sv.Alert.ID, sv.Alert.CreatedAt)
+			in.storyMu.Unlock()
+		}
+		if sv.JoinAlertID != 0 {
+			in.opts.Logger.Info("same story as an earlier alert", "alert", sv.JoinAlertID, "source", sv.Item.SourceID)
+		}
+		if sv.Alert == nil {
+			continue
+		}
+		in.opts.Logger.Info("alert queued", "alert", sv.Alert.ID, "source", sv.Item.SourceID,
+			"kind", sv.Alert.Kind, "topics", strings.Join(sv.Alert.Topics(), ","), "deliveries", len(sv.Destinations))
+		if in.opts.OnAlert != nil {
+			in.opts.OnAlert(*sv.Alert, sv.Destinations)
+		}
+		if len(sv.Destinations) > 0 {
+			b.queued++
+		}
+	}
+	b.saves, b.pending = b.saves[:0], b.pending[:0]
+}
+
+// prepare decides what to store of one item given its prior version (nil
+// if new) and whether its text is already stored under another id, and adds
+// the save to the batch.
+func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, fingerprint string, prior *store.PriorItem, knownText bool) error {
 	if prior != nil && prior.Fingerprint == fingerprint {
-		return false, nil
+		return nil
 	}
-	if prior == nil {
+	if prior == nil && knownText {
 		// The same words under a new id: a feed that changes guids on every
 		// poll. Not worth a row, let alone an alert.
-		seen, err := in.opts.Store.SeenFingerprint(ctx, it.SourceID, fingerprint)
-		if err != nil {
-			return false, err
-		}
-		if seen {
-			return false, nil
-		}
+		return nil
 	}
 
 	save := store.Save{Item: *it, Fingerprint: fingerprint}
@@ -143,21 +249,15 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 	if len(matches) > 0 && prior == nil {
 		// The same story from another outlet, or from the same outlet under
 		// a new guid, joins the first alert instead of alerting again.
-		alertID, p, err := in.claimStory(ctx, it, in.tooOld(it, prior))
+		alertID, p, err := in.claimStory(ctx, b, it, in.tooOld(it, prior))
 		if err != nil {
-			return false, fmt.Errorf("find earlier reports of %s/%s: %w", it.SourceID, it.ID, err)
+			return fmt.Errorf("find earlier reports of %s/%s: %w", it.SourceID, it.ID, err)
 		}
 		pending = p
 		if alertID != 0 {
 			save.JoinAlertID = alertID
 			matches = nil
-			in.opts.Logger.Info("same story as an earlier alert", "alert", alertID, "source", it.SourceID)
 		}
-	}
-	if pending != nil {
-		// Whatever happens to the save, items of the same story waiting
-		// on this one must learn the outcome.
-		defer func() { in.settleStory(pending, save.Alert) }()
 	}
 	if len(matches) > 0 && !in.tooOld(it, prior) {
 		alert := &model.Alert{Kind: model.AlertNew, Item: *it, Matches: matches}
@@ -168,32 +268,16 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 		}
 		dests, err := in.destinations(ctx, matches)
 		if err != nil {
-			return false, err
+			if pending != nil {
+				in.settleStory(pending, nil)
+			}
+			return err
 		}
 		save.Alert = alert
 		save.Destinations = dests
 	}
-
-	if _, err := in.opts.Store.SaveItem(ctx, save); err != nil {
-		save.Alert = nil // nothing was stored: the pending story dies
-		return false, fmt.Errorf("save item %s/%s: %w", it.SourceID, it.ID, err)
-	}
-	if pending == nil && save.Alert != nil && save.Alert.Kind == model.AlertNew {
-		// A first alert for an item seen before (it matched nothing then):
-		// later reports of its story join it.
-		in.storyMu.Lock()
-		in.stories.add(it, save.Alert.ID, save.Alert.CreatedAt)
-		in.storyMu.Unlock()
-	}
-	if save.Alert == nil {
-		return false, nil
-	}
-	in.opts.Logger.Info("alert queued", "alert", save.Alert.ID, "source", it.SourceID,
-		"kind", save.Alert.Kind, "topics", strings.Join(save.Alert.Topics(), ","), "deliveries", len(save.Destinations))
-	if in.opts.OnAlert != nil {
-		in.opts.OnAlert(*save.Alert, save.Destinations)
-	}
-	return len(save.Destinations) > 0, nil
+	b.add(save, pending)
+	return nil
 }
 
 // claimStory decides, for a newly seen item that matched, whether it is
@@ -202,8 +286,10 @@ func (in *Ingester) ingestOne(ctx context.Context, it *model.Item) (alerted bool
 // so that "look for an earlier report, then save" is one step for items of
 // the same story polled at the same moment, while the saves of unrelated
 // items still run (and commit) together; a report of a pending story waits
-// for its save. The caller must settle the returned pending story.
-func (in *Ingester) claimStory(ctx context.Context, it *model.Item, tooOld bool) (int64, *pendingStory, error) {
+// for its save, after saving its own batch so far (whose pending stories
+// another batch may be waiting for). The batch must settle the returned
+// pending story.
+func (in *Ingester) claimStory(ctx context.Context, b *batch, it *model.Item, tooOld bool) (int64, *pendingStory, error) {
 	for {
 		in.storyMu.Lock()
 		e, err := in.stories.find(ctx, in.opts.Store, it, in.opts.Now(), in.opts.StoryWindow)
@@ -214,6 +300,7 @@ func (in *Ingester) claimStory(ctx context.Context, it *model.Item, tooOld bool)
 		if e != nil && e.pending != nil {
 			wait := e.pending.done
 			in.storyMu.Unlock()
+			b.flush(ctx)
 			select {
 			case <-wait:
 				continue // alerted or failed: look again
@@ -348,7 +435,10 @@ type storyIndex struct {
 	entry  []storyEntry // oldest first
 	byLink map[string]int
 	byWord map[string][]int
-	counts map[int]int // scratch of find
+	// Scratch of find: shared-word counts by entry index, and the
+	// indexes counted, so a look-up clears only what it touched.
+	counts  []int32
+	touched []int
 }
 
 type storyEntry struct {
@@ -378,7 +468,7 @@ func (x *storyIndex) reload(ctx context.Context, st ItemStore, now time.Time, wi
 			keep = append(keep, e)
 		}
 	}
-	*x = storyIndex{loaded: now, byLink: map[string]int{}, byWord: map[string][]int{}, counts: map[int]int{}}
+	*x = storyIndex{loaded: now, byLink: map[string]int{}, byWord: map[string][]int{}}
 	for i := len(cands) - 1; i >= 0; i-- { // the store lists newest first
 		c := cands[i]
 		x.push(c.AlertID, c.CreatedAt, c.Link, c.Title, !c.HasDocument, nil)
@@ -460,20 +550,27 @@ func (x *storyIndex) find(ctx context.Context, st ItemStore, it *model.Item, now
 	if it.Document == nil {
 		words := titleWords(it.Title)
 		if len(words) >= minTitleWords {
-			clear(x.counts)
+			if len(x.counts) < len(x.entry) {
+				x.counts = make([]int32, 2*len(x.entry))
+			}
 			for w := range words {
 				for _, seq := range x.byWord[w] {
-					if seq >= x.base {
-						x.counts[seq]++
+					if i := seq - x.base; i >= 0 {
+						if x.counts[i] == 0 {
+							x.touched = append(x.touched, i)
+						}
+						x.counts[i]++
 					}
 				}
 			}
-			for seq, n := range x.counts {
-				e := &x.entry[seq-x.base]
-				if e.byTitle && sharedWordsSameTitle(len(words), e.words, n) {
-					consider(seq)
+			for _, i := range x.touched {
+				e := &x.entry[i]
+				if e.byTitle && sharedWordsSameTitle(len(words), e.words, int(x.counts[i])) {
+					consider(x.base + i)
 				}
+				x.counts[i] = 0
 			}
+			x.touched = x.touched[:0]
 		}
 	}
 	return best, nil

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -142,5 +144,78 @@ func TestDescribeChange(t *testing.T) {
 		if got := DescribeChange(&base, &cur); got != tt.want {
 			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
 		}
+	}
+}
+
+// A poll's batch is saved together, but decides as if its items came one
+// by one: a repeated id is an update of the first, a repeated text under a
+// new id is nothing, and two reports of one story in the batch are one alert.
+func TestIngestBatchDecidesItemByItem(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var alerts []model.Alert
+	in := newClusterIngester(t, st, &alerts)
+	now := time.Now().UTC()
+	batch := []model.Item{
+		{ID: "a", Title: "New IP returns at TSAG", Link: "https://news.example/a", Published: now},
+		{ID: "a", Title: "New IP returns at TSAG (corrected)", Link: "https://news.example/a", Published: now},
+		{ID: "b", Title: "New IP returns at TSAG (corrected)", Link: "https://news.example/a", Published: now},
+		{ID: "c", Title: "Member states clash over New IP proposal", Link: "https://news.example/c", Published: now},
+		{ID: "d", Title: "Member states clash over New IP proposal", Link: "https://other.example/d", Published: now},
+	}
+	if err := in.Ingest(ctx, "news", batch); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, a := range alerts {
+		kinds = append(kinds, fmt.Sprintf("%s:%s", a.Item.ID, a.Kind))
+	}
+	if want := []string{"a:new", "a:update", "c:new"}; !slices.Equal(kinds, want) {
+		t.Fatalf("alerts = %v, want %v", kinds, want)
+	}
+	if alerts[1].ParentID != alerts[0].ID {
+		t.Errorf("the repeated id's update has parent %d, want %d", alerts[1].ParentID, alerts[0].ID)
+	}
+	priors, err := st.PriorItems(ctx, "news", []string{"a", "b", "c", "d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if priors["b"] != nil {
+		t.Errorf("the repeated text under a new id was stored: %+v", priors["b"])
+	}
+	if d := priors["d"]; d == nil || d.FirstAlertID != alerts[2].ID {
+		t.Errorf("the second report of story c is not filed under its alert: %+v", d)
+	}
+}
+
+// One item that cannot be saved does not cost the rest of its batch.
+func TestIngestBatchKeepsTheItemsThatSave(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	var alerts []model.Alert
+	in := NewIngester(Options{
+		Store:   st,
+		Matcher: keywordMatcher{"New IP": "new-ip", "DNS": "dns"},
+		// A destination the store refuses (empty), for the dns topic only.
+		Routes:  fixedRoutes{"new-ip": {{Platform: "console"}}, "dns": {{}}},
+		Logger:  slog.New(slog.DiscardHandler),
+		OnAlert: func(a model.Alert, _ []string) { alerts = append(alerts, a) },
+	})
+	now := time.Now().UTC()
+	batch := []model.Item{
+		{ID: "1", Title: "New IP at TSAG", Published: now},
+		{ID: "2", Title: "DNS abuse resolution", Published: now},
+		{ID: "3", Title: "New IP in Study Group 13", Published: now},
+	}
+	err := in.Ingest(ctx, "news", batch)
+	if err == nil || !strings.Contains(err.Error(), "1 of 3 items failed") || !strings.Contains(err.Error(), "news/2") {
+		t.Fatalf("Ingest error = %v, want one naming the failed item", err)
+	}
+	if len(alerts) != 2 || alerts[0].Item.ID != "1" || alerts[1].Item.ID != "3" {
+		t.Fatalf("alerts for %d items, want items 1 and 3", len(alerts))
+	}
+	priors, _ := st.PriorItems(ctx, "news", []string{"1", "2", "3"})
+	if len(priors) != 2 || priors["2"] != nil {
+		t.Errorf("stored %d items (item 2: %v), want items 1 and 3 only", len(priors), priors["2"])
 	}
 }

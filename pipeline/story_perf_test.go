@@ -111,7 +111,14 @@ func TestConcurrentReportsOfOneStoryAlertOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var items []model.Item
-			for story := range 5 {
+			for i := range 5 {
+				// Half the sources list the stories the other way round: a
+				// batch that waits for another's story must not be holding
+				// a story the other waits for.
+				story := i
+				if src%2 == 1 {
+					story = 4 - i
+				}
 				items = append(items, model.Item{
 					ID:        fmt.Sprintf("s%d-%d", src, story),
 					Title:     headlines[story],
@@ -124,7 +131,13 @@ func TestConcurrentReportsOfOneStoryAlertOnce(t *testing.T) {
 			}
 		}()
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("concurrent batches of the same stories deadlocked")
+	}
 	if len(alerts) != 5 {
 		t.Fatalf("5 stories from 8 sources gave alerts for %d stories, want 5: %v", len(alerts), alerts)
 	}

@@ -19,7 +19,10 @@ var errClosed = errors.New("the store is closed")
 // for tens of thousands of them. A caller still returns only after its
 // writes were committed, or with the error that prevented it.
 type groupCommit struct {
-	db   *sql.DB
+	db *sql.DB
+	// finish runs last in every transaction, before its commit (indexing
+	// the items the transaction wrote); its failure fails the transaction.
+	finish func(tx *sql.Tx) error
 	reqs chan *writeReq
 	stop chan struct{}
 	done chan struct{}
@@ -31,8 +34,8 @@ type writeReq struct {
 	err chan error // buffered: the writer never blocks on a caller
 }
 
-func newGroupCommit(db *sql.DB) *groupCommit {
-	g := &groupCommit{db: db, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
+func newGroupCommit(db *sql.DB, finish func(tx *sql.Tx) error) *groupCommit {
+	g := &groupCommit{db: db, finish: finish, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run()
 	return g
 }
@@ -117,7 +120,7 @@ func (g *groupCommit) commit(batch []*writeReq) {
 				break
 			}
 		}
-		if ok && tx.Commit() == nil {
+		if ok && g.finish(tx) == nil && tx.Commit() == nil {
 			for _, r := range live {
 				r.err <- nil
 			}
@@ -140,6 +143,10 @@ func (g *groupCommit) alone(r *writeReq) error {
 		return err
 	}
 	if err := r.fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := g.finish(tx); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,68 +88,150 @@ func jsonArg[T any](v []T) (any, error) {
 	return string(b), nil
 }
 
-// PriorItem returns the stored version of an item, or (nil, nil) when the
-// item was never seen.
-func (s *Store) PriorItem(ctx context.Context, sourceID, itemID string) (*PriorItem, error) {
-	var (
-		p                     PriorItem
-		firstAlert, lastAlert sql.NullInt64
-		firstSeen             sql.NullInt64
-	)
-	row := s.r.QueryRowContext(ctx, `SELECT `+itemColumns+`, fingerprint, first_alert_id, last_alert_id, first_seen
-		FROM items WHERE source_id = ? AND item_id = ?`, sourceID, itemID)
-	it, err := scanItem(row, &p.Fingerprint, &firstAlert, &lastAlert, &firstSeen)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+// PriorItems returns the stored version of each of a source's items that
+// was seen before, by item id; ids never seen are absent. A poll looks its
+// whole batch up at once.
+func (s *Store) PriorItems(ctx context.Context, sourceID string, itemIDs []string) (map[string]*PriorItem, error) {
+	out := make(map[string]*PriorItem, len(itemIDs))
+	for chunk := range slices.Chunk(itemIDs, maxListArg) {
+		ids, err := json.Marshal(chunk)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.priorItems(ctx, sourceID, string(ids), out); err != nil {
+			return nil, fmt.Errorf("look up %d items of %s: %w", len(chunk), sourceID, err)
+		}
 	}
+	return out, nil
+}
+
+// maxListArg bounds the ids passed to one query as a JSON list.
+const maxListArg = 500
+
+func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into map[string]*PriorItem) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+itemColumns+`, fingerprint, first_alert_id, last_alert_id, first_seen
+		FROM items WHERE source_id = ? AND item_id IN (SELECT value FROM json_each(?))`, sourceID, idsJSON)
 	if err != nil {
-		return nil, fmt.Errorf("look up item %s/%s: %w", sourceID, itemID, err)
+		return err
 	}
-	p.Item = it
-	p.FirstAlertID = firstAlert.Int64
-	p.LastAlertID = lastAlert.Int64
-	p.FirstSeen = timeFrom(firstSeen)
-	return &p, nil
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			p                     PriorItem
+			firstAlert, lastAlert sql.NullInt64
+			firstSeen             sql.NullInt64
+		)
+		it, err := scanItem(rows, &p.Fingerprint, &firstAlert, &lastAlert, &firstSeen)
+		if err != nil {
+			return err
+		}
+		p.Item = it
+		p.FirstAlertID = firstAlert.Int64
+		p.LastAlertID = lastAlert.Int64
+		p.FirstSeen = timeFrom(firstSeen)
+		into[it.ID] = &p
+	}
+	return rows.Err()
 }
 
 // SaveItem upserts the item and, if Alert != nil, inserts the alert with its
 // matches and its deliveries, all in one transaction. It sets Alert.ID and
 // Alert.CreatedAt and returns the alert id (0 if none).
 func (s *Store) SaveItem(ctx context.Context, sv Save) (int64, error) {
-	it := sv.Item
 	now := storedTime(s.now())
 	var alertID int64
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, now)
-		if err != nil {
-			return err
-		}
-		if sv.Alert == nil {
-			if sv.JoinAlertID != 0 {
-				return joinStory(ctx, tx, rowID, sv.JoinAlertID, it.SourceID)
-			}
-			return nil
-		}
-		alertID, err = insertAlert(ctx, tx, rowID, sv.Alert, it, now)
-		if err != nil {
-			return err
-		}
-		for _, dest := range sv.Destinations {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, destination, status, next_attempt, created_at)
-				VALUES (?, ?, 'pending', ?, ?)`, alertID, dest, now.UnixNano(), now.UnixNano()); err != nil {
-				return fmt.Errorf("queue delivery to %q: %w", dest, err)
-			}
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1), last_alert_id = ?1 WHERE id = ?2`,
-			alertID, rowID)
+		var err error
+		alertID, err = saveOne(ctx, tx, &sv, now)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("save item %s/%s: %w", it.SourceID, it.ID, err)
+		return 0, fmt.Errorf("save item %s/%s: %w", sv.Item.SourceID, sv.Item.ID, err)
 	}
-	if sv.Alert != nil {
-		sv.Alert.ID = alertID
-		sv.Alert.CreatedAt = now
+	setAlert(sv.Alert, alertID, now)
+	return alertID, nil
+}
+
+// SaveItems saves a poll's batch the way SaveItem saves one item, in one
+// transaction, and returns one error per save (nil for the saved ones): a
+// save that fails is undone alone and the others are kept. Sets Alert.ID and
+// Alert.CreatedAt of the alerts stored.
+func (s *Store) SaveItems(ctx context.Context, saves []Save) []error {
+	now := storedTime(s.now())
+	errs := make([]error, len(saves))
+	ids := make([]int64, len(saves))
+	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+		for i := range saves {
+			// A savepoint per save undoes a failed one alone. It is cheap:
+			// the search index, which flushes at every savepoint, is only
+			// written just before the commit (indexPending).
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT save_item`); err != nil {
+				return err
+			}
+			ids[i], errs[i] = saveOne(ctx, tx, &saves[i], now)
+			if errs[i] != nil {
+				ids[i] = 0
+				errs[i] = fmt.Errorf("save item %s/%s: %w", saves[i].Item.SourceID, saves[i].Item.ID, errs[i])
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO save_item`); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE save_item`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("save item %s/%s: %w", saves[i].Item.SourceID, saves[i].Item.ID, err)
+		}
+		return errs
+	}
+	for i := range saves {
+		if errs[i] == nil {
+			setAlert(saves[i].Alert, ids[i], now)
+		}
+	}
+	return errs
+}
+
+func setAlert(a *model.Alert, id int64, now time.Time) {
+	if a != nil {
+		a.ID = id
+		a.CreatedAt = now
+	}
+}
+
+// saveOne writes one Save in tx and returns its alert id (0 if none).
+func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	it := sv.Item
+	rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, now)
+	if err != nil {
+		return 0, err
+	}
+	if sv.Alert == nil {
+		if sv.JoinAlertID != 0 {
+			return 0, joinStory(ctx, tx, rowID, sv.JoinAlertID, it.SourceID)
+		}
+		return 0, nil
+	}
+	alertID, err := insertAlert(ctx, tx, rowID, sv.Alert, it, now)
+	if err != nil {
+		return 0, err
+	}
+	for _, dest := range sv.Destinations {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, destination, status, next_attempt, created_at)
+			VALUES (?, ?, 'pending', ?, ?)`, alertID, dest, now.UnixNano(), now.UnixNano()); err != nil {
+			return 0, fmt.Errorf("queue delivery to %q: %w", dest, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1), last_alert_id = ?1 WHERE id = ?2`,
+		alertID, rowID); err != nil {
+		return 0, err
 	}
 	return alertID, nil
 }

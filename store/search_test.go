@@ -2,10 +2,15 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -212,4 +217,185 @@ func TestSearchLimit(t *testing.T) {
 			t.Errorf("Search limit %d gave %d hits, want %d", tt.limit, len(hits), tt.want)
 		}
 	}
+}
+
+// ftsIntegrity asks FTS5 to compare its index with the items' text; an
+// external-content index that was told to delete text it never indexed (or
+// kept text an item no longer has) fails it.
+func ftsIntegrity(t *testing.T, s *Store) {
+	t.Helper()
+	if _, err := s.w.Exec(`INSERT INTO items_fts (items_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Fatalf("search index does not match the stored items: %v", err)
+	}
+	var pending int
+	if err := s.r.QueryRow(`SELECT count(*) FROM items_fts_pending`).Scan(&pending); err != nil || pending != 0 {
+		t.Fatalf("%d items left waiting for the index after commit (err %v)", pending, err)
+	}
+}
+
+func searchIDs(t *testing.T, s *Store, q string) []string {
+	t.Helper()
+	hits, err := s.Search(context.Background(), q, 50)
+	if err != nil {
+		t.Fatalf("Search(%q): %v", q, err)
+	}
+	ids := hitIDs(hits)
+	slices.Sort(ids)
+	return ids
+}
+
+func TestSearchIndexFollowsRevisions(t *testing.T) {
+	s, _ := openTest(t)
+	it := item("itu-docs", "c25-40", "Council document on sovereignty")
+	it.Content = "Draft text on the zeppelin procedure."
+	mustSave(t, s, Save{Item: it, Fingerprint: "1"})
+	if got := searchIDs(t, s, "zeppelin"); !reflect.DeepEqual(got, []string{"c25-40"}) {
+		t.Fatalf("before the revision: search zeppelin = %v", got)
+	}
+
+	it.Content = "Revised text on the dirigible procedure."
+	mustSave(t, s, Save{Item: it, Fingerprint: "2"})
+	if got := searchIDs(t, s, "zeppelin"); got != nil {
+		t.Errorf("the old text is still found after the revision: %v", got)
+	}
+	if got := searchIDs(t, s, "dirigible"); !reflect.DeepEqual(got, []string{"c25-40"}) {
+		t.Errorf("the revised text is not found: %v", got)
+	}
+	// Saving the same text again changes nothing in the index.
+	mustSave(t, s, Save{Item: it, Fingerprint: "2"})
+	ftsIntegrity(t, s)
+}
+
+// Items written, revised and failed inside one shared transaction end up
+// indexed with exactly their committed text.
+func TestSearchIndexUnderGroupCommit(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	save := func(it model.Item, fp string, dests ...string) *writeReq {
+		var a *model.Alert
+		if len(dests) > 0 {
+			a = alertFor(it, "dns")
+		}
+		return &writeReq{ctx: ctx, err: make(chan error, 1), fn: func(tx *sql.Tx) error {
+			rowID, err := upsertItem(ctx, tx, &it, fp, t0)
+			if err != nil || a == nil {
+				return err
+			}
+			_, err = insertAlert(ctx, tx, rowID, a, it, t0)
+			for _, d := range dests {
+				if err == nil {
+					_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, destination, created_at) VALUES (last_insert_rowid(), ?, 0)`, d)
+				}
+			}
+			return err
+		}}
+	}
+	outcomes := func(batch ...*writeReq) []bool {
+		s.group.commit(batch)
+		var ok []bool
+		for _, r := range batch {
+			ok = append(ok, <-r.err == nil)
+		}
+		return ok
+	}
+
+	// One group: an item is written and revised twice before the commit.
+	draft := item("src", "a", "draft title alpha")
+	final := draft
+	final.Title = "final title omega"
+	other := item("src", "b", "unrelated bravo")
+	if got := outcomes(save(draft, "1"), save(other, "1"), save(final, "2")); !slices.Equal(got, []bool{true, true, true}) {
+		t.Fatalf("group outcomes = %v", got)
+	}
+	ftsIntegrity(t, s)
+	if got := searchIDs(t, s, "alpha"); got != nil {
+		t.Errorf("text replaced before the commit is searchable: %v", got)
+	}
+	if got := searchIDs(t, s, "omega"); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("search omega = %v, want [a]", got)
+	}
+
+	// A group with a failing member is undone and re-run one by one: the
+	// others are indexed, the failed one leaves no trace.
+	revised := final
+	revised.Title = "revised title sigma"
+	phantom := item("src", "c", "phantom title")
+	if got := outcomes(save(revised, "3"), save(phantom, "1", "console", ""), save(item("src", "d", "delta title"), "1")); !slices.Equal(got, []bool{true, false, true}) {
+		t.Fatalf("group outcomes = %v, want [true false true]", got)
+	}
+	ftsIntegrity(t, s)
+	for q, want := range map[string][]string{"omega": nil, "sigma": {"a"}, "phantom": nil, "delta": {"d"}, "bravo": {"b"}, "title": {"a", "d"}} {
+		if got := searchIDs(t, s, q); !slices.Equal(got, want) {
+			t.Errorf("search %s = %v, want %v", q, got, want)
+		}
+	}
+
+	// Concurrent callers, readers and revisions of the same items.
+	const workers, each = 8, 30
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				it := item("src", fmt.Sprint(i), fmt.Sprintf("item%d by worker %d", i, w))
+				if _, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: fmt.Sprint(w)}); err != nil {
+					t.Error(err)
+				}
+				s.Search(ctx, "worker", 5)
+			}
+		}()
+	}
+	wg.Wait()
+	ftsIntegrity(t, s)
+	if got := searchIDs(t, s, "item7"); !slices.Equal(got, []string{"7"}) {
+		t.Errorf("search item7 = %v, want [7]", got)
+	}
+}
+
+// A database written before migration 0003 indexed items from its triggers;
+// after the upgrade its items are still found, and revising one of them
+// takes its old text out of the index.
+func TestSearchIndexAfterUpgradeFromVersion2(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v2.db")
+	upTo2 := fstest.MapFS{}
+	shipped, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range shipped {
+		if m.version <= 2 {
+			upTo2[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+		}
+	}
+	db, err := openCached(path + "?" + dsnParams(false, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, db, upTo2); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO items (source_id, item_id, title, content, first_seen, last_seen)
+		VALUES ('old', 'x', 'Legacy title', 'walrus text', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("open a version-2 database: %v", err)
+	}
+	defer s.Close()
+	if got := searchIDs(t, s, "walrus"); !reflect.DeepEqual(got, []string{"x"}) {
+		t.Fatalf("an item indexed before the upgrade is not found: %v", got)
+	}
+	mustSave(t, s, Save{Item: model.Item{SourceID: "old", ID: "x", Title: "Legacy title", Content: "narwhal text"}, Fingerprint: "n"})
+	if got := searchIDs(t, s, "walrus"); got != nil {
+		t.Errorf("old text still found after a revision: %v", got)
+	}
+	if got := searchIDs(t, s, "narwhal"); !reflect.DeepEqual(got, []string{"x"}) {
+		t.Errorf("new text not found: %v", got)
+	}
+	ftsIntegrity(t, s)
 }

@@ -94,7 +94,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.group = newGroupCommit(s.w)
+	s.group = newGroupCommit(s.w, indexPending)
 	return s, nil
 }
 
@@ -108,6 +108,10 @@ func dsnParams(readOnly, immediate bool) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Statement journals (a savepoint per saved item, and every statement
+	// that fires triggers) stay in memory instead of a temporary file
+	// written page by page.
+	q.Add("_pragma", "temp_store(MEMORY)")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -170,7 +174,29 @@ func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		tx.Rollback()
 		return err
 	}
+	if err := indexPending(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
 	return tx.Commit()
+}
+
+// indexPending adds the items written in tx (listed in items_fts_pending
+// by the item triggers, see migration 0003) to the search index, in one
+// statement, so the index gets one new segment per transaction rather than
+// one per item, and search sees exactly what was committed.
+func indexPending(tx *sql.Tx) error {
+	// The context of the transaction's callers may have ended; the
+	// transaction itself is still to be committed or rolled back whole.
+	ctx := context.Background()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, summary, content)
+		SELECT t.id, t.title, t.summary, t.content FROM items_fts_pending p JOIN items_fts_text t ON t.id = p.id`); err != nil {
+		return fmt.Errorf("index items for search: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM items_fts_pending`); err != nil {
+		return fmt.Errorf("index items for search: %w", err)
+	}
+	return nil
 }
 
 // Times are unix nanoseconds in UTC; a zero time is NULL. Dates outside the

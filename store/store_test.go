@@ -249,7 +249,7 @@ func TestOpenMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p, err := s.PriorItem(ctx, "itu-news", "m1"); err != nil || p == nil {
+	if p, err := priorItem(ctx, s, "itu-news", "m1"); err != nil || p == nil {
 		t.Errorf("PriorItem in memory = %v, %v", p, err)
 	}
 }
@@ -292,7 +292,7 @@ func TestSaveItemNewAlertAndDeliveries(t *testing.T) {
 			t.Errorf("delivery %d = %+v, want %+v", i, d, want)
 		}
 	}
-	prior, err := s.PriorItem(ctx, it.SourceID, it.ID)
+	prior, err := priorItem(ctx, s, it.SourceID, it.ID)
 	if err != nil || prior == nil {
 		t.Fatalf("PriorItem = %v, %v", prior, err)
 	}
@@ -305,7 +305,7 @@ func TestSaveItemNewAlertAndDeliveries(t *testing.T) {
 	if id, err := s.SaveItem(ctx, Save{Item: quiet, Fingerprint: "fq"}); err != nil || id != 0 {
 		t.Errorf("SaveItem without alert = %d, %v; want 0, nil", id, err)
 	}
-	if p, _ := s.PriorItem(ctx, "itu-news", "q1"); p == nil || p.FirstAlertID != 0 {
+	if p, _ := priorItem(ctx, s, "itu-news", "q1"); p == nil || p.FirstAlertID != 0 {
 		t.Errorf("quiet item prior = %+v, want stored with no alert", p)
 	}
 }
@@ -346,7 +346,7 @@ func TestSaveItemFailureLeavesNothing(t *testing.T) {
 			if a.ID != 0 {
 				t.Errorf("failed save set Alert.ID = %d", a.ID)
 			}
-			p, err := s.PriorItem(ctx, "src", "doc")
+			p, err := priorItem(ctx, s, "src", "doc")
 			if err != nil || p == nil {
 				t.Fatalf("PriorItem = %v, %v", p, err)
 			}
@@ -387,7 +387,7 @@ func TestPriorItemRoundTrip(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s, clock := openTest(t)
 			ctx := context.Background()
-			if p, err := s.PriorItem(ctx, tt.item.SourceID, tt.item.ID); p != nil || err != nil {
+			if p, err := priorItem(ctx, s, tt.item.SourceID, tt.item.ID); p != nil || err != nil {
 				t.Fatalf("PriorItem before save = %v, %v; want nil, nil", p, err)
 			}
 			mustSave(t, s, Save{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
@@ -395,7 +395,7 @@ func TestPriorItemRoundTrip(t *testing.T) {
 			clock.Set(firstSeen.Add(time.Hour))
 			mustSave(t, s, Save{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
 
-			p, err := s.PriorItem(ctx, tt.item.SourceID, tt.item.ID)
+			p, err := priorItem(ctx, s, tt.item.SourceID, tt.item.ID)
 			if err != nil || p == nil {
 				t.Fatalf("PriorItem = %v, %v", p, err)
 			}
@@ -425,7 +425,7 @@ func TestUpdateAlertLinkedByParent(t *testing.T) {
 	upd.Kind, upd.ParentID, upd.Change = model.AlertUpdate, first, "title changed"
 	second := mustSave(t, s, Save{Item: v2, Fingerprint: "2", Alert: upd, Destinations: []string{"console"}})
 
-	p, err := s.PriorItem(ctx, "itu-news", "story")
+	p, err := priorItem(ctx, s, "itu-news", "story")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -858,5 +858,91 @@ func TestSurvivesReopen(t *testing.T) {
 	}
 	if due, _ := s.DueDeliveries(ctx, time.Now(), 10); len(due) != 1 {
 		t.Errorf("deliveries after reopen = %d, want 1", len(due))
+	}
+}
+
+// priorItem looks one item up through PriorItems.
+func priorItem(ctx context.Context, s *Store, sourceID, itemID string) (*PriorItem, error) {
+	ps, err := s.PriorItems(ctx, sourceID, []string{itemID})
+	return ps[itemID], err
+}
+
+func TestPriorItemsAndFingerprintsInBulk(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	// More ids than one query takes, half of them stored, and one stored
+	// under another source.
+	var ids, prints []string
+	for i := range 2*maxListArg + 7 {
+		id := fmt.Sprint("i", i)
+		ids = append(ids, id)
+		prints = append(prints, "fp"+id)
+		if i%2 == 0 {
+			mustSave(t, s, Save{Item: item("src", id, "title "+id), Fingerprint: "fp" + id})
+		}
+	}
+	mustSave(t, s, Save{Item: item("other", "i1", "elsewhere"), Fingerprint: "fpi1"})
+	got, err := s.PriorItems(ctx, "src", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != maxListArg+4 {
+		t.Errorf("PriorItems found %d items, want %d", len(got), maxListArg+4)
+	}
+	if p := got["i1000"]; p == nil || p.Item.Title != "title i1000" || p.Fingerprint != "fpi1000" {
+		t.Errorf("PriorItems[i1000] = %+v", p)
+	}
+	if got["i1"] != nil {
+		t.Errorf("PriorItems returned another source's item: %+v", got["i1"])
+	}
+	seen, err := s.SeenFingerprints(ctx, "src", append(prints, "fpi0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != maxListArg+4 || !seen["fpi1006"] || seen["fpi1"] {
+		t.Errorf("SeenFingerprints: %d seen, fpi1006 %v, fpi1 (another source's) %v", len(seen), seen["fpi1006"], seen["fpi1"])
+	}
+	if none, err := s.PriorItems(ctx, "src", nil); err != nil || len(none) != 0 {
+		t.Errorf("PriorItems(nil) = %v, %v", none, err)
+	}
+}
+
+// SaveItems keeps the saves that work when one in the batch fails.
+func TestSaveItemsUndoesOnlyTheFailedSave(t *testing.T) {
+	s, clock := openTest(t)
+	ctx := context.Background()
+	good1, bad, good2 := item("src", "g1", "New IP one"), item("src", "bad", "broken"), item("src", "g2", "New IP two")
+	saves := []Save{
+		{Item: good1, Fingerprint: "1", Alert: alertFor(good1, "new-ip"), Destinations: []string{"console"}},
+		{Item: bad, Fingerprint: "2", Alert: alertFor(bad, "new-ip"), Destinations: []string{"console", "console"}},
+		{Item: good2, Fingerprint: "3", Alert: alertFor(good2, "new-ip"), Destinations: []string{"slack:C1"}},
+	}
+	errs := s.SaveItems(ctx, saves)
+	if errs[0] != nil || errs[2] != nil || errs[1] == nil || !strings.Contains(errs[1].Error(), "save item src/bad") {
+		t.Fatalf("SaveItems errors = %v, want only the second, naming src/bad", errs)
+	}
+	if saves[0].Alert.ID == 0 || saves[2].Alert.ID == 0 || saves[1].Alert.ID != 0 {
+		t.Errorf("alert ids = %d %d %d, want set for the saved ones only", saves[0].Alert.ID, saves[1].Alert.ID, saves[2].Alert.ID)
+	}
+	if p, _ := priorItem(ctx, s, "src", "bad"); p != nil {
+		t.Errorf("the failed save left its item: %+v", p)
+	}
+	if due, _ := s.DueDeliveries(ctx, clock.Now().Add(time.Hour), 10); len(due) != 2 {
+		t.Errorf("%d deliveries queued, want 2 (one per saved alert)", len(due))
+	}
+	if hits, _ := s.Search(ctx, "broken", 5); len(hits) != 0 {
+		t.Errorf("the failed save is searchable")
+	}
+	if hits, _ := s.Search(ctx, "two", 5); len(hits) != 1 {
+		t.Errorf("a saved item of the batch is not searchable: %d hits", len(hits))
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	x := item("src", "late", "late")
+	for _, err := range s.SaveItems(cancelled, []Save{{Item: x, Fingerprint: "4"}}) {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("SaveItems with a cancelled context: %v", err)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -80,17 +79,28 @@ func joinStory(ctx context.Context, tx *sql.Tx, itemRowID, alertID int64, source
 	return err
 }
 
-// SeenFingerprint reports whether a source already has an item with exactly
-// this fingerprint under another id: a feed that re-publishes an item under
-// a new guid on every poll.
-func (s *Store) SeenFingerprint(ctx context.Context, sourceID, fingerprint string) (bool, error) {
-	var one int
-	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM items WHERE source_id = ? AND fingerprint = ? LIMIT 1`, sourceID, fingerprint).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+// SeenFingerprints returns which of the fingerprints a source already has
+// an item with, whatever its id: a feed that re-publishes items under new
+// guids on every poll.
+func (s *Store) SeenFingerprints(ctx context.Context, sourceID string, fingerprints []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for chunk := range slices.Chunk(fingerprints, maxListArg) {
+		list, err := json.Marshal(chunk)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT fingerprint FROM items
+			WHERE source_id = ? AND fingerprint IN (SELECT value FROM json_each(?))`, sourceID, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
+		}
+		fps, err := scanStrings(rows)
+		if err != nil {
+			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
+		}
+		for _, fp := range fps {
+			out[fp] = true
+		}
 	}
-	if err != nil {
-		return false, fmt.Errorf("look up fingerprint in %s: %w", sourceID, err)
-	}
-	return true, nil
+	return out, nil
 }

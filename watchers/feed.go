@@ -77,14 +77,23 @@ func ParseFeed(sourceID string, body []byte) ([]model.Item, error) {
 	return parseFeed(sourceID, body, "", "", time.Now())
 }
 
+// newFeedParser is gofeed's parser without the search for a picture in
+// every RSS item's HTML (a second HTML parse of each item, a fifth of the
+// parsing time): alerts show no pictures.
+func newFeedParser() *gofeed.Parser {
+	p := gofeed.NewParser()
+	p.RSSTranslator = &gofeed.DefaultRSSTranslator{DisableContentImageScan: true}
+	return p
+}
+
 func parseFeed(sourceID string, body []byte, contentType, baseURL string, now time.Time) ([]model.Item, error) {
 	body = repairEncoding(body, contentType)
-	feed, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	feed, err := newFeedParser().Parse(bytes.NewReader(body))
 	if err != nil {
 		// Some sites wrap an Atom feed in an XHTML page; read the feed
 		// inside before giving up.
 		if inner := embeddedAtom(body); inner != nil && len(inner) < len(body) {
-			if f2, err2 := gofeed.NewParser().Parse(bytes.NewReader(inner)); err2 == nil {
+			if f2, err2 := newFeedParser().Parse(bytes.NewReader(inner)); err2 == nil {
 				return normaliseFeed(sourceID, f2, baseURL, now), nil
 			}
 		}
