@@ -54,6 +54,9 @@ type HTTP struct {
 	Timeout              time.Duration `yaml:"timeout" json:"timeout"`
 	MaxBodyBytes         int64         `yaml:"max_body_bytes" json:"max_body_bytes"`
 	PerHostConcurrency   int           `yaml:"per_host_concurrency" json:"per_host_concurrency"`
+	// Concurrency bounds how many sources are polled at once when all are
+	// polled together (at start-up, and by `ituwatch once`).
+	Concurrency int `yaml:"concurrency" json:"concurrency"`
 }
 
 // Source is one feed, ITU document listing or page to watch.
@@ -176,6 +179,7 @@ const (
 	DefaultTimeout            = 30 * time.Second
 	DefaultMaxBodyBytes       = 10 << 20
 	DefaultPerHostConcurrency = 2
+	DefaultConcurrency        = 64
 	DefaultRulePack           = "builtin:itu"
 	DefaultMaxPages           = 5
 	DefaultFeedSchedule       = "@every 1h"
@@ -205,6 +209,9 @@ func applyDefaults(c *Config) {
 	}
 	if c.HTTP.PerHostConcurrency == 0 {
 		c.HTTP.PerHostConcurrency = DefaultPerHostConcurrency
+	}
+	if c.HTTP.Concurrency == 0 {
+		c.HTTP.Concurrency = DefaultConcurrency
 	}
 	for i := range c.Sources {
 		s := &c.Sources[i]

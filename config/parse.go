@@ -424,6 +424,7 @@ func (p *parser) http(h *HTTP, n *yaml.Node, path string) {
 		field{"timeout", p.duration(&h.Timeout)},
 		field{"max_body_bytes", p.size(&h.MaxBodyBytes)},
 		field{"per_host_concurrency", p.integer(&h.PerHostConcurrency)},
+		field{"concurrency", p.integer(&h.Concurrency)},
 	)
 }
 

@@ -90,6 +90,11 @@ func (p *parser) checkHTTP(c *Config) {
 	} else if h.PerHostConcurrency > 4 {
 		p.doubt("http.per_host_concurrency", "%d requests at once to the same site is more than most sites welcome; 2 is polite", h.PerHostConcurrency)
 	}
+	if h.Concurrency < 1 || h.Concurrency > 1024 {
+		p.bad("http.concurrency", "%d is out of range; use between 1 and 1024 (the default is %d)", h.Concurrency, DefaultConcurrency)
+	} else if h.Concurrency < h.PerHostConcurrency {
+		p.doubt("http.concurrency", "%d sources at once is fewer than per_host_concurrency (%d) allows to one site", h.Concurrency, h.PerHostConcurrency)
+	}
 	if strings.ContainsAny(h.UserAgent, "\r\n") {
 		p.bad("http.user_agent", "must be one line")
 	}

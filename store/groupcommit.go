@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // maxGroup bounds how many write transactions share one commit, so that a
@@ -23,26 +24,36 @@ type groupCommit struct {
 	// finish runs last in every transaction, before its commit (indexing
 	// the items the transaction wrote); its failure fails the transaction.
 	finish func(tx *sql.Tx) error
-	reqs chan *writeReq
-	stop chan struct{}
-	done chan struct{}
+	// lazyWindow is defaultLazyWindow but for tests.
+	lazyWindow time.Duration
+	reqs       chan *writeReq
+	stop       chan struct{}
+	done       chan struct{}
 }
 
 type writeReq struct {
 	ctx context.Context
 	fn  func(tx *sql.Tx) error
 	err chan error // buffered: the writer never blocks on a caller
+	// lazy writes (bookkeeping nobody waits to read, such as a source's
+	// poll state) may wait up to defaultLazyWindow for company, so that writes
+	// arriving a millisecond apart share a commit instead of paying one
+	// each; any other write ends the wait.
+	lazy bool
 }
 
+// defaultLazyWindow is how long a group of only lazy writes waits for more.
+const defaultLazyWindow = 20 * time.Millisecond
+
 func newGroupCommit(db *sql.DB, finish func(tx *sql.Tx) error) *groupCommit {
-	g := &groupCommit{db: db, finish: finish, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
+	g := &groupCommit{db: db, finish: finish, lazyWindow: defaultLazyWindow, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
 	go g.run()
 	return g
 }
 
 // do runs fn in a write transaction and returns once it is committed.
-func (g *groupCommit) do(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	r := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1)}
+func (g *groupCommit) do(ctx context.Context, lazy bool, fn func(tx *sql.Tx) error) error {
+	r := &writeReq{ctx: ctx, fn: fn, err: make(chan error, 1), lazy: lazy}
 	select {
 	case g.reqs <- r:
 	case <-ctx.Done():
@@ -74,18 +85,44 @@ func (g *groupCommit) run() {
 		case <-g.stop:
 			return
 		}
-	more:
-		for len(batch) < maxGroup {
-			select {
-			case r := <-g.reqs:
-				batch = append(batch, r)
-			default:
-				break more
-			}
-		}
+		batch = g.gather(batch)
 		g.commit(batch)
 		clear(batch)
 	}
+}
+
+// gather adds the writes queued behind the first of batch, and lingers
+// while every write so far is lazy.
+func (g *groupCommit) gather(batch []*writeReq) []*writeReq {
+	lazy := batch[0].lazy
+	var linger <-chan time.Time
+	for len(batch) < maxGroup {
+		select {
+		case r := <-g.reqs:
+			batch = append(batch, r)
+			lazy = lazy && r.lazy
+			continue
+		default:
+		}
+		if !lazy {
+			return batch
+		}
+		if linger == nil {
+			t := time.NewTimer(g.lazyWindow)
+			defer t.Stop()
+			linger = t.C
+		}
+		select {
+		case r := <-g.reqs:
+			batch = append(batch, r)
+			lazy = r.lazy
+		case <-linger:
+			return batch
+		case <-g.stop:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs one group in one transaction. If any transaction of the

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -64,5 +65,72 @@ func TestGroupCommitAfterClose(t *testing.T) {
 	err := s.writeTx(context.Background(), func(*sql.Tx) error { return nil })
 	if !errors.Is(err, errClosed) {
 		t.Fatalf("write after close: %v, want errClosed", err)
+	}
+}
+
+// Lazy writes that arrive apart share one transaction; any other write
+// commits the group at once.
+func TestGroupCommitLazyWritesShareACommit(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	transactions := 0
+	g := newGroupCommit(s.w, func(tx *sql.Tx) error {
+		mu.Lock()
+		transactions++
+		mu.Unlock()
+		return nil
+	})
+	defer g.close()
+	// Long enough that a loaded machine still puts both writes in it.
+	g.lazyWindow = time.Second
+	write := func(lazy bool, key string) error {
+		return g.do(ctx, lazy, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `INSERT INTO kv (key, value) VALUES (?, 'v')`, key)
+			return err
+		})
+	}
+	count := func() int { mu.Lock(); defer mu.Unlock(); return transactions }
+
+	firstDone := make(chan time.Time, 1)
+	go func() {
+		if err := write(true, "lazy-1"); err != nil {
+			t.Error(err)
+		}
+		firstDone <- time.Now()
+	}()
+	time.Sleep(50 * time.Millisecond)
+	secondStart := time.Now()
+	if err := write(true, "lazy-2"); err != nil {
+		t.Fatal(err)
+	}
+	if done := <-firstDone; done.Before(secondStart) {
+		t.Errorf("the first lazy write was committed %v before the second arrived, want them together", secondStart.Sub(done))
+	}
+	if n := count(); n != 1 {
+		t.Errorf("two lazy writes took %d transactions, want 1", n)
+	}
+
+	// A window nobody should wait out: an urgent write ends it.
+	g.lazyWindow = 10 * time.Second
+	start := time.Now()
+	urgent := make(chan error, 1)
+	go func() { urgent <- write(true, "lazy-3") }()
+	time.Sleep(20 * time.Millisecond)
+	if err := write(false, "urgent"); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-urgent; err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited > 5*time.Second {
+		t.Errorf("a lazy write followed by an urgent one took %v: the urgent write waited out the lazy window", waited)
+	}
+	if n := count(); n != 2 {
+		t.Errorf("%d transactions after the urgent write, want 2 (it joined the waiting lazy one)", n)
+	}
+	var rows int
+	if err := s.r.QueryRow(`SELECT count(*) FROM kv`).Scan(&rows); err != nil || rows != 4 {
+		t.Errorf("%d rows written (err %v), want 4", rows, err)
 	}
 }

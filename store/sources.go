@@ -43,9 +43,9 @@ func (s *Store) SaveSourceState(ctx context.Context, st model.SourceState) error
 	if st.SourceID == "" {
 		return errors.New("save source state: no source id")
 	}
-	// Through writeTx: a poll cycle saves every source's state at once, and
-	// those writes share commits.
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
+	// A poll cycle saves every source's state within a second or two, a
+	// few at a time: lazy writes share commits.
+	err := s.lazyWriteTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO source_state (`+sourceColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			st.SourceID, st.ETag, st.LastModified, st.BodyHash, timeArg(st.LastPoll), timeArg(st.LastSuccess), st.LastError,

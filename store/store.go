@@ -163,8 +163,18 @@ func (s *Store) DB() *sql.DB { return s.adapter }
 // possibly together with the transactions of concurrent callers (see
 // groupCommit); fn's writes are undone if it returns an error.
 func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.write(ctx, false, fn)
+}
+
+// lazyWriteTx is writeTx for bookkeeping that may wait a few milliseconds
+// to share a commit with other writes (see writeReq.lazy).
+func (s *Store) lazyWriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	return s.write(ctx, true, fn)
+}
+
+func (s *Store) write(ctx context.Context, lazy bool, fn func(tx *sql.Tx) error) error {
 	if s.group != nil {
-		return s.group.do(ctx, fn)
+		return s.group.do(ctx, lazy, fn)
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {

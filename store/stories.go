@@ -56,7 +56,10 @@ func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int)
 func joinStory(ctx context.Context, tx *sql.Tx, itemRowID, alertID int64, sourceID string) error {
 	var also sql.NullString
 	var ownSource string
-	err := tx.QueryRowContext(ctx, `SELECT also_reported_by, coalesce(json_extract(item, '$.source'), '') FROM alerts WHERE id = ?`, alertID).
+	// The alert's own source is its item's (read from the items row, not
+	// by parsing the alert's copy of the item).
+	err := tx.QueryRowContext(ctx, `SELECT a.also_reported_by, i.source_id
+		FROM alerts a JOIN items i ON i.id = a.item_rowid WHERE a.id = ?`, alertID).
 		Scan(&also, &ownSource)
 	if err != nil {
 		return fmt.Errorf("join story of alert %d: %w", alertID, err)

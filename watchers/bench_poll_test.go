@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -186,6 +187,19 @@ func BenchmarkPollCycle(b *testing.B) {
 			return time.Since(w0), cpuTime() - c0, items
 		}
 		w1, c1, n1 := cycle()
+		// ITUWATCH_PERF_PROFILE2=file profiles the second cycle alone
+		// (go test's -cpuprofile covers both, and the first dominates).
+		if path := os.Getenv("ITUWATCH_PERF_PROFILE2"); path != "" {
+			f, err := os.Create(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			defer pprof.StopCPUProfile()
+		}
 		w2, c2, n2 := cycle()
 		if n1 != perfFeeds*perfItems || n2 != 0 {
 			b.Fatalf("first cycle saw %d items (want %d), second %d (want 0)", n1, perfFeeds*perfItems, n2)

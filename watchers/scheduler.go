@@ -95,6 +95,10 @@ type entry struct {
 	schedule cron.Schedule
 	jitter   time.Duration
 	running  atomic.Bool
+	// state is the source's state as last loaded or saved; only the poll
+	// holding running touches it. The scheduler is the only writer of
+	// source states, so the store is read once per source, not per poll.
+	state *model.SourceState
 }
 
 // NewScheduler builds a Scheduler; add sources with Add, then Run.
@@ -253,13 +257,17 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 	defer e.running.Store(false)
 
 	start := s.opts.Now()
-	st, err := s.opts.States.SourceState(ctx, id)
-	if err != nil {
-		res.Err = fmt.Errorf("load state of source %s: %w", id, err)
-		s.log.Warn("poll failed", "source", id, "error", res.Err, "failures", 0)
-		return res
+	if e.state == nil {
+		st, err := s.opts.States.SourceState(ctx, id)
+		if err != nil {
+			res.Err = fmt.Errorf("load state of source %s: %w", id, err)
+			s.log.Warn("poll failed", "source", id, "error", res.Err, "failures", 0)
+			return res
+		}
+		st.SourceID = id
+		e.state = &st
 	}
-	st.SourceID = id
+	st := *e.state
 	if st.Retired {
 		res.Skipped = "retired"
 		res.Err = errors.New(retiredReason(st))
@@ -328,7 +336,9 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)
 	defer cancel()
+	e.state = &st
 	if serr := s.opts.States.SaveSourceState(saveCtx, st); serr != nil {
+		e.state = nil // what the store holds is unknown: read it again
 		serr = fmt.Errorf("save state of source %s: %w", id, serr)
 		s.log.Error("save source state", "source", id, "error", serr.Error())
 		if res.Err == nil {

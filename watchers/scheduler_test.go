@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,19 +24,25 @@ func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return 
 func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 type memStates struct {
-	mu sync.Mutex
-	m  map[string]model.SourceState
+	mu      sync.Mutex
+	m       map[string]model.SourceState
+	loads   int
+	saveErr error
 }
 
 func (s *memStates) SourceState(_ context.Context, id string) (model.SourceState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.loads++
 	return s.m[id], nil
 }
 
 func (s *memStates) SaveSourceState(_ context.Context, st model.SourceState) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.saveErr != nil {
+		return s.saveErr
+	}
 	if s.m == nil {
 		s.m = map[string]model.SourceState{}
 	}
@@ -352,5 +359,48 @@ func TestDefaultJitter(t *testing.T) {
 		if got := defaultJitter(sched, t0); got != tt.want {
 			t.Errorf("defaultJitter(%s) = %v, want %v", tt.spec, got, tt.want)
 		}
+	}
+}
+
+// The scheduler is the only writer of source states: it reads a source's
+// state from the store once, and again only after a save failed.
+func TestSchedulerReadsStateOnce(t *testing.T) {
+	states := &memStates{m: map[string]model.SourceState{"s": {SourceID: "s", ETag: `"v1"`}}}
+	var etags []string
+	src := &funcSource{id: "s", poll: func(_ context.Context, st *model.SourceState) ([]model.Item, error) {
+		etags = append(etags, st.ETag)
+		st.ETag = fmt.Sprintf(`"v%d"`, len(etags)+1)
+		return nil, nil
+	}}
+	s, _ := newTestScheduler(states, nil)
+	if err := s.Add(src, "@hourly"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for range 3 {
+		if res := s.PollNow(ctx, "s"); res.Err != nil {
+			t.Fatal(res.Err)
+		}
+	}
+	if states.loads != 1 {
+		t.Errorf("3 polls read the state %d times, want once", states.loads)
+	}
+	if want := []string{`"v1"`, `"v2"`, `"v3"`}; !slices.Equal(etags, want) {
+		t.Errorf("polls saw etags %v, want %v (each poll's own update)", etags, want)
+	}
+
+	// A failed save leaves the stored state unknown: the next poll reads it.
+	states.mu.Lock()
+	states.saveErr = errors.New("disk full")
+	states.mu.Unlock()
+	if res := s.PollNow(ctx, "s"); res.Err == nil || !strings.Contains(res.Err.Error(), "disk full") {
+		t.Fatalf("poll with a failing save: %v", res.Err)
+	}
+	states.mu.Lock()
+	states.saveErr = nil
+	states.mu.Unlock()
+	s.PollNow(ctx, "s")
+	if states.loads != 2 || etags[len(etags)-1] != `"v4"` {
+		t.Errorf("after a failed save: %d loads, last etag seen %s; want 2 loads and the stored \"v4\"", states.loads, etags[len(etags)-1])
 	}
 }

@@ -159,6 +159,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Sink:   a.ingester.Ingest,
 		Logger: log,
 		OnPoll: observePoll,
+		// Start-up polls every source at once; a new install's first
+		// cycle is waiting on the network, not the CPU.
+		PollAllConcurrency: cfg.HTTP.Concurrency,
 	})
 	for _, src := range cfg.Sources {
 		var s watchers.Source
