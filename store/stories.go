@@ -54,32 +54,26 @@ func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int)
 // item's updates thread there, and the item's source is added to the alert's
 // "also reported by" unless it is the alert's own source.
 func joinStory(ctx context.Context, tx *sql.Tx, itemRowID, alertID int64, sourceID string) error {
-	var also sql.NullString
-	var ownSource string
-	// The alert's own source is its item's (read from the items row, not
-	// by parsing the alert's copy of the item).
-	err := tx.QueryRowContext(ctx, `SELECT a.also_reported_by, i.source_id
-		FROM alerts a JOIN items i ON i.id = a.item_rowid WHERE a.id = ?`, alertID).
-		Scan(&also, &ownSource)
-	if err != nil {
+	var exists bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?)`, alertID).Scan(&exists); err != nil || !exists {
+		if err == nil {
+			err = ErrNotFound
+		}
 		return fmt.Errorf("join story of alert %d: %w", alertID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1) WHERE id = ?2`, alertID, itemRowID); err != nil {
 		return fmt.Errorf("join story of alert %d: %w", alertID, err)
 	}
-	var sources []string
-	if err := unmarshalNull(also, &sources); err != nil {
+	// Appended in SQL: a story picked up by hundreds of feeds would
+	// otherwise have its whole list decoded and encoded at every report.
+	// The alert's own source is its item's.
+	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET also_reported_by = json_insert(coalesce(also_reported_by, '[]'), '$[#]', ?1)
+		WHERE id = ?2
+			AND ?1 <> (SELECT source_id FROM items WHERE id = alerts.item_rowid)
+			AND NOT EXISTS (SELECT 1 FROM json_each(alerts.also_reported_by) WHERE value = ?1)`, sourceID, alertID); err != nil {
 		return fmt.Errorf("also-reported-by of alert %d: %w", alertID, err)
 	}
-	if sourceID == ownSource || slices.Contains(sources, sourceID) {
-		return nil
-	}
-	raw, err := json.Marshal(append(sources, sourceID))
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `UPDATE alerts SET also_reported_by = ? WHERE id = ?`, string(raw), alertID)
-	return err
+	return nil
 }
 
 // SeenFingerprints returns which of the fingerprints a source already has
