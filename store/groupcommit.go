@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 )
 
@@ -21,14 +22,25 @@ var errClosed = errors.New("the store is closed")
 // writes were committed, or with the error that prevented it.
 type groupCommit struct {
 	db *sql.DB
-	// finish runs last in every transaction, before its commit (indexing
-	// the items the transaction wrote); its failure fails the transaction.
-	finish func(tx *sql.Tx) error
+	// catchUp does one step of the work that commits leave behind
+	// (indexing the items they wrote for search) in its own transaction,
+	// and says whether there is more. The writer runs it whenever no write
+	// is waiting, and between groups once it has been behind for maxBehind,
+	// so that a burst of writes is not slowed by it and a steady stream
+	// does not starve it.
+	catchUp   func() (more bool, err error)
+	maxBehind time.Duration
 	// lazyWindow is defaultLazyWindow but for tests.
 	lazyWindow time.Duration
 	reqs       chan *writeReq
+	wake       chan struct{} // catch-up work was noted while the writer may be idle
 	stop       chan struct{}
 	done       chan struct{}
+
+	mu          sync.Mutex
+	behind      chan struct{} // non-nil while catch-up work is left; closed when done
+	behindSince time.Time
+	retryAt     time.Time // after a failed catch-up step
 }
 
 type writeReq struct {
@@ -45,10 +57,100 @@ type writeReq struct {
 // defaultLazyWindow is how long a group of only lazy writes waits for more.
 const defaultLazyWindow = 20 * time.Millisecond
 
-func newGroupCommit(db *sql.DB, finish func(tx *sql.Tx) error) *groupCommit {
-	g := &groupCommit{db: db, finish: finish, lazyWindow: defaultLazyWindow, reqs: make(chan *writeReq), stop: make(chan struct{}), done: make(chan struct{})}
+// defaultMaxBehind bounds how long catch-up work waits for the writer to
+// be idle.
+const defaultMaxBehind = 2 * time.Second
+
+func newGroupCommit(db *sql.DB, catchUp func() (bool, error)) *groupCommit {
+	g := &groupCommit{db: db, catchUp: catchUp, maxBehind: defaultMaxBehind, lazyWindow: defaultLazyWindow,
+		reqs: make(chan *writeReq), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	g.markBehind() // work an earlier process left
 	go g.run()
 	return g
+}
+
+// markBehind notes that a commit may have left catch-up work.
+func (g *groupCommit) markBehind() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.behind == nil {
+		g.behind = make(chan struct{})
+		g.behindSince = time.Now()
+	}
+	select {
+	case g.wake <- struct{}{}:
+	default:
+	}
+}
+
+// step runs one catch-up step if there is work; it reports whether the
+// writer should try another.
+func (g *groupCommit) step() bool {
+	g.mu.Lock()
+	behind, retryAt := g.behind != nil, g.retryAt
+	g.mu.Unlock()
+	if !behind || time.Now().Before(retryAt) {
+		return false
+	}
+	more, err := g.catchUp()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	switch {
+	case err != nil:
+		// Try again later; meanwhile waiters get what is there.
+		g.retryAt = time.Now().Add(time.Second)
+		close(g.behind)
+		g.behind = make(chan struct{})
+		return false
+	case !more:
+		close(g.behind)
+		g.behind = nil
+		g.retryAt = time.Time{}
+		return false
+	}
+	g.retryAt = time.Time{}
+	return true
+}
+
+// retry fires when a failed catch-up step may be tried again (never if
+// none failed).
+func (g *groupCommit) retry() <-chan time.Time {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.behind == nil || g.retryAt.IsZero() {
+		return nil
+	}
+	return time.After(time.Until(g.retryAt))
+}
+
+// overdue reports whether catch-up work has waited longer than maxBehind.
+func (g *groupCommit) overdue() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.behind != nil && time.Since(g.behindSince) > g.maxBehind
+}
+
+// awaitCaughtUp waits until the catch-up work of the writes committed so
+// far is done, at most max (0: no bound) or until ctx ends.
+func (g *groupCommit) awaitCaughtUp(ctx context.Context, max time.Duration) {
+	g.mu.Lock()
+	behind := g.behind
+	g.mu.Unlock()
+	if behind == nil {
+		return
+	}
+	var timeout <-chan time.Time
+	if max > 0 {
+		t := time.NewTimer(max)
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-behind:
+	case <-timeout:
+	case <-ctx.Done():
+	case <-g.done:
+	}
 }
 
 // do runs fn in a write transaction and returns once it is committed.
@@ -84,10 +186,30 @@ func (g *groupCommit) run() {
 			batch = append(batch[:0], r)
 		case <-g.stop:
 			return
+		default:
+			// Idle: catch up, a step at a time so a write that arrives
+			// waits for one step at most.
+			if g.step() {
+				continue
+			}
+			select {
+			case r := <-g.reqs:
+				batch = append(batch[:0], r)
+			case <-g.wake:
+				continue
+			case <-g.retry():
+				continue
+			case <-g.stop:
+				return
+			}
 		}
 		batch = g.gather(batch)
 		g.commit(batch)
 		clear(batch)
+		g.markBehind()
+		if g.overdue() {
+			g.step()
+		}
 	}
 }
 
@@ -157,7 +279,7 @@ func (g *groupCommit) commit(batch []*writeReq) {
 				break
 			}
 		}
-		if ok && g.finish(tx) == nil && tx.Commit() == nil {
+		if ok && tx.Commit() == nil {
 			for _, r := range live {
 				r.err <- nil
 			}
@@ -180,10 +302,6 @@ func (g *groupCommit) alone(r *writeReq) error {
 		return err
 	}
 	if err := r.fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := g.finish(tx); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -36,6 +37,9 @@ const (
 	// maxSearchWords bounds the query a user can type.
 	maxSearchWords = 16
 	snippetTokens  = 16
+	// searchIndexWait bounds how long a search waits for the items
+	// stored just before it to be indexed.
+	searchIndexWait = time.Second
 )
 
 // ftsQuery turns what a user typed into an FTS5 query that cannot fail or
@@ -86,6 +90,12 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]SearchHi
 	if match == "" {
 		return nil, nil
 	}
+	// Items are indexed for search just after they are stored (see
+	// indexStep); wait for those already stored, unless a burst of new
+	// items makes that longer than a chat answer should take.
+	if s.group != nil {
+		s.group.awaitCaughtUp(ctx, searchIndexWait)
+	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
@@ -96,6 +106,14 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]SearchHi
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
 	return hits, nil
+}
+
+// AwaitSearchIndex waits until every item stored so far can be found by
+// Search, or ctx ends.
+func (s *Store) AwaitSearchIndex(ctx context.Context) {
+	if s.group != nil {
+		s.group.awaitCaughtUp(ctx, 0)
+	}
 }
 
 // search ranks by where the words are, then by date: items with every word

@@ -94,7 +94,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.group = newGroupCommit(s.w, indexPending)
+	s.group = newGroupCommit(s.w, s.indexStep)
 	return s, nil
 }
 
@@ -184,29 +184,58 @@ func (s *Store) write(ctx context.Context, lazy bool, fn func(tx *sql.Tx) error)
 		tx.Rollback()
 		return err
 	}
-	if err := indexPending(tx); err != nil {
+	return tx.Commit()
+}
+
+// indexBatch is how many items one search-indexing step takes: large
+// enough that the index gets few, large segments, small enough that a
+// write arriving meanwhile waits tens of milliseconds at most.
+const indexBatch = 1000
+
+// indexStep adds items the item triggers listed in items_fts_pending (see
+// migration 0003) to the search index, up to indexBatch of them in one
+// transaction, and reports whether more are waiting. The writer runs it
+// when idle (see groupCommit.catchUp): indexing is most of the cost of
+// storing an item, and a burst of new items is stored, and alerted,
+// first.
+func (s *Store) indexStep() (more bool, err error) {
+	ctx := context.Background()
+	var pending bool
+	if err := s.w.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM items_fts_pending)`).Scan(&pending); err != nil || !pending {
+		return false, err
+	}
+	var n int64
+	err = s.writeTxDirect(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, summary, content)
+			SELECT t.id, t.title, t.summary, t.content FROM items_fts_text t
+			WHERE t.id IN (SELECT id FROM items_fts_pending ORDER BY id LIMIT ?)`, indexBatch); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM items_fts_pending WHERE id IN (SELECT id FROM items_fts_pending ORDER BY id LIMIT ?)`, indexBatch)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("index items for search: %w", err)
+	}
+	return n == indexBatch, nil
+}
+
+// writeTxDirect runs fn in a write transaction of its own, not through the
+// group commit (for the writer's own catch-up work).
+func (s *Store) writeTxDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
 	}
 	return tx.Commit()
-}
-
-// indexPending adds the items written in tx (listed in items_fts_pending
-// by the item triggers, see migration 0003) to the search index, in one
-// statement, so the index gets one new segment per transaction rather than
-// one per item, and search sees exactly what was committed.
-func indexPending(tx *sql.Tx) error {
-	// The context of the transaction's callers may have ended; the
-	// transaction itself is still to be committed or rolled back whole.
-	ctx := context.Background()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, summary, content)
-		SELECT t.id, t.title, t.summary, t.content FROM items_fts_pending p JOIN items_fts_text t ON t.id = p.id`); err != nil {
-		return fmt.Errorf("index items for search: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM items_fts_pending`); err != nil {
-		return fmt.Errorf("index items for search: %w", err)
-	}
-	return nil
 }
 
 // Times are unix nanoseconds in UTC; a zero time is NULL. Dates outside the

@@ -55,6 +55,7 @@ func historyStore(b *testing.B) (path string, n int) {
 		if err := fillHistory(ctx, st.DB(), have, n); err != nil {
 			b.Fatal(err)
 		}
+		st.AwaitSearchIndex(ctx)
 		b.Logf("filled %s to %d items in %s", path, n, time.Since(start).Round(time.Second))
 	}
 	return path, n
@@ -80,8 +81,9 @@ var historyTopics = []struct {
 	{"surveillance", "Surveillance", model.SeverityHigh, 100},
 }
 
-// fillHistory writes items from..n with the schema's own SQL (the FTS
-// triggers index them as SaveItem would), in transactions of 10,000, one
+// fillHistory writes items from..n with the schema's own SQL (the item
+// triggers queue them for the search index, which the store's writer fills
+// as it does for SaveItem), in transactions of 10,000, one
 // alert with a delivered delivery per ten items. It is the bulk path
 // SaveItem, one transaction per item, is not.
 func fillHistory(ctx context.Context, db *sql.DB, from, n int) error {
