@@ -401,3 +401,36 @@ func TestSearchIndexAfterUpgradeFromVersion2(t *testing.T) {
 	}
 	ftsIntegrity(t, s)
 }
+
+// Items queued for the index by a process that stopped before indexing
+// them (a crash, or `ituwatch once` exiting) are indexed by the next one.
+func TestSearchIndexQueueSurvivesRestart(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "queue.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.AwaitSearchIndex(ctx) // the start-up check is done
+	// Written beside the writer, which therefore never indexes it: what a
+	// process killed between its commit and its indexing leaves behind.
+	if _, err := s.adapter.ExecContext(ctx, `INSERT INTO items (source_id, item_id, title, first_seen, last_seen)
+		VALUES ('src', 'left', 'Queued quokka item', 1, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	var queued int
+	if err := s.r.QueryRow(`SELECT count(*) FROM items_fts_pending`).Scan(&queued); err != nil || queued != 1 {
+		t.Fatalf("%d items queued for the index (err %v), want 1", queued, err)
+	}
+	s.Close()
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := searchIDs(t, s, "quokka"); !slices.Equal(got, []string{"left"}) {
+		t.Errorf("after a restart, search quokka = %v, want [left]", got)
+	}
+	ftsIntegrity(t, s)
+}
