@@ -16,10 +16,10 @@ var errClosed = errors.New("the store is closed")
 
 // groupCommit runs the write transactions of concurrent callers together:
 // every transaction queued while the previous commit ran goes into one
-// BEGIN … COMMIT (see commit for what happens when one fails). A commit (the WAL write, the full-text index flush) is
-// the dominant cost of a small write; polling a thousand feeds at once asks
-// for tens of thousands of them. A caller still returns only after its
-// writes were committed, or with the error that prevented it.
+// BEGIN … COMMIT (see commit for what happens when one fails). A commit
+// (its WAL write) is the dominant cost of a small write, and polling a
+// thousand feeds at once asks for thousands of them. A caller still returns
+// only after its writes were committed, or with the error that prevented it.
 type groupCommit struct {
 	db *sql.DB
 	// catchUp does one step of the work that commits leave behind

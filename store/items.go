@@ -162,9 +162,9 @@ func (s *Store) SaveItems(ctx context.Context, saves []Save) []error {
 	ids := make([]int64, len(saves))
 	err := s.writeTx(ctx, func(tx *sql.Tx) error {
 		for i := range saves {
-			// A savepoint per save undoes a failed one alone. It is cheap:
-			// the search index, which flushes at every savepoint, is only
-			// written just before the commit (indexPending).
+			// A savepoint per save undoes a failed one alone. It is cheap
+			// because the search index, which flushes at every savepoint,
+			// is written in transactions of its own (indexStep).
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT save_item`); err != nil {
 				return err
 			}

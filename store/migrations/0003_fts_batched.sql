@@ -1,10 +1,9 @@
--- 0003: index items for search once per write transaction instead of once
--- per item. FTS5 flushes its pending terms to a new segment at every
--- statement savepoint, so indexing from the item triggers wrote one segment
--- per item and spent most of a poll cycle merging them. The triggers now
--- only note which items need (re)indexing; the store indexes them all with
--- one statement just before each commit (store.indexPending), so search
--- still sees exactly what is committed.
+-- 0003: index items for search in batches instead of one item at a time.
+-- FTS5 flushes its pending terms to a new segment at every statement
+-- savepoint, so indexing from the item triggers wrote one segment per item
+-- and spent most of a poll cycle merging them. The triggers now only note
+-- which items need (re)indexing; the store's writer indexes them in steps of
+-- many items when it has nothing more urgent to do (store.indexStep).
 
 DROP TRIGGER items_fts_insert;
 DROP TRIGGER items_fts_update;
