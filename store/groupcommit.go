@@ -204,9 +204,11 @@ func (g *groupCommit) run() {
 			}
 		}
 		batch = g.gather(batch)
+		// Marked before the callers hear of their commit, so that a
+		// search they run next waits for what they wrote to be indexed.
+		g.markBehind()
 		g.commit(batch)
 		clear(batch)
-		g.markBehind()
 		if g.overdue() {
 			g.step()
 		}
