@@ -90,7 +90,7 @@ func NewIngester(opts Options) *Ingester {
 // error on one item is reported after the rest of the batch was handled, so
 // one bad item does not hide the others.
 func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.Item) error {
-	b := batch{in: in, sourceID: sourceID, total: len(items)}
+	b := batch{in: in}
 	ids := make([]string, len(items))
 	for i := range items {
 		if items[i].SourceID == "" {
@@ -145,7 +145,7 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 		in.opts.Wake()
 	}
 	if len(b.errs) > 0 {
-		return fmt.Errorf("ingest %s: %d of %d items failed, first: %w", sourceID, len(b.errs), b.total, b.errs[0])
+		return fmt.Errorf("ingest %s: %d of %d items failed, first: %w", sourceID, len(b.errs), len(items), b.errs[0])
 	}
 	return nil
 }
@@ -169,13 +169,11 @@ func (in *Ingester) lookUp(ctx context.Context, it *model.Item, fingerprint stri
 
 // batch collects the saves of one Ingest until they are flushed together.
 type batch struct {
-	in       *Ingester
-	sourceID string
-	total    int
-	saves    []store.Save
-	pending  []*pendingStory // per save; nil when it holds no pending story
-	errs     []error
-	queued   int
+	in      *Ingester
+	saves   []store.Save
+	pending []*pendingStory // per save; nil when it holds no pending story
+	errs    []error
+	queued  int // saved alerts with somewhere to go
 }
 
 func (b *batch) fail(err error) { b.errs = append(b.errs, err) }

@@ -299,11 +299,17 @@ func (g *groupCommit) alone(r *writeReq) error {
 	if err := r.ctx.Err(); err != nil {
 		return err
 	}
-	tx, err := g.db.BeginTx(context.Background(), nil)
+	// As in a group, the transaction outlives the caller's context.
+	return inTx(context.Background(), g.db, r.fn)
+}
+
+// inTx runs fn in a transaction of db, committed if fn returns nil.
+func inTx(ctx context.Context, db *sql.DB, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
-	if err := r.fn(tx); err != nil {
+	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -138,18 +138,13 @@ func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into m
 // matches and its deliveries, all in one transaction. It sets Alert.ID and
 // Alert.CreatedAt and returns the alert id (0 if none).
 func (s *Store) SaveItem(ctx context.Context, sv Save) (int64, error) {
-	now := storedTime(s.now())
-	var alertID int64
-	err := s.writeTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		alertID, err = saveOne(ctx, tx, &sv, now)
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("save item %s/%s: %w", sv.Item.SourceID, sv.Item.ID, err)
+	if err := s.SaveItems(ctx, []Save{sv})[0]; err != nil {
+		return 0, err
 	}
-	setAlert(sv.Alert, alertID, now)
-	return alertID, nil
+	if sv.Alert == nil {
+		return 0, nil
+	}
+	return sv.Alert.ID, nil
 }
 
 // SaveItems saves a poll's batch the way SaveItem saves one item, in one

@@ -176,15 +176,7 @@ func (s *Store) write(ctx context.Context, lazy bool, fn func(tx *sql.Tx) error)
 	if s.group != nil {
 		return s.group.do(ctx, lazy, fn)
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return inTx(ctx, s.w, fn)
 }
 
 // indexBatch is how many items one search-indexing step takes: large
@@ -205,7 +197,8 @@ func (s *Store) indexStep() (more bool, err error) {
 		return false, err
 	}
 	var n int64
-	err = s.writeTxDirect(ctx, func(tx *sql.Tx) error {
+	// Its own transaction, not through the group commit: the writer runs it.
+	err = inTx(ctx, s.w, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO items_fts (rowid, title, summary, content)
 			SELECT t.id, t.title, t.summary, t.content FROM items_fts_text t
 			WHERE t.id IN (SELECT id FROM items_fts_pending ORDER BY id LIMIT ?)`, indexBatch); err != nil {
@@ -222,20 +215,6 @@ func (s *Store) indexStep() (more bool, err error) {
 		return false, fmt.Errorf("index items for search: %w", err)
 	}
 	return n == indexBatch, nil
-}
-
-// writeTxDirect runs fn in a write transaction of its own, not through the
-// group commit (for the writer's own catch-up work).
-func (s *Store) writeTxDirect(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // Times are unix nanoseconds in UTC; a zero time is NULL. Dates outside the

@@ -159,8 +159,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Sink:   a.ingester.Ingest,
 		Logger: log,
 		OnPoll: observePoll,
-		// Start-up polls every source at once; a new install's first
-		// cycle is waiting on the network, not the CPU.
+		// Start-up (and `once`) polls every source, this many at a time.
 		PollAllConcurrency: cfg.HTTP.Concurrency,
 	})
 	for _, src := range cfg.Sources {
