@@ -225,6 +225,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceS
 		state.BodyHash = hash
 		if unchanged {
 			res.NotModified = true
+			releaseBody(body)
 			return res, nil
 		}
 	}
@@ -265,9 +266,22 @@ func (f *Fetcher) readBody(resp *http.Response) ([]byte, error) {
 	return body, nil
 }
 
-// readAll is io.ReadAll starting with a buffer of the given size.
+// spareBodies holds the buffers of bodies found unchanged, for the next
+// reads: most polls of a watched feed find it unchanged, and a poll cycle
+// of a thousand feeds would otherwise leave a thousand bodies to the
+// garbage collector.
+var spareBodies sync.Pool // of *[]byte
+
+func releaseBody(b []byte) { spareBodies.Put(&b) }
+
+// readAll is io.ReadAll starting with a buffer of at least the given size.
 func readAll(r io.Reader, size int) ([]byte, error) {
-	b := make([]byte, 0, size)
+	var b []byte
+	if p, _ := spareBodies.Get().(*[]byte); p != nil && cap(*p) >= size {
+		b = (*p)[:0]
+	} else {
+		b = make([]byte, 0, size)
+	}
 	for {
 		if len(b) == cap(b) {
 			b = append(b, 0)[:len(b)]

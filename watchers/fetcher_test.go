@@ -338,3 +338,45 @@ func TestFetchWaitForHostHonoursContext(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// Buffers of unchanged bodies are reused: a body handed to the caller must
+// never change under it, however many fetches follow.
+func TestFetchBodiesSurviveBufferReuse(t *testing.T) {
+	var mu sync.Mutex
+	current := strings.Repeat("a", 3000)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		_, _ = w.Write([]byte(current))
+	}))
+	defer srv.Close()
+	set := func(s string) { mu.Lock(); current = s; mu.Unlock() }
+	f := testFetcher(FetcherOptions{})
+	ctx := context.Background()
+	var st, other model.SourceState
+
+	first, err := f.Fetch(ctx, srv.URL, &st)
+	if err != nil || first.NotModified {
+		t.Fatalf("first fetch: %v", err)
+	}
+	kept := first.Body
+	for range 5 { // unchanged: their buffers go back for reuse
+		if res, err := f.Fetch(ctx, srv.URL, &st); err != nil || !res.NotModified {
+			t.Fatalf("unchanged fetch: %+v, %v", res, err)
+		}
+	}
+	set(strings.Repeat("b", 2000))
+	changed, err := f.Fetch(ctx, srv.URL, &other)
+	if err != nil || string(changed.Body) != strings.Repeat("b", 2000) {
+		t.Fatalf("a fetch into a reused buffer read %q..., %v", changed.Body[:min(10, len(changed.Body))], err)
+	}
+	set(strings.Repeat("c", 1000))
+	for range 3 {
+		if _, err := f.Fetch(ctx, srv.URL, &other); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(kept) != strings.Repeat("a", 3000) || string(changed.Body) != strings.Repeat("b", 2000) {
+		t.Error("a body returned to the caller was overwritten by a later fetch")
+	}
+}
