@@ -28,8 +28,7 @@ type groupCommit struct {
 	// is waiting, and between groups once it has been behind for maxBehind,
 	// so that a burst of writes is not slowed by it and a steady stream
 	// does not starve it.
-	catchUp   func() (more bool, err error)
-	maxBehind time.Duration
+	catchUp func() (more bool, err error)
 	// lazyWindow is defaultLazyWindow but for tests.
 	lazyWindow time.Duration
 	reqs       chan *writeReq
@@ -57,12 +56,11 @@ type writeReq struct {
 // defaultLazyWindow is how long a group of only lazy writes waits for more.
 const defaultLazyWindow = 20 * time.Millisecond
 
-// defaultMaxBehind bounds how long catch-up work waits for the writer to
-// be idle.
-const defaultMaxBehind = 2 * time.Second
+// maxBehind bounds how long catch-up work waits for the writer to be idle.
+const maxBehind = 2 * time.Second
 
 func newGroupCommit(db *sql.DB, catchUp func() (bool, error)) *groupCommit {
-	g := &groupCommit{db: db, catchUp: catchUp, maxBehind: defaultMaxBehind, lazyWindow: defaultLazyWindow,
+	g := &groupCommit{db: db, catchUp: catchUp, lazyWindow: defaultLazyWindow,
 		reqs: make(chan *writeReq), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	g.markBehind() // work an earlier process left
 	go g.run()
@@ -127,7 +125,7 @@ func (g *groupCommit) retry() <-chan time.Time {
 func (g *groupCommit) overdue() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.behind != nil && time.Since(g.behindSince) > g.maxBehind
+	return g.behind != nil && time.Since(g.behindSince) > maxBehind
 }
 
 // awaitCaughtUp waits until the catch-up work of the writes committed so

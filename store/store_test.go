@@ -946,3 +946,31 @@ func TestSaveItemsUndoesOnlyTheFailedSave(t *testing.T) {
 		}
 	}
 }
+
+// Filing an item under an alert that does not exist fails and stores
+// nothing, rather than leaving the item pointing at no alert.
+func TestJoinMissingAlertFails(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	it := item("press", "copy", "Another report")
+	_, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "c", JoinAlertID: 404})
+	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "alert 404") {
+		t.Fatalf("join of a missing alert: %v, want ErrNotFound naming alert 404", err)
+	}
+	if p, _ := priorItem(ctx, s, "press", "copy"); p != nil {
+		t.Errorf("the failed join left its item: %+v", p)
+	}
+
+	// And a real join files the item and names its source once.
+	first := item("itu-news", "orig", "Council meets")
+	id := mustSave(t, s, Save{Item: first, Fingerprint: "o", Alert: alertFor(first, "mandate-creep"), Destinations: []string{"console"}})
+	for range 2 {
+		mustSave(t, s, Save{Item: it, Fingerprint: "c", JoinAlertID: id})
+	}
+	own := item("itu-news", "orig-2", "Council meets again")
+	mustSave(t, s, Save{Item: own, Fingerprint: "o2", JoinAlertID: id})
+	a, err := s.Alert(ctx, id)
+	if err != nil || !slices.Equal(a.AlsoReportedBy, []string{"press"}) {
+		t.Errorf("also reported by = %v (err %v), want [press]: once, and not the alert's own source", a.AlsoReportedBy, err)
+	}
+}
