@@ -21,13 +21,23 @@ type SearchHit struct {
 	Snippet model.Snippet // FTS5 snippet with the matched words as Hit parts
 }
 
-// The private-use characters snippet() wraps hits in. The index never sees
-// them in stored text (the items_fts_text view strips them), so every one in
-// a snippet is a marker.
+// The private-use characters snippet() wraps hits in. Stored text never
+// holds them (upsertItem strips them), so every one in a snippet is a
+// marker.
 const (
 	hitOpen  = "\uE000"
 	hitClose = "\uE001"
 )
+
+var hitMarkers = strings.NewReplacer(hitOpen, "", hitClose, "")
+
+// withoutHitMarkers removes the snippet markers from stored text.
+func withoutHitMarkers(s string) string {
+	if !strings.Contains(s, hitOpen) && !strings.Contains(s, hitClose) {
+		return s
+	}
+	return hitMarkers.Replace(s)
+}
 
 const (
 	// searchCandidates bounds the work of one search: the newest this many
@@ -49,7 +59,7 @@ const (
 // An unbalanced quote is ignored. Words without a letter or digit are
 // dropped, as the tokenizer would drop them.
 func ftsQuery(input string) string {
-	input = strings.NewReplacer(hitOpen, "", hitClose, "").Replace(input)
+	input = withoutHitMarkers(input)
 	if strings.Count(input, `"`)%2 == 1 {
 		i := strings.LastIndex(input, `"`)
 		input = input[:i] + " " + input[i+1:]

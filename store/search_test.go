@@ -361,23 +361,7 @@ func TestSearchIndexUnderGroupCommit(t *testing.T) {
 func TestSearchIndexAfterUpgradeFromVersion2(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "v2.db")
-	upTo2 := fstest.MapFS{}
-	shipped, err := loadMigrations(migrationFiles)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range shipped {
-		if m.version <= 2 {
-			upTo2[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
-		}
-	}
-	db, err := openCached(path + "?" + dsnParams(false, true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := migrate(ctx, db, upTo2); err != nil {
-		t.Fatal(err)
-	}
+	db := openAtVersion(t, path, 2)
 	if _, err := db.Exec(`INSERT INTO items (source_id, item_id, title, content, first_seen, last_seen)
 		VALUES ('old', 'x', 'Legacy title', 'walrus text', 1, 1)`); err != nil {
 		t.Fatal(err)
@@ -398,6 +382,78 @@ func TestSearchIndexAfterUpgradeFromVersion2(t *testing.T) {
 	}
 	if got := searchIDs(t, s, "narwhal"); !reflect.DeepEqual(got, []string{"x"}) {
 		t.Errorf("new text not found: %v", got)
+	}
+	ftsIntegrity(t, s)
+}
+
+// openAtVersion creates a database with the shipped migrations up to
+// version, as an older ituwatch left it.
+func openAtVersion(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	upTo := fstest.MapFS{}
+	shipped, err := loadMigrations(migrationFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range shipped {
+		if m.version <= version {
+			upTo[m.name] = &fstest.MapFile{Data: []byte(m.sql)}
+		}
+	}
+	db, err := openCached(path + "?" + dsnParams(false, true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(context.Background(), db, upTo); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Before migration 0004 stored text could hold the characters snippets
+// mark hits with, and the index stripped them on every read. After the
+// upgrade they are gone from the stored text and from the index, and the
+// items are found by their words.
+func TestSearchIndexAfterUpgradeFromVersion3(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v3.db")
+	db := openAtVersion(t, path, 3)
+	for _, q := range []string{
+		`INSERT INTO items (source_id, item_id, title, summary, first_seen, last_seen)
+			VALUES ('old', 'marked', 'Marked ' || char(57344) || 'okapi' || char(57345) || ' title', 'plain summary', 1, 1)`,
+		`INSERT INTO items (source_id, item_id, title, content, first_seen, last_seen)
+			VALUES ('old', 'pending', 'Pending title', 'pangolin ' || char(57345) || 'text', 2, 2)`,
+		`INSERT INTO items (source_id, item_id, title, first_seen, last_seen) VALUES ('old', 'clean', 'Clean gerenuk title', 3, 3)`,
+		// The first and the last are indexed, with the markers stripped as
+		// version 3 did; the second is still queued.
+		`INSERT INTO items_fts (rowid, title, summary, content) SELECT id, title, summary, content FROM items_fts_text WHERE id IN (SELECT id FROM items WHERE item_id <> 'pending')`,
+		`DELETE FROM items_fts_pending WHERE id IN (SELECT id FROM items WHERE item_id <> 'pending')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("open a version-3 database: %v", err)
+	}
+	defer s.Close()
+	ftsIntegrity(t, s)
+	var marked int
+	if err := s.r.QueryRow(`SELECT count(*) FROM items WHERE instr(title || summary || content, char(57344)) OR instr(title || summary || content, char(57345))`).Scan(&marked); err != nil || marked != 0 {
+		t.Errorf("%d items keep marker characters after the upgrade (err %v)", marked, err)
+	}
+	for q, want := range map[string]string{"okapi": "marked", "pangolin": "pending", "gerenuk": "clean"} {
+		if got := searchIDs(t, s, q); !slices.Equal(got, []string{want}) {
+			t.Errorf("search %s = %v, want [%s]", q, got, want)
+		}
+	}
+	// A revision takes the old text out of the index.
+	mustSave(t, s, Save{Item: model.Item{SourceID: "old", ID: "marked", Title: "Revised title"}, Fingerprint: "r"})
+	if got := searchIDs(t, s, "okapi"); got != nil {
+		t.Errorf("old text still found after a revision: %v", got)
 	}
 	ftsIntegrity(t, s)
 }
