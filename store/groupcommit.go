@@ -24,11 +24,13 @@ type groupCommit struct {
 	db *sql.DB
 	// catchUp does one step of the work that commits leave behind
 	// (indexing the items they wrote for search) in its own transaction,
-	// and says whether there is more. The writer runs it whenever no write
-	// is waiting, and between groups once it has been behind for maxBehind,
-	// so that a burst of writes is not slowed by it and a steady stream
-	// does not starve it.
+	// and says whether there is more. The writer runs it once it has been
+	// idle for quiet, and between groups once it has been behind for
+	// maxBehind, so that a burst of writes is not slowed by it and a
+	// steady stream does not starve it.
 	catchUp func() (more bool, err error)
+	// quiet and maxBehind pace catch-up work (see catchUpQuiet).
+	quiet, maxBehind time.Duration
 	// lazyWindow is defaultLazyWindow but for tests.
 	lazyWindow time.Duration
 	reqs       chan *writeReq
@@ -56,11 +58,18 @@ type writeReq struct {
 // defaultLazyWindow is how long a group of only lazy writes waits for more.
 const defaultLazyWindow = 20 * time.Millisecond
 
-// maxBehind bounds how long catch-up work waits for the writer to be idle.
-const maxBehind = 2 * time.Second
+// Catch-up work waits for the writer to have been idle for catchUpQuiet
+// since its last commit, so that a burst of writes (a poll cycle of
+// thousands of sources) is committed, and its alerts sent, before its
+// items are indexed; but it waits at most maxBehind, so that a steady
+// stream of writes does not starve it.
+const (
+	catchUpQuiet = 50 * time.Millisecond
+	maxBehind    = 10 * time.Second
+)
 
-func newGroupCommit(db *sql.DB, catchUp func() (bool, error)) *groupCommit {
-	g := &groupCommit{db: db, catchUp: catchUp, lazyWindow: defaultLazyWindow,
+func newGroupCommit(db *sql.DB, catchUp func() (bool, error), quiet, maxBehind time.Duration) *groupCommit {
+	g := &groupCommit{db: db, catchUp: catchUp, quiet: quiet, maxBehind: maxBehind, lazyWindow: defaultLazyWindow,
 		reqs: make(chan *writeReq), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	g.markBehind() // work an earlier process left
 	go g.run()
@@ -121,11 +130,18 @@ func (g *groupCommit) retry() <-chan time.Time {
 	return time.After(time.Until(g.retryAt))
 }
 
+// isBehind reports whether catch-up work may be waiting.
+func (g *groupCommit) isBehind() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.behind != nil
+}
+
 // overdue reports whether catch-up work has waited longer than maxBehind.
 func (g *groupCommit) overdue() bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.behind != nil && time.Since(g.behindSince) > maxBehind
+	return g.behind != nil && time.Since(g.behindSince) > g.maxBehind
 }
 
 // awaitCaughtUp waits until the catch-up work of the writes committed so
@@ -178,37 +194,54 @@ func (g *groupCommit) close() {
 func (g *groupCommit) run() {
 	defer close(g.done)
 	batch := make([]*writeReq, 0, maxGroup)
+	var lastCommit time.Time
 	for {
-		select {
-		case r := <-g.reqs:
-			batch = append(batch[:0], r)
-		case <-g.stop:
+		r := g.next(lastCommit)
+		if r == nil {
 			return
-		default:
-			// Idle: catch up, a step at a time so a write that arrives
-			// waits for one step at most.
-			if g.step() {
-				continue
-			}
-			select {
-			case r := <-g.reqs:
-				batch = append(batch[:0], r)
-			case <-g.wake:
-				continue
-			case <-g.retry():
-				continue
-			case <-g.stop:
-				return
-			}
 		}
-		batch = g.gather(batch)
+		batch = g.gather(append(batch[:0], r))
 		// Marked before the callers hear of their commit, so that a
 		// search they run next waits for what they wrote to be indexed.
 		g.markBehind()
 		g.commit(batch)
 		clear(batch)
+		lastCommit = time.Now()
 		if g.overdue() {
 			g.step()
+		}
+	}
+}
+
+// next returns the next write, doing catch-up work while the writer is
+// idle, or nil once the store is closing.
+func (g *groupCommit) next(lastCommit time.Time) *writeReq {
+	for {
+		select {
+		case r := <-g.reqs:
+			return r
+		case <-g.stop:
+			return nil
+		default:
+		}
+		var quiet <-chan time.Time
+		if wait := g.quiet - time.Since(lastCommit); wait > 0 && g.isBehind() {
+			// The writes of a burst come milliseconds apart: wait for
+			// the next one rather than start a step it would queue behind.
+			quiet = time.After(wait)
+		} else if g.step() {
+			// A step at a time, so a write that arrives waits for one
+			// step at most.
+			continue
+		}
+		select {
+		case r := <-g.reqs:
+			return r
+		case <-quiet:
+		case <-g.wake:
+		case <-g.retry():
+		case <-g.stop:
+			return nil
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,7 +76,7 @@ func TestGroupCommitLazyWritesShareACommit(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	txs := map[*sql.Tx]bool{} // the transactions the writes ran in
-	g := newGroupCommit(s.w, func() (bool, error) { return false, nil })
+	g := newGroupCommit(s.w, func() (bool, error) { return false, nil }, catchUpQuiet, maxBehind)
 	defer g.close()
 	// Long enough that a loaded machine still puts both writes in it.
 	g.lazyWindow = time.Second
@@ -130,5 +131,49 @@ func TestGroupCommitLazyWritesShareACommit(t *testing.T) {
 	var rows int
 	if err := s.r.QueryRow(`SELECT count(*) FROM kv`).Scan(&rows); err != nil || rows != 4 {
 		t.Errorf("%d rows written (err %v), want 4", rows, err)
+	}
+}
+
+// pacedWrites writes a row every gap until stop closes, as a poll cycle's
+// batches arrive, and counts the catch-up steps the writer ran meanwhile.
+func pacedWrites(t *testing.T, quiet, maxBehind, gap, burst time.Duration) (duringBurst int64, g *groupCommit, steps *atomic.Int64) {
+	t.Helper()
+	s, _ := openTest(t)
+	steps = new(atomic.Int64)
+	g = newGroupCommit(s.w, func() (bool, error) { steps.Add(1); return false, nil }, quiet, maxBehind)
+	t.Cleanup(g.close)
+	g.awaitCaughtUp(context.Background(), 0) // the start-up step
+	steps.Store(0)
+	end := time.Now().Add(burst)
+	for i := 0; time.Now().Before(end); i++ {
+		if err := g.do(context.Background(), false, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO kv (key, value) VALUES (?, 'v')`, fmt.Sprint("k", i))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(gap)
+	}
+	return steps.Load(), g, steps
+}
+
+// A burst of writes is committed before the work it leaves (indexing) is
+// done: the writer starts it only once the writes pause.
+func TestCatchUpWaitsForAPause(t *testing.T) {
+	during, g, steps := pacedWrites(t, time.Second, time.Hour, 5*time.Millisecond, 300*time.Millisecond)
+	if during != 0 {
+		t.Errorf("%d catch-up steps ran between writes 5 ms apart, want none until they pause for 1 s", during)
+	}
+	g.awaitCaughtUp(context.Background(), 5*time.Second)
+	if steps.Load() == 0 {
+		t.Error("no catch-up step ran after the writes stopped")
+	}
+}
+
+// A stream of writes that never pauses does not starve the work it leaves.
+func TestCatchUpIsForcedWhenOverdue(t *testing.T) {
+	during, _, _ := pacedWrites(t, time.Hour, 50*time.Millisecond, 5*time.Millisecond, 500*time.Millisecond)
+	if during == 0 {
+		t.Error("no catch-up step ran during 500 ms of writes, want one after each commit once 50 ms behind")
 	}
 }

@@ -94,7 +94,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.group = newGroupCommit(s.w, s.indexStep)
+	s.group = newGroupCommit(s.w, s.indexStep, catchUpQuiet, maxBehind)
 	return s, nil
 }
 
