@@ -91,9 +91,13 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 		ResponseHeaderTimeout: 20 * time.Second,
 		ExpectContinueTimeout: time.Second,
 		IdleConnTimeout:       90 * time.Second,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   opts.PerHostConcurrency,
-		ForceAttemptHTTP2:     true,
+		// Enough to keep a connection to every host of a large poll
+		// cycle (hundreds of hosts, see PerHostConcurrency): a cycle
+		// polls each host's feeds one after another, and a connection
+		// closed for want of room is dialled again moments later.
+		MaxIdleConns:        512,
+		MaxIdleConnsPerHost: opts.PerHostConcurrency,
+		ForceAttemptHTTP2:   true,
 		// We ask for gzip and decode it ourselves so that the size cap counts
 		// decompressed bytes and a small gzip bomb cannot fill memory.
 		DisableCompression: true,
