@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
@@ -117,6 +118,11 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 		}
 	}
 
+	// Matching is CPU-bound work: it takes a CPU slot, which the batch
+	// gives up whenever it waits for the writer or another batch.
+	if b.release, err = cpuslots.Acquire(ctx); err != nil {
+		return fmt.Errorf("ingest %s: %w", sourceID, err)
+	}
 	batchIDs := make(map[string]bool, len(items))
 	batchPrints := make(map[string]bool, len(items))
 	for i := range items {
@@ -134,12 +140,14 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 		batchIDs[it.ID], batchPrints[fingerprints[i]] = true, true
 		if err := in.prepare(ctx, &b, it, fingerprints[i], prior, known); err != nil {
 			if ctx.Err() != nil {
+				b.leaveCPU()
 				b.flush(ctx)
 				return fmt.Errorf("ingest %s: %w", sourceID, ctx.Err())
 			}
 			b.fail(err)
 		}
 	}
+	b.leaveCPU()
 	b.flush(ctx)
 	if b.queued > 0 {
 		in.opts.Wake()
@@ -173,10 +181,30 @@ type batch struct {
 	saves   []store.Save
 	pending []*pendingStory // per save; nil when it holds no pending story
 	errs    []error
-	queued  int // saved alerts with somewhere to go
+	queued  int    // saved alerts with somewhere to go
+	release func() // gives up the batch's CPU slot; nil when it holds none
 }
 
 func (b *batch) fail(err error) { b.errs = append(b.errs, err) }
+
+func (b *batch) leaveCPU() {
+	if b.release != nil {
+		b.release()
+		b.release = nil
+	}
+}
+
+// outsideCPU runs wait (for the writer, or for another batch) without the
+// batch's CPU slot, so that the cores do other work meanwhile.
+func (b *batch) outsideCPU(ctx context.Context, wait func()) {
+	held := b.release != nil
+	b.leaveCPU()
+	wait()
+	if held {
+		// Without a slot if ctx ended: the caller's next step fails on it.
+		b.release, _ = cpuslots.Acquire(ctx)
+	}
+}
 
 func (b *batch) add(sv store.Save, p *pendingStory) {
 	b.saves = append(b.saves, sv)
@@ -191,7 +219,8 @@ func (b *batch) flush(ctx context.Context) {
 		return
 	}
 	in := b.in
-	errs := in.opts.Store.SaveItems(ctx, b.saves)
+	var errs []error
+	b.outsideCPU(ctx, func() { errs = in.opts.Store.SaveItems(ctx, b.saves) })
 	for i := range b.saves {
 		sv := &b.saves[i]
 		if errs[i] != nil {
@@ -299,12 +328,16 @@ func (in *Ingester) claimStory(ctx context.Context, b *batch, it *model.Item, to
 			wait := e.pending.done
 			in.storyMu.Unlock()
 			b.flush(ctx)
-			select {
-			case <-wait:
-				continue // alerted or failed: look again
-			case <-ctx.Done():
-				return 0, nil, ctx.Err()
+			b.outsideCPU(ctx, func() {
+				select {
+				case <-wait:
+				case <-ctx.Done():
+				}
+			})
+			if err := ctx.Err(); err != nil {
+				return 0, nil, err
 			}
+			continue // alerted or failed: look again
 		}
 		defer in.storyMu.Unlock()
 		if e != nil {

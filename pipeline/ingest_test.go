@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
@@ -217,5 +219,117 @@ func TestIngestBatchKeepsTheItemsThatSave(t *testing.T) {
 	priors, _ := st.PriorItems(ctx, "news", []string{"1", "2", "3"})
 	if len(priors) != 2 || priors["2"] != nil {
 		t.Errorf("stored %d items (item 2: %v), want items 1 and 3 only", len(priors), priors["2"])
+	}
+}
+
+// gatedStore is a real store whose SaveItems reports each batch's source on
+// entered and, for a source with a gate, waits for the gate to open.
+type gatedStore struct {
+	*store.Store
+	gates   map[string]chan struct{}
+	entered chan string
+}
+
+func (g *gatedStore) SaveItems(ctx context.Context, saves []store.Save) []error {
+	if len(saves) > 0 {
+		src := saves[0].Item.SourceID
+		g.entered <- src
+		if gate := g.gates[src]; gate != nil {
+			<-gate
+		}
+	}
+	return g.Store.SaveItems(ctx, saves)
+}
+
+// allCPUSlotsFree reports whether every CPU slot can be taken within a
+// second, that is whether no waiting batch holds one.
+func allCPUSlotsFree(t *testing.T) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var releases []func()
+	defer func() {
+		for _, release := range releases {
+			release()
+		}
+	}()
+	for range cpuslots.Size() {
+		release, err := cpuslots.Acquire(ctx)
+		if err != nil {
+			return false
+		}
+		releases = append(releases, release)
+	}
+	return true
+}
+
+// A batch gives up its CPU slot while it waits for the writer or for
+// another batch's story, so that waiting batches cannot leave the cores
+// idle (or, with as many waiting as there are slots, stall every poll).
+func TestIngestWaitsWithoutACPUSlot(t *testing.T) {
+	ctx := context.Background()
+	gated := &gatedStore{Store: openStore(t), gates: map[string]chan struct{}{}, entered: make(chan string, 16)}
+	var (
+		mu     sync.Mutex
+		alerts []model.Alert
+	)
+	in := NewIngester(Options{
+		Store:   gated,
+		Matcher: keywordMatcher{"New IP": "new-ip"},
+		Routes:  fixedRoutes{"*": {{Platform: "console"}}},
+		Logger:  slog.New(slog.DiscardHandler),
+		OnAlert: func(a model.Alert, _ []string) { mu.Lock(); alerts = append(alerts, a); mu.Unlock() },
+	})
+	now := time.Now().UTC()
+	ingest := func(source string, items ...model.Item) chan error {
+		done := make(chan error, 1)
+		go func() { done <- in.Ingest(ctx, source, items) }()
+		return done
+	}
+	awaitEntered := func(want string) {
+		t.Helper()
+		select {
+		case got := <-gated.entered:
+			if got != want {
+				t.Fatalf("SaveItems for %s, want %s", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no SaveItems for %s", want)
+		}
+	}
+
+	// Waiting for the writer: a repeated id saves the batch so far first.
+	gated.gates["repeat"] = make(chan struct{})
+	repeat := ingest("repeat", model.Item{ID: "x", Title: "Plain news", Published: now}, model.Item{ID: "x", Title: "Plain news, revised", Published: now})
+	awaitEntered("repeat")
+	if !allCPUSlotsFree(t) {
+		t.Error("a batch waiting for its save holds a CPU slot")
+	}
+	close(gated.gates["repeat"])
+	awaitEntered("repeat")
+	if err := <-repeat; err != nil {
+		t.Fatal(err)
+	}
+
+	// Waiting for another batch's story: "second" reports the story that
+	// "first" is saving.
+	gated.gates["first"] = make(chan struct{})
+	first := ingest("first", model.Item{ID: "1", Title: "New IP at TSAG", Link: "https://a.example/1", Published: now})
+	awaitEntered("first")
+	second := ingest("second", model.Item{ID: "0", Title: "Weather", Published: now},
+		model.Item{ID: "1", Title: "New IP at TSAG", Link: "https://b.example/1", Published: now})
+	awaitEntered("second") // its earlier item, saved before it waits
+	if !allCPUSlotsFree(t) {
+		t.Error("a batch waiting for another batch's story holds a CPU slot")
+	}
+	close(gated.gates["first"])
+	for _, done := range []chan error{first, second} {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	awaitEntered("second")
+	if len(alerts) != 1 || alerts[0].Item.SourceID != "first" {
+		t.Errorf("%d alerts, want one, from first, that second joined", len(alerts))
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
 
+	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -61,7 +62,12 @@ func (s *feedSource) Poll(ctx context.Context, state *model.SourceState) ([]mode
 	if res.NotModified {
 		return nil, nil
 	}
+	release, err := cpuslots.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
 	items, err := parseFeed(s.id, res.Body, res.ContentType, res.FinalURL, s.now())
+	release()
 	if err != nil {
 		// Forget the new validators: the same unreadable body must fail
 		// again next time rather than pass as "not modified".

@@ -16,6 +16,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
 
+	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -67,7 +68,7 @@ func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) (
 	if err != nil {
 		return fail(err)
 	}
-	items, next, err := ParseListing(res.Body, pageURL)
+	items, next, err := parseListing(ctx, res.Body, pageURL)
 	if err != nil {
 		return fail(fmt.Errorf("read listing %s: %w", pageURL, err))
 	}
@@ -88,7 +89,7 @@ func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) (
 		if err != nil {
 			return fail(err)
 		}
-		more, n, err := ParseListing(res.Body, u)
+		more, n, err := parseListing(ctx, res.Body, u)
 		if err != nil {
 			return fail(fmt.Errorf("read page %d of the listing (%s): %w", page, u, err))
 		}
@@ -102,6 +103,16 @@ func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) (
 		items = []model.Item{}
 	}
 	return items, nil
+}
+
+// parseListing is ParseListing in one of the process's CPU slots.
+func parseListing(ctx context.Context, body []byte, pageURL *url.URL) ([]model.Item, string, error) {
+	release, err := cpuslots.Acquire(ctx)
+	if err != nil {
+		return nil, "", err
+	}
+	defer release()
+	return ParseListing(body, pageURL)
 }
 
 func listingPageURL(final, fallback string) (*url.URL, error) {

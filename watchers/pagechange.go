@@ -15,6 +15,7 @@ import (
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 
+	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -50,7 +51,12 @@ func (s *pageSource) Poll(ctx context.Context, state *model.SourceState) ([]mode
 	if res.NotModified {
 		return nil, nil
 	}
+	release, err := cpuslots.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
 	title, text, err := ExtractMainText(res.Body, s.selector)
+	release()
 	if err != nil {
 		// Keep the old validators so the same page fails again (and shows
 		// in status) instead of passing as "not modified" next time.

@@ -1,0 +1,33 @@
+package cpuslots
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestAcquireAdmitsSizeAtATime(t *testing.T) {
+	var releases []func()
+	for range Size() {
+		release, err := Acquire(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		releases = append(releases, release)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Acquire with all %d slots taken = %v, want it to wait until ctx ends", Size(), err)
+	}
+	releases[0]()
+	release, err := Acquire(context.Background())
+	if err != nil {
+		t.Fatalf("Acquire after a release: %v", err)
+	}
+	release()
+	for _, release := range releases[1:] {
+		release()
+	}
+}
