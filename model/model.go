@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -75,18 +76,30 @@ func (it *Item) Key() string { return it.SourceID + "\x00" + it.ID }
 // Fingerprint changes when the words a reader sees change; an item seen again
 // with a new fingerprint is an update, not a new item.
 func (it *Item) Fingerprint() string {
-	h := sha256.New()
+	// The text is copied into a reused buffer: hashing a string through
+	// hash.Hash copies it into a new slice each time, and every polled
+	// item is fingerprinted.
+	buf := fingerprintBuffers.Get().(*[]byte)
+	b := (*buf)[:0]
 	for _, s := range []string{it.Title, it.Summary, it.Content, it.Link} {
-		h.Write([]byte(s))
-		h.Write([]byte{0})
+		b = append(append(b, s...), 0)
 	}
 	if it.Document != nil {
-		h.Write([]byte(it.Document.Revision))
-		h.Write([]byte{0})
-		h.Write([]byte(strings.Join(it.Document.Languages, ",")))
+		b = append(append(b, it.Document.Revision...), 0)
+		b = append(b, strings.Join(it.Document.Languages, ",")...)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16])
+	sum := sha256.Sum256(b)
+	if cap(b) <= maxPooledFingerprintBuffer {
+		*buf = b
+		fingerprintBuffers.Put(buf)
+	}
+	return hex.EncodeToString(sum[:16])
 }
+
+// maxPooledFingerprintBuffer keeps one huge item from pinning its buffer.
+const maxPooledFingerprintBuffer = 64 << 10
+
+var fingerprintBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // When is the best date to show for an item.
 func (it *Item) When() time.Time {

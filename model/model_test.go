@@ -59,3 +59,19 @@ func TestFingerprintChangesWithText(t *testing.T) {
 		t.Error("fingerprint of identical items differs")
 	}
 }
+
+// Stored fingerprints must stay valid across versions: an item whose
+// fingerprint changed would alert as updated.
+func TestFingerprintIsStable(t *testing.T) {
+	for _, tc := range []struct {
+		it   Item
+		want string
+	}{
+		{Item{Title: "New IP", Summary: "TSAG", Content: "text", Link: "https://a.example/1"}, "dc3e9bf1844f1dd6be1ad9d0feba73a2"},
+		{Item{Title: "Council", Document: &DocumentRef{Revision: "Rev.1", Languages: []string{"E", "F"}}}, "a17e01f473bbc2465870dca39eacbbaa"},
+	} {
+		if got := tc.it.Fingerprint(); got != tc.want {
+			t.Errorf("Fingerprint of %q = %s, want %s", tc.it.Title, got, tc.want)
+		}
+	}
+}

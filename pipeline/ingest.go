@@ -91,7 +91,7 @@ func NewIngester(opts Options) *Ingester {
 // error on one item is reported after the rest of the batch was handled, so
 // one bad item does not hide the others.
 func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.Item) error {
-	b := batch{in: in}
+	b := batch{in: in, saves: make([]store.Save, 0, len(items)), pending: make([]*pendingStory, 0, len(items))}
 	ids := make([]string, len(items))
 	for i := range items {
 		if items[i].SourceID == "" {

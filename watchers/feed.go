@@ -550,6 +550,9 @@ func joinMarks(s string) string {
 
 // tidyLines collapses spaces within lines and runs of blank lines into one.
 func tidyLines(s string) string {
+	if tidy(s) {
+		return s
+	}
 	lines := strings.Split(s, "\n")
 	out := make([]string, 0, len(lines))
 	blank := false
@@ -568,8 +571,48 @@ func tidyLines(s string) string {
 	return strings.Join(out, "\n")
 }
 
+// collapseSpace trims s and turns every run of white space in it into
+// one space.
 func collapseSpace(s string) string {
-	return strings.Join(strings.Fields(s), " ")
+	if collapsed(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for word := range strings.FieldsSeq(s) {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(word)
+	}
+	return b.String()
+}
+
+// collapsed reports whether collapseSpace would leave s as it is, which
+// most text is: it is checked without allocating.
+func collapsed(s string) bool {
+	space := true // as if s were preceded by one: no leading space
+	for _, r := range s {
+		isSpace := unicode.IsSpace(r)
+		if isSpace && (space || r != ' ') {
+			return false
+		}
+		space = isSpace
+	}
+	return !space || s == ""
+}
+
+// tidy reports whether tidyLines would leave s as it is.
+func tidy(s string) bool {
+	if strings.HasPrefix(s, "\n") || strings.HasSuffix(s, "\n") || strings.Contains(s, "\n\n\n") {
+		return false
+	}
+	for line := range strings.SplitSeq(s, "\n") {
+		if !collapsed(line) {
+			return false
+		}
+	}
+	return true
 }
 
 // truncateText cuts s to at most n bytes on a rune boundary, marking the cut.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -389,4 +390,45 @@ func mustRead(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// collapseSpace and tidyLines return text already in shape as it is,
+// without allocating; the result must be what the plain definition gives.
+func TestCollapseSpaceAndTidyLinesFastPath(t *testing.T) {
+	plainCollapse := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	plainTidy := func(s string) string {
+		var out []string
+		blank := false
+		for _, l := range strings.Split(s, "\n") {
+			l = plainCollapse(l)
+			switch {
+			case l == "":
+				blank = len(out) > 0
+			case blank:
+				out, blank = append(out, "", l), false
+			default:
+				out = append(out, l)
+			}
+		}
+		return strings.Join(out, "\n")
+	}
+	pieces := []string{"a", "bc", " ", "  ", "\n", "\n\n", "\t", "\r", "\u00a0", "\u2003", "é", "\xff"}
+	r := rand.New(rand.NewPCG(7, 7))
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := collapseSpace(s), plainCollapse(s); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
+		if got, want := tidyLines(s), plainTidy(s); got != want {
+			t.Fatalf("tidyLines(%q) = %q, want %q", s, got, want)
+		}
+	}
+	tidyText := "A title with single spaces\n\nA second paragraph."
+	if n := testing.AllocsPerRun(100, func() { tidyLines(tidyText); collapseSpace(tidyText[:26]) }); n != 0 {
+		t.Errorf("tidy text took %v allocations, want 0", n)
+	}
 }
