@@ -29,6 +29,8 @@ type groupCommit struct {
 	// maxBehind, so that a burst of writes is not slowed by it and a
 	// steady stream does not starve it.
 	catchUp func() (more bool, err error)
+	// committed, if not nil, is called after every commit of the writer.
+	committed func()
 	// quiet and maxBehind pace catch-up work (see catchUpQuiet).
 	quiet, maxBehind time.Duration
 	// lazyWindow is defaultLazyWindow but for tests.
@@ -68,8 +70,11 @@ const (
 	maxBehind    = 10 * time.Second
 )
 
-func newGroupCommit(db *sql.DB, catchUp func() (bool, error), quiet, maxBehind time.Duration) *groupCommit {
-	g := &groupCommit{db: db, catchUp: catchUp, quiet: quiet, maxBehind: maxBehind, lazyWindow: defaultLazyWindow,
+func newGroupCommit(db *sql.DB, catchUp func() (bool, error), committed func(), quiet, maxBehind time.Duration) *groupCommit {
+	if committed == nil {
+		committed = func() {}
+	}
+	g := &groupCommit{db: db, catchUp: catchUp, committed: committed, quiet: quiet, maxBehind: maxBehind, lazyWindow: defaultLazyWindow,
 		reqs: make(chan *writeReq), wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	g.markBehind() // work an earlier process left
 	go g.run()
@@ -100,6 +105,7 @@ func (g *groupCommit) step() bool {
 		return false
 	}
 	more, err := g.catchUp()
+	g.committed()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	switch {
@@ -205,6 +211,7 @@ func (g *groupCommit) run() {
 		// search they run next waits for what they wrote to be indexed.
 		g.markBehind()
 		g.commit(batch)
+		g.committed()
 		clear(batch)
 		lastCommit = time.Now()
 		if g.overdue() {

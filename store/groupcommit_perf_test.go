@@ -76,7 +76,7 @@ func TestGroupCommitLazyWritesShareACommit(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	txs := map[*sql.Tx]bool{} // the transactions the writes ran in
-	g := newGroupCommit(s.w, func() (bool, error) { return false, nil }, catchUpQuiet, maxBehind)
+	g := newGroupCommit(s.w, func() (bool, error) { return false, nil }, nil, catchUpQuiet, maxBehind)
 	defer g.close()
 	// Long enough that a loaded machine still puts both writes in it.
 	g.lazyWindow = time.Second
@@ -140,7 +140,7 @@ func pacedWrites(t *testing.T, quiet, maxBehind, gap, burst time.Duration) (duri
 	t.Helper()
 	s, _ := openTest(t)
 	steps = new(atomic.Int64)
-	g = newGroupCommit(s.w, func() (bool, error) { steps.Add(1); return false, nil }, quiet, maxBehind)
+	g = newGroupCommit(s.w, func() (bool, error) { steps.Add(1); return false, nil }, nil, quiet, maxBehind)
 	t.Cleanup(g.close)
 	g.awaitCaughtUp(context.Background(), 0) // the start-up step
 	steps.Store(0)

@@ -46,8 +46,15 @@ func (s *Store) SaveSourceState(ctx context.Context, st model.SourceState) error
 	// A poll cycle saves every source's state within a second or two, a
 	// few at a time: lazy writes share commits.
 	err := s.lazyWriteTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT OR REPLACE INTO source_state (`+sourceColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		// An update in place: REPLACE would delete the row and insert it
+		// again, rewriting the primary-key index each poll.
+		_, err := tx.ExecContext(ctx, `INSERT INTO source_state (`+sourceColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (source_id) DO UPDATE SET
+				etag = excluded.etag, last_modified = excluded.last_modified, body_hash = excluded.body_hash,
+				last_poll = excluded.last_poll, last_success = excluded.last_success, last_error = excluded.last_error,
+				consecutive_failures = excluded.consecutive_failures, next_poll = excluded.next_poll,
+				retired = excluded.retired, items_seen = excluded.items_seen, page_text = excluded.page_text`,
 			st.SourceID, st.ETag, st.LastModified, st.BodyHash, timeArg(st.LastPoll), timeArg(st.LastSuccess), st.LastError,
 			st.ConsecutiveFailures, timeArg(st.NextPoll), st.Retired, st.ItemsSeen, st.PageText)
 		return err

@@ -34,7 +34,8 @@ type Store struct {
 	r       *sql.DB // readers; the same pool as w for in-memory databases
 	adapter *sql.DB // handed out by DB(); the same as w for in-memory databases
 	now     func() time.Time
-	group   *groupCommit // runs writeTx; nil until the schema is migrated
+	group   *groupCommit  // runs writeTx; nil until the schema is migrated
+	ckpt    *checkpointer // nil for in-memory databases
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -61,7 +62,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.w, s.r, s.adapter = db, db, db
 	} else {
 		var err error
-		if s.w, err = openCached(path + "?" + dsnParams(false, true)); err != nil {
+		writer := dsnParams(false, true) + "&" + url.Values{"_pragma": {fmt.Sprintf("wal_autocheckpoint(%d)", walAutocheckpointPages)}}.Encode()
+		if s.w, err = openCached(path + "?" + writer); err != nil {
 			return nil, fmt.Errorf("open store %s: %w", path, err)
 		}
 		s.w.SetMaxOpenConns(1)
@@ -94,7 +96,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s.group = newGroupCommit(s.w, s.indexStep, catchUpQuiet, maxBehind)
+	var committed func()
+	if s.adapter != s.w {
+		s.ckpt = newCheckpointer(s.adapter)
+		committed = s.ckpt.committed
+	}
+	s.group = newGroupCommit(s.w, s.indexStep, committed, catchUpQuiet, maxBehind)
 	return s, nil
 }
 
@@ -136,6 +143,9 @@ func friendlyOpenError(err error) error {
 func (s *Store) Close() error {
 	if s.group != nil {
 		s.group.close()
+	}
+	if s.ckpt != nil {
+		s.ckpt.close()
 	}
 	var errs []error
 	closed := map[*sql.DB]bool{}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -972,5 +973,38 @@ func TestJoinMissingAlertFails(t *testing.T) {
 	a, err := s.Alert(ctx, id)
 	if err != nil || !slices.Equal(a.AlsoReportedBy, []string{"press"}) {
 		t.Errorf("also reported by = %v (err %v), want [press]: once, and not the alert's own source", a.AlsoReportedBy, err)
+	}
+}
+
+// The WAL is copied back into the database file beside the writer, well
+// before the writer's own automatic checkpoint would.
+func TestCheckpointsRunBesideTheWriter(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var pages int
+	if err := s.w.QueryRow(`PRAGMA wal_autocheckpoint`).Scan(&pages); err != nil || pages != walAutocheckpointPages {
+		t.Fatalf("writer's wal_autocheckpoint = %d (err %v), want %d", pages, err, walAutocheckpointPages)
+	}
+	text := strings.Repeat("Plenipotentiary conference text. ", 128) // 4 KiB
+	for i := range 300 {
+		mustSave(t, s, Save{Item: model.Item{SourceID: "src", ID: fmt.Sprint(i), Title: "item", Content: text}, Fingerprint: fmt.Sprint(i)})
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() >= 1<<20 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("database file is %d bytes after 1.2 MB of writes: the WAL was not checkpointed", fi.Size())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
