@@ -200,22 +200,28 @@ func (s *Scheduler) PollAll(ctx context.Context) []PollResult {
 	entries := slices.Clone(s.entries)
 	s.mu.Unlock()
 	results := make([]PollResult, len(entries))
-	sem := make(chan struct{}, s.opts.PollAllConcurrency)
+	// A pool of pollers rather than a goroutine per source: each poller's
+	// stack grows once to what a poll needs, not once per source.
+	next := make(chan int)
 	var wg sync.WaitGroup
-	for i, e := range entries {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i] = PollResult{SourceID: e.src.ID(), Skipped: "shutting down", Err: ctx.Err()}
-				return
+	for range min(s.opts.PollAllConcurrency, len(entries)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = s.poll(ctx, entries[i])
 			}
-			defer func() { <-sem }()
-			results[i] = s.poll(ctx, e)
-		}()
+		})
 	}
+	for i, e := range entries {
+		if ctx.Err() == nil {
+			select {
+			case next <- i:
+				continue
+			case <-ctx.Done():
+			}
+		}
+		results[i] = PollResult{SourceID: e.src.ID(), Skipped: "shutting down", Err: ctx.Err()}
+	}
+	close(next)
 	wg.Wait()
 	return results
 }

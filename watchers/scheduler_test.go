@@ -404,3 +404,80 @@ func TestSchedulerReadsStateOnce(t *testing.T) {
 		t.Errorf("after a failed save: %d loads, last etag seen %s; want 2 loads and the stored \"v4\"", states.loads, etags[len(etags)-1])
 	}
 }
+
+// PollAll polls every source, at most PollAllConcurrency at once; once ctx
+// ends, the sources not yet started are reported as skipped.
+func TestSchedulerPollAllBoundsAndStops(t *testing.T) {
+	const sources, bound = 12, 3
+	var (
+		mu            sync.Mutex
+		running, peak int
+		release       = make(chan struct{})
+		started       = make(chan string, sources)
+	)
+	s := NewScheduler(SchedulerOptions{States: &memStates{}, Jitter: -1, PollAllConcurrency: bound})
+	for i := range sources {
+		id := fmt.Sprint("src-", i)
+		if err := s.Add(&funcSource{id: id, poll: func(ctx context.Context, _ *model.SourceState) ([]model.Item, error) {
+			mu.Lock()
+			running++
+			peak = max(peak, running)
+			mu.Unlock()
+			started <- id
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+			mu.Lock()
+			running--
+			mu.Unlock()
+			return nil, nil
+		}}, "@every 15m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond) // let the pool fill up
+		close(release)
+	}()
+	results := s.PollAll(context.Background())
+	if len(results) != sources || len(started) != sources {
+		t.Fatalf("%d results, %d sources polled, want %d of each", len(results), len(started), sources)
+	}
+	if peak != bound {
+		t.Errorf("%d sources polled at once, want %d", peak, bound)
+	}
+
+	// Stopping: the sources that were polling finish, the others are skipped.
+	s2 := NewScheduler(SchedulerOptions{States: &memStates{}, Jitter: -1, PollAllConcurrency: bound})
+	polled := make(chan struct{}, sources)
+	ctx, cancel := context.WithCancel(context.Background())
+	for i := range sources {
+		if err := s2.Add(&funcSource{id: fmt.Sprint("src-", i), poll: func(ctx context.Context, _ *model.SourceState) ([]model.Item, error) {
+			polled <- struct{}{}
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}}, "@every 15m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		for range bound {
+			<-polled
+		}
+		cancel()
+	}()
+	skipped := 0
+	for _, r := range s2.PollAll(ctx) {
+		if r.Err == nil {
+			t.Errorf("%s: no error after the poll cycle was stopped", r.SourceID)
+		}
+		if r.Skipped == "shutting down" {
+			skipped++
+		}
+	}
+	// One source may be handed to a poller just as the stop comes.
+	if skipped < sources-bound-1 {
+		t.Errorf("%d sources skipped after the stop, want the %d not yet started", skipped, sources-bound)
+	}
+}
