@@ -163,9 +163,16 @@ func (s *Store) SaveItems(ctx context.Context, saves []Save) []error {
 	careful := false
 	write := func(tx *sql.Tx) error {
 		if !careful {
-			for i := range saves {
+			for i := 0; i < len(saves); {
 				var err error
-				if ids[i], err = saveOne(ctx, tx, &saves[i], now); err != nil {
+				if j := i + plainRun(saves[i:]); j > i {
+					err = savePlain(ctx, tx, saves[i:j], now)
+					i = j
+				} else {
+					ids[i], err = saveOne(ctx, tx, &saves[i], now)
+					i++
+				}
+				if err != nil {
 					careful = true
 					return errSaveFailed
 				}
@@ -221,11 +228,33 @@ func setAlert(a *model.Alert, id int64, now time.Time) {
 	}
 }
 
+// plainRun is how many saves at the start of saves only store an item.
+func plainRun(saves []Save) int {
+	n := 0
+	for n < len(saves) && saves[n].Alert == nil && saves[n].JoinAlertID == 0 {
+		n++
+	}
+	return n
+}
+
+// savePlain writes saves that only store an item, as saveOne would.
+func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Not interrupted, as in saveOne.
+	return upsertItems(context.WithoutCancel(ctx), tx, saves, now)
+}
+
 // saveOne writes one Save in tx and returns its alert id (0 if none).
 func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	// Statements of a few microseconds are not worth interrupting, and with
+	// a context that can end, the driver starts a goroutine per statement
+	// to watch it (and database/sql another per query).
+	ctx = context.WithoutCancel(ctx)
 	it := sv.Item
 	rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, now)
 	if err != nil {
@@ -254,42 +283,93 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, e
 	return alertID, nil
 }
 
+// upsertItem stores one item and returns its row id.
 func upsertItem(ctx context.Context, tx *sql.Tx, it *model.Item, fingerprint string, now time.Time) (int64, error) {
+	args, err := itemArgs(it, fingerprint, now)
+	if err != nil {
+		return 0, err
+	}
+	var rowID int64
+	if err := tx.QueryRowContext(ctx, upsertItemsSQL[1]+` RETURNING id`, args...).Scan(&rowID); err != nil {
+		return 0, fmt.Errorf("upsert item: %w", err)
+	}
+	return rowID, nil
+}
+
+// upsertItems stores the items of saves that need no row id (no alert, no
+// story to join): most of a poll's batch, several rows per statement,
+// because a statement's own cost is as large as its row's.
+func upsertItems(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) error {
+	args := make([]any, 0, maxRowsPerUpsert*itemArgCount)
+	for len(saves) > 0 {
+		n := maxRowsPerUpsert
+		for n > len(saves) {
+			n /= 2
+		}
+		args = args[:0]
+		for i := range saves[:n] {
+			it := saves[i].Item
+			row, err := itemArgs(&it, saves[i].Fingerprint, now)
+			if err != nil {
+				return fmt.Errorf("item %s/%s: %w", it.SourceID, it.ID, err)
+			}
+			args = append(args, row...)
+		}
+		if _, err := tx.ExecContext(ctx, upsertItemsSQL[n], args...); err != nil {
+			return fmt.Errorf("upsert %d items: %w", n, err)
+		}
+		saves = saves[n:]
+	}
+	return nil
+}
+
+// maxRowsPerUpsert is a power of two: statements of 32, 16, … 1 rows take
+// six slots of the statement cache.
+const (
+	maxRowsPerUpsert = 32
+	itemArgCount     = 14
+)
+
+// upsertItemsSQL[n] upserts n items; n is a power of two.
+var upsertItemsSQL = func() map[int]string {
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	m := map[int]string{}
+	for n := 1; n <= maxRowsPerUpsert; n *= 2 {
+		m[n] = `INSERT INTO items (` + itemColumns + `, fingerprint, first_seen, last_seen)
+		VALUES ` + strings.Repeat(row+`, `, n-1) + row + `
+		ON CONFLICT (source_id, item_id) DO UPDATE SET
+			title = excluded.title, link = excluded.link, published = excluded.published,
+			updated = excluded.updated, summary = excluded.summary, content = excluded.content,
+			authors = excluded.authors, categories = excluded.categories, document = excluded.document,
+			fingerprint = excluded.fingerprint, last_seen = excluded.last_seen`
+	}
+	return m
+}()
+
+// itemArgs are the itemArgCount values of it's row in upsertItemsSQL.
+func itemArgs(it *model.Item, fingerprint string, now time.Time) ([]any, error) {
 	// The search index reads these columns as stored (migration 0004), and
 	// the characters that mark hits in its snippets must not come from them.
 	it.Title, it.Summary, it.Content = withoutHitMarkers(it.Title), withoutHitMarkers(it.Summary), withoutHitMarkers(it.Content)
 	authors, err := jsonArg(it.Authors)
 	if err != nil {
-		return 0, fmt.Errorf("encode authors: %w", err)
+		return nil, fmt.Errorf("encode authors: %w", err)
 	}
 	categories, err := jsonArg(it.Categories)
 	if err != nil {
-		return 0, fmt.Errorf("encode categories: %w", err)
+		return nil, fmt.Errorf("encode categories: %w", err)
 	}
 	var docRef any
 	if it.Document != nil {
 		b, err := json.Marshal(it.Document)
 		if err != nil {
-			return 0, fmt.Errorf("encode document: %w", err)
+			return nil, fmt.Errorf("encode document: %w", err)
 		}
 		docRef = string(b)
 	}
-	var rowID int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO items (`+itemColumns+`, fingerprint, first_seen, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (source_id, item_id) DO UPDATE SET
-			title = excluded.title, link = excluded.link, published = excluded.published,
-			updated = excluded.updated, summary = excluded.summary, content = excluded.content,
-			authors = excluded.authors, categories = excluded.categories, document = excluded.document,
-			fingerprint = excluded.fingerprint, last_seen = excluded.last_seen
-		RETURNING id`,
-		it.SourceID, it.ID, it.Title, it.Link, timeArg(it.Published), timeArg(it.Updated),
+	return []any{it.SourceID, it.ID, it.Title, it.Link, timeArg(it.Published), timeArg(it.Updated),
 		it.Summary, it.Content, authors, categories, docRef,
-		fingerprint, now.UnixNano(), now.UnixNano()).Scan(&rowID)
-	if err != nil {
-		return 0, fmt.Errorf("upsert item: %w", err)
-	}
-	return rowID, nil
+		fingerprint, now.UnixNano(), now.UnixNano()}, nil
 }
 
 func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Alert, saved model.Item, now time.Time) (int64, error) {

@@ -1008,3 +1008,53 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Saves that only store an item share statements (upsertItems); the rows
+// must be those of saving them one by one: a repeated item keeps its last
+// version, items around an alerting save keep their order, and a failing
+// save among plain ones is undone alone.
+func TestSaveItemsPlainRuns(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	var saves []Save
+	for i := range 45 { // 32 + 8 + 4 + 1 rows per statement
+		saves = append(saves, Save{Item: item("src", fmt.Sprint("p", i), fmt.Sprint("Plain item ", i)), Fingerprint: fmt.Sprint(i)})
+	}
+	saves[44].Item = item("src", "p3", "Plain item 3, revised") // a repeat of an earlier one
+	alerting := item("src", "a", "New IP alert")
+	saves = append(saves[:10], append([]Save{{Item: alerting, Fingerprint: "a", Alert: alertFor(alerting, "new-ip")}}, saves[10:]...)...)
+	for i, err := range s.SaveItems(ctx, saves) {
+		if err != nil {
+			t.Fatalf("save %d: %v", i, err)
+		}
+	}
+	var n int
+	if err := s.r.QueryRow(`SELECT count(*) FROM items`).Scan(&n); err != nil || n != 45 {
+		t.Fatalf("%d items stored (err %v), want 45", n, err)
+	}
+	if p, _ := priorItem(ctx, s, "src", "p3"); p == nil || p.Item.Title != "Plain item 3, revised" {
+		t.Errorf("repeated item = %+v, want its last version", p)
+	}
+	if got := searchIDs(t, s, "revised"); !slices.Equal(got, []string{"p3"}) {
+		t.Errorf("search revised = %v, want [p3]", got)
+	}
+	ftsIntegrity(t, s)
+
+	// A failing save among plain ones: the batch is written again, save by
+	// save, and only the failing one is undone.
+	bad := item("src", "bad", "broken")
+	batch := []Save{
+		{Item: item("src", "q1", "Quiet one"), Fingerprint: "q1"},
+		{Item: bad, Fingerprint: "b", JoinAlertID: 999_999},
+		{Item: item("src", "q2", "Quiet two"), Fingerprint: "q2"},
+	}
+	errs := s.SaveItems(ctx, batch)
+	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("errors = %v, want only the second", errs)
+	}
+	for id, want := range map[string]bool{"q1": true, "bad": false, "q2": true} {
+		if p, _ := priorItem(ctx, s, "src", id); (p != nil) != want {
+			t.Errorf("item %s stored: %v, want %v", id, p != nil, want)
+		}
+	}
+}
