@@ -592,15 +592,27 @@ func collapseSpace(s string) string {
 // most text is: it is checked without allocating.
 func collapsed(s string) bool {
 	space := true // as if s were preceded by one: no leading space
-	for _, r := range s {
-		isSpace := unicode.IsSpace(r)
-		if isSpace && (space || r != ' ') {
+	for i := 0; i < len(s); {
+		c := s[i]
+		var isSpace bool
+		if c < utf8.RuneSelf {
+			isSpace = asciiSpace[c]
+			i++
+		} else {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			isSpace = unicode.IsSpace(r)
+			i += n
+		}
+		if isSpace && (space || c != ' ') {
 			return false
 		}
 		space = isSpace
 	}
 	return !space || s == ""
 }
+
+// asciiSpace is unicode.IsSpace for ASCII.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // tidy reports whether tidyLines would leave s as it is.
 func tidy(s string) bool {
