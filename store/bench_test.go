@@ -115,7 +115,7 @@ func fillBench(b *testing.B, s *Store, n int) {
 			if r.IntN(1000) == 0 {
 				it.Content += " sovereignty"
 			}
-			rowID, err := upsertItem(ctx, tx, &it, it.Fingerprint(), when)
+			rowID, err := upsertItem(ctx, tx, &it, it.Fingerprint(), 0, when)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -228,22 +228,34 @@ func setAlert(a *model.Alert, id int64, now time.Time) {
 	}
 }
 
-// plainRun is how many saves at the start of saves only store an item.
+// plainRun is how many saves at the start of saves raise no alert: they
+// store an item, and may file it under an earlier alert's story.
 func plainRun(saves []Save) int {
 	n := 0
-	for n < len(saves) && saves[n].Alert == nil && saves[n].JoinAlertID == 0 {
+	for n < len(saves) && saves[n].Alert == nil {
 		n++
 	}
 	return n
 }
 
-// savePlain writes saves that only store an item, as saveOne would.
+// savePlain writes saves that raise no alert, as saveOne would.
 func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	// Not interrupted, as in saveOne.
-	return upsertItems(context.WithoutCancel(ctx), tx, saves, now)
+	ctx = context.WithoutCancel(ctx)
+	if err := upsertItems(ctx, tx, saves, now); err != nil {
+		return err
+	}
+	for i := range saves {
+		if saves[i].JoinAlertID != 0 {
+			if err := joinStory(ctx, tx, saves[i].JoinAlertID, saves[i].Item.SourceID); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // saveOne writes one Save in tx and returns its alert id (0 if none).
@@ -256,13 +268,13 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, e
 	// to watch it (and database/sql another per query).
 	ctx = context.WithoutCancel(ctx)
 	it := sv.Item
-	rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, now)
+	rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
 	if err != nil {
 		return 0, err
 	}
 	if sv.Alert == nil {
 		if sv.JoinAlertID != 0 {
-			return 0, joinStory(ctx, tx, rowID, sv.JoinAlertID, it.SourceID)
+			return 0, joinStory(ctx, tx, sv.JoinAlertID, it.SourceID)
 		}
 		return 0, nil
 	}
@@ -283,9 +295,10 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, e
 	return alertID, nil
 }
 
-// upsertItem stores one item and returns its row id.
-func upsertItem(ctx context.Context, tx *sql.Tx, it *model.Item, fingerprint string, now time.Time) (int64, error) {
-	args, err := itemArgs(it, fingerprint, now)
+// upsertItem stores one item and returns its row id; a joinAlertID other
+// than 0 files it under that alert's story (see joinStory).
+func upsertItem(ctx context.Context, tx *sql.Tx, it *model.Item, fingerprint string, joinAlertID int64, now time.Time) (int64, error) {
+	args, err := itemArgs(it, fingerprint, joinAlertID, now)
 	if err != nil {
 		return 0, err
 	}
@@ -296,9 +309,9 @@ func upsertItem(ctx context.Context, tx *sql.Tx, it *model.Item, fingerprint str
 	return rowID, nil
 }
 
-// upsertItems stores the items of saves that need no row id (no alert, no
-// story to join): most of a poll's batch, several rows per statement,
-// because a statement's own cost is as large as its row's.
+// upsertItems stores the items of saves that need no row id (they raise no
+// alert): most of a poll's batch, several rows per statement, because a
+// statement's own cost is as large as its row's.
 func upsertItems(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) error {
 	args := make([]any, 0, maxRowsPerUpsert*itemArgCount)
 	for len(saves) > 0 {
@@ -309,7 +322,7 @@ func upsertItems(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) e
 		args = args[:0]
 		for i := range saves[:n] {
 			it := saves[i].Item
-			row, err := itemArgs(&it, saves[i].Fingerprint, now)
+			row, err := itemArgs(&it, saves[i].Fingerprint, saves[i].JoinAlertID, now)
 			if err != nil {
 				return fmt.Errorf("item %s/%s: %w", it.SourceID, it.ID, err)
 			}
@@ -327,27 +340,30 @@ func upsertItems(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) e
 // six slots of the statement cache.
 const (
 	maxRowsPerUpsert = 32
-	itemArgCount     = 14
+	itemArgCount     = 15
 )
 
 // upsertItemsSQL[n] upserts n items; n is a power of two.
 var upsertItemsSQL = func() map[int]string {
-	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	m := map[int]string{}
 	for n := 1; n <= maxRowsPerUpsert; n *= 2 {
-		m[n] = `INSERT INTO items (` + itemColumns + `, fingerprint, first_seen, last_seen)
+		m[n] = `INSERT INTO items (` + itemColumns + `, fingerprint, first_seen, last_seen, first_alert_id)
 		VALUES ` + strings.Repeat(row+`, `, n-1) + row + `
 		ON CONFLICT (source_id, item_id) DO UPDATE SET
 			title = excluded.title, link = excluded.link, published = excluded.published,
 			updated = excluded.updated, summary = excluded.summary, content = excluded.content,
 			authors = excluded.authors, categories = excluded.categories, document = excluded.document,
-			fingerprint = excluded.fingerprint, last_seen = excluded.last_seen`
+			fingerprint = excluded.fingerprint, last_seen = excluded.last_seen,
+			first_alert_id = coalesce(first_alert_id, excluded.first_alert_id)`
 	}
 	return m
 }()
 
-// itemArgs are the itemArgCount values of it's row in upsertItemsSQL.
-func itemArgs(it *model.Item, fingerprint string, now time.Time) ([]any, error) {
+// itemArgs are the itemArgCount values of it's row in upsertItemsSQL. An
+// item stored for the first time under a story (joinAlertID) gets that
+// alert as its first; one that has an alert keeps it.
+func itemArgs(it *model.Item, fingerprint string, joinAlertID int64, now time.Time) ([]any, error) {
 	// The search index reads these columns as stored (migration 0004), and
 	// the characters that mark hits in its snippets must not come from them.
 	it.Title, it.Summary, it.Content = withoutHitMarkers(it.Title), withoutHitMarkers(it.Summary), withoutHitMarkers(it.Content)
@@ -367,9 +383,13 @@ func itemArgs(it *model.Item, fingerprint string, now time.Time) ([]any, error) 
 		}
 		docRef = string(b)
 	}
+	var firstAlert any
+	if joinAlertID != 0 {
+		firstAlert = joinAlertID
+	}
 	return []any{it.SourceID, it.ID, it.Title, it.Link, timeArg(it.Published), timeArg(it.Updated),
 		it.Summary, it.Content, authors, categories, docRef,
-		fingerprint, now.UnixNano(), now.UnixNano()}, nil
+		fingerprint, now.UnixNano(), now.UnixNano(), firstAlert}, nil
 }
 
 func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Alert, saved model.Item, now time.Time) (int64, error) {

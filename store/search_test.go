@@ -278,7 +278,7 @@ func TestSearchIndexUnderGroupCommit(t *testing.T) {
 			a = alertFor(it, "dns")
 		}
 		return &writeReq{ctx: ctx, err: make(chan error, 1), fn: func(tx *sql.Tx) error {
-			rowID, err := upsertItem(ctx, tx, &it, fp, t0)
+			rowID, err := upsertItem(ctx, tx, &it, fp, 0, t0)
 			if err != nil || a == nil {
 				return err
 			}

@@ -736,7 +736,7 @@ func TestEachItem(t *testing.T) {
 	}
 	for i := range n {
 		it := item("s", fmt.Sprint(i), "x")
-		if _, err := upsertItem(ctx, tx, &it, "", t0.Add(time.Duration(i/2)*time.Second)); err != nil {
+		if _, err := upsertItem(ctx, tx, &it, "", 0, t0.Add(time.Duration(i/2)*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -1039,6 +1039,43 @@ func TestSaveItemsPlainRuns(t *testing.T) {
 		t.Errorf("search revised = %v, want [p3]", got)
 	}
 	ftsIntegrity(t, s)
+
+	// Reports of the alert's story from another source join it in the same
+	// statements: filed under it, and named in its "also reported by".
+	alertID := saves[10].Alert.ID
+	joins := []Save{
+		{Item: item("other", "o1", "Quiet other"), Fingerprint: "o1"},
+		{Item: item("other", "o2", "New IP alert, again"), Fingerprint: "o2", JoinAlertID: alertID},
+		{Item: item("third", "t1", "New IP alert, third"), Fingerprint: "t1", JoinAlertID: alertID},
+	}
+	for i, err := range s.SaveItems(ctx, joins) {
+		if err != nil {
+			t.Fatalf("join %d: %v", i, err)
+		}
+	}
+	for src, id := range map[string]string{"other": "o2", "third": "t1"} {
+		if p, _ := priorItem(ctx, s, src, id); p == nil || p.FirstAlertID != alertID {
+			t.Errorf("joined item %s/%s = %+v, want it filed under alert %d", src, id, p, alertID)
+		}
+	}
+	if p, _ := priorItem(ctx, s, "other", "o1"); p == nil || p.FirstAlertID != 0 {
+		t.Errorf("plain item o1 = %+v, want no alert", p)
+	}
+	if a, err := s.Alert(ctx, alertID); err != nil || !slices.Equal(a.AlsoReportedBy, []string{"other", "third"}) {
+		t.Errorf("also reported by = %v (err %v), want [other third]", a.AlsoReportedBy, err)
+	}
+	// An item stored before joins too; a join of a missing alert fails
+	// alone.
+	errs := s.SaveItems(ctx, []Save{
+		{Item: item("other", "o1", "Quiet other, now about New IP"), Fingerprint: "o1b", JoinAlertID: alertID},
+		{Item: item("other", "o2", "New IP alert, again"), Fingerprint: "o2b", JoinAlertID: alertID + 1000},
+	})
+	if errs[0] != nil || !errors.Is(errs[1], ErrNotFound) {
+		t.Fatalf("joins = %v, want the first saved and the second not found", errs)
+	}
+	if p, _ := priorItem(ctx, s, "other", "o1"); p == nil || p.FirstAlertID != alertID {
+		t.Errorf("stored item o1 after joining = %+v, want it filed under alert %d", p, alertID)
+	}
 
 	// A failing save among plain ones: the batch is written again, save by
 	// save, and only the failing one is undone.

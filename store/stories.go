@@ -50,18 +50,16 @@ func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int)
 	return out, rows.Err()
 }
 
-// joinStory files an item under an existing alert of the same story: the
-// item's updates thread there, and the item's source is added to the alert's
-// "also reported by" unless it is the alert's own source.
-func joinStory(ctx context.Context, tx *sql.Tx, itemRowID, alertID int64, sourceID string) error {
+// joinStory completes the filing of an item of sourceID under an existing
+// alert of the same story (the item's upsert made the alert its first, so
+// its updates thread there): the source is added to the alert's "also
+// reported by" unless it is the alert's own source.
+func joinStory(ctx context.Context, tx *sql.Tx, alertID int64, sourceID string) error {
 	var exists bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?)`, alertID).Scan(&exists); err != nil || !exists {
 		if err == nil {
 			err = ErrNotFound
 		}
-		return fmt.Errorf("join story of alert %d: %w", alertID, err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1) WHERE id = ?2`, alertID, itemRowID); err != nil {
 		return fmt.Errorf("join story of alert %d: %w", alertID, err)
 	}
 	// Appended in SQL: a story picked up by hundreds of feeds would
