@@ -1085,7 +1085,7 @@ func TestSaveItemsPlainRuns(t *testing.T) {
 		{Item: bad, Fingerprint: "b", JoinAlertID: 999_999},
 		{Item: item("src", "q2", "Quiet two"), Fingerprint: "q2"},
 	}
-	errs := s.SaveItems(ctx, batch)
+	errs = s.SaveItems(ctx, batch)
 	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
 		t.Fatalf("errors = %v, want only the second", errs)
 	}
