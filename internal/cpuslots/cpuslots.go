@@ -7,7 +7,8 @@
 // the middle of its commits, and every poll waits longer: the first poll
 // cycle of 2,000 feeds took 6–7 s with the cores a quarter idle. Admitting
 // one piece of work more than there are cores keeps the cores busy and
-// leaves the writer a fair share of them (5 s; see BENCHMARKS.md).
+// leaves the writer a fair share of them: 4.8–5.1 s for the same cycle
+// (BENCHMARKS.md, §2 step 14).
 package cpuslots
 
 import (
