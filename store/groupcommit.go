@@ -309,8 +309,9 @@ func (g *groupCommit) commit(batch []*writeReq) {
 		live[0].err <- g.alone(live[0])
 		return
 	}
-	// The transaction outlives any one caller's context; each fn's
-	// statements still run under its caller's.
+	// The transaction outlives any one caller's context (each fn's
+	// statements run under its caller's values, without its cancellation:
+	// see Store.write).
 	if tx, err := g.db.BeginTx(context.Background(), nil); err == nil {
 		ok := true
 		for _, r := range live {

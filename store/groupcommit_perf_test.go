@@ -63,7 +63,7 @@ func TestGroupCommitIsolatesAFailingSave(t *testing.T) {
 func TestGroupCommitAfterClose(t *testing.T) {
 	s, _ := openTest(t)
 	s.Close()
-	err := s.writeTx(context.Background(), func(*sql.Tx) error { return nil })
+	err := s.writeTx(context.Background(), func(context.Context, *sql.Tx) error { return nil })
 	if !errors.Is(err, errClosed) {
 		t.Fatalf("write after close: %v, want errClosed", err)
 	}

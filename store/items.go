@@ -161,7 +161,7 @@ func (s *Store) SaveItems(ctx context.Context, saves []Save) []error {
 	// per save, which undoes a failed one alone (each costs two statements
 	// and a copy of every page the save touches).
 	careful := false
-	write := func(tx *sql.Tx) error {
+	write := func(ctx context.Context, tx *sql.Tx) error {
 		if !careful {
 			for i := 0; i < len(saves); {
 				var err error
@@ -240,11 +240,6 @@ func plainRun(saves []Save) int {
 
 // savePlain writes saves that raise no alert, as saveOne would.
 func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	// Not interrupted, as in saveOne.
-	ctx = context.WithoutCancel(ctx)
 	if err := upsertItems(ctx, tx, saves, now); err != nil {
 		return err
 	}
@@ -260,13 +255,6 @@ func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) err
 
 // saveOne writes one Save in tx and returns its alert id (0 if none).
 func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, error) {
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	// Statements of a few microseconds are not worth interrupting, and with
-	// a context that can end, the driver starts a goroutine per statement
-	// to watch it (and database/sql another per query).
-	ctx = context.WithoutCancel(ctx)
 	it := sv.Item
 	rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
 	if err != nil {

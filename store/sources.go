@@ -45,11 +45,10 @@ func (s *Store) SaveSourceState(ctx context.Context, st model.SourceState) error
 	}
 	// A poll cycle saves every source's state within a second or two, a
 	// few at a time: lazy writes share commits.
-	err := s.lazyWriteTx(ctx, func(tx *sql.Tx) error {
+	err := s.lazyWriteTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		// An update in place: REPLACE would delete the row and insert it
 		// again, rewriting the primary-key index each poll.
-		// Not interrupted, as in saveOne.
-		_, err := tx.ExecContext(context.WithoutCancel(ctx), `INSERT INTO source_state (`+sourceColumns+`)
+		_, err := tx.ExecContext(ctx, `INSERT INTO source_state (`+sourceColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source_id) DO UPDATE SET
 				etag = excluded.etag, last_modified = excluded.last_modified, body_hash = excluded.body_hash,

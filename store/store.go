@@ -171,22 +171,30 @@ func (s *Store) DB() *sql.DB { return s.adapter }
 
 // writeTx runs fn in a write transaction, committed when fn returns nil,
 // possibly together with the transactions of concurrent callers (see
-// groupCommit); fn's writes are undone if it returns an error.
-func (s *Store) writeTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+// groupCommit); fn's writes are undone if it returns an error. fn's
+// statements take the stmtCtx it is given.
+func (s *Store) writeTx(ctx context.Context, fn func(stmtCtx context.Context, tx *sql.Tx) error) error {
 	return s.write(ctx, false, fn)
 }
 
 // lazyWriteTx is writeTx for bookkeeping that may wait a few milliseconds
 // to share a commit with other writes (see writeReq.lazy).
-func (s *Store) lazyWriteTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (s *Store) lazyWriteTx(ctx context.Context, fn func(stmtCtx context.Context, tx *sql.Tx) error) error {
 	return s.write(ctx, true, fn)
 }
 
-func (s *Store) write(ctx context.Context, lazy bool, fn func(tx *sql.Tx) error) error {
+func (s *Store) write(ctx context.Context, lazy bool, fn func(context.Context, *sql.Tx) error) error {
+	// Once queued, a write runs to its outcome whatever ctx does (see
+	// groupCommit.do), so its statements, of a few microseconds each, are
+	// not interrupted either: with a context that can end, the driver
+	// starts a goroutine per statement to watch it, and database/sql
+	// another per query.
+	stmtCtx := context.WithoutCancel(ctx)
+	run := func(tx *sql.Tx) error { return fn(stmtCtx, tx) }
 	if s.group != nil {
-		return s.group.do(ctx, lazy, fn)
+		return s.group.do(ctx, lazy, run)
 	}
-	return inTx(ctx, s.w, fn)
+	return inTx(ctx, s.w, run)
 }
 
 // indexBatch is how many items one search-indexing step takes: large
