@@ -286,12 +286,12 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, e
 // upsertItem stores one item and returns its row id; a joinAlertID other
 // than 0 files it under that alert's story (see joinStory).
 func upsertItem(ctx context.Context, tx *sql.Tx, it *model.Item, fingerprint string, joinAlertID int64, now time.Time) (int64, error) {
-	args, err := itemArgs(it, fingerprint, joinAlertID, now)
+	args, err := appendItemArgs(make([]any, 0, itemArgCount), it, fingerprint, joinAlertID, now)
 	if err != nil {
 		return 0, err
 	}
 	var rowID int64
-	if err := tx.QueryRowContext(ctx, upsertItemsSQL[1]+` RETURNING id`, args...).Scan(&rowID); err != nil {
+	if err := tx.QueryRowContext(ctx, upsertItemReturningSQL, args...).Scan(&rowID); err != nil {
 		return 0, fmt.Errorf("upsert item: %w", err)
 	}
 	return rowID, nil
@@ -310,11 +310,10 @@ func upsertItems(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) e
 		args = args[:0]
 		for i := range saves[:n] {
 			it := saves[i].Item
-			row, err := itemArgs(&it, saves[i].Fingerprint, saves[i].JoinAlertID, now)
-			if err != nil {
+			var err error
+			if args, err = appendItemArgs(args, &it, saves[i].Fingerprint, saves[i].JoinAlertID, now); err != nil {
 				return fmt.Errorf("item %s/%s: %w", it.SourceID, it.ID, err)
 			}
-			args = append(args, row...)
 		}
 		if _, err := tx.ExecContext(ctx, upsertItemsSQL[n], args...); err != nil {
 			return fmt.Errorf("upsert %d items: %w", n, err)
@@ -348,10 +347,13 @@ var upsertItemsSQL = func() map[int]string {
 	return m
 }()
 
-// itemArgs are the itemArgCount values of it's row in upsertItemsSQL. An
-// item stored for the first time under a story (joinAlertID) gets that
-// alert as its first; one that has an alert keeps it.
-func itemArgs(it *model.Item, fingerprint string, joinAlertID int64, now time.Time) ([]any, error) {
+var upsertItemReturningSQL = upsertItemsSQL[1] + ` RETURNING id`
+
+// appendItemArgs appends the itemArgCount values of it's row in
+// upsertItemsSQL to args. An item stored for the first time under a story
+// (joinAlertID) gets that alert as its first; one that has an alert keeps
+// it.
+func appendItemArgs(args []any, it *model.Item, fingerprint string, joinAlertID int64, now time.Time) ([]any, error) {
 	// The search index reads these columns as stored (migration 0004), and
 	// the characters that mark hits in its snippets must not come from them.
 	it.Title, it.Summary, it.Content = withoutHitMarkers(it.Title), withoutHitMarkers(it.Summary), withoutHitMarkers(it.Content)
@@ -375,9 +377,9 @@ func itemArgs(it *model.Item, fingerprint string, joinAlertID int64, now time.Ti
 	if joinAlertID != 0 {
 		firstAlert = joinAlertID
 	}
-	return []any{it.SourceID, it.ID, it.Title, it.Link, timeArg(it.Published), timeArg(it.Updated),
+	return append(args, it.SourceID, it.ID, it.Title, it.Link, timeArg(it.Published), timeArg(it.Updated),
 		it.Summary, it.Content, authors, categories, docRef,
-		fingerprint, now.UnixNano(), now.UnixNano(), firstAlert}, nil
+		fingerprint, now.UnixNano(), now.UnixNano(), firstAlert), nil
 }
 
 func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Alert, saved model.Item, now time.Time) (int64, error) {
