@@ -149,7 +149,13 @@ func cmdCheckConfig(ctx context.Context, env *cliEnv, args []string) error {
 	if *print {
 		fmt.Fprintln(env.stdout, cfg.Redacted())
 	}
-	fmt.Fprintf(env.stdout, "%s: OK — %d sources, %d routes, %d topics\n", *cfgPath, len(cfg.Sources), len(cfg.Routes), len(eng.Topics()))
+	counted := func(n int, noun string) string {
+		if n == 1 {
+			return "1 " + noun
+		}
+		return fmt.Sprintf("%d %ss", n, noun)
+	}
+	fmt.Fprintf(env.stdout, "%s: OK — %s, %s, %s\n", *cfgPath, counted(len(cfg.Sources), "source"), counted(len(cfg.Routes), "route"), counted(len(eng.Topics()), "topic"))
 	return nil
 }
 

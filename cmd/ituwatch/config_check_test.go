@@ -167,7 +167,7 @@ func TestInitWritesAStarterThatRuns(t *testing.T) {
 	}
 
 	out, errOut, code = runCLIForTest(t, nil, "check-config", "-c", cfg)
-	if code != 0 || !strings.Contains(out, cfg+": OK") || errOut != "" {
+	if code != 0 || !strings.Contains(out, cfg+": OK — 5 sources, 1 route, 7 topics") || errOut != "" {
 		t.Errorf("check-config on the starter: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 
