@@ -37,7 +37,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	if len(doc.Content) == 0 || isNull(resolve(doc.Content[0])) {
 		// Running on every default would watch nothing and look fine; an
 		// empty file is far more often a mistake (a failed copy, the wrong file).
-		p.problem(0, "", "the file is empty; run `ituwatch init -c %s` to write a starter config, or copy ituwatch.example.yaml", file)
+		p.problem(0, "", "the file is empty; delete it and run `ituwatch init -c %s` to write a starter config, or copy ituwatch.example.yaml over it", file)
 		return nil, p.probs
 	}
 	c := &Config{File: file}

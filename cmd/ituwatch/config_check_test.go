@@ -122,7 +122,7 @@ func TestConfigMistakesRefusedByEveryCommand(t *testing.T) {
 func TestEmptyConfigFileIsAProblem(t *testing.T) {
 	cfg := writeFile(t, filepath.Join(t.TempDir(), "ituwatch.yaml"), "# nothing here yet\n")
 	out, errOut, code := runCLIForTest(t, nil, "check-config", "-c", cfg)
-	if code != 1 || strings.Contains(out, "OK") || !strings.Contains(errOut, "the file is empty; run `ituwatch init -c "+cfg+"`") {
+	if code != 1 || strings.Contains(out, "OK") || !strings.Contains(errOut, "the file is empty; delete it and run `ituwatch init -c "+cfg+"`") {
 		t.Errorf("check-config on an empty file: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
 	}
 }
