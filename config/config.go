@@ -31,6 +31,9 @@ type Config struct {
 	// Warnings are doubtful but workable settings (a secret written in the
 	// file, metrics open to the network); callers show them and carry on.
 	Warnings []Problem `yaml:"-" json:"-"`
+	// lines maps field paths ("routes[1].topics[0]") to where the file
+	// writes them, for the checks that run after Parse.
+	lines map[string]int
 }
 
 // Store says where ituwatch remembers items, alerts and deliveries.

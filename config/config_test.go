@@ -63,8 +63,8 @@ func TestParseValid(t *testing.T) {
 		check func(t *testing.T, c *Config)
 	}{
 		{
-			name: "empty file gives the defaults",
-			src:  "",
+			name: "an empty section gives the defaults",
+			src:  "{}",
 			check: func(t *testing.T, c *Config) {
 				d := Default()
 				if c.Store != d.Store || c.HTTP != d.HTTP || !reflect.DeepEqual(c.Rules, d.Rules) || !reflect.DeepEqual(c.Routes, d.Routes) {

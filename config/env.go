@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -74,4 +75,26 @@ func validEnvName(name string) bool {
 		}
 	}
 	return true
+}
+
+// envRefNames lists the variables s refers to, in order, each once; it
+// ignores malformed references, which expandEnv reports.
+func envRefNames(s string) []string {
+	var out []string
+	s = strings.ReplaceAll(s, "$${", "")
+	for {
+		i := strings.Index(s, "${")
+		if i < 0 {
+			return out
+		}
+		end := strings.IndexByte(s[i:], '}')
+		if end < 0 {
+			return out
+		}
+		name, _, _ := strings.Cut(s[i+2:i+end], ":-")
+		if validEnvName(name) && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+		s = s[i+end+1:]
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 
@@ -33,10 +34,14 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 		p.syntaxError(err, data)
 		return nil, p.probs
 	}
-	c := &Config{File: file}
-	if len(doc.Content) > 0 {
-		p.root(c, doc.Content[0])
+	if len(doc.Content) == 0 || isNull(resolve(doc.Content[0])) {
+		// Running on every default would watch nothing and look fine; an
+		// empty file is far more often a mistake (a failed copy, the wrong file).
+		p.problem(0, "", "the file is empty; delete it and run `ituwatch init -c %s` to write a starter config, or copy ituwatch.example.yaml over it", file)
+		return nil, p.probs
 	}
+	c := &Config{File: file}
+	p.root(c, doc.Content[0])
 	applyDefaults(c)
 	p.validate(c)
 	if len(p.probs) > 0 {
@@ -45,6 +50,7 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	}
 	sortProblems(p.warns)
 	c.Warnings = p.warns
+	c.lines = p.lines
 	return c, nil
 }
 
@@ -259,12 +265,39 @@ func (p *parser) secret(dst *Secret, envVar string) func(*yaml.Node, string) {
 		if !ok {
 			return
 		}
-		*dst = Secret(strings.TrimSpace(v))
+		v = strings.TrimSpace(v)
+		if strings.ContainsFunc(v, unicode.IsControl) {
+			// A token with a line break inside would be sent as two header
+			// lines or refused far from here; never quote it.
+			p.reported[path] = true
+			p.problem(resolve(n).Line, path, "%s", controlCharMessage(resolve(n).Value, p.lookup))
+			return
+		}
+		*dst = Secret(v)
 		if n = resolve(n); v != "" && !hasEnvRef(n.Value) {
 			key := path[strings.LastIndexByte(path, '.')+1:]
 			p.warn(n.Line, path, "a secret is written in the file, where anyone who can read it can use it; put it in an environment variable and write %s: ${%s}", key, envVar)
 		}
 	}
+}
+
+// controlCharMessage says which variable of the written value raw holds a
+// control character, naming it but never showing its value.
+func controlCharMessage(raw string, lookup func(string) (string, bool)) string {
+	var names []string
+	for _, name := range envRefNames(raw) {
+		if v, ok := lookup(name); ok && strings.ContainsFunc(strings.TrimSpace(v), unicode.IsControl) {
+			names = append(names, name)
+		}
+	}
+	const fix = "a line break or another control character, which no token, password or key contains; "
+	switch len(names) {
+	case 0:
+		return "the value contains " + fix + "write it on one line, without tabs"
+	case 1:
+		return fmt.Sprintf("environment variable %s contains %sset it again with only the secret itself (copy it without the line break)", names[0], fix)
+	}
+	return fmt.Sprintf("environment variables %s contain %sset them again with only the secrets themselves", oneOf(names), fix)
 }
 
 func (p *parser) boolean(dst *bool) func(*yaml.Node, string) {

@@ -10,6 +10,10 @@ import (
 	"maunium.net/go/mautrix/crypto/cryptohelper"
 )
 
+// EncryptionCompiled reports whether this binary can take part in
+// end-to-end encrypted rooms; this build can (-tags goolm).
+func EncryptionCompiled() bool { return true }
+
 // initCrypto sets up end-to-end encryption with mautrix's crypto helper and
 // the pure-Go olm implementation. The olm account, megolm sessions and the
 // room state the crypto machine needs live in the store's own database

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/matrix"
 	"github.com/ituwatch/ituwatch/bot/slack"
 	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/model"
@@ -55,23 +57,44 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: lv}))
 }
 
-// loadConfig reads and validates a config file, printing warnings.
+// loadConfig reads and validates a config file, printing warnings, and
+// checks it against its rule packs and this binary (see checkedConfig).
 func loadConfig(env *cliEnv, path string) (*config.Config, error) {
+	cfg, _, err := checkedConfig(env, path)
+	return cfg, err
+}
+
+// checkedConfig reads and validates a config file, printing warnings, then
+// compiles its rule packs and checks what only they and the build know
+// (route topics, encryption support, the store's folder), so that
+// check-config, once and run refuse the same mistakes.
+func checkedConfig(env *cliEnv, path string) (*config.Config, *rules.Engine, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("config file %s not found; copy ituwatch.example.yaml to start, or run 'ituwatch demo' to try it without one", path)
+			return nil, nil, fmt.Errorf("config file %s not found; run 'ituwatch init -c %s' to write a starter, copy ituwatch.example.yaml, or run 'ituwatch demo' to try it without one", path, path)
 		}
-		return nil, fmt.Errorf("read config: %w", err)
+		return nil, nil, fmt.Errorf("read config: %w", err)
 	}
 	cfg, err := config.Parse(path, data, env.lookupEnv)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, w := range cfg.Warnings {
 		fmt.Fprintf(env.stderr, "warning: %s\n", w.String())
 	}
-	return cfg, nil
+	eng, err := loadEngine(cfg.Rules.Packs)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []string
+	for _, t := range eng.Topics() {
+		ids = append(ids, t.ID)
+	}
+	if err := cfg.Check(config.Capabilities{Topics: ids, MatrixEncryption: matrix.EncryptionCompiled()}); err != nil {
+		return nil, nil, err
+	}
+	return cfg, eng, nil
 }
 
 // loadEngine compiles the rule packs a config names.
@@ -109,9 +132,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	}
 	a.engine = eng
 
-	st, err := store.Open(ctx, cfg.Store.Path)
+	st, err := store.Open(ctx, cfg.Store.Path) // its errors name the store
 	if err != nil {
-		return nil, fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+		return nil, err
 	}
 	a.store = st
 	a.closers = append(a.closers, st.Close)
@@ -148,7 +171,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	})
 
 	fetcher := watchers.NewFetcher(watchers.FetcherOptions{
-		UserAgent:            cfg.HTTP.UserAgent,
+		UserAgent:            cmp.Or(cfg.HTTP.UserAgent, userAgent()),
 		Timeout:              cfg.HTTP.Timeout,
 		MaxBodyBytes:         cfg.HTTP.MaxBodyBytes,
 		PerHostConcurrency:   cfg.HTTP.PerHostConcurrency,

@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -139,18 +142,20 @@ func cmdCheckConfig(ctx context.Context, env *cliEnv, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(env, *cfgPath)
-	if err != nil {
-		return err
-	}
-	eng, err := loadEngine(cfg.Rules.Packs)
+	cfg, eng, err := checkedConfig(env, *cfgPath)
 	if err != nil {
 		return err
 	}
 	if *print {
 		fmt.Fprintln(env.stdout, cfg.Redacted())
 	}
-	fmt.Fprintf(env.stdout, "%s: OK — %d sources, %d routes, %d topics\n", *cfgPath, len(cfg.Sources), len(cfg.Routes), len(eng.Topics()))
+	counted := func(n int, noun string) string {
+		if n == 1 {
+			return "1 " + noun
+		}
+		return fmt.Sprintf("%d %ss", n, noun)
+	}
+	fmt.Fprintf(env.stdout, "%s: OK — %s, %s, %s\n", *cfgPath, counted(len(cfg.Sources), "source"), counted(len(cfg.Routes), "route"), counted(len(eng.Topics()), "topic"))
 	return nil
 }
 
@@ -170,4 +175,35 @@ func cmdChat(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer a.Close()
 	return bot.RunTerminal(ctx, env.stdin, env.stdout, a.commands)
+}
+
+//go:embed starter.yaml
+var starterConfig string
+
+func cmdInit(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "init", "init [-c FILE]")
+	cfgPath := fs.String("c", "ituwatch.yaml", "config file to write")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(*cfgPath, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("%s already exists; init never overwrites a config: give another file with -c, or check this one with 'ituwatch check-config -c %s'", *cfgPath, *cfgPath)
+	}
+	if err != nil {
+		return fmt.Errorf("write starter config: %w", err)
+	}
+	_, werr := io.WriteString(f, strings.ReplaceAll(starterConfig, "THIS_FILE", *cfgPath))
+	if err := errors.Join(werr, f.Close()); err != nil {
+		os.Remove(*cfgPath) // a half-written starter would only confuse
+		return fmt.Errorf("write starter config %s: %w", *cfgPath, err)
+	}
+	fmt.Fprintf(env.stdout, `wrote %[1]s: news feeds on the ITU, the built-in topics, every alert to this terminal; no tokens needed.
+Next:
+  ituwatch check-config -c %[1]s
+  ituwatch once -c %[1]s     # poll every source once, print new alerts
+  ituwatch run -c %[1]s      # keep watching
+For document listings, Slack and Matrix, see ituwatch.example.yaml.
+`, *cfgPath)
+	return nil
 }

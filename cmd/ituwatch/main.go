@@ -11,13 +11,55 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/ituwatch/ituwatch/config"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version may be set at build time with -ldflags "-X main.version=...";
+// otherwise main takes it from what the go command recorded in the binary.
 var version = "dev"
+
+// resolveVersion names this build: the -ldflags version, else the module
+// version (go install …@v1.2.3), else the commit it was built from
+// (-modified when the checkout had local changes), else "dev".
+func resolveVersion(ldflags string, info *debug.BuildInfo) string {
+	if ldflags != "" && ldflags != "dev" {
+		return ldflags
+	}
+	if info == nil {
+		return "dev"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	rev, modified := "", false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "dev"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified {
+		rev += "-modified"
+	}
+	return rev
+}
+
+// userAgent is what sources see unless http.user_agent says otherwise:
+// the version lets a site operator tell builds apart, the address reach us.
+func userAgent() string {
+	return "ituwatch/" + version + " (+https://github.com/ituwatch/ituwatch)"
+}
 
 type command struct {
 	name    string
@@ -35,6 +77,7 @@ type cliEnv struct {
 
 func commands() []command {
 	return []command{
+		{"init", "write a starter config that runs with no tokens (alerts to the terminal)", cmdInit},
 		{"run", "run the watcher daemon: poll on schedule, alert, answer chat commands", cmdRun},
 		{"once", "poll every source once, print new alerts, exit", cmdOnce},
 		{"demo", "run the whole pipeline on built-in sample sources (no network, no config)", cmdDemo},
@@ -46,6 +89,8 @@ func commands() []command {
 }
 
 func main() {
+	info, _ := debug.ReadBuildInfo()
+	version = resolveVersion(version, info)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	env := &cliEnv{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, lookupEnv: os.LookupEnv}
@@ -101,7 +146,7 @@ func usage(w io.Writer) {
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nStart with: ituwatch demo")
+	fmt.Fprintln(w, "\nStart with: ituwatch demo, then ituwatch init")
 }
 
 // newFlags makes a FlagSet whose errors and -h go to stderr with a summary.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
+	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/pipeline"
 	"github.com/ituwatch/ituwatch/rules"
@@ -31,6 +35,8 @@ func cmdRules(ctx context.Context, env *cliEnv, args []string) error {
 		sub = args[0]
 	}
 	switch sub {
+	case "check":
+		return cmdRulesCheck(ctx, env, args[1:])
 	case "test":
 		return cmdRulesTest(ctx, env, args[1:])
 	case "eval":
@@ -50,6 +56,8 @@ func cmdRules(ctx context.Context, env *cliEnv, args []string) error {
 
 func rulesUsage(w io.Writer) {
 	fmt.Fprint(w, `Usage:
+  ituwatch rules check  [--pack REF]... FILE...
+                        check rule pack files: every mistake, with its line
   ituwatch rules test   [--pack REF]... (--text "..." | --feed FILE) [--json]
                         what matches and why
   ituwatch rules eval   [--pack REF]... --corpus FILE.jsonl [--json] [--mistakes]
@@ -58,6 +66,83 @@ func rulesUsage(w io.Writer) {
                         run the current rules over stored items; sends nothing
 REF is builtin:itu (the default) or the path of a pack file.
 `)
+}
+
+func cmdRulesCheck(_ context.Context, env *cliEnv, args []string) error {
+	fs := newFlags(env, "rules check", "rules check [--pack REF]... FILE...")
+	var before packList
+	fs.Var(&before, "pack", "pack loaded before each FILE, as in the config's rules.packs (repeatable; default builtin:itu)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(env.stderr, "name the rule pack file to check")
+		fs.Usage()
+		return errUsage
+	}
+	if len(before) == 0 {
+		before = packList{config.DefaultRulePack}
+	}
+	var base []*rules.Pack
+	for _, ref := range before {
+		p, err := rules.LoadPack(ref)
+		if err != nil {
+			return fmt.Errorf("load rule pack %s: %w", ref, err)
+		}
+		base = append(base, p)
+	}
+	bad := 0
+	for _, file := range fs.Args() {
+		ids, err := checkPackFile(file, base)
+		if err != nil {
+			// Pack errors are one "FILE:LINE: where: what to fix" per line.
+			fmt.Fprintln(env.stderr, err)
+			bad++
+			continue
+		}
+		noun := "topics"
+		if len(ids) == 1 {
+			noun = "topic"
+		}
+		fmt.Fprintf(env.stdout, "%s: OK — %d %s: %s\n", file, len(ids), noun, strings.Join(ids, ", "))
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d rule pack files have mistakes to fix (listed above)", bad, fs.NArg())
+	}
+	return nil
+}
+
+// checkPackFile parses a pack and compiles it after base, the way the
+// config would load it, and returns the ids of the topics it defines.
+func checkPackFile(file string, base []*rules.Pack) ([]string, error) {
+	p, err := rules.LoadPack(file)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := rules.Compile(append(slices.Clip(base), p)...); err != nil {
+		return nil, err
+	}
+	// The pack is valid, so its topics are a list of mappings with an id.
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Topics []struct {
+			ID string `yaml:"id"`
+		} `yaml:"topics"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	ids := make([]string, len(doc.Topics))
+	for i, t := range doc.Topics {
+		ids[i] = t.ID
+	}
+	return ids, nil
 }
 
 func cmdRulesTest(_ context.Context, env *cliEnv, args []string) error {
@@ -225,9 +310,9 @@ func cmdRulesReplay(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf("unknown topic %q; the topics are: %s", *topic, strings.Join(ids, ", "))
 		}
 	}
-	st, err := store.Open(ctx, cfg.Store.Path)
+	st, err := store.Open(ctx, cfg.Store.Path) // its errors name the store
 	if err != nil {
-		return fmt.Errorf("open store %s: %w", cfg.Store.Path, err)
+		return err
 	}
 	defer st.Close()
 	stats, err := pipeline.Replay(ctx, st, eng, from, *topic, func(it model.Item, ms []model.Match) error {
