@@ -403,9 +403,9 @@ func TestSendClassifiesErrors(t *testing.T) {
 		return func(_ int, w http.ResponseWriter) bool { w.WriteHeader(code); return true }
 	}
 	tests := []struct {
-		name      string
-		target    string
-		fail      func(int, http.ResponseWriter) bool
+		name    string
+		target  string
+		fail    func(int, http.ResponseWriter) bool
 		outcome string // permanent, held (bot not in the channel yet) or retry
 		say     string // in the error a user sees
 	}{
