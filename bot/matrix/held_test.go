@@ -295,3 +295,49 @@ func TestSendForbiddenIsHeldWithWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+func TestHeldRoomIsGivenUpAfterHoldForWithWhatToDo(t *testing.T) {
+	f := newFakeHomeserver(t)
+	g := newMembershipGate(t, f)
+	st := openTestStore(t, filepath.Join(t.TempDir(), "ituwatch.db"))
+	ctx := context.Background()
+	dest := "matrix:" + alertsRoom
+	queueAlerts(t, st, 3, dest)
+	now := time.Now()
+	d := bot.NewDispatcher(bot.DispatcherOptions{
+		Outbox:    st,
+		Notifiers: map[string]bot.Notifier{"matrix": gatedClient(t, g)},
+		Logger:    slog.New(slog.DiscardHandler),
+		Now:       func() time.Time { return now },
+		HoldFor:   48 * time.Hour,
+	})
+	if _, err := d.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(47 * time.Hour)
+	if _, err := d.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s := destStatus(t, st, dest); s.Pending != 3 || s.HeldSince.IsZero() {
+		t.Fatalf("after 47h: %+v; want 3 held", s)
+	}
+	now = now.Add(time.Hour)
+	if _, err := d.DeliverDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s := destStatus(t, st, dest)
+	if s.Failed != 3 || s.Pending != 0 || !s.HeldSince.IsZero() {
+		t.Fatalf("after 48h: %+v; want all 3 given up, nothing held", s)
+	}
+	for _, want := range []string{"held for 2 days waiting for the bot to be let in, then given up (delivery.hold_for)", "invite it"} {
+		if !strings.Contains(s.LastError, want) {
+			t.Errorf("reason %q does not say %q", s.LastError, want)
+		}
+	}
+	if r := g.refusedIn(alertsRoom); r != 3 {
+		t.Errorf("%d sends refused, want 3: one per pass, none for the deliveries given up behind the first", r)
+	}
+	if len(txnsIn(f, alertsRoom)) != 0 {
+		t.Error("something reached the room")
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot"
-	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
 
@@ -148,5 +147,4 @@ func TestAlertsBeforeTheInviteAreHeldThroughARestartThenSentInOrder(t *testing.T
 	if r := gate.refusals(); r != 2 {
 		t.Errorf("%d refused posts, want 2 (one per pass before the invite)", r)
 	}
-	_ = model.DeliveryPending
 }
