@@ -188,7 +188,7 @@ func TestHeldDestinationInStatus(t *testing.T) {
 	clock.Advance(2 * time.Hour)
 	r := NewRouter(RouterOptions{Queries: st, Topics: testTopics, Sources: testSources, Now: clock.Now, Version: "1.2.3", Logger: quietLogger()})
 	out := RenderPlain(r.Handle(ctx, Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
-	want := fmt.Sprintf("Deliveries to slack:#itu-alerts\n    3 held since %s — the bot is not in #itu-alerts yet: invite it (they will be sent in order once the bot can post)", start.Format("15:04 UTC"))
+	want := fmt.Sprintf("Deliveries to slack:#itu-alerts\n    3 held since %s — the bot is not in #itu-alerts yet: invite it; they will be sent in order once the bot can post", start.Format("15:04 UTC"))
 	if !strings.Contains(out, want) {
 		t.Errorf("status does not show the held channel plainly; want %q in:\n%s", want, out)
 	}

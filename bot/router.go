@@ -582,8 +582,8 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		held := !d.HeldSince.IsZero() && d.Pending > 0
 		if held {
 			// Everything pending waits behind the first, held delivery.
-			notes = append(notes, fmt.Sprintf("%d held since %s — %s (they will be sent in order once the bot can post)",
-				d.Pending, heldSince(now, d.HeldSince), Clip(d.HeldReason, maxErrorRunes)))
+			notes = append(notes, fmt.Sprintf("%d held since %s — %s; they will be sent in order once the bot can post",
+				d.Pending, heldSince(now, d.HeldSince), Clip(d.HeldReason, maxErrorRunes*2)))
 		} else if d.Pending > 0 {
 			p := fmt.Sprintf("%d pending", d.Pending)
 			if !d.OldestPending.IsZero() {

@@ -260,7 +260,7 @@ func TestSendForbiddenIsHeldWithWhatToDo(t *testing.T) {
 		listErr bool
 		want    string
 	}{
-		{"not in the room", false, false, "the bot is not in the Matrix room !alerts:example.org yet: invite it, from an account listed in matrix.allowed_users"},
+		{"not in the room", false, false, "the bot is not in the Matrix room !alerts:example.org yet: invite it from an account in matrix.allowed_users"},
 		{"in the room, power level too low", true, false, "the bot is in the Matrix room !alerts:example.org but may not post there: raise its power level"},
 		{"membership unknown", false, true, "the bot may not post in the Matrix room !alerts:example.org yet: invite it to the room, or if it is in, raise its power level"},
 	}

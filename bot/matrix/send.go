@@ -74,7 +74,7 @@ func (c *Client) notAllowedYet(ctx context.Context, target string, room id.RoomI
 		if in {
 			reason = fmt.Sprintf("the bot is in the Matrix room %s but may not post there: raise its power level (room Settings → Roles & Permissions) to what the room asks for messages", target)
 		} else {
-			reason = fmt.Sprintf("the bot is not in the Matrix room %s yet: invite it, from an account listed in matrix.allowed_users or on an allowed homeserver (it joins by itself); if it was banned, unban it first", target)
+			reason = fmt.Sprintf("the bot is not in the Matrix room %s yet: invite it from an account in matrix.allowed_users or on an allowed homeserver (it joins by itself)", target)
 		}
 	}
 	return bot.NotJoined(&reasonError{reason: reason, err: err})

@@ -200,7 +200,7 @@ matrix: {homeserver: "%s", user_id: "@ituwatch:hs.test", access_token: "${MATRIX
 		"Deliveries to matrix:" + room,
 		fmt.Sprintf("%d held since", len(alertingItems)),
 		"the bot is not in the Matrix room " + room + " yet: invite it",
-		"they will be sent in order once the bot can post",
+		"(Matrix said M_FORBIDDEN); they will be sent in order once the bot can post",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
