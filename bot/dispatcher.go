@@ -21,6 +21,7 @@ type Outbox interface {
 	MarkDelivered(ctx context.Context, deliveryID int64, externalID string, at time.Time) error
 	MarkRetry(ctx context.Context, deliveryID int64, next time.Time, reason string) error
 	MarkFailed(ctx context.Context, deliveryID int64, reason string) error
+	MarkHeld(ctx context.Context, deliveryID int64, since, next time.Time, reason string) error
 	ThreadID(ctx context.Context, alertID int64, destination string) (string, error)
 	Alert(ctx context.Context, id int64) (model.Alert, error)
 }
@@ -34,7 +35,19 @@ type DispatcherOptions struct {
 	BaseBackoff time.Duration // first retry after a transient failure; default 5s
 	MaxBackoff  time.Duration // longest wait between retries; default 15m
 	SendTimeout time.Duration // per Send; default 30s
+	// HoldFor is how long deliveries wait for the bot to be let into a
+	// channel or room that refused it as not a member, before they fail;
+	// default DefaultHoldFor.
+	HoldFor time.Duration
 }
+
+// DefaultHoldFor gives people a week to invite the bot: enough for a route
+// set up on a Friday and noticed the next week.
+const DefaultHoldFor = 7 * 24 * time.Hour
+
+// maxHoldWait caps the wait between tries of a held destination, so that
+// alerts go out within about a minute of the bot being let in.
+const maxHoldWait = time.Minute
 
 const (
 	// scanLimit bounds one read of the outbox; a fuller outbox is worked
@@ -60,7 +73,9 @@ const (
 // destination go out one at a time in the order they were written, so that
 // updates never arrive before what they update; a delivery waiting for a
 // retry holds back the later ones to its destination but no other
-// destination.
+// destination. A destination that refuses because the bot is not in it yet
+// (NotJoined) is held the same way, tried at most a minute apart, until it
+// takes the deliveries or HoldFor has passed.
 type Dispatcher struct {
 	outbox      Outbox
 	notifiers   map[string]Notifier
@@ -68,6 +83,7 @@ type Dispatcher struct {
 	now         func() time.Time
 	base, max   time.Duration
 	sendTimeout time.Duration
+	holdFor     time.Duration
 	jitter      func() float64 // in [0,1); replaced in tests
 	wake        chan struct{}
 }
@@ -82,6 +98,7 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 		base:        opts.BaseBackoff,
 		max:         opts.MaxBackoff,
 		sendTimeout: opts.SendTimeout,
+		holdFor:     opts.HoldFor,
 		jitter:      rand.Float64,
 		wake:        make(chan struct{}, 1),
 	}
@@ -102,6 +119,9 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 	}
 	if d.sendTimeout <= 0 {
 		d.sendTimeout = 30 * time.Second
+	}
+	if d.holdFor <= 0 {
+		d.holdFor = DefaultHoldFor
 	}
 	return d
 }
@@ -181,6 +201,7 @@ const (
 	outcomeDelivered outcome = iota
 	outcomeFailed            // permanent: recorded, later deliveries go on
 	outcomeRetry             // recorded for later, later deliveries wait
+	outcomeHeld              // the bot is not in the destination yet: as retry
 	outcomeStopped           // shutting down or the store failed: nothing recorded
 )
 
@@ -250,6 +271,10 @@ func (d *Dispatcher) pass(ctx context.Context) (passResult, error) {
 // the destination's next delivery falls due (zero if none is left), and a
 // store error, if recording an outcome failed.
 func (d *Dispatcher) drain(ctx context.Context, q []model.Delivery, now time.Time, alerts *alertCache) (delivered, handled int, next time.Time, err error) {
+	// refusal is set once the destination refused as "bot not in it" in
+	// this pass; the deliveries after one whose hold ran out are then held
+	// or given up without asking the platform again.
+	var refusal *hold
 	for _, dl := range q {
 		if ctx.Err() != nil {
 			return delivered, handled, time.Time{}, nil
@@ -257,14 +282,23 @@ func (d *Dispatcher) drain(ctx context.Context, q []model.Delivery, now time.Tim
 		if dl.NextAttempt.After(now) {
 			return delivered, handled, dl.NextAttempt, nil
 		}
-		out, retryAt, err := d.deliver(ctx, dl, alerts)
+		var (
+			out     outcome
+			retryAt time.Time
+			err     error
+		)
+		if refusal != nil {
+			out, retryAt, err = d.hold(ctx, d.logFor(dl), dl, *refusal)
+		} else {
+			out, retryAt, err = d.deliver(ctx, dl, alerts, &refusal)
+		}
 		switch out {
 		case outcomeDelivered:
 			delivered++
 			handled++
 		case outcomeFailed:
 			handled++
-		case outcomeRetry:
+		case outcomeRetry, outcomeHeld:
 			handled++
 			return delivered, handled, retryAt, nil
 		case outcomeStopped:
@@ -274,9 +308,14 @@ func (d *Dispatcher) drain(ctx context.Context, q []model.Delivery, now time.Tim
 	return delivered, handled, time.Time{}, nil
 }
 
-// deliver makes one attempt at one delivery and records the outcome.
-func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery, alerts *alertCache) (outcome, time.Time, error) {
-	log := d.log.With("delivery", dl.ID, "alert", dl.AlertID, "destination", dl.Destination, "attempt", dl.Attempts+1)
+func (d *Dispatcher) logFor(dl model.Delivery) *slog.Logger {
+	return d.log.With("delivery", dl.ID, "alert", dl.AlertID, "destination", dl.Destination, "attempt", dl.Attempts+1)
+}
+
+// deliver makes one attempt at one delivery and records the outcome. When
+// the destination refuses because the bot is not in it, *refusal is set.
+func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery, alerts *alertCache, refusal **hold) (outcome, time.Time, error) {
+	log := d.logFor(dl)
 
 	dest, err := model.ParseDestination(dl.Destination)
 	if err != nil {
@@ -328,10 +367,73 @@ func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery, alerts *ale
 		// pending and goes out after the restart.
 		return outcomeStopped, time.Time{}, nil
 	}
+	if IsNotJoined(err) {
+		h := hold{since: dl.HeldSince, reason: err.Error()}
+		if h.since.IsZero() {
+			h.since = d.now()
+		}
+		*refusal = &h
+		return d.hold(ctx, log, dl, h)
+	}
 	if IsPermanent(err) {
 		return d.fail(ctx, log, dl, err.Error())
 	}
 	return d.retry(ctx, log, dl, err)
+}
+
+// hold is a destination refusing because the bot is not in it: since when,
+// and the platform's explanation.
+type hold struct {
+	since  time.Time
+	reason string
+}
+
+// hold keeps dl pending behind a destination that refused as "bot not in
+// it", to be tried again at most maxHoldWait later, or fails it once it has
+// been held for holdFor. A delivery written after the hold began is held
+// from when it was written.
+func (d *Dispatcher) hold(ctx context.Context, log *slog.Logger, dl model.Delivery, h hold) (outcome, time.Time, error) {
+	since := dl.HeldSince
+	if since.IsZero() {
+		since = h.since
+		if dl.CreatedAt.After(since) {
+			since = dl.CreatedAt
+		}
+	}
+	now := d.now()
+	held := now.Sub(since)
+	if held >= d.holdFor {
+		return d.fail(ctx, log, dl, fmt.Sprintf("not sent: held for %s waiting for the bot to be let in, then given up (delivery.hold_for): %s", humanDuration(d.holdFor), h.reason))
+	}
+	// The first tries come quickly (people invite the bot right after
+	// starting it), then a minute apart; the wait follows from how long the
+	// destination has been held, so a restart keeps the pace.
+	wait := min(max(held, d.base), maxHoldWait)
+	next := now.Add(wait)
+	reason := Clip(h.reason, maxReasonRunes)
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
+	defer cancel()
+	if err := d.outbox.MarkHeld(mctx, dl.ID, since, next, reason); err != nil {
+		return outcomeStopped, time.Time{}, fmt.Errorf("record delivery %d as held: %w", dl.ID, err)
+	}
+	if dl.HeldSince.IsZero() {
+		log.Warn("delivery held until the bot is let in", "reason", reason, "gives_up_at", since.Add(d.holdFor).Format(time.RFC3339))
+	} else {
+		log.Debug("destination still refuses the bot", "held_for", held.Round(time.Second).String(), "retry_in", wait.Round(time.Second).String())
+	}
+	return outcomeHeld, next, nil
+}
+
+// humanDuration writes whole days as days ("7 days"), anything else as Go does.
+func humanDuration(t time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case t == day:
+		return "1 day"
+	case t%day == 0:
+		return fmt.Sprintf("%d days", t/day)
+	}
+	return t.String()
 }
 
 // send calls the notifier with a deadline; a panic in an adapter costs one

@@ -126,6 +126,17 @@ func (o *fakeOutbox) MarkRetry(_ context.Context, id int64, next time.Time, reas
 	return nil
 }
 
+func (o *fakeOutbox) MarkHeld(_ context.Context, id int64, since, next time.Time, reason string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	d, err := o.pending(id)
+	if err != nil {
+		return err
+	}
+	d.HeldSince, d.NextAttempt, d.LastError = since, next, reason
+	return nil
+}
+
 func (o *fakeOutbox) MarkFailed(_ context.Context, id int64, reason string) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()

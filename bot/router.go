@@ -579,7 +579,12 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 			break
 		}
 		var notes []string
-		if d.Pending > 0 {
+		held := !d.HeldSince.IsZero() && d.Pending > 0
+		if held {
+			// Everything pending waits behind the first, held delivery.
+			notes = append(notes, fmt.Sprintf("%d held since %s — %s; they will be sent in order once the bot can post",
+				d.Pending, heldSince(now, d.HeldSince), Clip(d.HeldReason, maxErrorRunes*2)))
+		} else if d.Pending > 0 {
 			p := fmt.Sprintf("%d pending", d.Pending)
 			if !d.OldestPending.IsZero() {
 				p += ", oldest " + ago(now, d.OldestPending)
@@ -594,7 +599,7 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		if !d.LastDelivered.IsZero() {
 			notes = append(notes, "last delivered "+ago(now, d.LastDelivered))
 		}
-		if d.LastError != "" && (d.Pending > 0 || d.Failed > 0) {
+		if d.LastError != "" && (d.Pending > 0 || d.Failed > 0) && !(held && d.LastError == d.HeldReason) {
 			notes = append(notes, "last error: "+Clip(d.LastError, maxErrorRunes))
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + Clip(d.Destination, maxShortRunes*2), Note: strings.Join(notes, " · ")})
@@ -850,6 +855,16 @@ func ago(now, t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d/time.Hour))
 	}
 	return fmt.Sprintf("%dd ago", int(d/(24*time.Hour)))
+}
+
+// heldSince writes when a hold began: the time of day (UTC) within the
+// last day, the date before that.
+func heldSince(now, t time.Time) string {
+	t = t.UTC()
+	if now.Sub(t) < 24*time.Hour {
+		return t.Format("15:04 UTC")
+	}
+	return t.Format("2 Jan 15:04 UTC")
 }
 
 func plural(n int, word string) string {

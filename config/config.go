@@ -28,6 +28,8 @@ type Config struct {
 	Slack   *Slack   `yaml:"slack,omitempty" json:"slack,omitempty"`   // nil when the file has no slack section
 	Matrix  *Matrix  `yaml:"matrix,omitempty" json:"matrix,omitempty"` // nil when the file has no matrix section
 	Metrics Metrics  `yaml:"metrics" json:"metrics"`
+	// Delivery: how long alerts wait for the bot to be invited (hold_for).
+	Delivery Delivery `yaml:"delivery" json:"delivery"`
 	// Warnings are doubtful but workable settings (a secret written in the
 	// file, metrics open to the network); callers show them and carry on.
 	Warnings []Problem `yaml:"-" json:"-"`
@@ -234,6 +236,9 @@ func applyDefaults(c *Config) {
 		if s.Type == TypeITUListing && s.MaxPages == 0 {
 			s.MaxPages = DefaultMaxPages
 		}
+	}
+	if c.Delivery.HoldFor == 0 {
+		c.Delivery.HoldFor = DefaultHoldFor
 	}
 	if len(c.Rules.Packs) == 0 {
 		c.Rules.Packs = []string{DefaultRulePack}

@@ -437,6 +437,7 @@ func (p *parser) root(c *Config, n *yaml.Node) {
 		field{"metrics", func(v *yaml.Node, path string) {
 			p.section(v, path, field{"listen", p.str(&c.Metrics.Listen)})
 		}},
+		field{"delivery", func(v *yaml.Node, path string) { p.delivery(&c.Delivery, v, path) }},
 	)
 }
 

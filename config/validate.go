@@ -32,6 +32,7 @@ func (p *parser) validate(c *Config) {
 		p.checkMatrix(c.Matrix, c.HTTP.AllowPrivateNetworks)
 	}
 	p.checkMetrics(c)
+	p.checkDelivery(c)
 }
 
 // lineOf finds where a field is written, or else its nearest written parent.

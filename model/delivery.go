@@ -29,6 +29,10 @@ type Delivery struct {
 	ExternalID  string         `json:"external_id,omitempty"` // Slack ts, Matrix event id
 	CreatedAt   time.Time      `json:"created_at"`
 	DeliveredAt time.Time      `json:"delivered_at,omitzero"`
+	// HeldSince is when the destination refused this delivery because the
+	// bot is not in the channel or room yet; zero when it is not held. A
+	// held delivery is still pending: it goes out once the bot is let in.
+	HeldSince time.Time `json:"held_since,omitzero"`
 }
 
 // Destination names a place alerts go: a platform and a target on it.

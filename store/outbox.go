@@ -19,23 +19,31 @@ type DestinationStatus struct {
 	OldestPending time.Time // zero if none pending
 	LastError     string
 	LastDelivered time.Time
+	// HeldSince is set when the destination's first pending delivery is held
+	// because the bot is not in the channel or room yet: every pending
+	// delivery to it waits for the invite. HeldReason is what the platform
+	// answered, saying whom to invite where.
+	HeldSince  time.Time
+	HeldReason string
 }
 
-const deliveryColumns = `id, alert_id, destination, status, attempts, next_attempt, last_error, external_id, created_at, delivered_at`
+const deliveryColumns = `id, alert_id, destination, status, attempts, next_attempt, last_error, external_id, created_at, delivered_at, held_since`
 
 func scanDelivery(sc scanner) (model.Delivery, error) {
 	var (
 		d                     model.Delivery
 		status                string
 		next, created, doneAt sql.NullInt64
+		heldSince             sql.NullInt64
 	)
-	if err := sc.Scan(&d.ID, &d.AlertID, &d.Destination, &status, &d.Attempts, &next, &d.LastError, &d.ExternalID, &created, &doneAt); err != nil {
+	if err := sc.Scan(&d.ID, &d.AlertID, &d.Destination, &status, &d.Attempts, &next, &d.LastError, &d.ExternalID, &created, &doneAt, &heldSince); err != nil {
 		return d, err
 	}
 	d.Status = model.DeliveryStatus(status)
 	d.NextAttempt = timeFrom(next)
 	d.CreatedAt = timeFrom(created)
 	d.DeliveredAt = timeFrom(doneAt)
+	d.HeldSince = timeFrom(heldSince)
 	return d, nil
 }
 
@@ -92,6 +100,17 @@ func (s *Store) MarkRetry(ctx context.Context, deliveryID int64, next time.Time,
 		WHERE id = ? AND status = 'pending'`, timeArg(next), reason, deliveryID)
 }
 
+// MarkHeld records that the destination refused the delivery because the
+// bot is not in the channel or room yet: the delivery stays pending, held
+// since since, and is tried again at next. The refused attempt is not
+// counted: it certainly posted nothing, and adapters read a later attempt
+// number as "an earlier one may have reached the platform".
+func (s *Store) MarkHeld(ctx context.Context, deliveryID int64, since, next time.Time, reason string) error {
+	return s.updateDelivery(ctx, "hold delivery %d: %w", deliveryID,
+		`UPDATE deliveries SET held_since = ?, next_attempt = ?, last_error = ?
+		WHERE id = ? AND status = 'pending'`, timeArg(since), timeArg(next), reason, deliveryID)
+}
+
 // MarkFailed counts a failed attempt and gives the delivery up for good.
 func (s *Store) MarkFailed(ctx context.Context, deliveryID int64, reason string) error {
 	return s.updateDelivery(ctx, "mark delivery %d failed: %w", deliveryID,
@@ -144,7 +163,12 @@ func (s *Store) DestinationStatuses(ctx context.Context) ([]DestinationStatus, e
 			max(d.delivered_at),
 			coalesce((SELECT e.last_error FROM deliveries e
 				WHERE e.destination = d.destination AND e.status <> 'delivered' AND e.last_error <> ''
-				ORDER BY e.id DESC LIMIT 1), '')
+				ORDER BY e.id DESC LIMIT 1), ''),
+			(SELECT h.held_since FROM deliveries h
+				WHERE h.destination = d.destination AND h.status = 'pending' ORDER BY h.id LIMIT 1),
+			coalesce((SELECT h.last_error FROM deliveries h
+				WHERE h.destination = d.destination AND h.status = 'pending' AND h.held_since IS NOT NULL
+				ORDER BY h.id LIMIT 1), '')
 		FROM deliveries d GROUP BY d.destination ORDER BY d.destination`)
 	if err != nil {
 		return nil, fmt.Errorf("summarise deliveries: %w", err)
@@ -155,12 +179,19 @@ func (s *Store) DestinationStatuses(ctx context.Context) ([]DestinationStatus, e
 		var (
 			st                DestinationStatus
 			oldest, delivered sql.NullInt64
+			held              sql.NullInt64
 		)
-		if err := rows.Scan(&st.Destination, &st.Pending, &st.Failed, &oldest, &delivered, &st.LastError); err != nil {
+		if err := rows.Scan(&st.Destination, &st.Pending, &st.Failed, &oldest, &delivered, &st.LastError, &held, &st.HeldReason); err != nil {
 			return nil, fmt.Errorf("summarise deliveries: %w", err)
 		}
 		st.OldestPending = timeFrom(oldest)
 		st.LastDelivered = timeFrom(delivered)
+		// Only the first pending delivery says whether the destination is
+		// held; a hold that ended left held_since on delivered rows only.
+		st.HeldSince = timeFrom(held)
+		if st.HeldSince.IsZero() {
+			st.HeldReason = ""
+		}
 		out = append(out, st)
 	}
 	if err := rows.Err(); err != nil {

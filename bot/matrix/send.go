@@ -44,10 +44,40 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	txn := transactionID(msg, room)
 	resp, err := c.cli.SendMessageEvent(ctx, room, event.EventMessage, content, mautrix.ReqSendEvent{TransactionID: txn})
 	if err != nil {
+		if errCode(err) == "M_FORBIDDEN" {
+			return "", c.notAllowedYet(ctx, msg.Target, room, err)
+		}
 		return "", c.classify(msg.Target, "send alert "+strconv.FormatInt(msg.Alert.ID, 10), err)
 	}
 	c.log.Debug("alert posted to matrix", "room", room, "alert", msg.Alert.ID, "delivery", msg.DeliveryID, "attempt", msg.Attempt)
 	return string(resp.EventID), nil
+}
+
+// notAllowedYet explains a send refused with M_FORBIDDEN, which is what a
+// homeserver answers while the bot is not in the room (not invited yet, or
+// invited by someone whose invitations it does not accept) and while its
+// power level is below what the room asks for messages. Both are fixed by
+// people, after which the alerts should still arrive: the error is
+// bot.NotJoined, so the dispatcher holds them. Whether the bot is in the
+// room decides which fix the reason asks for.
+func (c *Client) notAllowedYet(ctx context.Context, target string, room id.RoomID, err error) error {
+	err = c.scrub(err)
+	reason := fmt.Sprintf("the bot may not post in the Matrix room %s yet: invite it to the room, or if it is in, raise its power level so that it may send messages", target)
+	if joined, jerr := c.cli.JoinedRooms(ctx); jerr == nil && joined != nil {
+		in := false
+		for _, r := range joined.JoinedRooms {
+			if r == room {
+				in = true
+				break
+			}
+		}
+		if in {
+			reason = fmt.Sprintf("the bot is in the Matrix room %s but may not post there: raise its power level (room Settings → Roles & Permissions) to what the room asks for messages", target)
+		} else {
+			reason = fmt.Sprintf("the bot is not in the Matrix room %s yet: invite it from an account in matrix.allowed_users or on an allowed homeserver (it joins by itself)", target)
+		}
+	}
+	return bot.NotJoined(&reasonError{reason: reason, err: err})
 }
 
 // transactionID is stable for one delivery across attempts and restarts.

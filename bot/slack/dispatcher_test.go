@@ -117,6 +117,17 @@ func TestDispatcherWaitsOutRateLimitAndDeliversOnce(t *testing.T) {
 
 func TestDispatcherPermanentErrorStopsOnlyThatDestination(t *testing.T) {
 	f := newFakeSlack(t)
+	// An archived channel refuses for good (a channel the bot is not in
+	// is held instead: held_test.go).
+	f.failPost = func(n int, w http.ResponseWriter) bool {
+		f.mu.Lock()
+		gone := f.posts[n-1].Get("channel") == "#gone"
+		f.mu.Unlock()
+		if gone {
+			slackError(w, "is_archived")
+		}
+		return gone
+	}
 	c, _ := newTestClient(t, f, nil)
 	st, a := queueAlert(t, "slack:#gone", "slack:#itu-alerts")
 	now := time.Now()
@@ -126,7 +137,7 @@ func TestDispatcherPermanentErrorStopsOnlyThatDestination(t *testing.T) {
 		t.Fatalf("%d delivered, err %v; want 1", n, err)
 	}
 	gone := destination(t, st, "slack:#gone")
-	if gone.Failed != 1 || gone.Pending != 0 || !strings.Contains(gone.LastError, "#gone") || !strings.Contains(gone.LastError, "invite") {
+	if gone.Failed != 1 || gone.Pending != 0 || !strings.Contains(gone.LastError, "#gone") || !strings.Contains(gone.LastError, "archived") {
 		t.Errorf("failed destination recorded as %+v", gone)
 	}
 	posts := f.count("chat.postMessage")

@@ -3,8 +3,10 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/slack-go/slack"
@@ -70,13 +72,41 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	}
 	channel, ts, err := c.api.PostMessageContext(ctx, msg.Target, opts...)
 	if err != nil {
-		err = c.classify(msg.Target, "post alert", err)
-		log.Warn("slack post failed", "err", err, "permanent", bot.IsPermanent(err))
+		err = notYetInvited(msg.Target, c.classify(msg.Target, "post alert", err))
+		log.Warn("slack post failed", "err", err, "permanent", bot.IsPermanent(err), "held", bot.IsNotJoined(err))
 		return "", err
 	}
 	c.rememberChannel(msg.Target, channel)
 	log.Debug("alert posted to slack", "ts", ts)
 	return ts, nil
+}
+
+// notYetInvited turns Slack's answers for a channel the bot is not in into
+// bot.NotJoined, so that the dispatcher holds the alerts until someone
+// invites the bot, instead of failing them: not_in_channel, and
+// channel_not_found, which is also all Slack says about a private channel
+// the bot is not in. A mistyped channel name looks the same; it is held too,
+// shown as held in status with what to check, and fails after
+// delivery.hold_for. Other errors pass through unchanged.
+func notYetInvited(target string, err error) error {
+	var re *reasonError
+	if !errors.As(err, &re) {
+		return err
+	}
+	ch := target
+	if !strings.HasPrefix(ch, "#") && !channelIDPattern.MatchString(ch) {
+		ch = "#" + ch
+	}
+	var reason string
+	switch re.code {
+	case "not_in_channel":
+		reason = fmt.Sprintf("the bot is not in the Slack channel %s yet: invite it there with /invite @ituwatch", ch)
+	case "channel_not_found":
+		reason = fmt.Sprintf("the bot cannot see the Slack channel %s: if it is private, invite the bot there with /invite @ituwatch; otherwise check the channel name in the routes", ch)
+	default:
+		return err
+	}
+	return bot.NotJoined(&reasonError{reason: reason, code: re.code, err: re.err})
 }
 
 // mayHavePosted says whether an earlier attempt could have reached Slack:

@@ -403,27 +403,28 @@ func TestSendClassifiesErrors(t *testing.T) {
 		return func(_ int, w http.ResponseWriter) bool { w.WriteHeader(code); return true }
 	}
 	tests := []struct {
-		name      string
-		target    string
-		fail      func(int, http.ResponseWriter) bool
-		permanent bool
-		say       string // in the error a user sees
+		name    string
+		target  string
+		fail    func(int, http.ResponseWriter) bool
+		outcome string // permanent, held (bot not in the channel yet) or retry
+		say     string // in the error a user sees
 	}{
-		{"unknown channel", "#nowhere", nil, true, "#nowhere"},
-		{"channel_not_found", "#itu-alerts", slackErr("channel_not_found"), true, "invite the bot"},
-		{"not_in_channel", "#itu-alerts", slackErr("not_in_channel"), true, "the bot is not in #itu-alerts: invite it with /invite @ituwatch"},
-		{"is_archived", "C0POLICY1", slackErr("is_archived"), true, "archived"},
-		{"invalid_auth", "#itu-alerts", slackErr("invalid_auth"), true, "SLACK_BOT_TOKEN"},
-		{"account_inactive", "#itu-alerts", slackErr("account_inactive"), true, "reinstall"},
-		{"token_revoked", "#itu-alerts", slackErr("token_revoked"), true, "revoked"},
+		{"unknown channel", "#nowhere", nil, "held", "#nowhere"},
+		{"channel_not_found", "#itu-alerts", slackErr("channel_not_found"), "held", "if it is private, invite the bot there with /invite @ituwatch; otherwise check the channel name"},
+		{"not_in_channel", "#itu-alerts", slackErr("not_in_channel"), "held", "the bot is not in the Slack channel #itu-alerts yet: invite it there with /invite @ituwatch"},
+		{"restricted_action", "#itu-alerts", slackErr("restricted_action"), "permanent", "ask a Slack admin"},
+		{"is_archived", "C0POLICY1", slackErr("is_archived"), "permanent", "archived"},
+		{"invalid_auth", "#itu-alerts", slackErr("invalid_auth"), "permanent", "SLACK_BOT_TOKEN"},
+		{"account_inactive", "#itu-alerts", slackErr("account_inactive"), "permanent", "reinstall"},
+		{"token_revoked", "#itu-alerts", slackErr("token_revoked"), "permanent", "revoked"},
 		{"missing_scope", "#itu-alerts", func(_ int, w http.ResponseWriter) bool {
 			writeJSON(w, map[string]any{"ok": false, "error": "missing_scope", "needed": "chat:write"})
 			return true
-		}, true, "chat:write"},
-		{"msg_too_long", "#itu-alerts", slackErr("msg_too_long"), true, "bug in ituwatch"},
-		{"internal_error", "#itu-alerts", slackErr("internal_error"), false, "internal_error"},
-		{"HTTP 503", "#itu-alerts", status(http.StatusServiceUnavailable), false, "503"},
-		{"HTTP 500", "#itu-alerts", status(http.StatusInternalServerError), false, "500"},
+		}, "permanent", "chat:write"},
+		{"msg_too_long", "#itu-alerts", slackErr("msg_too_long"), "permanent", "bug in ituwatch"},
+		{"internal_error", "#itu-alerts", slackErr("internal_error"), "retry", "internal_error"},
+		{"HTTP 503", "#itu-alerts", status(http.StatusServiceUnavailable), "retry", "503"},
+		{"HTTP 500", "#itu-alerts", status(http.StatusInternalServerError), "retry", "500"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -436,8 +437,17 @@ func TestSendClassifiesErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("Send succeeded")
 			}
-			if bot.IsPermanent(err) != tt.permanent {
-				t.Errorf("IsPermanent = %v, want %v (err %v)", bot.IsPermanent(err), tt.permanent, err)
+			got := "retry"
+			switch {
+			case bot.IsPermanent(err) && bot.IsNotJoined(err):
+				got = "both permanent and held"
+			case bot.IsPermanent(err):
+				got = "permanent"
+			case bot.IsNotJoined(err):
+				got = "held"
+			}
+			if got != tt.outcome {
+				t.Errorf("classified %s, want %s (err %v)", got, tt.outcome, err)
 			}
 			if _, ok := bot.RetryAfter(err); ok {
 				t.Errorf("unexpected RetryAfter in %v", err)

@@ -155,6 +155,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Outbox:    st,
 		Notifiers: a.notifiers,
 		Logger:    log,
+		HoldFor:   cfg.Delivery.HoldFor,
 	})
 	maxAge := opts.maxAge
 	if maxAge == 0 {

@@ -40,7 +40,7 @@ var (
 	}, []string{"source"})
 	deliveriesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ituwatch_deliveries_total",
-		Help: "Delivery attempts by destination and outcome: delivered, rate_limited, retry, failed, stopped.",
+		Help: "Delivery attempts by destination and outcome: delivered, rate_limited, retry, held (the bot is not in the channel or room yet), failed, stopped.",
 	}, []string{"destination", "outcome"})
 	retriesTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ituwatch_delivery_retries_total",
@@ -233,6 +233,8 @@ func (n countingNotifier) Send(ctx context.Context, msg bot.Outgoing) (string, e
 		switch {
 		case ctx.Err() != nil:
 			outcome = "stopped"
+		case bot.IsNotJoined(err):
+			outcome = "held"
 		case bot.IsPermanent(err):
 			outcome = "failed"
 		case limited:
