@@ -402,7 +402,11 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 	if len(hits) > searchResults {
 		hits = hits[:searchResults]
 	}
-	reply := Reply{Title: fmt.Sprintf("Best %d results for %q", len(hits), shown), Snippets: true}
+	title := fmt.Sprintf("%s for %q", plural(len(hits), "result"), shown)
+	if len(hits) > 1 {
+		title = "Best " + title
+	}
+	reply := Reply{Title: title, Snippets: true}
 	for _, h := range hits {
 		var notes []string
 		if h.AlertID != 0 {
@@ -414,10 +418,7 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 			notes = append(notes, strings.Join(t, ", "))
 		}
 		notes = append(notes, r.whereWhen(h.Item, time.Time{})...)
-		if sn := snippetText(h.Snippet, maxSnippetRunes); sn != "" {
-			notes = append(notes, "«"+sn+"»")
-		}
-		reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(h.Item), URL: Clip(h.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(h.Item), URL: Clip(h.Item.Link, maxURLRunes), Note: strings.Join(notes, " · "), Quote: HighlightSnippet(h.Snippet, maxSnippetRunes)})
 	}
 	reply.Footer = "explain <number> shows why an alert matched"
 	return reply
@@ -436,7 +437,7 @@ func (r *Router) topicsCmd(ctx context.Context, _ Request, _ []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "topics", err)
 	}
-	reply := Reply{Title: fmt.Sprintf("%d topics watched", len(r.topics))}
+	reply := Reply{Title: plural(len(r.topics), "topic") + " watched"}
 	for _, t := range r.topics {
 		text := Clip(t.ID, maxShortRunes)
 		if name := Clip(t.Name, maxShortRunes*2); name != "" && !strings.EqualFold(name, t.ID) {
@@ -641,11 +642,11 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: head, Note: note})
 		for i, sn := range m.Snippets {
 			if i == maxExplainSnips {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: fmt.Sprintf("  +%d more places", len(m.Snippets)-maxExplainSnips)})
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + plural(len(m.Snippets)-maxExplainSnips, "more place")})
 				break
 			}
-			if t := snippetText(sn, maxSnippetRunes); t != "" {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "  «" + t + "»", Note: "in the " + Clip(sn.Field, 20)})
+			if q := HighlightSnippet(sn, maxSnippetRunes); q.Plain() != "" {
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "in the " + Clip(sn.Field, 20), Quote: q})
 			}
 		}
 		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" {
