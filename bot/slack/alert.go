@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -163,13 +164,7 @@ func matchText(mt model.Match) *mrkdwn {
 		if !m.markup("\n> ", 0) {
 			break
 		}
-		for _, p := range sn.Parts {
-			if p.Hit {
-				m.bold(p.Text)
-			} else {
-				m.text(p.Text, 0)
-			}
-		}
+		m.quote(bot.Highlight(sn.Parts))
 	}
 	if len(mt.Snippets) == 0 && len(mt.Hits) > 0 {
 		// No snippet (a title-only match): at least name the words.
