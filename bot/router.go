@@ -671,6 +671,15 @@ func destination(req Request) (string, bool) {
 	return model.Destination{Platform: req.Platform, Target: req.Channel}.String(), true
 }
 
+// thisChannel names where the asker's subscriptions send alerts: in the
+// terminal chat that is the console that "ituwatch run" prints to.
+func thisChannel(req Request) string {
+	if req.Platform == "console" {
+		return "This console"
+	}
+	return "This channel"
+}
+
 func notAdmin() Reply {
 	return Reply{
 		Title:  "Only admins can change what this channel receives.",
@@ -714,26 +723,27 @@ func (r *Router) changeSubscription(ctx context.Context, req Request, args []str
 	if topic == "*" {
 		what = "alerts on every topic"
 	}
+	here := thisChannel(req)
 	if on {
 		added, err := r.q.Subscribe(ctx, dest, topic)
 		if err != nil {
 			return r.failed(ctx, verb, err)
 		}
 		if !added {
-			return Reply{Title: "This channel already receives " + what + "."}
+			return Reply{Title: here + " already receives " + what + "."}
 		}
 		r.log.Info("subscribed", "channel", dest, "topic", topic, "user", req.User)
-		return Reply{Title: "This channel now receives " + what + ".", Footer: "unsubscribe " + topic + " stops them"}
+		return Reply{Title: here + " now receives " + what + ".", Footer: "unsubscribe " + topic + " stops them"}
 	}
 	removed, err := r.q.Unsubscribe(ctx, dest, topic)
 	if err != nil {
 		return r.failed(ctx, verb, err)
 	}
 	if !removed {
-		return Reply{Title: "This channel was not subscribed to " + what + ".", Footer: "subscriptions lists what it receives; routes in the config file are changed there"}
+		return Reply{Title: here + " was not subscribed to " + what + ".", Footer: "subscriptions lists what it receives; routes in the config file are changed there"}
 	}
 	r.log.Info("unsubscribed", "channel", dest, "topic", topic, "user", req.User)
-	return Reply{Title: "This channel no longer receives " + what + ".", Footer: "routes in the config file may still send some here"}
+	return Reply{Title: here + " no longer receives " + what + ".", Footer: "routes in the config file may still send some here"}
 }
 
 func (r *Router) subscriptions(ctx context.Context, req Request, _ []string) Reply {
@@ -746,9 +756,9 @@ func (r *Router) subscriptions(ctx context.Context, req Request, _ []string) Rep
 		return r.failed(ctx, "subscriptions", err)
 	}
 	if len(subs) == 0 {
-		return Reply{Title: "This channel has no subscriptions.", Footer: "admins can subscribe <topic> or subscribe *; routes in the config file send alerts regardless"}
+		return Reply{Title: thisChannel(req) + " has no subscriptions.", Footer: "admins can subscribe <topic> or subscribe *; routes in the config file send alerts regardless"}
 	}
-	reply := Reply{Title: "This channel receives alerts on:"}
+	reply := Reply{Title: thisChannel(req) + " receives alerts on:"}
 	for _, s := range subs {
 		if s == "*" {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "*", Note: "every topic"})

@@ -250,6 +250,10 @@ func TestRouterCommands(t *testing.T) {
 			"Why alert #42 matched (new)", "ITU-T TSAG debates", "new-ip — New IP and successors",
 			"high, score 5 · matched “New IP”, “FG-NET2030”", "«…the so-called New IP proposal", "in the content",
 			"why it matters: A top-down redesign"}, notWant: []string{"**"}},
+		{name: "explain one more place", req: slack("explain 42"), setup: func(q *fakeQueries) {
+			sn := q.alerts[1].Matches[0].Snippets[0]
+			q.alerts[1].Matches[0].Snippets = []model.Snippet{sn, sn, sn, sn}
+		}, want: []string{"+1 more place"}, notWant: []string{"places"}},
 		{name: "explain update", req: slack("explain 43"), want: []string{"Why alert #43 matched (update of #42: revised (Rev.1))"}},
 		{name: "explain unknown", req: slack("explain 999"), err: true, want: []string{"There is no alert #999."}},
 		{name: "explain not a number", req: slack("explain new-ip"), err: true, want: []string{`"new-ip" is not an alert number`, "try: explain 42"}},
@@ -408,5 +412,13 @@ func TestEditDistanceAndClosest(t *testing.T) {
 		if got := closest(tt.s, []string{"new-ip", "mandate-creep", "ott"}); got != tt.want {
 			t.Errorf("closest(%q) = %q, want %q", tt.s, got, tt.want)
 		}
+	}
+}
+
+func TestRouterOneTopicIsSingular(t *testing.T) {
+	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics[:1], Now: (&fakeClock{t: t0}).Now, Logger: quietLogger()})
+	out := RenderPlain(r.Handle(context.Background(), Request{Text: "topics", Platform: "console"}))
+	if !strings.HasPrefix(out, "1 topic watched") {
+		t.Errorf("topics with one topic:\n%s", out)
 	}
 }

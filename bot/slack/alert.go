@@ -93,7 +93,11 @@ func renderAlert(a model.Alert) ([]slack.Block, string) {
 	for i, mt := range a.Matches {
 		if i == maxMatchBlocks {
 			rest := newMrkdwn(maxContextText)
-			rest.text(fmt.Sprintf("%d more topics matched; see alert #%d", len(a.Matches)-i, a.ID), 0)
+			more := fmt.Sprintf("%d more topics matched", len(a.Matches)-i)
+			if len(a.Matches)-i == 1 {
+				more = "1 more topic matched"
+			}
+			rest.text(fmt.Sprintf("%s; see alert #%d", more, a.ID), 0)
 			blocks = append(blocks, contextLine(rest))
 			break
 		}

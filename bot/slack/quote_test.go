@@ -110,3 +110,15 @@ func TestSlashSearchShowsHitsInBoldAndNothingElse(t *testing.T) {
 		}
 	}
 }
+
+func TestOneMoreTopicIsSingular(t *testing.T) {
+	a := model.Alert{ID: 7, Item: model.Item{Title: "t"}}
+	for i := range maxMatchBlocks + 1 {
+		a.Matches = append(a.Matches, model.Match{Topic: fmt.Sprintf("t%d", i)})
+	}
+	blocks, _ := renderAlert(a)
+	raw, _ := json.Marshal(blocks)
+	if !strings.Contains(string(raw), "1 more topic matched; see alert #7") {
+		t.Errorf("no singular \"1 more topic matched\" in %s", raw)
+	}
+}
