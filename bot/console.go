@@ -40,7 +40,8 @@ func (c *ConsoleNotifier) Send(ctx context.Context, msg Outgoing) (string, error
 		out = append(j, '\n')
 	} else {
 		// The "━━" header line already sets alerts apart.
-		out = []byte(FormatTextWith(msg.Alert, TextOptions{Bold: c.bold, Explained: msg.Explained}) + "\n")
+		a := BriefWhy(msg, fmt.Sprintf("as in today's first alert on this topic; 'explain %d' in ituwatch chat repeats it", msg.Alert.ID))
+		out = []byte(FormatTextWith(a, TextOptions{Bold: c.bold}) + "\n")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

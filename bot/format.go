@@ -28,9 +28,6 @@ type TextOptions struct {
 	// Bold shows the words that matched in ANSI bold; only for a terminal
 	// that allows colour (see TerminalBold). Otherwise they are not marked.
 	Bold bool
-	// Explained lists the topics whose "why it matters" this reader was
-	// already shown in full today: a one-line reference replaces it.
-	Explained map[string]bool
 }
 
 // ANSI bold on and off (22 is "normal intensity", so it ends bold only).
@@ -42,8 +39,8 @@ const ansiBold, ansiUnbold = "\x1b[1m", "\x1b[22m"
 // cleaned of control characters and cut to bounded lengths.
 func FormatText(a model.Alert) string { return FormatTextWith(a, TextOptions{}) }
 
-// FormatTextWith is FormatText for a given reader: bold words that matched on
-// a terminal, and short "why it matters" lines for topics already explained.
+// FormatTextWith is FormatText with the words that matched in bold, for a
+// terminal that allows it.
 func FormatTextWith(a model.Alert, o TextOptions) string {
 	quote := func(sn model.Snippet) string {
 		h := HighlightSnippet(sn, maxSnippetRunes)
@@ -95,9 +92,7 @@ func FormatTextWith(a model.Alert, o TextOptions) string {
 				b.WriteString("    «" + quote(sn) + "»\n")
 			}
 		}
-		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" && o.Explained[m.Topic] {
-			fmt.Fprintf(&b, "    why: given in full earlier today; 'explain %d' in ituwatch chat shows it again\n", a.ID)
-		} else if why != "" {
+		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" {
 			b.WriteString("    why: " + why + "\n")
 		}
 	}

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -70,4 +71,34 @@ func TestSearchReplyGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "reply_search.golden.json", indentJSON(t, raw))
+}
+
+// An alert on a topic the room was already told about today carries a
+// one-line pointer to !itu explain instead of the paragraph, in body and
+// formatted_body; other topics keep theirs.
+func TestSendShortensWhyAlreadyExplainedToday(t *testing.T) {
+	f := newFakeHomeserver(t)
+	c, _ := newTestClient(t, f, newMemState(), nil)
+	a := hostileAlert()
+	a.Matches[1].Annotation = "Root zone politics."
+	msg := bot.Outgoing{DeliveryID: 1, Alert: a, Target: alertsRoom, Attempt: 1, Explained: map[string]bool{"new-ip": true}}
+	if _, err := c.Send(context.Background(), msg); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	ev := f.waitSent(t)
+	body, _ := ev.Content["body"].(string)
+	fb, _ := ev.Content["formatted_body"].(string)
+	want := "first alert on this topic; !itu explain 42 repeats it"
+	for name, s := range map[string]string{"body": body, "formatted_body": fb} {
+		if !strings.Contains(s, want) {
+			t.Errorf("%s lacks %q:\n%s", name, want, s)
+		}
+		if strings.Contains(s, "Top-down network design") {
+			t.Errorf("%s still has the paragraph:\n%s", name, s)
+		}
+		if !strings.Contains(s, "Why it matters: Root zone politics.") {
+			t.Errorf("%s: want the other topic's paragraph too:\n%s", name, s)
+		}
+	}
+	golden(t, "alert_explained.golden.json", indentJSON(t, ev.Raw))
 }

@@ -122,3 +122,30 @@ func TestOneMoreTopicIsSingular(t *testing.T) {
 		t.Errorf("no singular \"1 more topic matched\" in %s", raw)
 	}
 }
+
+// An alert on a topic the channel was already told about today carries a
+// one-line pointer to /itu explain instead of the paragraph; other topics
+// keep theirs.
+func TestSendShortensWhyAlreadyExplainedToday(t *testing.T) {
+	f := newFakeSlack(t)
+	c, _ := newTestClient(t, f, nil)
+	out := outgoing(sampleAlert())
+	why := out.Alert.Matches[0].Annotation
+	other := out.Alert.Matches[1].Annotation
+	out.Explained = map[string]bool{out.Alert.Matches[0].Topic: true}
+	if _, err := c.Send(context.Background(), out); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	posts := f.acceptedPosts()
+	if len(posts) != 1 {
+		t.Fatalf("%d posts, want 1", len(posts))
+	}
+	blocks := posts[0].Get("blocks")
+	if strings.Contains(blocks, why) || !strings.Contains(blocks, other) {
+		t.Errorf("want the second topic's paragraph only:\n%s", blocks)
+	}
+	if want := "why it matters: as in today's first alert on this topic; /itu explain 42 repeats it"; !strings.Contains(blocks, want) {
+		t.Errorf("blocks lack %q:\n%s", want, blocks)
+	}
+	golden(t, "alert_explained.golden.json", prettyBlocks(t, posts[0]))
+}
