@@ -31,7 +31,6 @@ func TestTopicsDelivered(t *testing.T) {
 	deliver(today, "slack:C1", midnight.Add(time.Hour))
 	save("c", []string{"dns"}, "slack:C1") // pending: not shown yet
 
-
 	got, err := s.TopicsDelivered(ctx, "slack:C1", midnight)
 	if err != nil {
 		t.Fatal(err)
