@@ -42,13 +42,7 @@ func FormatText(a model.Alert) string { return FormatTextWith(a, TextOptions{}) 
 // FormatTextWith is FormatText with the words that matched in bold, for a
 // terminal that allows it.
 func FormatTextWith(a model.Alert, o TextOptions) string {
-	quote := func(sn model.Snippet) string {
-		h := HighlightSnippet(sn, maxSnippetRunes)
-		if o.Bold {
-			return h.Text(ansiBold, ansiUnbold)
-		}
-		return h.Plain()
-	}
+	quote := func(sn model.Snippet) string { return HighlightSnippet(sn, maxSnippetRunes).ForTerminal(o.Bold) }
 	var b strings.Builder
 	kind := "NEW ALERT"
 	if a.Kind == model.AlertUpdate {
@@ -219,6 +213,15 @@ func (h Highlight) Text(open, close string) string {
 		}
 	}
 	return b.String()
+}
+
+// ForTerminal is the quotation for a terminal: the hits in ANSI bold when
+// bold is set (see TerminalBold), unmarked otherwise.
+func (h Highlight) ForTerminal(bold bool) string {
+	if bold {
+		return h.Text(ansiBold, ansiUnbold)
+	}
+	return h.Plain()
 }
 
 // HighlightSnippet cleans a snippet and cuts it to max runes. Context before

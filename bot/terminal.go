@@ -114,18 +114,11 @@ func renderPlain(r Reply, bold bool) string {
 // quotation was cleaned when it was cut, and is cleaned again here in case a
 // caller built one by hand: feed text must never carry an escape sequence.
 func plainQuote(q Highlight, bold bool) string {
-	var b strings.Builder
-	for _, p := range q.Clean() {
-		t := p.Text
-		if p.Hit && bold {
-			t = ansiBold + t + ansiUnbold
-		}
-		b.WriteString(t)
+	q = q.Clean()
+	if strings.TrimSpace(q.Plain()) == "" {
+		return ""
 	}
-	if s := strings.TrimSpace(b.String()); s != "" {
-		return "«" + s + "»"
-	}
-	return ""
+	return "«" + q.ForTerminal(bold) + "»"
 }
 
 // TerminalBold reports whether text for w may use ANSI bold: w must be a

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,5 +44,61 @@ func TestChatSubscribeAnswersWithoutALogLine(t *testing.T) {
 				t.Errorf("%s has a log line (%q):\n%s", name, bad, w)
 			}
 		}
+	}
+}
+
+// `once` printed to a file or a pipe shows the words that matched as they
+// are, in text and in JSON lines; JSON says where they are in snippet_parts.
+func TestOnceOutputHasNoMarkdownMarkers(t *testing.T) {
+	srv := httptest.NewServer(&feedServer{bodies: map[string]string{"/news.rss": rss(itemNewIP), "/trade.rss": rss()}})
+	defer srv.Close()
+	cfgPath := writeConfig(t, t.TempDir(), srv.URL)
+	var text bytes.Buffer
+	env := &cliEnv{stdout: &text, stderr: &bytes.Buffer{}, stdin: strings.NewReader(""), lookupEnv: func(string) (string, bool) { return "", false }}
+	if code := runCLI(context.Background(), env, []string{"once", "-c", cfgPath}); code != 0 {
+		t.Fatalf("once exited %d", code)
+	}
+	if !strings.Contains(text.String(), "reviving the New IP proposal") || strings.Contains(text.String(), "**") || strings.Contains(text.String(), "\x1b") {
+		t.Errorf("once text output:\n%s", text.String())
+	}
+
+	cfgPath = writeConfig(t, t.TempDir(), srv.URL)
+	var js bytes.Buffer
+	env.stdout = &js
+	if code := runCLI(context.Background(), env, []string{"once", "-c", cfgPath, "--json"}); code != 0 {
+		t.Fatalf("once --json exited %d", code)
+	}
+	var a struct {
+		Matches []struct {
+			Snippets     []string `json:"snippets"`
+			SnippetParts [][]struct {
+				Text string `json:"text"`
+				Hit  bool   `json:"hit"`
+			} `json:"snippet_parts"`
+		} `json:"matches"`
+	}
+	if err := json.Unmarshal(js.Bytes(), &a); err != nil {
+		t.Fatalf("once --json: %v\n%s", err, js.String())
+	}
+	hits := 0
+	for _, m := range a.Matches {
+		for i, s := range m.Snippets {
+			if strings.Contains(s, "**") {
+				t.Errorf("snippet with markers: %q", s)
+			}
+			joined := ""
+			for _, p := range m.SnippetParts[i] {
+				joined += p.Text
+				if p.Hit {
+					hits++
+				}
+			}
+			if joined != s {
+				t.Errorf("snippet_parts %q do not make up the snippet %q", joined, s)
+			}
+		}
+	}
+	if hits == 0 {
+		t.Errorf("no hit marked in snippet_parts:\n%s", js.String())
 	}
 }
