@@ -185,7 +185,7 @@ func TestRouterCommands(t *testing.T) {
 		setup   func(q *fakeQueries)
 		check   func(t *testing.T, q *fakeQueries)
 	}{
-		{name: "help", req: slack("help"), want: []string{"ituwatch commands", "recent [topic] [n]", "subscribe <topic|*>", "(admins)", "ituwatch 1.2.3", "topics: new-ip, mandate-creep, ott"}},
+		{name: "help", req: slack("help"), want: []string{"ituwatch commands", "recent [topic] [n]", "subscribe <topic> or *", "(admins)", "ituwatch 1.2.3", "topics: new-ip, mandate-creep, ott"}},
 		{name: "empty is help", req: slack("   "), want: []string{"ituwatch commands"}},
 		{name: "case and spaces", req: slack("  HeLP   "), want: []string{"ituwatch commands"}},
 		{name: "unknown command", req: slack("frobnicate now"), err: true, want: []string{`unknown command "frobnicate"`, "recent [topic] [n]"}},

@@ -149,3 +149,23 @@ func TestSendShortensWhyAlreadyExplainedToday(t *testing.T) {
 	}
 	golden(t, "alert_explained.golden.json", prettyBlocks(t, posts[0]))
 }
+
+// The help's "subscribe <topic> or *" keeps its asterisk: alone between
+// spaces it cannot format anything, and users type what they read.
+func TestHelpKeepsTheLoneAsterisk(t *testing.T) {
+	blocks := RenderReply(bot.Reply{Title: "ituwatch commands", Lines: []bot.ReplyLine{{Text: "subscribe <topic> or *", Note: "send a topic's alerts to this channel (admins)"}, {Text: "*", Note: "every topic"}}})
+	raw, _ := json.Marshal(blocks)
+	var decoded []map[string]any
+	if err := json.Unmarshal(raw, &decoded); err != nil {
+		t.Fatal(err)
+	}
+	all := ""
+	for _, tx := range texts(decoded) {
+		all += tx["text"].(string) + "\n"
+	}
+	for _, want := range []string{"subscribe &lt;topic&gt; or * · send", "• * · every topic"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("help lacks %q:\n%s", want, all)
+		}
+	}
+}
