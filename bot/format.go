@@ -281,9 +281,6 @@ func HighlightSnippet(sn model.Snippet, max int) Highlight {
 	return append(out, model.SnippetPart{Text: "…"})
 }
 
-// snippetText is a snippet as plain text, without emphasis, cut to max runes.
-func snippetText(sn model.Snippet, max int) string { return HighlightSnippet(sn, max).Plain() }
-
 // snippetSegments cleans each part and keeps one space where the feed text
 // had white space between or at the edges of parts.
 func snippetSegments(sn model.Snippet) []model.SnippetPart {

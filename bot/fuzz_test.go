@@ -39,13 +39,13 @@ func FuzzClean(f *testing.F) {
 			max = -max + 1
 		}
 		sn := model.Snippet{Parts: []model.SnippetPart{{Text: s}, {Text: s, Hit: true}, {Text: s}}}
-		out := snippetText(sn, max)
+		out := HighlightSnippet(sn, max).Plain()
 		if utf8.RuneCountInString(out) > max {
-			t.Fatalf("snippetText(%q, %d) = %q is too long", s, max, out)
+			t.Fatalf("HighlightSnippet(%q, %d) = %q is too long", s, max, out)
 		}
 		for _, r := range out {
 			if isControl(r) {
-				t.Fatalf("snippetText keeps %U", r)
+				t.Fatalf("HighlightSnippet keeps %U", r)
 			}
 		}
 	})
