@@ -26,4 +26,7 @@ type ReplyLine struct {
 	Text string // main text, e.g. an item title
 	URL  string // link for Text, if any
 	Note string // secondary text: source, date, topics, alert id
+	// Quote is words from the item, the ones that matched marked; shown
+	// after Note, each surface emphasising the hits its own way.
+	Quote Highlight
 }

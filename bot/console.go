@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"sync"
 )
@@ -14,12 +15,14 @@ type ConsoleNotifier struct {
 	mu        sync.Mutex // one alert is written whole before the next starts
 	w         io.Writer
 	jsonLines bool
+	bold      bool // w is a terminal that allows colour
 }
 
 // NewConsoleNotifier prints to w; jsonLines selects one JSON object per line
-// instead of the text form.
+// instead of the text form. Matched words are in bold when w is a terminal
+// and NO_COLOR is not set.
 func NewConsoleNotifier(w io.Writer, jsonLines bool) *ConsoleNotifier {
-	return &ConsoleNotifier{w: w, jsonLines: jsonLines}
+	return &ConsoleNotifier{w: w, jsonLines: jsonLines, bold: TerminalBold(w, os.LookupEnv)}
 }
 
 // Send writes the alert and returns "console-<delivery id>" as its id, so
@@ -37,7 +40,8 @@ func (c *ConsoleNotifier) Send(ctx context.Context, msg Outgoing) (string, error
 		out = append(j, '\n')
 	} else {
 		// The "━━" header line already sets alerts apart.
-		out = []byte(FormatText(msg.Alert) + "\n")
+		a := BriefWhy(msg, fmt.Sprintf("as in today's first alert on this topic; 'explain %d' in ituwatch chat repeats it", msg.Alert.ID))
+		out = []byte(FormatTextWith(a, TextOptions{Bold: c.bold}) + "\n")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

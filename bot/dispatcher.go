@@ -348,6 +348,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery, alerts *ale
 		Target:     dest.Target,
 		ThreadID:   thread,
 		Attempt:    dl.Attempts + 1,
+		Explained:  d.explainedToday(ctx, log, dl.Destination),
 	}
 	externalID, err := d.send(ctx, dest.Platform, n, msg)
 	if err == nil {

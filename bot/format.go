@@ -23,15 +23,26 @@ const (
 	maxAlsoReported    = 10
 )
 
-// Hit markers in plain-text snippets; console readers and JSON consumers both
-// understand **bold**.
-const hitOpen, hitClose = "**", "**"
+// TextOptions adapt the text form of an alert to where it is printed.
+type TextOptions struct {
+	// Bold shows the words that matched in ANSI bold; only for a terminal
+	// that allows colour (see TerminalBold). Otherwise they are not marked.
+	Bold bool
+}
+
+// ANSI bold on and off (22 is "normal intensity", so it ends bold only).
+const ansiBold, ansiUnbold = "\x1b[1m", "\x1b[22m"
 
 // FormatText renders an alert for a terminal: a header with the alert number,
 // severity and topics, the title, where it came from, then each topic with
 // the words that matched in context and why the topic matters. Feed text is
 // cleaned of control characters and cut to bounded lengths.
-func FormatText(a model.Alert) string {
+func FormatText(a model.Alert) string { return FormatTextWith(a, TextOptions{}) }
+
+// FormatTextWith is FormatText with the words that matched in bold, for a
+// terminal that allows it.
+func FormatTextWith(a model.Alert, o TextOptions) string {
+	quote := func(sn model.Snippet) string { return HighlightSnippet(sn, maxSnippetRunes).ForTerminal(o.Bold) }
 	var b strings.Builder
 	kind := "NEW ALERT"
 	if a.Kind == model.AlertUpdate {
@@ -66,13 +77,13 @@ func FormatText(a model.Alert) string {
 			}
 			b.WriteByte('\n')
 		} else {
-			b.WriteString(": «" + snippetText(snippets[0], maxSnippetRunes) + "»\n")
+			b.WriteString(": «" + quote(snippets[0]) + "»\n")
 			for i, sn := range snippets[1:] {
 				if i+1 >= maxSnippetsShown {
 					fmt.Fprintf(&b, "    (+%d more; see explain %d)\n", len(snippets)-maxSnippetsShown, a.ID)
 					break
 				}
-				b.WriteString("    «" + snippetText(sn, maxSnippetRunes) + "»\n")
+				b.WriteString("    «" + quote(sn) + "»\n")
 			}
 		}
 		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" {
@@ -166,11 +177,57 @@ func cleanList(in []string, max int) []string {
 	return out
 }
 
-// snippetText renders a snippet with the hits in **bold markers**, cleaned,
-// and cut to max runes (not counting markers) without ever leaving a marker
-// open. Context before the first hit is shortened first, so that the words
-// that matched stay visible.
-func snippetText(sn model.Snippet, max int) string {
+// Highlight is a quotation from an item ready to show: cleaned of control
+// characters, cut to length, with the words that matched marked as hits.
+// Each surface shows the hits with its own emphasis (mrkdwn *bold*, HTML
+// <strong>, ANSI bold on a terminal) or not at all; no surface ever sees
+// marker characters in the text, so feed text cannot fake or break one.
+type Highlight []model.SnippetPart
+
+// Plain is the quotation without any emphasis: for logs, files, JSON.
+func (h Highlight) Plain() string {
+	var b strings.Builder
+	for _, p := range h {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// Clean drops control characters and runs of white space from each part,
+// keeping one space where a part began or ended with some. Quotations from
+// HighlightSnippet are clean already; surfaces clean again in case one was
+// built by hand.
+func (h Highlight) Clean() Highlight {
+	return Highlight(snippetSegments(model.Snippet{Parts: h}))
+}
+
+// Text is the quotation with each hit wrapped in open and close; the hit
+// text itself is never split, so a pair is never left open.
+func (h Highlight) Text(open, close string) string {
+	var b strings.Builder
+	for _, p := range h {
+		if p.Hit {
+			b.WriteString(open + p.Text + close)
+		} else {
+			b.WriteString(p.Text)
+		}
+	}
+	return b.String()
+}
+
+// ForTerminal is the quotation for a terminal: the hits in ANSI bold when
+// bold is set (see TerminalBold), unmarked otherwise.
+func (h Highlight) ForTerminal(bold bool) string {
+	if bold {
+		return h.Text(ansiBold, ansiUnbold)
+	}
+	return h.Plain()
+}
+
+// HighlightSnippet cleans a snippet and cuts it to max runes. Context before
+// the first hit is shortened first, so that the words that matched stay
+// visible.
+func HighlightSnippet(sn model.Snippet, max int) Highlight {
 	segs := snippetSegments(sn)
 	total := 0
 	firstHit := -1
@@ -191,24 +248,15 @@ func snippetText(sn model.Snippet, max int) string {
 			total -= n - utf8.RuneCountInString(segs[0].Text)
 		}
 	}
-	var b strings.Builder
-	write := func(text string, hit bool) {
-		if hit {
-			text = hitOpen + text + hitClose
-		}
-		b.WriteString(text)
-	}
 	if total <= max {
-		for _, sg := range segs {
-			write(sg.Text, sg.Hit)
-		}
-		return b.String()
+		return Highlight(segs)
 	}
+	var out Highlight
 	left := max - 1 // room for the closing "…"
 	for _, sg := range segs {
 		n := utf8.RuneCountInString(sg.Text)
 		if n <= left {
-			write(sg.Text, sg.Hit)
+			out = append(out, sg)
 			left -= n
 			continue
 		}
@@ -218,12 +266,19 @@ func snippetText(sn model.Snippet, max int) string {
 				t = t[:sp] // end on a whole word
 			}
 			if t = strings.TrimRight(t, " "); t != "" {
-				write(t, sg.Hit)
+				out = append(out, model.SnippetPart{Text: t, Hit: sg.Hit})
 			}
 		}
 		break
 	}
-	return strings.TrimRight(b.String(), " ") + "…"
+	for len(out) > 0 && strings.TrimRight(out[len(out)-1].Text, " ") == "" {
+		out = out[:len(out)-1]
+	}
+	if len(out) > 0 {
+		last := &out[len(out)-1]
+		last.Text = strings.TrimRight(last.Text, " ")
+	}
+	return append(out, model.SnippetPart{Text: "…"})
 }
 
 // snippetSegments cleans each part and keeps one space where the feed text
@@ -344,8 +399,16 @@ type jsonTopic struct {
 type jsonMatch struct {
 	Topic      string   `json:"topic"`
 	Terms      []string `json:"terms"`
-	Snippets   []string `json:"snippets"`
+	Snippets   []string `json:"snippets"` // plain text, no markers
 	Annotation string   `json:"annotation"`
+	// SnippetParts are the snippets again, split where the words that
+	// matched begin and end, for scripts that want to show them.
+	SnippetParts [][]jsonPart `json:"snippet_parts"`
+}
+
+type jsonPart struct {
+	Text string `json:"text"`
+	Hit  bool   `json:"hit"`
 }
 
 // FormatJSON renders an alert as one line of JSON for scripts (jq, log
@@ -388,7 +451,7 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 			name = Clean(m.Topic)
 		}
 		j.Topics = append(j.Topics, jsonTopic{ID: Clean(m.Topic), Name: name, Severity: m.Severity.String(), Score: m.Score})
-		jm := jsonMatch{Topic: Clean(m.Topic), Terms: []string{}, Snippets: []string{}, Annotation: Clean(m.Annotation)}
+		jm := jsonMatch{Topic: Clean(m.Topic), Terms: []string{}, Snippets: []string{}, Annotation: Clean(m.Annotation), SnippetParts: [][]jsonPart{}}
 		seen := map[string]bool{}
 		for _, h := range m.Hits {
 			t := Clean(h.Text)
@@ -401,7 +464,13 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 			}
 		}
 		for _, sn := range m.Snippets {
-			jm.Snippets = append(jm.Snippets, snippetText(sn, 1000))
+			h := HighlightSnippet(sn, 1000)
+			jm.Snippets = append(jm.Snippets, h.Plain())
+			ps := make([]jsonPart, len(h))
+			for i, p := range h {
+				ps[i] = jsonPart{Text: p.Text, Hit: p.Hit}
+			}
+			jm.SnippetParts = append(jm.SnippetParts, ps)
 		}
 		j.Matches = append(j.Matches, jm)
 	}

@@ -284,15 +284,68 @@ func TestCut(t *testing.T) {
 	}
 }
 
-func TestSnippetTextNeverLeavesAMarkerOpen(t *testing.T) {
+func TestHighlightSnippetFitsAndKeepsHitsWhole(t *testing.T) {
 	sn := model.Snippet{Parts: parts("lead ", strings.Repeat("hit ", 100), " tail")}
 	for max := 1; max < 60; max++ {
-		got := snippetText(sn, max)
-		if strings.Count(got, "**")%2 != 0 {
-			t.Errorf("max %d: unbalanced markers in %q", max, got)
+		h := HighlightSnippet(sn, max)
+		if n := utf8.RuneCountInString(h.Plain()); n > max {
+			t.Errorf("max %d: %q is %d runes", max, h.Plain(), n)
 		}
-		if plain := strings.ReplaceAll(got, "**", ""); utf8.RuneCountInString(plain) > max {
-			t.Errorf("max %d: %q is longer than the limit", max, got)
+		if got := h.Text("[", "]"); strings.Count(got, "[") != strings.Count(got, "]") {
+			t.Errorf("max %d: unbalanced emphasis in %q", max, got)
 		}
+	}
+}
+
+// Markdown markers are nobody's emphasis on a terminal or in a file: the
+// plain text form shows the words that matched as they are, and a terminal
+// that allows colour shows them in ANSI bold.
+func TestTextEmphasis(t *testing.T) {
+	plain := FormatText(newIPAlert())
+	if strings.Contains(plain, "**") || strings.Contains(plain, "\x1b") {
+		t.Errorf("plain text has markers or escapes:\n%s", plain)
+	}
+	if !strings.Contains(plain, "«…the so-called New IP proposal, first floated at FG-NET2030, returns…»") {
+		t.Errorf("plain text lacks the snippet:\n%s", plain)
+	}
+	bold := FormatTextWith(newIPAlert(), TextOptions{Bold: true})
+	if want := "so-called \x1b[1mNew IP\x1b[22m proposal"; !strings.Contains(bold, want) {
+		t.Errorf("bold text lacks %q:\n%q", want, bold)
+	}
+	if strings.Contains(bold, "**") {
+		t.Errorf("bold text has markdown markers:\n%s", bold)
+	}
+	// A hostile feed gets no escape sequence through, bold or not: only
+	// ours remain, around the hit.
+	hostile := FormatTextWith(hostileAlert(), TextOptions{Bold: true})
+	if n := strings.Count(hostile, "\x1b"); n != 2 {
+		t.Errorf("hostile alert in bold has %d escapes, want 2 (ours):\n%q", n, hostile)
+	}
+	assertTerminalSafe(t, strings.NewReplacer(ansiBold, "", ansiUnbold, "").Replace(hostile))
+}
+
+func TestTerminalBold(t *testing.T) {
+	noEnv := func(string) (string, bool) { return "", false }
+	noColor := func(k string) (string, bool) { return "1", k == "NO_COLOR" }
+	emptyNoColor := func(k string) (string, bool) { return "", k == "NO_COLOR" }
+	file, err := os.Create(filepath.Join(t.TempDir(), "out.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if TerminalBold(&bytes.Buffer{}, noEnv) || TerminalBold(file, noEnv) {
+		t.Error("bold for a buffer or a file")
+	}
+	dev, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip(err)
+	}
+	defer dev.Close()
+	// The null device is a character device, as a terminal is.
+	if !TerminalBold(dev, noEnv) || !TerminalBold(dev, emptyNoColor) {
+		t.Error("no bold for a character device")
+	}
+	if TerminalBold(dev, noColor) {
+		t.Error("bold despite NO_COLOR")
 	}
 }

@@ -31,6 +31,10 @@ type Outgoing struct {
 	// Attempt counts from 1; adapters that can deduplicate a retried send
 	// (Matrix transaction ids, Slack metadata) use DeliveryID for that.
 	Attempt int
+	// Explained holds the topics whose "why it matters" this target was
+	// already shown in full today (UTC); adapters show a one-line reference
+	// to the explain command instead of repeating the paragraph.
+	Explained map[string]bool
 }
 
 // permanentError marks a failure that retrying cannot fix.

@@ -159,8 +159,8 @@ func init() {
 		{name: "sources", about: "the sources watched and whether they work", run: (*Router).sourcesCmd},
 		{name: "status", about: "sources and alert deliveries at a glance", run: (*Router).status},
 		{name: "explain", args: "<alert number>", about: "why an alert matched: words, context, score", run: (*Router).explain},
-		{name: "subscribe", args: "<topic|*>", about: "send a topic's alerts to this channel", admin: true, run: (*Router).subscribe},
-		{name: "unsubscribe", args: "<topic|*>", about: "stop sending a topic's alerts here", admin: true, run: (*Router).unsubscribe},
+		{name: "subscribe", args: "<topic> or *", about: "send a topic's alerts to this channel", admin: true, run: (*Router).subscribe},
+		{name: "unsubscribe", args: "<topic> or *", about: "stop sending a topic's alerts here", admin: true, run: (*Router).unsubscribe},
 		{name: "subscriptions", about: "the topics this channel receives", run: (*Router).subscriptions},
 	}
 }
@@ -402,7 +402,11 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 	if len(hits) > searchResults {
 		hits = hits[:searchResults]
 	}
-	reply := Reply{Title: fmt.Sprintf("Best %d results for %q", len(hits), shown), Snippets: true}
+	title := fmt.Sprintf("%s for %q", plural(len(hits), "result"), shown)
+	if len(hits) > 1 {
+		title = "Best " + title
+	}
+	reply := Reply{Title: title, Snippets: true}
 	for _, h := range hits {
 		var notes []string
 		if h.AlertID != 0 {
@@ -414,10 +418,7 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 			notes = append(notes, strings.Join(t, ", "))
 		}
 		notes = append(notes, r.whereWhen(h.Item, time.Time{})...)
-		if sn := snippetText(h.Snippet, maxSnippetRunes); sn != "" {
-			notes = append(notes, "«"+sn+"»")
-		}
-		reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(h.Item), URL: Clip(h.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(h.Item), URL: Clip(h.Item.Link, maxURLRunes), Note: strings.Join(notes, " · "), Quote: HighlightSnippet(h.Snippet, maxSnippetRunes)})
 	}
 	reply.Footer = "explain <number> shows why an alert matched"
 	return reply
@@ -436,7 +437,7 @@ func (r *Router) topicsCmd(ctx context.Context, _ Request, _ []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "topics", err)
 	}
-	reply := Reply{Title: fmt.Sprintf("%d topics watched", len(r.topics))}
+	reply := Reply{Title: plural(len(r.topics), "topic") + " watched"}
 	for _, t := range r.topics {
 		text := Clip(t.ID, maxShortRunes)
 		if name := Clip(t.Name, maxShortRunes*2); name != "" && !strings.EqualFold(name, t.ID) {
@@ -646,11 +647,11 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: head, Note: note})
 		for i, sn := range m.Snippets {
 			if i == maxExplainSnips {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: fmt.Sprintf("  +%d more places", len(m.Snippets)-maxExplainSnips)})
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + plural(len(m.Snippets)-maxExplainSnips, "more place")})
 				break
 			}
-			if t := snippetText(sn, maxSnippetRunes); t != "" {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "  «" + t + "»", Note: "in the " + Clip(sn.Field, 20)})
+			if q := HighlightSnippet(sn, maxSnippetRunes); q.Plain() != "" {
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "in the " + Clip(sn.Field, 20), Quote: q})
 			}
 		}
 		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" {
@@ -673,6 +674,15 @@ func destination(req Request) (string, bool) {
 		return "", false
 	}
 	return model.Destination{Platform: req.Platform, Target: req.Channel}.String(), true
+}
+
+// thisChannel names where the asker's subscriptions send alerts: in the
+// terminal chat that is the console that "ituwatch run" prints to.
+func thisChannel(req Request) string {
+	if req.Platform == "console" {
+		return "This console"
+	}
+	return "This channel"
 }
 
 func notAdmin() Reply {
@@ -718,26 +728,27 @@ func (r *Router) changeSubscription(ctx context.Context, req Request, args []str
 	if topic == "*" {
 		what = "alerts on every topic"
 	}
+	here := thisChannel(req)
 	if on {
 		added, err := r.q.Subscribe(ctx, dest, topic)
 		if err != nil {
 			return r.failed(ctx, verb, err)
 		}
 		if !added {
-			return Reply{Title: "This channel already receives " + what + "."}
+			return Reply{Title: here + " already receives " + what + "."}
 		}
 		r.log.Info("subscribed", "channel", dest, "topic", topic, "user", req.User)
-		return Reply{Title: "This channel now receives " + what + ".", Footer: "unsubscribe " + topic + " stops them"}
+		return Reply{Title: here + " now receives " + what + ".", Footer: "unsubscribe " + topic + " stops them"}
 	}
 	removed, err := r.q.Unsubscribe(ctx, dest, topic)
 	if err != nil {
 		return r.failed(ctx, verb, err)
 	}
 	if !removed {
-		return Reply{Title: "This channel was not subscribed to " + what + ".", Footer: "subscriptions lists what it receives; routes in the config file are changed there"}
+		return Reply{Title: here + " was not subscribed to " + what + ".", Footer: "subscriptions lists what it receives; routes in the config file are changed there"}
 	}
 	r.log.Info("unsubscribed", "channel", dest, "topic", topic, "user", req.User)
-	return Reply{Title: "This channel no longer receives " + what + ".", Footer: "routes in the config file may still send some here"}
+	return Reply{Title: here + " no longer receives " + what + ".", Footer: "routes in the config file may still send some here"}
 }
 
 func (r *Router) subscriptions(ctx context.Context, req Request, _ []string) Reply {
@@ -750,9 +761,9 @@ func (r *Router) subscriptions(ctx context.Context, req Request, _ []string) Rep
 		return r.failed(ctx, "subscriptions", err)
 	}
 	if len(subs) == 0 {
-		return Reply{Title: "This channel has no subscriptions.", Footer: "admins can subscribe <topic> or subscribe *; routes in the config file send alerts regardless"}
+		return Reply{Title: thisChannel(req) + " has no subscriptions.", Footer: "admins can subscribe <topic> or subscribe *; routes in the config file send alerts regardless"}
 	}
-	reply := Reply{Title: "This channel receives alerts on:"}
+	reply := Reply{Title: thisChannel(req) + " receives alerts on:"}
 	for _, s := range subs {
 		if s == "*" {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "*", Note: "every topic"})

@@ -185,7 +185,7 @@ func TestRouterCommands(t *testing.T) {
 		setup   func(q *fakeQueries)
 		check   func(t *testing.T, q *fakeQueries)
 	}{
-		{name: "help", req: slack("help"), want: []string{"ituwatch commands", "recent [topic] [n]", "subscribe <topic|*>", "(admins)", "ituwatch 1.2.3", "topics: new-ip, mandate-creep, ott"}},
+		{name: "help", req: slack("help"), want: []string{"ituwatch commands", "recent [topic] [n]", "subscribe <topic> or *", "(admins)", "ituwatch 1.2.3", "topics: new-ip, mandate-creep, ott"}},
 		{name: "empty is help", req: slack("   "), want: []string{"ituwatch commands"}},
 		{name: "case and spaces", req: slack("  HeLP   "), want: []string{"ituwatch commands"}},
 		{name: "unknown command", req: slack("frobnicate now"), err: true, want: []string{`unknown command "frobnicate"`, "recent [topic] [n]"}},
@@ -219,12 +219,13 @@ func TestRouterCommands(t *testing.T) {
 		{name: "recent two topics", req: slack("recent new-ip ott"), err: true, want: []string{"one topic and a number"}},
 		{name: "recent nothing", req: slack("recent mandate-creep"), setup: func(q *fakeQueries) { q.alerts = nil }, want: []string{"No alerts on mandate-creep yet."}, notWant: []string{"#"}},
 
-		{name: "search", req: slack("search  New   IP"), want: []string{"Best 2 results for \"New IP\"", "#42 · new-ip · ITU News · 2026-11-20", "«the so-called **New IP** proposal»", "no alert · CDT"},
+		{name: "search", req: slack("search  New   IP"), want: []string{"Best 2 results for \"New IP\"", "#42 · new-ip · ITU News · 2026-11-20", "«the so-called New IP proposal»", "no alert · CDT"}, notWant: []string{"**"},
 			check: func(t *testing.T, q *fakeQueries) {
 				if q.searchQuery != "New IP" || q.searchLimit != 5 {
 					t.Errorf("Search(%q, %d), want (\"New IP\", 5)", q.searchQuery, q.searchLimit)
 				}
 			}},
+		{name: "search one result", req: slack("search New IP"), setup: func(q *fakeQueries) { q.hits = q.hits[:1] }, want: []string{`1 result for "New IP"`}, notWant: []string{"results", "Best"}},
 		{name: "search nothing found", req: slack("search zzz"), want: []string{`Nothing found for "zzz".`}},
 		{name: "search without words", req: slack("search"), err: true, want: []string{"search needs some words", "try: search New IP"}},
 
@@ -247,8 +248,12 @@ func TestRouterCommands(t *testing.T) {
 
 		{name: "explain", req: slack("explain #42"), want: []string{
 			"Why alert #42 matched (new)", "ITU-T TSAG debates", "new-ip — New IP and successors",
-			"high, score 5 · matched “New IP”, “FG-NET2030”", "«…the so-called **New IP** proposal", "in the content",
-			"why it matters: A top-down redesign"}},
+			"high, score 5 · matched “New IP”, “FG-NET2030”", "«…the so-called New IP proposal", "in the content",
+			"why it matters: A top-down redesign"}, notWant: []string{"**"}},
+		{name: "explain one more place", req: slack("explain 42"), setup: func(q *fakeQueries) {
+			sn := q.alerts[1].Matches[0].Snippets[0]
+			q.alerts[1].Matches[0].Snippets = []model.Snippet{sn, sn, sn, sn}
+		}, want: []string{"+1 more place"}, notWant: []string{"places"}},
 		{name: "explain update", req: slack("explain 43"), want: []string{"Why alert #43 matched (update of #42: revised (Rev.1))"}},
 		{name: "explain unknown", req: slack("explain 999"), err: true, want: []string{"There is no alert #999."}},
 		{name: "explain not a number", req: slack("explain new-ip"), err: true, want: []string{`"new-ip" is not an alert number`, "try: explain 42"}},
@@ -407,5 +412,13 @@ func TestEditDistanceAndClosest(t *testing.T) {
 		if got := closest(tt.s, []string{"new-ip", "mandate-creep", "ott"}); got != tt.want {
 			t.Errorf("closest(%q) = %q, want %q", tt.s, got, tt.want)
 		}
+	}
+}
+
+func TestRouterOneTopicIsSingular(t *testing.T) {
+	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics[:1], Now: (&fakeClock{t: t0}).Now, Logger: quietLogger()})
+	out := RenderPlain(r.Handle(context.Background(), Request{Text: "topics", Platform: "console"}))
+	if !strings.HasPrefix(out, "1 topic watched") {
+		t.Errorf("topics with one topic:\n%s", out)
 	}
 }

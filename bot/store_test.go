@@ -91,7 +91,7 @@ func TestWithRealStore(t *testing.T) {
 	}{
 		{"status", []string{"Deliveries to matrix:!room:example.org", "1 failed", "no matrix account configured; add a matrix section to the config", "Deliveries to slack:#policy"}},
 		{"recent new-ip", []string{fmt.Sprintf("#%d", id1), fmt.Sprintf("#%d · high · new-ip", id2), fmt.Sprintf("update of #%d: title changed", id1)}},
-		{fmt.Sprintf("explain #%d", id1), []string{"matched “New IP”, “FG-NET2030”", "**New IP**", "why it matters"}},
+		{fmt.Sprintf("explain #%d", id1), []string{"matched “New IP”, “FG-NET2030”", "the so-called New IP proposal", "why it matters"}},
 		{"explain 999", []string{"There is no alert #999."}},
 		{"search FG-NET2030", []string{"FG-NET2030"}},
 		{"topics", []string{"high · 2 alerts in the last 7 days, 2 in 30 days"}},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 )
 
@@ -16,6 +17,7 @@ const terminalPrompt = "itu> "
 func RunTerminal(ctx context.Context, in io.Reader, out io.Writer, h interface {
 	Handle(context.Context, Request) Reply
 }) error {
+	bold := TerminalBold(out, os.LookupEnv)
 	lines := make(chan string)
 	readErr := make(chan error, 1)
 	// Reading blocks until a line comes; a goroutine lets ctx interrupt the
@@ -57,7 +59,7 @@ func RunTerminal(ctx context.Context, in io.Reader, out io.Writer, h interface {
 			return nil
 		}
 		reply := h.Handle(ctx, Request{Text: line, Platform: "console", Channel: "terminal", User: "local", CanAdmin: true})
-		if _, err := io.WriteString(out, RenderPlain(reply)+"\n"); err != nil {
+		if _, err := io.WriteString(out, renderPlain(reply, bold)+"\n"); err != nil {
 			return fmt.Errorf("write to the terminal: %w", err)
 		}
 	}
@@ -70,7 +72,11 @@ func RunTerminal(ctx context.Context, in io.Reader, out io.Writer, h interface {
 //	  • Text <URL>
 //	    Note
 //	Footer
-func RenderPlain(r Reply) string {
+func RenderPlain(r Reply) string { return renderPlain(r, false) }
+
+// renderPlain is RenderPlain with the quoted words that matched in ANSI bold
+// when bold is set.
+func renderPlain(r Reply, bold bool) string {
 	var b strings.Builder
 	title := Clean(r.Title)
 	if r.Error && title != "" {
@@ -87,7 +93,14 @@ func RenderPlain(r Reply) string {
 		if text != "" {
 			b.WriteString("  • " + text + "\n")
 		}
-		if note := Clean(l.Note); note != "" {
+		note := Clean(l.Note)
+		if q := plainQuote(l.Quote, bold); q != "" {
+			if note != "" {
+				note += " · "
+			}
+			note += q
+		}
+		if note != "" {
 			b.WriteString("    " + note + "\n")
 		}
 	}
@@ -95,4 +108,30 @@ func RenderPlain(r Reply) string {
 		b.WriteString(f + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// plainQuote is «quote», its hits in ANSI bold when bold is set. The
+// quotation was cleaned when it was cut, and is cleaned again here in case a
+// caller built one by hand: feed text must never carry an escape sequence.
+func plainQuote(q Highlight, bold bool) string {
+	q = q.Clean()
+	if strings.TrimSpace(q.Plain()) == "" {
+		return ""
+	}
+	return "«" + q.ForTerminal(bold) + "»"
+}
+
+// TerminalBold reports whether text for w may use ANSI bold: w must be a
+// terminal (a character device, not a file or a pipe) and NO_COLOR must be
+// unset or empty (https://no-color.org).
+func TerminalBold(w io.Writer, lookupEnv func(string) (string, bool)) bool {
+	if v, ok := lookupEnv("NO_COLOR"); ok && v != "" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -76,3 +76,16 @@ func TestRenderPlain(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderPlainQuote(t *testing.T) {
+	line := ReplyLine{Text: "Title", Note: "#42 · new-ip", Quote: Highlight(parts("the so-called ", "New IP", " proposal"))}
+	r := Reply{Lines: []ReplyLine{line, {Text: "in the content", Quote: Highlight(parts("\x1b[31m<!channel> *x* ", "_y_ \x1b]0;t\x07", " @room"))}}}
+	want := "  • Title\n    #42 · new-ip · «the so-called New IP proposal»\n  • in the content\n    «<!channel> *x* _y_ @room»"
+	if got := RenderPlain(r); got != want {
+		t.Errorf("RenderPlain =\n%q\nwant\n%q", got, want)
+	}
+	wantBold := "  • Title\n    #42 · new-ip · «the so-called \x1b[1mNew IP\x1b[22m proposal»\n  • in the content\n    «<!channel> *x* \x1b[1m_y_\x1b[22m @room»"
+	if got := renderPlain(r, true); got != wantBold {
+		t.Errorf("renderPlain bold =\n%q\nwant\n%q", got, wantBold)
+	}
+}

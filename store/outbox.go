@@ -152,6 +152,40 @@ func (s *Store) ThreadID(ctx context.Context, alertID int64, destination string)
 	return ext, nil
 }
 
+// TopicsDelivered returns the topics of the alerts delivered to destination
+// since the given time. Only alerts created from a day before since are
+// looked at, so the query reads about two days of alerts through their
+// index instead of the destination's whole history (5 ms instead of 200 ms
+// for a year at 500 alerts a day); a delivery held back longer than that is
+// not counted, which at worst repeats a paragraph once.
+func (s *Store) TopicsDelivered(ctx context.Context, destination string, since time.Time) (map[string]bool, error) {
+	// CROSS JOIN keeps SQLite's planner to this order: the recent alerts by
+	// their created_at index, then each one's delivery by (alert_id,
+	// destination). Left to itself it walks every delivery the destination
+	// ever had (200 ms for a year of 500 alerts a day, before every send).
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT m.topic FROM alerts a
+		CROSS JOIN deliveries d ON d.alert_id = a.id AND d.destination = ?
+		JOIN alert_matches m ON m.alert_id = a.id
+		WHERE a.created_at >= ? AND d.status = 'delivered' AND d.delivered_at >= ?`,
+		destination, sinceArg(since.AddDate(0, 0, -1)), sinceArg(since))
+	if err != nil {
+		return nil, fmt.Errorf("read the topics delivered to %s: %w", destination, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var topic string
+		if err := rows.Scan(&topic); err != nil {
+			return nil, fmt.Errorf("read the topics delivered to %s: %w", destination, err)
+		}
+		out[topic] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the topics delivered to %s: %w", destination, err)
+	}
+	return out, nil
+}
+
 // DestinationStatuses summarises the outbox per destination, sorted by
 // destination. LastError is the newest error among deliveries that have not
 // gone through, so a problem that was since fixed does not linger.

@@ -205,7 +205,7 @@ func TestEncryptedCommandBetweenTwoDevices(t *testing.T) {
 		t.Fatalf("alice cannot decrypt the reply: %v", err)
 	}
 	msg := dec.Content.AsMessage()
-	if msg.MsgType != event.MsgNotice || msg.Body != "**All sources healthy**" || msg.RelatesTo.GetReplyTo() != id.EventID(asked.EventID) {
+	if msg.MsgType != event.MsgNotice || msg.Body != "All sources healthy" || msg.RelatesTo.GetReplyTo() != id.EventID(asked.EventID) {
 		t.Errorf("decrypted reply %s %q in reply to %q, want a notice answering %s", msg.MsgType, msg.Body, msg.RelatesTo.GetReplyTo(), asked.EventID)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/microcosm-cc/bluemonday"
@@ -63,9 +62,24 @@ func (m *message) text(s string) {
 	m.html.WriteString(html.EscapeString(s))
 }
 
+// bold is <strong> in HTML; the plain body shows the words as they are,
+// since "**" is nobody's emphasis in a plain-text client or a notification.
 func (m *message) bold(s string) {
-	m.plain.WriteString("**" + s + "**")
+	m.plain.WriteString(s)
 	m.html.WriteString("<strong>" + html.EscapeString(s) + "</strong>")
+}
+
+// quote writes a quotation in «», its hits in <strong>.
+func (m *message) quote(h bot.Highlight) {
+	m.text("«")
+	for _, p := range h.Clean() {
+		if p.Hit {
+			m.bold(p.Text)
+		} else {
+			m.text(p.Text)
+		}
+	}
+	m.text("»")
 }
 
 func (m *message) tag(h string) { m.html.WriteString(h) }
@@ -166,9 +180,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 						m.tag("<br>")
 						m.plain.WriteString("\n  ")
 					}
-					m.text("«")
-					writeSnippet(&m, sn)
-					m.text("»")
+					m.quote(bot.HighlightSnippet(sn, maxSnippetRunes))
 				}
 			default:
 				if terms := bot.MatchedTerms(mt); len(terms) > 0 {
@@ -260,10 +272,18 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 			} else {
 				m.text(text)
 			}
-			if note := bot.Clip(l.Note, maxReplyTextRunes); note != "" {
+			note := bot.Clip(l.Note, maxReplyTextRunes)
+			quote := len(l.Quote) > 0 && strings.TrimSpace(l.Quote.Plain()) != ""
+			if note != "" || quote {
 				m.tag("<br><em>")
 				m.plain.WriteString("\n  ")
 				m.text(note)
+				if note != "" && quote {
+					m.text(" · ")
+				}
+				if quote {
+					m.quote(l.Quote)
+				}
 				m.tag("</em>")
 			}
 			m.tag("</li>")
@@ -295,57 +315,4 @@ func safeURL(raw string) string {
 		return s
 	}
 	return ""
-}
-
-// writeSnippet writes a snippet with its hits in bold, cleaned and cut to
-// maxSnippetRunes. Long context before the first hit is shortened first so
-// the matched words stay in view.
-func writeSnippet(m *message, sn model.Snippet) {
-	type seg struct {
-		text string
-		hit  bool
-	}
-	var segs []seg
-	for _, p := range sn.Parts {
-		t := bot.Clean(p.Text)
-		if t == "" {
-			continue
-		}
-		// Clean trims the edges; keep one space where the feed had one.
-		if p.Text != strings.TrimLeftFunc(p.Text, unicode.IsSpace) {
-			t = " " + t
-		}
-		if p.Text != strings.TrimRightFunc(p.Text, unicode.IsSpace) {
-			t += " "
-		}
-		segs = append(segs, seg{t, p.Hit})
-	}
-	if len(segs) > 0 && !segs[0].hit {
-		segs[0].text = bot.CutLeft(strings.TrimLeft(segs[0].text, " "), maxSnippetRunes/3)
-	}
-	left := maxSnippetRunes
-	for i, sg := range segs {
-		text := sg.text
-		if i == len(segs)-1 {
-			text = strings.TrimRight(text, " ")
-		}
-		n := utf8.RuneCountInString(text)
-		if n > left {
-			text = bot.Cut(text, left)
-			n = left
-		}
-		if sg.hit {
-			m.bold(strings.TrimSpace(text))
-			// keep the spacing around a hit outside the bold markers
-			if strings.HasSuffix(text, " ") {
-				m.text(" ")
-			}
-		} else {
-			m.text(text)
-		}
-		left -= n
-		if left <= 0 {
-			break
-		}
-	}
 }

@@ -31,7 +31,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	content := alertContent(msg.Alert)
+	content := alertContent(bot.BriefWhy(msg, fmt.Sprintf("as in today's first alert on this topic; %s explain %d repeats it", CommandPrefix, msg.Alert.ID)))
 	if msg.ThreadID != "" {
 		root := id.EventID(msg.ThreadID)
 		content.RelatesTo = &event.RelatesTo{

@@ -6,6 +6,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -92,7 +93,11 @@ func renderAlert(a model.Alert) ([]slack.Block, string) {
 	for i, mt := range a.Matches {
 		if i == maxMatchBlocks {
 			rest := newMrkdwn(maxContextText)
-			rest.text(fmt.Sprintf("%d more topics matched; see alert #%d", len(a.Matches)-i, a.ID), 0)
+			more := fmt.Sprintf("%d more topics matched", len(a.Matches)-i)
+			if len(a.Matches)-i == 1 {
+				more = "1 more topic matched"
+			}
+			rest.text(fmt.Sprintf("%s; see alert #%d", more, a.ID), 0)
 			blocks = append(blocks, contextLine(rest))
 			break
 		}
@@ -163,13 +168,7 @@ func matchText(mt model.Match) *mrkdwn {
 		if !m.markup("\n> ", 0) {
 			break
 		}
-		for _, p := range sn.Parts {
-			if p.Hit {
-				m.bold(p.Text)
-			} else {
-				m.text(p.Text, 0)
-			}
-		}
+		m.quote(bot.Highlight(sn.Parts))
 	}
 	if len(mt.Snippets) == 0 && len(mt.Hits) > 0 {
 		// No snippet (a title-only match): at least name the words.

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ituwatch/ituwatch/bot"
 )
 
 // Slack's limits for Block Kit, counted in characters. Slack counts UTF-16
@@ -24,10 +26,52 @@ const (
 // text cannot start a quote or a code block on a new line.
 func escapeMrkdwn(s string) string {
 	var b strings.Builder
-	for _, r := range s {
+	for _, r := range inert(s, true) {
 		b.WriteString(escapeRune(r, false))
 	}
 	return b.String()
+}
+
+// lookalike stands in for a mrkdwn formatting character that feed text
+// must not use: mrkdwn has no escape for them, so a title like "*FREE*" or
+// "_urgent_" would otherwise be shown bold or italic in our message.
+var lookalike = map[rune]rune{'*': '∗', '_': 'ˍ', '~': '∼', '`': 'ˋ'}
+
+// inert replaces the formatting characters of s that could open or close
+// bold, italic, strike or code with lookalikes. One between two letters or
+// digits (snake_case, a*b) or between white space (a lone "*") cannot, and
+// is kept. edgeIsSpace says whether the ends of s will stand next to white
+// space or nothing; inside our own markup they do not.
+func inert(s string, edgeIsSpace bool) string {
+	if !strings.ContainsAny(s, "*_~`") {
+		return s
+	}
+	rs := []rune(s)
+	kind := func(i int) int { // 0 space, 1 letter or digit, 2 anything else
+		if i < 0 || i >= len(rs) {
+			if edgeIsSpace {
+				return 0
+			}
+			return 2
+		}
+		switch r := rs[i]; {
+		case unicode.IsSpace(r):
+			return 0
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			return 1
+		}
+		return 2
+	}
+	out := make([]rune, len(rs))
+	for i, r := range rs {
+		out[i] = r
+		if l, ok := lookalike[r]; ok {
+			if before, after := kind(i-1), kind(i+1); before != after || before == 2 {
+				out[i] = l
+			}
+		}
+	}
+	return string(out)
 }
 
 func escapeRune(r rune, keepNewline bool) string {
@@ -104,10 +148,11 @@ func (m *mrkdwn) closer(s string) {
 }
 
 // text writes s escaped, keeping reserve units free for closers.
-func (m *mrkdwn) text(s string, reserve int) { m.write(s, reserve, false) }
+// Formatting characters in s are made inert.
+func (m *mrkdwn) text(s string, reserve int) { m.write(inert(s, true), reserve, false) }
 
 // lines is text that keeps its line breaks (annotations written in config).
-func (m *mrkdwn) lines(s string, reserve int) { m.write(s, reserve, true) }
+func (m *mrkdwn) lines(s string, reserve int) { m.write(inert(s, true), reserve, true) }
 
 func (m *mrkdwn) write(s string, reserve int, keepNewline bool) {
 	if m.cut {
@@ -154,9 +199,60 @@ func (m *mrkdwn) bold(s string) {
 	if !m.markup("*", 2) { // room for at least one rune and the closer
 		return
 	}
-	m.text(t, 1)
+	m.write(inert(t, false), 1, false) // t's ends touch our asterisks
 	m.closer("*")
 	m.text(trail, 0)
+}
+
+// quote writes a quotation from an item with its hits in bold. mrkdwn shows
+// *bold* only at word boundaries ("*ITU*-T" and "x*y*" stay literal), so a
+// hit that starts or ends inside a word is widened to the whole word. The
+// text is made inert first, so only our asterisks can format anything.
+func (m *mrkdwn) quote(h bot.Highlight) {
+	var rs []rune
+	var hit []bool
+	for _, p := range h.Clean() {
+		for _, r := range p.Text {
+			rs = append(rs, r)
+			hit = append(hit, p.Hit)
+		}
+	}
+	rs = []rune(inert(string(rs), true))
+	for i := 0; i < len(rs); i++ {
+		if !hit[i] || (i > 0 && hit[i-1]) {
+			continue
+		}
+		// i starts a run of hit runes: widen it to word boundaries.
+		for j := i - 1; j >= 0 && !boldBoundary(rs[j]); j-- {
+			hit[j] = true
+		}
+		end := i
+		for end < len(rs) && hit[end] {
+			end++
+		}
+		for ; end < len(rs) && !boldBoundary(rs[end]); end++ {
+			hit[end] = true
+		}
+		i = end
+	}
+	for i := 0; i < len(rs); {
+		j := i
+		for j < len(rs) && hit[j] == hit[i] {
+			j++
+		}
+		if hit[i] {
+			m.bold(string(rs[i:j]))
+		} else {
+			m.text(string(rs[i:j]), 0)
+		}
+		i = j
+	}
+}
+
+// boldBoundary reports whether mrkdwn ends a word at r, so that an asterisk
+// next to it can open or close bold.
+func boldBoundary(r rune) bool {
+	return unicode.IsSpace(r) || strings.ContainsRune(".,;:!?()[]{}\"'«»“”‘’…", r)
 }
 
 // link writes <url|label> when u is a safe http(s) URL, the label alone

@@ -71,7 +71,7 @@ func RenderReply(r bot.Reply) []slack.Block {
 	return blocks
 }
 
-// replyLine is "• <url|text> · note", within one section's limit.
+// replyLine is "• <url|text> · note · «quote»", within one section's limit.
 func replyLine(ln bot.ReplyLine) *mrkdwn {
 	m := newMrkdwn(maxSectionText)
 	m.markup("• ", 0)
@@ -86,6 +86,11 @@ func replyLine(ln bot.ReplyLine) *mrkdwn {
 	}
 	if note := strings.TrimSpace(ln.Note); note != "" {
 		m.text(" · "+note, 0)
+	}
+	if len(ln.Quote) > 0 && strings.TrimSpace(ln.Quote.Plain()) != "" {
+		m.text(" · «", 0)
+		m.quote(ln.Quote)
+		m.text("»", 0)
 	}
 	return m
 }

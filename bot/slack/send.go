@@ -50,7 +50,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 		}
 	}
 
-	blocks, text := renderAlert(msg.Alert)
+	blocks, text := renderAlert(bot.BriefWhy(msg, fmt.Sprintf("why it matters: as in today's first alert on this topic; /itu explain %d repeats it", msg.Alert.ID)))
 	opts := []slack.MsgOption{
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionText(text, false),

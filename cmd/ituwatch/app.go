@@ -207,6 +207,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Sources:  sourceInfos(cfg),
 		Version:  version,
 		Problems: a.chatProblems,
+		Logger:   log, // not slog.Default: in chat, info lines would land in the conversation
 	})
 	a.commands = countingHandler{next: a.router}
 	ok = true

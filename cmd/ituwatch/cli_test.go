@@ -46,7 +46,8 @@ func TestRulesEvalJSONOnTheCorpus(t *testing.T) {
 
 func TestRulesTestExplainsAndIgnoresTraps(t *testing.T) {
 	out, _, code := runCLIForTest(t, nil, "rules", "test", "--text", "TSAG members debated the New IP proposal from FG-NET2030.")
-	if code != 0 || !strings.Contains(out, "new-ip") || !strings.Contains(out, "**New IP**") {
+	// Piped, the words that matched are not marked: "**" is nobody's emphasis.
+	if code != 0 || !strings.Contains(out, "new-ip") || !strings.Contains(out, "«TSAG members debated the New IP proposal") || strings.Contains(out, "**") {
 		t.Errorf("rules test on a New IP sentence (exit %d):\n%s", code, out)
 	}
 	out, _, _ = runCLIForTest(t, nil, "rules", "test", "--text", "The court ruled the new IP portfolio does not cover the camera.")

@@ -131,7 +131,7 @@ func writeAlert(w io.Writer, a model.Alert, jsonLines bool) error {
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
-	_, err := fmt.Fprintln(w, bot.FormatText(a))
+	_, err := fmt.Fprintln(w, bot.FormatTextWith(a, bot.TextOptions{Bold: bot.TerminalBold(w, os.LookupEnv)}))
 	return err
 }
 
