@@ -276,6 +276,11 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, e
 			return 0, fmt.Errorf("queue delivery to %q: %w", dest, err)
 		}
 	}
+	if sv.Alert.Kind == model.AlertSummary {
+		// A summary is not the item's alert: its updates thread under,
+		// and search shows, the item's own.
+		return alertID, nil
+	}
 	if _, err := tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1), last_alert_id = ?1 WHERE id = ?2`,
 		alertID, rowID); err != nil {
 		return 0, err
@@ -402,10 +407,18 @@ func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Aler
 	if a.ParentID != 0 {
 		parent = a.ParentID
 	}
+	var held any
+	if a.Held != nil {
+		b, err := json.Marshal(a.Held)
+		if err != nil {
+			return 0, fmt.Errorf("encode held alerts: %w", err)
+		}
+		held = string(b)
+	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity())).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity, held)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity()), held).Scan(&id)
 	if err != nil {
 		if a.ParentID != 0 && isForeignKeyError(err) {
 			return 0, fmt.Errorf("insert alert: parent alert %d does not exist: %w", a.ParentID, err)
