@@ -32,6 +32,9 @@ const hitOpen, hitClose = "**", "**"
 // the words that matched in context and why the topic matters. Feed text is
 // cleaned of control characters and cut to bounded lengths.
 func FormatText(a model.Alert) string {
+	if a.Kind == model.AlertSummary {
+		return formatSummaryText(a)
+	}
 	var b strings.Builder
 	kind := "NEW ALERT"
 	if a.Kind == model.AlertUpdate {
@@ -326,6 +329,7 @@ type jsonAlert struct {
 	Matches        []jsonMatch `json:"matches"`
 	AlsoReportedBy []string    `json:"also_reported_by"`
 	CreatedAt      time.Time   `json:"created_at"`
+	Held           *jsonHeld   `json:"held,omitempty"` // summaries of held alerts only
 }
 
 type jsonDoc struct {
@@ -369,6 +373,9 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 	}
 	if j.Kind == "" {
 		j.Kind = string(model.AlertNew)
+	}
+	if j.Held = summaryJSON(a); j.Held != nil {
+		j.Title = Summary(a, "").Headline
 	}
 	if w := a.Item.When(); !w.IsZero() {
 		w = w.UTC()
