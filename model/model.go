@@ -206,8 +206,8 @@ type Alert struct {
 	// Held is set on a summary (Kind AlertSummary) only.
 	Held *HeldAlerts `json:"held,omitempty"`
 	// HeldFrom lists the destinations the per-poll limit kept this alert
-	// from when it was ingested; it is not stored (the outbox is the record).
-	HeldFrom []string `json:"-"`
+	// from: it is stored and searchable, but was not sent there.
+	HeldFrom []string `json:"held_from,omitempty"`
 }
 
 // Topics lists the topic ids of the alert's matches in match order.

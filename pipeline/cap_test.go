@@ -217,3 +217,67 @@ func TestIngestLimitsAlertsPerPollAndSummarises(t *testing.T) {
 		t.Errorf("summaries = %+v, want one: 2 more from small, limit 3", s)
 	}
 }
+
+// A story the limit kept from every destination was never seen, so it
+// must not swallow a later report of it from another source: that report
+// alerts. Checked with the ingester that held it (its story index) and with
+// a new one (the store's story candidates, as after a restart).
+func TestHeldAlertIsNoStoryToJoin(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		t.Run(fmt.Sprintf("restart=%v", restart), func(t *testing.T) {
+			ctx := context.Background()
+			st := openStore(t)
+			now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+			var alerts []model.Alert
+			dests := map[int64][]string{}
+			newIngester := func() *Ingester {
+				return NewIngester(Options{
+					Store:      st,
+					Matcher:    severityMatcher{},
+					Routes:     fixedRoutes{"*": {{Platform: "console"}}},
+					Logger:     slog.New(slog.DiscardHandler),
+					Now:        func() time.Time { return now },
+					AlertLimit: func(string) int { return 20 },
+					OnAlert:    func(a model.Alert, d []string) { alerts = append(alerts, a); dests[a.ID] = d },
+				})
+			}
+			in := newIngester()
+			if err := in.Ingest(ctx, "flood", floodBatch(100, now, "")); err != nil {
+				t.Fatal(err)
+			}
+			var heldID int64
+			for _, a := range alerts {
+				if a.Item.Title == "New IP note 5" {
+					heldID = a.ID
+					if len(dests[a.ID]) != 0 {
+						t.Fatalf("the old low item 5 was sent to %v; the test needs it held", dests[a.ID])
+					}
+				}
+			}
+			if heldID == 0 {
+				t.Fatal("item 5 did not alert")
+			}
+			if restart {
+				in = newIngester()
+			}
+			alerts = nil
+			report := model.Item{ID: "r1", Title: "New IP note 5", Link: "https://wire.example/new-ip-5", Published: now}
+			if err := in.Ingest(ctx, "wire", []model.Item{report}); err != nil {
+				t.Fatal(err)
+			}
+			if len(alerts) != 1 || alerts[0].Kind != model.AlertNew || !slices.Equal(dests[alerts[0].ID], []string{"console"}) {
+				t.Fatalf("the other source's report gave alerts %+v; want a new alert to the console", alerts)
+			}
+			held, err := st.Alert(ctx, heldID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(held.AlsoReportedBy) != 0 {
+				t.Errorf("the report was filed under the held alert: also reported by %v", held.AlsoReportedBy)
+			}
+			if !slices.Equal(held.HeldFrom, []string{"console"}) {
+				t.Errorf("the held alert reads back held from %v, want [console]", held.HeldFrom)
+			}
+		})
+	}
+}

@@ -256,9 +256,15 @@ func (b *batch) flush(ctx context.Context) {
 			}
 			continue
 		}
+		story := sv.Alert
+		if story != nil && len(story.HeldFrom) > 0 && len(sv.Destinations) == 0 {
+			// Kept from every destination, so seen by no one: a later
+			// report of the story must alert, not join it.
+			story = nil
+		}
 		if b.pending[i] != nil {
-			in.settleStory(b.pending[i], sv.Alert)
-		} else if sv.Alert != nil && sv.Alert.Kind == model.AlertNew {
+			in.settleStory(b.pending[i], story)
+		} else if story != nil && story.Kind == model.AlertNew {
 			// A first alert for an item seen before (it matched nothing
 			// then): later reports of its story join it.
 			in.storyMu.Lock()

@@ -91,7 +91,7 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 		return nil, nil
 	}
 	in, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from
 		FROM alerts WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -107,8 +107,9 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 				also    sql.NullString
 				created sql.NullInt64
 				held    sql.NullString
+				from    sql.NullString
 			)
-			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held); err != nil {
+			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from); err != nil {
 				return err
 			}
 			a.Kind = model.AlertKind(kind)
@@ -120,6 +121,9 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 			a.Item.Updated = utc(a.Item.Updated)
 			if err := unmarshalNull(also, &a.AlsoReportedBy); err != nil {
 				return fmt.Errorf("also-reported-by of alert %d: %w", a.ID, err)
+			}
+			if err := unmarshalNull(from, &a.HeldFrom); err != nil {
+				return fmt.Errorf("held-from of alert %d: %w", a.ID, err)
 			}
 			if held.Valid {
 				a.Held = new(model.HeldAlerts)

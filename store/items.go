@@ -407,6 +407,10 @@ func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Aler
 	if a.ParentID != 0 {
 		parent = a.ParentID
 	}
+	heldFrom, err := jsonArg(a.HeldFrom)
+	if err != nil {
+		return 0, fmt.Errorf("encode held-from: %w", err)
+	}
 	var held any
 	if a.Held != nil {
 		b, err := json.Marshal(a.Held)
@@ -416,9 +420,9 @@ func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Aler
 		held = string(b)
 	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity, held)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity()), held).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity, held, held_from)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity()), held, heldFrom).Scan(&id)
 	if err != nil {
 		if a.ParentID != 0 && isForeignKeyError(err) {
 			return 0, fmt.Errorf("insert alert: parent alert %d does not exist: %w", a.ParentID, err)
