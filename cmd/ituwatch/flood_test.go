@@ -167,3 +167,51 @@ slack:
 		t.Errorf("after the second poll Slack has %d messages, want still %d", got, limit+1)
 	}
 }
+
+// The summary goes through the outbox like an alert: killed after Slack
+// accepted it but before Slack answered, the restarted daemon finds it in
+// the channel (by its delivery id) and does not post it again.
+func TestKillAfterSlackAcceptedTheSummary(t *testing.T) {
+	r := newKillRig(t)
+	r.feed.mu.Lock()
+	r.feed.body = rss(floodItems(6)...)
+	r.feed.mu.Unlock()
+	cfg, err := os.ReadFile(r.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(r.cfg, append(cfg, "alerts: {max_per_poll: 2}\n"...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	d := r.start()
+	r.waitPosts(2, deliverAll)
+	r.slack.setHoldNext() // posts are paced a second apart: the summary is next
+	select {
+	case held := <-r.slack.held:
+		if !strings.Contains(held.Text, "+4 more alerts from policy-news") {
+			t.Fatalf("the held post is %q, want the summary", held.Text)
+		}
+	case <-time.After(deliverAll):
+		t.Fatal("the summary never reached Slack")
+	}
+	d.kill(t)
+
+	d = r.start()
+	r.waitDrained(deliverAll)
+	if _, err := d.term(t); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
+	}
+	posts := r.slack.accepted_()
+	count := map[int64]int{}
+	summaries := 0
+	for _, p := range posts {
+		count[p.AlertID]++
+		if strings.Contains(p.Text, "more alerts from") {
+			summaries++
+		}
+	}
+	if len(posts) != 3 || len(count) != 3 || summaries != 1 {
+		t.Errorf("Slack holds %d posts of %d alerts, %d of them summaries; want 2 alerts and 1 summary, once each: %+v", len(posts), len(count), summaries, posts)
+	}
+}
