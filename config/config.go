@@ -69,9 +69,10 @@ type Source struct {
 	Schedule string `yaml:"schedule" json:"schedule"`                       // cron spec or descriptor such as "@every 30m"
 	MaxPages int    `yaml:"max_pages,omitempty" json:"max_pages,omitempty"` // itu-listing only
 	Selector string `yaml:"selector,omitempty" json:"selector,omitempty"`   // page only; "" = the page's main text
+	Line     int    `yaml:"-" json:"-"`                                     // where the source starts in the file, for messages
+
 	// MaxAlertsPerPoll overrides Alerts.MaxPerPoll for this source; 0 = not set.
 	MaxAlertsPerPoll int `yaml:"max_alerts_per_poll,omitempty" json:"max_alerts_per_poll,omitempty"`
-	Line     int    `yaml:"-" json:"-"`                                     // where the source starts in the file, for messages
 }
 
 // Source types. rss, atom and feed are the same thing to the watcher (gofeed
