@@ -256,7 +256,21 @@ func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) err
 // saveOne writes one Save in tx and returns its alert id (0 if none).
 func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, error) {
 	it := sv.Item
-	rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
+	var (
+		rowID int64
+		err   error
+	)
+	if sv.Alert != nil && sv.Alert.Kind == model.AlertSummary {
+		// A summary is filed under an item its poll stored, as it is
+		// now: the copy it carries may be an older version (a batch
+		// that repeats an id), which must not overwrite it.
+		err = tx.QueryRowContext(ctx, `SELECT id FROM items WHERE source_id = ? AND item_id = ?`, it.SourceID, it.ID).Scan(&rowID)
+		if errors.Is(err, sql.ErrNoRows) {
+			rowID, err = upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
+		}
+	} else {
+		rowID, err = upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
+	}
 	if err != nil {
 		return 0, err
 	}
