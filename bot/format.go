@@ -42,6 +42,9 @@ func FormatText(a model.Alert) string { return FormatTextWith(a, TextOptions{}) 
 // FormatTextWith is FormatText with the words that matched in bold, for a
 // terminal that allows it.
 func FormatTextWith(a model.Alert, o TextOptions) string {
+	if a.Kind == model.AlertSummary {
+		return formatSummaryText(a)
+	}
 	quote := func(sn model.Snippet) string { return HighlightSnippet(sn, maxSnippetRunes).ForTerminal(o.Bold) }
 	var b strings.Builder
 	kind := "NEW ALERT"
@@ -381,6 +384,7 @@ type jsonAlert struct {
 	Matches        []jsonMatch `json:"matches"`
 	AlsoReportedBy []string    `json:"also_reported_by"`
 	CreatedAt      time.Time   `json:"created_at"`
+	Held           *jsonHeld   `json:"held,omitempty"` // summaries of held alerts only
 }
 
 type jsonDoc struct {
@@ -432,6 +436,9 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 	}
 	if j.Kind == "" {
 		j.Kind = string(model.AlertNew)
+	}
+	if j.Held = summaryJSON(a); j.Held != nil {
+		j.Title = Summary(a, "").Headline
 	}
 	if w := a.Item.When(); !w.IsZero() {
 		w = w.UTC()

@@ -348,6 +348,9 @@ func (r *Router) alertLine(a model.Alert) ReplyLine {
 	if a.Kind == model.AlertUpdate {
 		notes = append(notes, updateLine(a))
 	}
+	if len(a.HeldFrom) > 0 {
+		notes = append(notes, "held back by the per-poll limit")
+	}
 	return ReplyLine{Text: itemTitle(a.Item), URL: Clip(a.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")}
 }
 
@@ -629,6 +632,9 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "explain", err)
 	}
+	if a.Kind == model.AlertSummary {
+		return summaryReply(a)
+	}
 	kind := "new"
 	if a.Kind == model.AlertUpdate {
 		kind = updateLine(a)
@@ -660,6 +666,9 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	}
 	if also := AlsoReported(a.AlsoReportedBy); len(also) > 0 {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Also reported by " + strings.Join(also, ", ")})
+	}
+	if l, ok := heldLine(a); ok {
+		reply.Lines = append(reply.Lines, l)
 	}
 	return reply
 }

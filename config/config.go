@@ -25,6 +25,7 @@ type Config struct {
 	Sources []Source `yaml:"sources" json:"sources"`
 	Rules   Rules    `yaml:"rules" json:"rules"`
 	Routes  []Route  `yaml:"routes" json:"routes"`
+	Alerts  Alerts   `yaml:"alerts" json:"alerts"`
 	Slack   *Slack   `yaml:"slack,omitempty" json:"slack,omitempty"`   // nil when the file has no slack section
 	Matrix  *Matrix  `yaml:"matrix,omitempty" json:"matrix,omitempty"` // nil when the file has no matrix section
 	Metrics Metrics  `yaml:"metrics" json:"metrics"`
@@ -74,6 +75,9 @@ type Source struct {
 	MaxPages int    `yaml:"max_pages,omitempty" json:"max_pages,omitempty"` // itu-listing only
 	Selector string `yaml:"selector,omitempty" json:"selector,omitempty"`   // page only; "" = the page's main text
 	Line     int    `yaml:"-" json:"-"`                                     // where the source starts in the file, for messages
+
+	// MaxAlertsPerPoll overrides Alerts.MaxPerPoll for this source; 0 = not set.
+	MaxAlertsPerPoll int `yaml:"max_alerts_per_poll,omitempty" json:"max_alerts_per_poll,omitempty"`
 }
 
 // Source types. rss, atom and feed are the same thing to the watcher (gofeed
@@ -145,6 +149,26 @@ func (r Route) matches(topic string, sev model.Severity) bool {
 	return false
 }
 
+// Alerts bounds what one poll of a source may post.
+type Alerts struct {
+	// MaxPerPoll is how many alerts one poll of a source may post to each
+	// destination; the rest are stored (recent, search and explain find
+	// them) and the destination gets one summary saying how many more
+	// matched. A hostile or broken feed cannot flood a channel.
+	MaxPerPoll int `yaml:"max_per_poll" json:"max_per_poll"`
+}
+
+// AlertLimit is how many alerts one poll of the source may post to each
+// destination: its own max_alerts_per_poll, else alerts.max_per_poll.
+func (c *Config) AlertLimit(sourceID string) int {
+	for _, s := range c.Sources {
+		if s.ID == sourceID && s.MaxAlertsPerPoll > 0 {
+			return s.MaxAlertsPerPoll
+		}
+	}
+	return c.Alerts.MaxPerPoll
+}
+
 // Slack is the Slack app the bot posts and listens as.
 type Slack struct {
 	BotToken      Secret   `yaml:"bot_token" json:"bot_token"`                               // xoxb-…
@@ -190,6 +214,8 @@ const (
 	DefaultFeedSchedule       = "@every 1h"
 	DefaultListingSchedule    = "@every 6h"
 	DefaultPageSchedule       = "@daily"
+	DefaultMaxAlertsPerPoll   = 20
+	maxAlertsPerPollLimit     = 1000
 )
 
 // Default is the configuration of a run without a file (and of `demo`): the
@@ -239,6 +265,9 @@ func applyDefaults(c *Config) {
 	}
 	if c.Delivery.HoldFor == 0 {
 		c.Delivery.HoldFor = DefaultHoldFor
+	}
+	if c.Alerts.MaxPerPoll == 0 {
+		c.Alerts.MaxPerPoll = DefaultMaxAlertsPerPoll
 	}
 	if len(c.Rules.Packs) == 0 {
 		c.Rules.Packs = []string{DefaultRulePack}

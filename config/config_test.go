@@ -363,7 +363,7 @@ func TestParseProblems(t *testing.T) {
 			name: "a source that is not a section is reported once",
 			src:  "sources:\n  - https://www.itu.int/hub/feed/\nroutes:\n  -\n",
 			want: []string{
-				`test.yaml:2: sources[0]: must be a section of settings (id, name, type, url, schedule, max_pages, selector), each on its own line as key: value`,
+				`test.yaml:2: sources[0]: must be a section of settings (id, name, type, url, schedule, max_pages, selector, max_alerts_per_poll), each on its own line as key: value`,
 				`test.yaml:4: routes[0]: is empty; give the route topics and to`,
 			},
 		},

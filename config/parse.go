@@ -426,6 +426,19 @@ func (p *parser) root(c *Config, n *yaml.Node) {
 			p.section(v, path, field{"packs", p.strs(&c.Rules.Packs)})
 		}},
 		field{"routes", func(v *yaml.Node, path string) { c.Routes = p.routes(v, path) }},
+		field{"alerts", func(v *yaml.Node, path string) {
+			p.section(v, path, field{"max_per_poll", func(v *yaml.Node, path string) {
+				// Written as 0 it would read as "the default"; say so instead.
+				c.Alerts.MaxPerPoll = -1
+				p.integer(&c.Alerts.MaxPerPoll)(v, path)
+				if c.Alerts.MaxPerPoll == -1 {
+					c.Alerts.MaxPerPoll = 0 // left empty, or not a number (reported)
+				} else if c.Alerts.MaxPerPoll == 0 {
+					p.problem(resolve(v).Line, path, "%s", alertLimitRange(0))
+					p.reported[path] = true
+				}
+			}})
+		}},
 		field{"slack", func(v *yaml.Node, path string) {
 			c.Slack = &Slack{}
 			p.slack(c.Slack, v, path)
@@ -492,6 +505,7 @@ func (p *parser) sources(n *yaml.Node, path string) []Source {
 			field{"schedule", p.str(&s.Schedule)},
 			field{"max_pages", p.integer(&s.MaxPages)},
 			field{"selector", p.str(&s.Selector)},
+			field{"max_alerts_per_poll", p.integer(&s.MaxAlertsPerPoll)},
 		)
 	}
 	return out

@@ -25,6 +25,7 @@ func (p *parser) validate(c *Config) {
 	p.checkSources(c)
 	p.checkRules(c)
 	p.checkRoutes(c)
+	p.checkAlerts(c)
 	if c.Slack != nil {
 		p.checkSlack(c.Slack)
 	}
@@ -265,6 +266,32 @@ func (p *parser) itemField(f string, j, n int) string {
 		return f
 	}
 	return ef
+}
+
+// checkAlerts bounds the per-poll limit. A value written as 0 is refused
+// rather than read as "the default", so no one believes 0 turns it off
+// (alerts.max_per_poll: 0 is caught while parsing, before the default).
+func (p *parser) checkAlerts(c *Config) {
+	if n := c.Alerts.MaxPerPoll; n < 1 || n > maxAlertsPerPollLimit {
+		p.bad("alerts.max_per_poll", "%s", alertLimitRange(n))
+	}
+	for i, s := range c.Sources {
+		f := fmt.Sprintf("sources[%d].max_alerts_per_poll", i)
+		if n := s.MaxAlertsPerPoll; n < 0 || n > maxAlertsPerPollLimit || n == 0 && p.written(f) {
+			p.bad(f, "%d is out of range; use 1 to %d, or leave it out to use alerts.max_per_poll (%d)", n, maxAlertsPerPollLimit, c.Alerts.MaxPerPoll)
+		}
+	}
+}
+
+func alertLimitRange(n int) string {
+	return fmt.Sprintf("%d is out of range; use 1 to %d (the default is %d): how many alerts one poll of a source may post to each channel, the rest being stored and summed up in one message",
+		n, maxAlertsPerPollLimit, DefaultMaxAlertsPerPoll)
+}
+
+// written reports whether the file sets field (as opposed to a default).
+func (p *parser) written(field string) bool {
+	_, ok := p.lines[field]
+	return ok
 }
 
 var slackMemberRe = regexp.MustCompile(`^[UW][A-Z0-9]{2,}$`)

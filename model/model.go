@@ -175,7 +175,22 @@ type AlertKind string
 const (
 	AlertNew    AlertKind = "new"
 	AlertUpdate AlertKind = "update"
+	// AlertSummary stands for the alerts of one poll of a source that the
+	// per-poll limit kept from one destination: one message instead of
+	// hundreds. Its Held says how many and where to find them.
+	AlertSummary AlertKind = "summary"
 )
+
+// HeldAlerts is what a summary tells one destination about the alerts the
+// per-poll limit kept from it. The alerts themselves are stored like any
+// other (recent, search and explain find them); they were only not sent.
+type HeldAlerts struct {
+	Source      string   `json:"source"`           // the source's id, from the config
+	Destination string   `json:"destination"`      // where the summary goes
+	Count       int      `json:"count"`            // alerts held back from Destination
+	Limit       int      `json:"limit"`            // alerts per poll the destination got
+	Topics      []string `json:"topics,omitempty"` // topics of the held alerts, most frequent first
+}
 
 // Alert is what the bot tells people: an item, the topics it hit, and whether
 // it is new or an update of something already alerted.
@@ -188,6 +203,11 @@ type Alert struct {
 	Matches        []Match   `json:"matches"`
 	AlsoReportedBy []string  `json:"also_reported_by,omitempty"`
 	CreatedAt      time.Time `json:"created_at"`
+	// Held is set on a summary (Kind AlertSummary) only.
+	Held *HeldAlerts `json:"held,omitempty"`
+	// HeldFrom lists the destinations the per-poll limit kept this alert
+	// from: it is stored and searchable, but was not sent there.
+	HeldFrom []string `json:"held_from,omitempty"`
 }
 
 // Topics lists the topic ids of the alert's matches in match order.

@@ -5,6 +5,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -54,8 +55,13 @@ type Options struct {
 	// to recognise one story told by several outlets; default 72h.
 	StoryWindow time.Duration
 	// OnAlert, if set, is told about every alert stored (for counters and the
-	// demo summary).
+	// demo summary), summaries of held alerts included.
 	OnAlert func(a model.Alert, destinations []string)
+	// AlertLimit, if set, is how many alerts one poll of a source may send
+	// to each destination; zero or less is no limit. The rest are stored
+	// like any alert but not sent, and the destination gets one summary
+	// that says how many were held and how to see them (see capAlerts).
+	AlertLimit func(sourceID string) int
 }
 
 // Ingester stores polled items and queues their alerts. It is safe for
@@ -92,6 +98,9 @@ func NewIngester(opts Options) *Ingester {
 // one bad item does not hide the others.
 func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.Item) error {
 	b := batch{in: in, saves: make([]store.Save, 0, len(items)), pending: make([]*pendingStory, 0, len(items))}
+	if in.opts.AlertLimit != nil {
+		b.limit = in.opts.AlertLimit(sourceID)
+	}
 	ids := make([]string, len(items))
 	for i := range items {
 		if items[i].SourceID == "" {
@@ -148,6 +157,7 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 		}
 	}
 	b.leaveCPU()
+	b.addSummaries(sourceID)
 	b.flush(ctx)
 	if b.queued > 0 {
 		in.opts.Wake()
@@ -183,6 +193,21 @@ type batch struct {
 	errs    []error
 	queued  int    // saved alerts with somewhere to go
 	release func() // gives up the batch's CPU slot; nil when it holds none
+
+	// The per-poll limit (see capAlerts): alerts sent so far to each
+	// destination, and what was held back from each.
+	limit  int
+	sent   map[string]int
+	held   map[string]*heldBack
+	capped int // saves[:capped] were capped already
+}
+
+// heldBack is what the limit kept from one destination in one poll.
+type heldBack struct {
+	count       int
+	topics      map[string]int
+	item        model.Item // the first item held, which the summary is filed under
+	fingerprint string
 }
 
 func (b *batch) fail(err error) { b.errs = append(b.errs, err) }
@@ -219,6 +244,7 @@ func (b *batch) flush(ctx context.Context) {
 		return
 	}
 	in := b.in
+	b.capAlerts()
 	var errs []error
 	b.outsideCPU(ctx, func() { errs = in.opts.Store.SaveItems(ctx, b.saves) })
 	for i := range b.saves {
@@ -230,9 +256,15 @@ func (b *batch) flush(ctx context.Context) {
 			}
 			continue
 		}
+		story := sv.Alert
+		if story != nil && len(story.HeldFrom) > 0 && len(sv.Destinations) == 0 {
+			// Kept from every destination, so seen by no one: a later
+			// report of the story must alert, not join it.
+			story = nil
+		}
 		if b.pending[i] != nil {
-			in.settleStory(b.pending[i], sv.Alert)
-		} else if sv.Alert != nil && sv.Alert.Kind == model.AlertNew {
+			in.settleStory(b.pending[i], story)
+		} else if story != nil && story.Kind == model.AlertNew {
 			// A first alert for an item seen before (it matched nothing
 			// then): later reports of its story join it.
 			in.storyMu.Lock()
@@ -254,7 +286,118 @@ func (b *batch) flush(ctx context.Context) {
 			b.queued++
 		}
 	}
-	b.saves, b.pending = b.saves[:0], b.pending[:0]
+	b.saves, b.pending, b.capped = b.saves[:0], b.pending[:0], 0
+}
+
+// capAlerts applies the per-poll limit to the alerts about to be saved:
+// each destination keeps at most limit alerts of the poll, the most
+// important first (highest severity, then highest score, then the newest
+// item, then feed order), and the others lose that destination. Updates
+// count like new alerts: a feed that revises a thousand items floods as
+// much as one that adds them. A poll is normally saved in one flush, so
+// the ranking is over the whole poll; when a poll is saved in several
+// (an id repeated in the batch, or a story another poll is saving), each
+// flush ranks its own alerts within what the earlier ones left.
+func (b *batch) capAlerts() {
+	if b.limit <= 0 {
+		return
+	}
+	var idx []int
+	for i := b.capped; i < len(b.saves); i++ {
+		if sv := &b.saves[i]; sv.Alert != nil && sv.Alert.Kind != model.AlertSummary && len(sv.Destinations) > 0 {
+			idx = append(idx, i)
+		}
+	}
+	b.capped = len(b.saves)
+	slices.SortStableFunc(idx, func(i, j int) int { return compareImportance(b.saves[i].Alert, b.saves[j].Alert) })
+	if b.sent == nil {
+		b.sent = map[string]int{}
+	}
+	if b.held == nil {
+		b.held = map[string]*heldBack{}
+	}
+	for _, i := range idx {
+		sv := &b.saves[i]
+		kept := sv.Destinations[:0:0]
+		for _, d := range sv.Destinations {
+			if b.sent[d] < b.limit {
+				b.sent[d]++
+				kept = append(kept, d)
+				continue
+			}
+			h := b.held[d]
+			if h == nil {
+				h = &heldBack{topics: map[string]int{}, item: sv.Item, fingerprint: sv.Fingerprint}
+				b.held[d] = h
+			}
+			h.count++
+			for _, t := range sv.Alert.Topics() {
+				h.topics[t]++
+			}
+			sv.Alert.HeldFrom = append(sv.Alert.HeldFrom, d)
+		}
+		sv.Destinations = kept
+	}
+}
+
+// compareImportance orders alerts most important first.
+func compareImportance(a, b *model.Alert) int {
+	if c := cmp.Compare(b.MaxSeverity(), a.MaxSeverity()); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(maxScore(b), maxScore(a)); c != 0 {
+		return c
+	}
+	return b.Item.When().Compare(a.Item.When())
+}
+
+func maxScore(a *model.Alert) float64 {
+	s := 0.0
+	for _, m := range a.Matches {
+		s = max(s, m.Score)
+	}
+	return s
+}
+
+// maxSummaryTopics bounds the topics a summary names.
+const maxSummaryTopics = 5
+
+// addSummaries queues, with the poll's last flush, one summary for each
+// destination the limit held alerts from, so that the summary is saved
+// (and later sent) exactly once, in the transaction of the poll's last
+// alerts. The summary is filed under the first item held from that
+// destination.
+func (b *batch) addSummaries(sourceID string) {
+	b.capAlerts() // the last flush's alerts count too
+	dests := make([]string, 0, len(b.held))
+	for d := range b.held {
+		dests = append(dests, d)
+	}
+	slices.Sort(dests) // console first: it is the one `once` prints
+	for _, d := range dests {
+		h := b.held[d]
+		topics := make([]string, 0, len(h.topics))
+		for t := range h.topics {
+			topics = append(topics, t)
+		}
+		slices.SortFunc(topics, func(x, y string) int {
+			return cmp.Or(cmp.Compare(h.topics[y], h.topics[x]), cmp.Compare(x, y))
+		})
+		if len(topics) > maxSummaryTopics {
+			topics = topics[:maxSummaryTopics]
+		}
+		b.add(store.Save{
+			Item:        h.item,
+			Fingerprint: h.fingerprint,
+			Alert: &model.Alert{
+				Kind: model.AlertSummary,
+				Item: model.Item{SourceID: sourceID},
+				Held: &model.HeldAlerts{Source: sourceID, Destination: d, Count: h.count, Limit: b.limit, Topics: topics},
+			},
+			Destinations: []string{d},
+		}, nil)
+	}
+	b.held = nil
 }
 
 // prepare decides what to store of one item given its prior version (nil

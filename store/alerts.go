@@ -34,7 +34,8 @@ func (s *Store) Alert(ctx context.Context, id int64) (model.Alert, error) {
 }
 
 // RecentAlerts returns the newest alerts first, all topics when topic is
-// empty. limit is capped at 50.
+// empty. limit is capped at 50. Summaries of held alerts are not listed:
+// the alerts they stand for are.
 func (s *Store) RecentAlerts(ctx context.Context, topic string, limit int) ([]model.Alert, error) {
 	limit = boundLimit(limit, 10, maxList)
 	// Alert ids grow with creation time, so id order is newest-first order and
@@ -44,7 +45,7 @@ func (s *Store) RecentAlerts(ctx context.Context, topic string, limit int) ([]mo
 		err  error
 	)
 	if topic == "" {
-		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts ORDER BY id DESC LIMIT ?`, limit)
+		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts WHERE kind <> 'summary' ORDER BY id DESC LIMIT ?`, limit)
 	} else {
 		rows, err = s.r.QueryContext(ctx, `SELECT DISTINCT alert_id FROM alert_matches
 			WHERE topic = ? ORDER BY alert_id DESC LIMIT ?`, topic, limit)
@@ -90,7 +91,7 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 		return nil, nil
 	}
 	in, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from
 		FROM alerts WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -105,8 +106,10 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 				itemRaw string
 				also    sql.NullString
 				created sql.NullInt64
+				held    sql.NullString
+				from    sql.NullString
 			)
-			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created); err != nil {
+			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from); err != nil {
 				return err
 			}
 			a.Kind = model.AlertKind(kind)
@@ -118,6 +121,15 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 			a.Item.Updated = utc(a.Item.Updated)
 			if err := unmarshalNull(also, &a.AlsoReportedBy); err != nil {
 				return fmt.Errorf("also-reported-by of alert %d: %w", a.ID, err)
+			}
+			if err := unmarshalNull(from, &a.HeldFrom); err != nil {
+				return fmt.Errorf("held-from of alert %d: %w", a.ID, err)
+			}
+			if held.Valid {
+				a.Held = new(model.HeldAlerts)
+				if err := json.Unmarshal([]byte(held.String), a.Held); err != nil {
+					return fmt.Errorf("held alerts of summary %d: %w", a.ID, err)
+				}
 			}
 			byID[a.ID] = &a
 		}

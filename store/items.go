@@ -256,7 +256,21 @@ func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) err
 // saveOne writes one Save in tx and returns its alert id (0 if none).
 func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, error) {
 	it := sv.Item
-	rowID, err := upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
+	var (
+		rowID int64
+		err   error
+	)
+	if sv.Alert != nil && sv.Alert.Kind == model.AlertSummary {
+		// A summary is filed under an item its poll stored, as it is
+		// now: the copy it carries may be an older version (a batch
+		// that repeats an id), which must not overwrite it.
+		err = tx.QueryRowContext(ctx, `SELECT id FROM items WHERE source_id = ? AND item_id = ?`, it.SourceID, it.ID).Scan(&rowID)
+		if errors.Is(err, sql.ErrNoRows) {
+			rowID, err = upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
+		}
+	} else {
+		rowID, err = upsertItem(ctx, tx, &it, sv.Fingerprint, sv.JoinAlertID, now)
+	}
 	if err != nil {
 		return 0, err
 	}
@@ -275,6 +289,11 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, e
 			VALUES (?, ?, 'pending', ?, ?)`, alertID, dest, now.UnixNano(), now.UnixNano()); err != nil {
 			return 0, fmt.Errorf("queue delivery to %q: %w", dest, err)
 		}
+	}
+	if sv.Alert.Kind == model.AlertSummary {
+		// A summary is not the item's alert: its updates thread under,
+		// and search shows, the item's own.
+		return alertID, nil
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE items SET first_alert_id = coalesce(first_alert_id, ?1), last_alert_id = ?1 WHERE id = ?2`,
 		alertID, rowID); err != nil {
@@ -402,10 +421,22 @@ func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Aler
 	if a.ParentID != 0 {
 		parent = a.ParentID
 	}
+	heldFrom, err := jsonArg(a.HeldFrom)
+	if err != nil {
+		return 0, fmt.Errorf("encode held-from: %w", err)
+	}
+	var held any
+	if a.Held != nil {
+		b, err := json.Marshal(a.Held)
+		if err != nil {
+			return 0, fmt.Errorf("encode held alerts: %w", err)
+		}
+		held = string(b)
+	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity())).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity, held, held_from)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity()), held, heldFrom).Scan(&id)
 	if err != nil {
 		if a.ParentID != 0 && isForeignKeyError(err) {
 			return 0, fmt.Errorf("insert alert: parent alert %d does not exist: %w", a.ParentID, err)

@@ -23,7 +23,9 @@ type StoryCandidate struct {
 // StoryCandidates lists every item filed under a first alert (not an
 // update) created since a time: the alert's own item and the other reports
 // that joined it, newest alert first, at most limit. Comparing with all of
-// them makes clustering independent of which outlet was polled first.
+// them makes clustering independent of which outlet was polled first. An
+// alert the per-poll limit kept from every destination is left out: no one
+// saw it, so a later report must alert rather than join it.
 func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int) ([]StoryCandidate, error) {
 	if limit <= 0 || limit > 5000 {
 		limit = 5000
@@ -32,6 +34,7 @@ func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int)
 			i.document IS NOT NULL, a.created_at
 		FROM alerts a JOIN items i ON i.first_alert_id = a.id
 		WHERE a.created_at >= ? AND a.kind = 'new'
+			AND (a.held_from IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id))
 		ORDER BY a.created_at DESC, i.id LIMIT ?`, storedTime(since).UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list story candidates: %w", err)

@@ -103,6 +103,9 @@ func (m *message) content() *event.MessageEventContent {
 // the matched words in bold in context and why it matters; the update and
 // the other outlets; and how to ask for more.
 func alertContent(a model.Alert) *event.MessageEventContent {
+	if a.Kind == model.AlertSummary {
+		return summaryContent(a)
+	}
 	var m message
 	kind := "New alert"
 	if a.Kind == model.AlertUpdate {
@@ -315,4 +318,28 @@ func safeURL(raw string) string {
 		return s
 	}
 	return ""
+}
+
+// summaryContent renders a summary of held alerts: the headline in bold,
+// what was posted, and the !itu commands that show the rest. Its words come
+// from the config and the rule pack, and are escaped like feed text all
+// the same.
+func summaryContent(a model.Alert) *event.MessageEventContent {
+	w := bot.Summary(a, CommandPrefix+" ")
+	var m message
+	m.tag("<p>")
+	m.bold(w.Headline)
+	m.tag("<br>")
+	m.newline()
+	m.text(w.Detail)
+	m.tag("</p>")
+	m.newline()
+	m.tag("<p><em>")
+	m.text(w.Hint)
+	m.tag("</em></p>")
+	m.newline()
+	m.tag("<p>")
+	m.text(fmt.Sprintf("Summary #%d", a.ID))
+	m.tag("</p>")
+	return m.content()
 }

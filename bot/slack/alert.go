@@ -51,6 +51,9 @@ func contextLine(m *mrkdwn) *slack.ContextBlock {
 // number, snippets, change, other outlets) is escaped; the header holds only
 // fixed words so no feed text ever reaches it.
 func renderAlert(a model.Alert) ([]slack.Block, string) {
+	if a.Kind == model.AlertSummary {
+		return renderSummary(a)
+	}
 	sev := a.MaxSeverity()
 	kind := "New alert"
 	if a.Kind == model.AlertUpdate {
@@ -219,4 +222,32 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// slashCommand is the command docs/slack.md has the Slack app register;
+// a summary's hint writes its commands with it.
+const slashCommand = "/itu"
+
+// renderSummary lays out a summary of held alerts: a header of fixed
+// words, the headline, what was posted, and the commands that show the
+// rest. Its words come from the config and the rule pack, and are escaped
+// like feed text all the same.
+func renderSummary(a model.Alert) ([]slack.Block, string) {
+	w := bot.Summary(a, slashCommand+" ")
+	header := cutPlain(":inbox_tray: More alerts held back", maxHeaderText)
+	head := newMrkdwn(maxSectionText)
+	head.bold(w.Headline)
+	head.markup("\n", 0)
+	head.text(w.Detail, 0)
+	hint := newMrkdwn(maxContextText)
+	hint.text(w.Hint, 0)
+	foot := newMrkdwn(maxContextText)
+	foot.text(fmt.Sprintf("summary #%d", a.ID), 0)
+	blocks := []slack.Block{
+		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, header, true, false)),
+		section(head),
+		contextLine(hint),
+		contextLine(foot),
+	}
+	return blocks, escapeMrkdwn(cutPlain(w.Headline, maxFallback))
 }

@@ -169,6 +169,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Logger:  log,
 		MaxAge:  maxAge,
 		OnAlert: opts.onAlert,
+		// One poll of a source posts at most this many alerts to each
+		// destination, and sums up the rest in one message.
+		AlertLimit: cfg.AlertLimit,
 	})
 
 	fetcher := watchers.NewFetcher(watchers.FetcherOptions{

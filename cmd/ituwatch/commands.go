@@ -92,10 +92,28 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	var printErr error
-	printAlert := func(a model.Alert, _ []string) {
+	var (
+		printMu    sync.Mutex
+		printErr   error
+		summarised = map[string]bool{}
+	)
+	printAlert := func(a model.Alert, dests []string) {
+		printMu.Lock()
+		defer printMu.Unlock()
 		if printErr != nil {
 			return
+		}
+		// The per-poll limit applies here too: an alert it kept from every
+		// destination is not printed, and of the summaries (one per
+		// destination, the console's first) one per source is.
+		if len(a.HeldFrom) > 0 && len(dests) == 0 {
+			return
+		}
+		if a.Kind == model.AlertSummary {
+			if a.Held == nil || summarised[a.Held.Source] {
+				return
+			}
+			summarised[a.Held.Source] = true
 		}
 		printErr = writeAlert(env.stdout, a, *jsonOut)
 	}
