@@ -55,19 +55,20 @@ func (s *feedSource) ID() string { return s.id }
 // empty) slice when it did.
 func (s *feedSource) Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error) {
 	before := *state
-	res, err := s.fetcher.Fetch(ctx, s.url, state)
+	res, release, err := s.fetcher.fetchHeld(ctx, s.url, state)
+	defer release() // the body counts against the budget until parsed
 	if err != nil {
 		return nil, err
 	}
 	if res.NotModified {
 		return nil, nil
 	}
-	release, err := cpuslots.Acquire(ctx)
+	releaseSlot, err := cpuslots.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	items, err := parseFeed(s.id, res.Body, res.ContentType, res.FinalURL, s.now())
-	release()
+	releaseSlot()
 	if err != nil {
 		// Forget the new validators: the same unreadable body must fail
 		// again next time rather than pass as "not modified".
