@@ -95,8 +95,12 @@ func newFeedParser() *gofeed.Parser {
 
 func parseFeed(sourceID string, body []byte, contentType, baseURL string, now time.Time) ([]model.Item, error) {
 	body = repairEncoding(body, contentType)
-	if layout := scanFeedItems(body, maxFeedItems); layout.count > maxFeedItems {
-		return parseLongFeed(sourceID, body, layout, baseURL, now)
+	// Every item has a tag, so a feed with fewer '<' than the cap (most
+	// feeds) needs no scan for its items.
+	if bytes.Count(body, []byte{'<'}) > maxFeedItems {
+		if layout := scanFeedItems(body, maxFeedItems); layout.count > maxFeedItems {
+			return parseLongFeed(sourceID, body, layout, baseURL, now)
+		}
 	}
 	feed, err := parseFeedDoc(body, baseURL)
 	if err != nil {
