@@ -136,9 +136,11 @@ func parseFeedDoc(body []byte, baseURL string) (*gofeed.Feed, error) {
 // 6 MB feed of 100,000 tiny items cost 161 MB), so it is given documents
 // of maxFeedItems items each, the feed's own head and closing tags around
 // a run of its items. A feed whose first run is in newest-first order (or
-// undated, where the feed's order decides) is read no further: its first
-// items are the ones normaliseFeed would keep. Any other is read run by run,
-// keeping the newest maxFeedItems.
+// undated, where the feed's order decides) and has no repeated item is
+// read no further: its first items are the ones normaliseFeed would keep,
+// unless an item further on is newer than those, which a newest-first
+// feed does not have. Any other is read run by run, keeping the newest
+// maxFeedItems.
 func parseLongFeed(sourceID string, body []byte, layout feedLayout, baseURL string, now time.Time) ([]model.Item, error) {
 	if !layout.uniform {
 		// Items at different depths cannot be regrouped; the feed is cut
@@ -168,7 +170,7 @@ func parseLongFeed(sourceID string, body []byte, layout feedLayout, baseURL stri
 			break
 		}
 		items := normaliseItems(sourceID, feed, baseURL, now, seen)
-		if k == 0 && newestFirst(items) {
+		if k == 0 && len(items) == maxFeedItems && newestFirst(items) {
 			return keepNewest(items), nil
 		}
 		kept = keepNewest(append(kept, items...))
