@@ -172,3 +172,21 @@ func TestGuardRefusesSpecialRangesAfterRedirect(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedAddressNamesTheEmbeddedAddress: the person reading the error
+// learns which IPv4 address a 6to4 or Teredo address leads to.
+func TestRefusedAddressNamesTheEmbeddedAddress(t *testing.T) {
+	for ip, want := range map[string][]string{
+		"2002:a9fe:a9fe::1":                    {"6to4", "169.254.169.254", "link-local"},
+		"2001:0:4136:e378:8000:63bf:f5ff:fffe": {"Teredo", "10.0.0.1", "private"},
+		"2001:0:7f00:1:8000:63bf:f7f7:f7f7":    {"Teredo", "server", "127.0.0.1", "loopback"},
+		"2001:db8::1":                          {"documentation"},
+	} {
+		why := refusedAddress(netip.MustParseAddr(ip))
+		for _, w := range want {
+			if !strings.Contains(why, w) {
+				t.Errorf("refusedAddress(%s) = %q, want it to say %q", ip, why, w)
+			}
+		}
+	}
+}
