@@ -39,7 +39,12 @@ type FetcherOptions struct {
 	MaxBodyBytes         int64         // default 10 MiB; bodies (after decompression) are cut there with an error
 	MaxRedirects         int           // default 5
 	PerHostConcurrency   int           // default 2 concurrent requests per host
-	AllowPrivateNetworks bool          // false: refuse loopback, private, link-local, CGNAT, metadata, unspecified and multicast addresses, checked at connect time
+	AllowPrivateNetworks bool          // false: refuse loopback, private, link-local, CGNAT, metadata, documentation, unspecified and multicast addresses, checked at connect time
+	// BodyMemory bounds the bytes of all the bodies being read and parsed
+	// at once (default 64 MiB): a fetch whose body does not fit waits for
+	// others to finish. A body larger than the whole budget is still read,
+	// as the only new one (see bodyBudget).
+	BodyMemory int64
 }
 
 const (
@@ -47,6 +52,7 @@ const (
 	defaultMaxBody      = 10 << 20
 	defaultMaxRedirects = 5
 	defaultPerHost      = 2
+	defaultBodyMemory   = 64 << 20
 )
 
 // Fetcher is the one HTTP client of all sources. It is safe for concurrent use.
@@ -59,6 +65,8 @@ type Fetcher struct {
 	hosts map[string]chan struct{} // per-host semaphores
 
 	waiting atomic.Int64 // requests queued behind a host's limit; read by tests
+
+	bodies *bodyBudget
 }
 
 // NewFetcher builds a Fetcher with the options' defaults filled in.
@@ -77,6 +85,9 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 	}
 	if opts.PerHostConcurrency <= 0 {
 		opts.PerHostConcurrency = defaultPerHost
+	}
+	if opts.BodyMemory <= 0 {
+		opts.BodyMemory = defaultBodyMemory
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !opts.AllowPrivateNetworks {
@@ -103,9 +114,10 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 		DisableCompression: true,
 	}
 	f := &Fetcher{
-		opts:  opts,
-		now:   time.Now,
-		hosts: make(map[string]chan struct{}),
+		opts:   opts,
+		now:    time.Now,
+		hosts:  make(map[string]chan struct{}),
+		bodies: newBodyBudget(opts.BodyMemory),
 	}
 	f.client = &http.Client{
 		Transport:     transport,
@@ -151,23 +163,40 @@ func (e *StatusError) Error() string {
 // Fetch sends a conditional GET (If-None-Match / If-Modified-Since from
 // state), decodes gzip, and on success records the new ETag, Last-Modified
 // and BodyHash into state. Non-2xx answers are returned as *StatusError.
+//
+// The body counts against FetcherOptions.BodyMemory while it is read, not
+// after Fetch returns; a caller that parses it should use fetchHeld.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceState) (*FetchResult, error) {
+	res, release, err := f.fetchHeld(ctx, rawURL, state)
+	release()
+	return res, err
+}
+
+// fetchHeld is Fetch whose body keeps its share of the body budget until
+// release is called, which the caller must do (also after an error) once
+// it no longer needs the body: after parsing it.
+func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.SourceState) (_ *FetchResult, release func(), _ error) {
+	release = func() {}
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
-		return nil, fmt.Errorf("the url %q cannot be read: %v; write it as https://host/path", rawURL, err)
+		return nil, release, fmt.Errorf("the url %q cannot be read: %v; write it as https://host/path", rawURL, err)
 	}
 	if err := checkScheme(u); err != nil {
-		return nil, err
+		return nil, release, err
 	}
-	release, err := f.acquire(ctx, hostKey(u))
+	releaseHost, err := f.acquire(ctx, hostKey(u))
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, release, fmt.Errorf("GET %s: %w", u, err)
 	}
-	defer release()
+	defer releaseHost()
+	// Opened with a connection slot in hand, so that the oldest hold,
+	// which never waits, belongs to a fetch that can finish.
+	hold := f.bodies.open()
+	release = hold.release
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u, err)
+		return nil, release, fmt.Errorf("GET %s: %w", u, err)
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
@@ -183,7 +212,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceS
 
 	resp, err := f.client.Do(req)
 	if err != nil {
-		return nil, f.describe(u.String(), err)
+		return nil, release, f.describe(u.String(), err)
 	}
 	defer resp.Body.Close()
 	final := resp.Request.URL.String()
@@ -204,21 +233,21 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceS
 				state.LastModified = lm
 			}
 		}
-		return res, nil
+		return res, release, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Drain a little so the connection can be reused.
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
-		return nil, &StatusError{
+		return nil, release, &StatusError{
 			URL:        final,
 			Code:       resp.StatusCode,
 			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), f.now()),
 		}
 	}
 
-	body, err := f.readBody(resp)
+	body, err := f.readBody(ctx, resp, hold)
 	if err != nil {
-		return nil, f.describe(final, err)
+		return nil, release, f.describe(final, err)
 	}
 	sum := sha256.Sum256(body)
 	hash := hex.EncodeToString(sum[:])
@@ -230,15 +259,17 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceS
 		if unchanged {
 			res.NotModified = true
 			releaseBody(body)
-			return res, nil
+			release()
+			return res, release, nil
 		}
 	}
 	res.Body = body
-	return res, nil
+	return res, release, nil
 }
 
-// readBody reads at most MaxBodyBytes of decoded body.
-func (f *Fetcher) readBody(resp *http.Response) ([]byte, error) {
+// readBody reads at most MaxBodyBytes of decoded body, growing hold
+// before each buffer it allocates.
+func (f *Fetcher) readBody(ctx context.Context, resp *http.Response, hold *bodyHold) ([]byte, error) {
 	var r io.Reader = resp.Body
 	switch enc := strings.ToLower(strings.TrimSpace(resp.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
@@ -254,13 +285,20 @@ func (f *Fetcher) readBody(resp *http.Response) ([]byte, error) {
 	}
 	limit := f.opts.MaxBodyBytes
 	// Sized from Content-Length when the body is not compressed, so that
-	// reading a feed is one allocation instead of a dozen growing copies;
-	// never more than 1 MiB on the server's word alone.
+	// reading a feed is one allocation instead of a dozen growing copies.
+	// A server that claims more than it sends costs that much of the
+	// budget for the moment, no more.
 	size := int64(512)
 	if r == resp.Body && resp.ContentLength > 0 {
-		size = min(resp.ContentLength, limit, 1<<20) + 1
+		size = min(resp.ContentLength, limit) + 1
 	}
-	body, err := readAll(io.LimitReader(r, limit+1), int(size))
+	grow := func(n int) error {
+		if err := hold.grow(ctx, int64(n)); err != nil {
+			return fmt.Errorf("waiting for memory to read the body (other large bodies are being read): %w", err)
+		}
+		return nil
+	}
+	body, err := readAll(io.LimitReader(r, limit+1), int(size), int(limit+1), grow)
 	if err != nil {
 		return nil, fmt.Errorf("reading the body: %w", err)
 	}
@@ -273,22 +311,49 @@ func (f *Fetcher) readBody(resp *http.Response) ([]byte, error) {
 // spareBodies holds the buffers of bodies found unchanged, for the next
 // reads: most polls of a watched feed find it unchanged, and a poll cycle
 // of a thousand feeds would otherwise leave a thousand bodies to the
-// garbage collector.
+// garbage collector. Only buffers up to maxSpareBody are kept: a pool of
+// large ones would be memory outside the body budget.
 var spareBodies sync.Pool // of *[]byte
 
-func releaseBody(b []byte) { spareBodies.Put(&b) }
+const maxSpareBody = 1 << 20
 
-// readAll is io.ReadAll starting with a buffer of at least the given size.
-func readAll(r io.Reader, size int) ([]byte, error) {
+func releaseBody(b []byte) {
+	if cap(b) <= maxSpareBody {
+		spareBodies.Put(&b)
+	}
+}
+
+// readAll is io.ReadAll of a reader that ends after at most limit bytes,
+// starting with a buffer of at least the given size and calling grow with
+// the bytes each larger buffer adds before it is taken.
+func readAll(r io.Reader, size, limit int, grow func(int) error) ([]byte, error) {
 	var b []byte
 	if p, _ := spareBodies.Get().(*[]byte); p != nil && cap(*p) >= size {
 		b = (*p)[:0]
+		if err := grow(cap(b)); err != nil {
+			releaseBody(b)
+			return nil, err
+		}
 	} else {
+		if p != nil {
+			spareBodies.Put(p)
+		}
+		// Granted before it is allocated: waiting must not hold memory.
+		if err := grow(size); err != nil {
+			return nil, err
+		}
 		b = make([]byte, 0, size)
 	}
 	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
+		if len(b) == cap(b) && cap(b) < limit {
+			// Doubling: fewer copies than append's growth for large
+			// buffers. The old buffer is garbage once copied, so the
+			// budget is charged the difference.
+			next := min(2*cap(b), limit)
+			if err := grow(next - cap(b)); err != nil {
+				return nil, err
+			}
+			b = append(make([]byte, 0, next), b...)
 		}
 		n, err := r.Read(b[len(b):cap(b)])
 		b = b[:len(b)+n]

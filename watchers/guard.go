@@ -28,22 +28,44 @@ var refusedPrefixes = []struct {
 	{netip.MustParsePrefix("169.254.0.0/16"), "a link-local address (cloud metadata lives here)"},
 	{netip.MustParsePrefix("172.16.0.0/12"), "a private (RFC 1918) address"},
 	{netip.MustParsePrefix("192.0.0.0/24"), "an IETF protocol-assignment address"},
+	{netip.MustParsePrefix("192.0.2.0/24"), "a documentation (example) address"},
+	{netip.MustParsePrefix("192.88.99.0/24"), "the retired 6to4 relay address"},
 	{netip.MustParsePrefix("192.168.0.0/16"), "a private (RFC 1918) address"},
 	{netip.MustParsePrefix("198.18.0.0/15"), "a benchmarking address"},
+	{netip.MustParsePrefix("198.51.100.0/24"), "a documentation (example) address"},
+	{netip.MustParsePrefix("203.0.113.0/24"), "a documentation (example) address"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "a multicast address"},
 	{netip.MustParsePrefix("240.0.0.0/4"), "a reserved address"},
 	{netip.MustParsePrefix("::/128"), "the unspecified address"},
 	{netip.MustParsePrefix("::1/128"), "a loopback address"},
 	{netip.MustParsePrefix("64:ff9b:1::/48"), "a local-use NAT64 address"},
+	{netip.MustParsePrefix("100::/64"), "a discard-only address"},
+	{netip.MustParsePrefix("2001:2::/48"), "a benchmarking address"},
+	{netip.MustParsePrefix("2001:db8::/32"), "a documentation (example) address"},
+	{netip.MustParsePrefix("3fff::/20"), "a documentation (example) address"},
 	{netip.MustParsePrefix("fc00::/7"), "a unique-local (private) address"},
 	{netip.MustParsePrefix("fe80::/10"), "a link-local address"},
 	{netip.MustParsePrefix("fec0::/10"), "a site-local address"},
 	{netip.MustParsePrefix("ff00::/8"), "a multicast address"},
 }
 
+var (
+	nat64     = netip.MustParsePrefix("64:ff9b::/96")
+	siit      = netip.MustParsePrefix("::ffff:0:0:0/96")
+	sixToFour = netip.MustParsePrefix("2002::/16")
+	teredo    = netip.MustParsePrefix("2001::/32")
+)
+
 // refusedAddress says why ip must not be connected to, or "" when it may.
 // IPv4-mapped and IPv4-compatible IPv6 forms (::ffff:10.0.0.1) are judged
 // as the IPv4 address they carry, since the kernel routes them the same way.
+//
+// 6to4 (2002::/16) and Teredo (2001::/32) addresses carry IPv4 addresses
+// that a host with such a tunnel sends its packets to (the 6to4 router, the
+// Teredo server and client), so they are refused when any IPv4 address
+// they carry is, and allowed when all are public: such an address then
+// leads to the public Internet like any other, however obsolete the
+// mechanism.
 func refusedAddress(ip netip.Addr) string {
 	if !ip.IsValid() {
 		return "an unparseable address"
@@ -52,21 +74,35 @@ func refusedAddress(ip netip.Addr) string {
 	if ip.Is4In6() {
 		ip = ip.Unmap()
 	}
-	// NAT64 (64:ff9b::/96) embeds an IPv4 address in its last 32 bits.
-	if nat64 := netip.MustParsePrefix("64:ff9b::/96"); nat64.Contains(ip) {
-		b := ip.As16()
-		ip = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
+	b := ip.As16()
+	// NAT64 (64:ff9b::/96) and SIIT's IPv4-translated form embed an IPv4
+	// address in their last 32 bits.
+	if nat64.Contains(ip) || siit.Contains(ip) {
+		ip = netip.AddrFrom4([4]byte(b[12:16]))
 	}
 	for _, r := range refusedPrefixes {
 		if r.prefix.Contains(ip) {
 			return r.what
 		}
 	}
-	if ip.Is6() {
+	switch {
+	case !ip.Is6():
+	case [12]byte(b[:12]) == [12]byte{}:
 		// Deprecated IPv4-compatible form ::a.b.c.d.
-		b := ip.As16()
-		if [12]byte(b[:12]) == [12]byte{} {
-			return refusedAddress(netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}))
+		return refusedAddress(netip.AddrFrom4([4]byte(b[12:16])))
+	case sixToFour.Contains(ip):
+		v4 := netip.AddrFrom4([4]byte(b[2:6]))
+		if why := refusedAddress(v4); why != "" {
+			return fmt.Sprintf("a 6to4 address of %s, %s", v4, why)
+		}
+	case teredo.Contains(ip):
+		server := netip.AddrFrom4([4]byte(b[4:8]))
+		if why := refusedAddress(server); why != "" {
+			return fmt.Sprintf("a Teredo address whose server is %s, %s", server, why)
+		}
+		client := netip.AddrFrom4([4]byte{^b[12], ^b[13], ^b[14], ^b[15]})
+		if why := refusedAddress(client); why != "" {
+			return fmt.Sprintf("a Teredo address of %s, %s", client, why)
 		}
 	}
 	return ""

@@ -76,3 +76,14 @@ func (s *FeedServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(s.bodies[n])))
 	_, _ = w.Write(s.bodies[n])
 }
+
+// NewTinyFeedServer serves feeds of TinyRSS(n, items).
+func NewTinyFeedServer(feeds, items int) *FeedServer {
+	s := &FeedServer{bodies: make([][]byte, feeds), etags: make([]string, feeds)}
+	for i := range feeds {
+		s.bodies[i] = TinyRSS(i, items)
+		sum := sha256.Sum256(s.bodies[i])
+		s.etags[i] = `"` + hex.EncodeToString(sum[:8]) + `"`
+	}
+	return s
+}
