@@ -108,11 +108,16 @@ func plural(n int, word string) string {
 
 // pageNoise is what is never the content of a page wherever it stands:
 // scripts, form controls (ASP.NET's __VIEWSTATE and request digest are hidden
-// inputs), hidden elements, and what says of itself that it is navigation,
-// a banner, a footer or a search box.
+// inputs), and what says of itself that it is navigation, a banner, a footer
+// or a search box.
 var pageNoise = cascadia.MustCompile(`script, style, noscript, template, iframe, svg, object, embed, ` +
-	`input, select, button, textarea, nav, [hidden], [aria-hidden=true], [style*="display:none"], [style*="display: none"], ` +
+	`input, select, button, textarea, nav, ` +
 	`[role=navigation], [role=banner], [role=contentinfo], [role=search], [role=menu], [role=menubar], .skip-link`)
+
+// pageHidden is what the page hides. Outside the main content that is
+// chrome (SharePoint's prefetch and dialog zones); inside, it may be a
+// collapsed section whose text is content.
+var pageHidden = cascadia.MustCompile(`[hidden], [aria-hidden=true], [style*="display:none"], [style*="display: none"]`)
 
 // pageLandmarks are the page's own header and footer; inside an article or
 // section they are that part's content.
@@ -127,18 +132,24 @@ var (
 // where a web part's "header" is content.
 var pageChromeWords = map[string]bool{
 	"nav": true, "navigation": true, "navbar": true, "sidenav": true, "leftnav": true, "topnav": true,
-	"menu": true, "megamenu": true, "breadcrumb": true, "breadcrumbs": true, "ribbon": true, "ribboncont": true,
+	"menu": true, "megamenu": true, "breadcrumb": true, "breadcrumbs": true, "ribbon": true, "ribbonrow": true, "ribboncont": true,
 	"header": true, "masthead": true, "topbar": true, "footer": true, "quicklaunch": true, "suitebar": true,
 	"cookie": true, "cookies": true, "skip": true,
 }
 
-// pageMain are the containers sites put their main text in, SharePoint's
-// among them: the placeholder of the page layout and its rich-text field.
+// pageMainCandidates are the containers sites put their main text in,
+// SharePoint's among them: the placeholder of the page layout and its
+// rich-text field. pageMainNamed are those that name the page's one main
+// content, unlike an article or a ".content", which a mega menu's teaser
+// can be: whatever holds one of them is never noise.
 var (
 	pageMain           = cascadia.MustCompile(`main, [role=main]`)
-	pageMainCandidates = cascadia.MustCompile(`main, [role=main], article, #content, #main, #main-content, .main-content, ` +
-		`#maincontent, .content, #contentBox, #DeltaPlaceHolderMain, [id^=ctl00_PlaceHolderMain], .ms-rtestate-field`)
+	pageMainNamed      = cascadia.MustCompile(pageMainNamedCSS)
+	pageMainCandidates = cascadia.MustCompile(`article, .content, ` + pageMainNamedCSS)
 )
+
+const pageMainNamedCSS = `main, [role=main], #content, #main, #main-content, .main-content, #maincontent, ` +
+	`#contentBox, #DeltaPlaceHolderMain, [id^=ctl00_PlaceHolderMain], .ms-rtestate-field`
 
 // "Last updated: 3 March 2025" and copyright lines change without anything a
 // reader would want to hear about.
@@ -321,15 +332,15 @@ func removeNoise(root *html.Node, keepChrome bool) {
 	}
 }
 
-// pageNoiseIn finds the noise under root. An element holding a main-content
-// container is never noise, whatever it calls itself: removing it would
+// pageNoiseIn finds the noise under root. An element holding a named
+// main-content container is never noise, whatever it calls itself: removing it would
 // remove the content. A form is noise when it holds under half of root's
 // text (a search box), not when it wraps the page. keepChrome leaves what
 // only its id or class calls chrome.
 func pageNoiseIn(root *html.Node, keepChrome bool) map[*html.Node]bool {
 	holdsMain := map[*html.Node]bool{}
 	for _, n := range goquery.NewDocumentFromNode(root).Find("*").Nodes {
-		if pageMainCandidates.Match(n) {
+		if pageMainNamed.Match(n) {
 			for a := n; a != nil && a != root && !holdsMain[a]; a = a.Parent {
 				holdsMain[a] = true
 			}
@@ -354,7 +365,7 @@ func pageNoiseIn(root *html.Node, keepChrome bool) map[*html.Node]bool {
 				switch {
 				case pageNoise.Match(c),
 					!inHost && pageLandmarks.Match(c),
-					!inMain && isPageChrome(c):
+					!inMain && (pageHidden.Match(c) || isPageChrome(c)):
 					noise[c] = true
 					continue
 				case c.Data == "form":

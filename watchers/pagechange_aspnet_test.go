@@ -123,6 +123,79 @@ func TestExtractPageWarnings(t *testing.T) {
 	}
 }
 
+// What an element is decides whether it is noise, and nothing that holds the
+// content is ever removed.
+func TestExtractPageNoise(t *testing.T) {
+	tests := []struct {
+		name, html, selector, want string
+	}{
+		{
+			name: "a form wrapping the body is a container; a small form is a search box",
+			html: `<body><form id="aspnetForm"><input type="hidden" name="__VIEWSTATE" value="x"/>` +
+				`<form action="/search"><label>Search ITU</label></form>` +
+				`<div class="body"><p>Call for contributions to the fifth meeting.</p><p>Deadline 2 June 2027.</p></div></form></body>`,
+			want: "Call for contributions to the fifth meeting.\nDeadline 2 June 2027.",
+		},
+		{
+			name: "chrome named by id and class, SharePoint's among them",
+			html: `<body><div id="s4-ribbonrow">Browse Page</div><div class="itu-megamenu"><a href="/a">About ITU</a></div>` +
+				`<div id="sideNavBox"><a href="/b">Home</a></div><div class="ms-core-navigation"><a href="/c">Meetings</a></div>` +
+				`<div id="DeltaTopNavigation">Top</div><ol class="breadcrumbs"><li>ITU</li></ol>` +
+				`<div class="page"><p>The group meets in Geneva.</p></div><div id="itu-footer">Privacy notice</div></body>`,
+			want: "The group meets in Geneva.",
+		},
+		{
+			name: "a chrome name on a container of the content does not remove the content",
+			html: `<body><div class="layout-with-leftnav"><ul class="leftnav"><li>Home</li></ul>` +
+				`<div id="content"><p>Consultation open until 15 January 2027.</p></div></div></body>`,
+			want: "Consultation open until 15 January 2027.",
+		},
+		{
+			name: "a teaser article in the mega menu is chrome",
+			html: `<body><div class="mega-menu"><article class="content"><h3>Featured</h3><p>ITU at 160: a year of events, exhibitions and ` +
+				`talks around the world, with a timeline of the Union since 1865 and the stories of its people.</p></article></div>` +
+				`<div class="page"><article><p>Third meeting report published.</p></article></div></body>`,
+			want: "Third meeting report published.",
+		},
+		{
+			name: "hidden chrome goes, a collapsed section of the content stays",
+			html: `<body><div style="display:none" id="imgPrefetch">prefetch</div><div id="content"><p>Meetings</p>` +
+				`<div class="accordion-panel" style="display: none"><p>Archived: first meeting, Geneva</p></div></div></body>`,
+			want: "Meetings\nArchived: first meeting, Geneva",
+		},
+		{
+			name: "a web part's own header inside the content is content",
+			html: `<body><div id="header">ITU</div><div id="content"><div class="ms-webpart-header"><h2>Deliverables</h2></div>` +
+				`<ul><li>Draft report on use cases</li></ul></div></body>`,
+			want: "Deliverables\nDraft report on use cases",
+		},
+		{
+			name: "a selector naming a menu watches the menu",
+			html: `<body><div id="megamenu"><ul class="mega-menu"><li>About ITU</li><li>News</li></ul><script>x()</script></div>` +
+				`<div id="content"><p>Text</p></div></body>`,
+			selector: "#megamenu",
+			want:     "About ITU\nNews",
+		},
+		{
+			name:     "nested matches of a selector are read once",
+			html:     `<body><div class="box"><p>One</p><div class="box"><p>Two</p></div></div></body>`,
+			selector: "div.box",
+			want:     "One\nTwo",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ExtractPage([]byte(tt.html), tt.selector)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Text != tt.want {
+				t.Errorf("text = %q, want %q", p.Text, tt.want)
+			}
+		})
+	}
+}
+
 // A paragraph added to an ITU page is one item holding that paragraph only;
 // what changes on its own (view state, menus, banner, footer, date stamps)
 // is not news.
@@ -231,5 +304,36 @@ func TestSchedulerCarriesPageWarning(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "warning cleared") {
 		t.Errorf("the cleared warning was not logged:\n%s", logs.String())
+	}
+}
+
+// BenchmarkExtractMainText reads an ITU ASP.NET page, and a plain page whose
+// meeting table has 5,000 rows (about 400 KB).
+func BenchmarkExtractMainText(b *testing.B) {
+	read := func(name string) []byte {
+		body, err := os.ReadFile(filepath.Join("testdata", "itu", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return body
+	}
+	row := "<tr><td>Extra meeting</td><td>4-6 March 2025</td><td>Geneva</td></tr>\n"
+	large := strings.Replace(string(read("fg-page-before.html")), "</table>", strings.Repeat(row, 5000)+"</table>", 1)
+	for _, bm := range []struct {
+		name string
+		body []byte
+	}{
+		{"aspnet-fg", read("aspnet-fg-before.html")},
+		{"large", []byte(large)},
+	} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.SetBytes(int64(len(bm.body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, err := ExtractMainText(bm.body, ""); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
