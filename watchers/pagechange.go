@@ -106,24 +106,46 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
+// pageSelector is a CSS selector split in two for speed: on a big page most
+// elements (table rows and cells) have no attributes, and only their tag can
+// match.
+type pageSelector struct {
+	tags  map[string]bool
+	attrs cascadia.Selector // attribute selectors only; nil for none
+}
+
+func (s pageSelector) Match(n *html.Node) bool {
+	return n.Type == html.ElementNode && (s.tags[n.Data] || len(n.Attr) > 0 && s.attrs != nil && s.attrs.Match(n))
+}
+
+func newPageSelector(tags, attrs string) pageSelector {
+	s := pageSelector{tags: map[string]bool{}}
+	for _, t := range strings.Fields(tags) {
+		s.tags[t] = true
+	}
+	if attrs != "" {
+		s.attrs = cascadia.MustCompile(attrs)
+	}
+	return s
+}
+
 // pageNoise is what is never the content of a page wherever it stands:
 // scripts, form controls (ASP.NET's __VIEWSTATE and request digest are hidden
 // inputs), and what says of itself that it is navigation, a banner, a footer
 // or a search box.
-var pageNoise = cascadia.MustCompile(`script, style, noscript, template, iframe, svg, object, embed, ` +
-	`input, select, button, textarea, nav, ` +
+var pageNoise = newPageSelector(`script style noscript template iframe svg object embed input select button textarea nav`,
 	`[role=navigation], [role=banner], [role=contentinfo], [role=search], [role=menu], [role=menubar], .skip-link`)
 
 // pageHidden is what the page hides. Outside the main content that is
 // chrome (SharePoint's prefetch and dialog zones); inside, it may be a
 // collapsed section whose text is content.
-var pageHidden = cascadia.MustCompile(`[hidden], [aria-hidden=true], [style*="display:none"], [style*="display: none"]`)
+var pageHidden = newPageSelector("", `[hidden], [aria-hidden=true], [style*="display:none"], [style*="display: none"]`)
 
 // pageLandmarks are the page's own header and footer; inside an article or
 // section they are that part's content.
 var (
-	pageLandmarks    = cascadia.MustCompile(`header, footer`)
-	pageLandmarkHost = cascadia.MustCompile(`article, section, main`)
+	pageLandmarks    = newPageSelector("header footer", "")
+	pageLandmarkHost = newPageSelector("article section main", "")
 )
 
 // pageChromeWords mark, in an element's id or class, the site's chrome:
@@ -143,12 +165,12 @@ var pageChromeWords = map[string]bool{
 // content, unlike an article or a ".content", which a mega menu's teaser
 // can be: whatever holds one of them is never noise.
 var (
-	pageMain           = cascadia.MustCompile(`main, [role=main]`)
-	pageMainNamed      = cascadia.MustCompile(pageMainNamedCSS)
-	pageMainCandidates = cascadia.MustCompile(`article, .content, ` + pageMainNamedCSS)
+	pageMain           = newPageSelector("main", `[role=main]`)
+	pageMainNamed      = newPageSelector("main", pageMainNamedCSS)
+	pageMainCandidates = newPageSelector("main article", `.content, `+pageMainNamedCSS)
 )
 
-const pageMainNamedCSS = `main, [role=main], #content, #main, #main-content, .main-content, #maincontent, ` +
+const pageMainNamedCSS = `[role=main], #content, #main, #main-content, .main-content, #maincontent, ` +
 	`#contentBox, #DeltaPlaceHolderMain, [id^=ctl00_PlaceHolderMain], .ms-rtestate-field`
 
 // "Last updated: 3 March 2025" and copyright lines change without anything a
@@ -339,13 +361,21 @@ func removeNoise(root *html.Node, keepChrome bool) {
 // only its id or class calls chrome.
 func pageNoiseIn(root *html.Node, keepChrome bool) map[*html.Node]bool {
 	holdsMain := map[*html.Node]bool{}
-	for _, n := range goquery.NewDocumentFromNode(root).Find("*").Nodes {
-		if pageMainNamed.Match(n) {
-			for a := n; a != nil && a != root && !holdsMain[a]; a = a.Parent {
-				holdsMain[a] = true
+	var mark func(n *html.Node)
+	mark = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			if c.Type != html.ElementNode {
+				continue
 			}
+			if pageMainNamed.Match(c) {
+				for a := c; a != nil && a != root && !holdsMain[a]; a = a.Parent {
+					holdsMain[a] = true
+				}
+			}
+			mark(c)
 		}
 	}
+	mark(root)
 	inHost, inMain := false, keepChrome
 	for a := root; a != nil; a = a.Parent {
 		if a.Type == html.ElementNode {
@@ -397,11 +427,26 @@ func isPageChrome(n *html.Node) bool {
 			continue
 		}
 		for _, token := range strings.Fields(a.Val) {
+			if !mayBeChrome(token) {
+				continue
+			}
 			for _, w := range identWords(token) {
 				if pageChromeWords[w] {
 					return true
 				}
 			}
+		}
+	}
+	return false
+}
+
+// mayBeChrome is a quick look for a chrome word anywhere in token, before
+// identWords splits it.
+func mayBeChrome(token string) bool {
+	token = strings.ToLower(token)
+	for _, w := range []string{"nav", "menu", "breadcrumb", "ribbon", "header", "masthead", "topbar", "footer", "quicklaunch", "suitebar", "cookie", "skip"} {
+		if strings.Contains(token, w) {
+			return true
 		}
 	}
 	return false
