@@ -188,10 +188,13 @@ func isPageBoilerplate(line string) bool {
 }
 
 // Below these a page's watched text is probably not its content: a few words
-// ("Coming soon"), or a list of links as menus and landing pages are.
+// ("Coming soon"), or a list of links as menus and landing pages are, whose
+// links are a word or three ("Meetings", "Join ITU-T"). A list of long link
+// titles (consultations, reports) is content.
 const (
-	pageTinyText     = 200
-	pageLinkyPercent = 70
+	pageTinyText      = 200
+	pageLinkyPercent  = 70
+	pageMenuLinkChars = 30
 )
 
 // Page is what a page source watches on one page.
@@ -245,7 +248,7 @@ func ExtractPage(body []byte, selector string) (Page, error) {
 	}
 
 	var lines []string
-	var chars, linkChars int
+	var stats pageTextStats
 	for _, root := range roots {
 		// A selector that names a menu means the menu: what the site calls
 		// chrome stays under it.
@@ -255,24 +258,22 @@ func ExtractPage(body []byte, selector string) (Page, error) {
 				lines = append(lines, line)
 			}
 		}
-		c, l := textAndLinkChars(root, false)
-		chars, linkChars = chars+c, linkChars+l
+		stats.add(root, false)
 	}
 	if len(lines) == 0 {
 		return p, fmt.Errorf("%w: the watched part of the page is empty", ErrNoPageText)
 	}
 	p.Text = strings.Join(lines, "\n")
-	p.Warning = pageWarning(utf8.RuneCountInString(strings.Join(lines, " ")), chars, linkChars, selector)
+	p.Warning = pageWarning(utf8.RuneCountInString(strings.Join(lines, " ")), stats, selector)
 	return p, nil
 }
 
-// pageWarning judges the watched text: textLen is its length as read,
-// chars and linkChars count its letters in all and in links.
-func pageWarning(textLen, chars, linkChars int, selector string) string {
+// pageWarning judges the watched text: textLen is its length as read.
+func pageWarning(textLen int, st pageTextStats, selector string) string {
 	var what string
 	switch {
-	case chars > 0 && linkChars*100 >= chars*pageLinkyPercent:
-		what = fmt.Sprintf("the watched part of the page is mostly links (%d%% of its text), as a menu is", linkChars*100/chars)
+	case st.chars > 0 && st.links > 0 && st.linkChars*100 >= st.chars*pageLinkyPercent && st.linkChars/st.links < pageMenuLinkChars:
+		what = fmt.Sprintf("the watched part of the page is mostly links (%d%% of its text), as a menu is", st.linkChars*100/st.chars)
 	case textLen < pageTinyText:
 		what = fmt.Sprintf("the watched part of the page holds only %s of text", plural(textLen, "character"))
 	default:
@@ -509,24 +510,28 @@ func textCharsOutside(n *html.Node, skip map[*html.Node]bool) int {
 	return count
 }
 
-// textAndLinkChars counts the non-space characters of the text under n, and
-// of those the ones inside links to other pages. A link to a document file
-// is content: a list of a group's reports is worth watching.
-func textAndLinkChars(n *html.Node, inLink bool) (chars, linkChars int) {
+// pageTextStats count the non-space characters of the watched text, and of
+// those the ones inside links to other pages, and those links. A link to a
+// document file is content: a list of a group's reports is worth watching.
+type pageTextStats struct{ chars, linkChars, links int }
+
+func (st *pageTextStats) add(n *html.Node, inLink bool) {
 	for c := n.FirstChild; c != nil; c = c.NextSibling {
 		switch {
 		case c.Type == html.TextNode:
 			k := nonSpaceChars(c.Data)
-			chars += k
+			st.chars += k
 			if inLink {
-				linkChars += k
+				st.linkChars += k
 			}
 		case c.Type == html.ElementNode && !pageSkip[c.Data]:
-			a, b := textAndLinkChars(c, inLink || c.Data == "a" && !isDocumentFile(attr(c, "href")))
-			chars, linkChars = chars+a, linkChars+b
+			link := !inLink && c.Data == "a" && !isDocumentFile(attr(c, "href"))
+			if link {
+				st.links++
+			}
+			st.add(c, inLink || link)
 		}
 	}
-	return chars, linkChars
 }
 
 func attr(n *html.Node, key string) string {

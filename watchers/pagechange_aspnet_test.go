@@ -97,6 +97,11 @@ func TestExtractPageWarnings(t *testing.T) {
 			want: []string{"mostly links", "selector"}},
 		{name: "a selector that picks the menu", html: string(ituFixture(t, "aspnet-fg-before.html")), selector: "#megamenu",
 			want: []string{"mostly links", `"#megamenu"`}},
+		{name: "a list of long link titles is content", html: `<main><h1>Open consultations</h1><ul>` +
+			`<li><a href="/c1">Public policy considerations for the management of Internet domain names and addresses</a></li>` +
+			`<li><a href="/c2">October 2025: connecting the unconnected, meaningful connectivity</a></li>` +
+			`<li><a href="/c3">February 2025: the environmental impact of the Internet</a></li>` +
+			`<li><a href="/c4">September 2024: bridging the digital gender divide</a></li></ul></main>`},
 		{name: "tiny content", html: `<html><body><form id="aspnetForm"><input type="hidden" name="__VIEWSTATE" value="/wEPDw"/>` +
 			`<div id="megamenu"><ul><li><a href="/a">About ITU</a></li><li><a href="/b">News</a></li></ul></div>` +
 			`<div id="content"><p>Coming soon.</p></div></form></body></html>`,
