@@ -43,7 +43,10 @@ func (s *pageSource) ID() string { return s.id }
 
 // Poll compares the page's text with state.PageText. A change that only
 // removes lines moves the baseline without an item: readers want to hear
-// about a new meeting or call for input, not about an expired one.
+// about a new meeting or call for input, not about an expired one. It sets
+// state.Warning when the watched text looks like the wrong part of the page,
+// and clears it when it does not: the page still works, but silence from it
+// would mean little.
 func (s *pageSource) Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error) {
 	before := *state
 	res, err := s.fetcher.Fetch(ctx, s.url, state)
