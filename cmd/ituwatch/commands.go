@@ -90,7 +90,12 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	var printErr error
+	// Sources are polled concurrently: two alerting at once must not
+	// interleave their lines.
+	var printMu sync.Mutex
 	printAlert := func(a model.Alert, _ []string) {
+		printMu.Lock()
+		defer printMu.Unlock()
 		if printErr != nil {
 			return
 		}
