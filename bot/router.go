@@ -497,6 +497,7 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 	}
 	now := r.now()
 	counts := map[health]int{}
+	warned := 0
 	reply := Reply{}
 	for _, s := range r.sources {
 		st, known := states[s.ID]
@@ -528,12 +529,19 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 		if h != healthOK && st.LastError != "" {
 			notes = append(notes, "last error: "+Clip(st.LastError, maxErrorRunes))
 		}
+		if known && st.Warning != "" {
+			warned++
+			notes = append(notes, "warning: "+Clip(st.Warning, maxErrorRunes*2))
+		}
 		if t := Clip(s.Type, maxShortRunes); t != "" {
 			notes = append(notes, t)
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: text, URL: Clip(s.URL, maxURLRunes), Note: strings.Join(notes, " · ")})
 	}
 	reply.Title = fmt.Sprintf("%s: %s", plural(len(r.sources), "source"), healthSummary(counts))
+	if warned > 0 {
+		reply.Title += fmt.Sprintf("; %d with a warning", warned)
+	}
 	return reply
 }
 
@@ -555,13 +563,16 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 	reply := Reply{Title: "ituwatch " + r.version + " status"}
 
 	counts := map[health]int{}
-	var failing []string
+	var failing, warned []string
 	for _, s := range r.sources {
 		st, known := states[s.ID]
 		h := sourceHealth(st, known)
 		counts[h]++
 		if h == healthFailing || h == healthRetired {
 			failing = append(failing, Clip(s.ID, maxShortRunes))
+		}
+		if known && st.Warning != "" {
+			warned = append(warned, Clip(s.ID, maxShortRunes))
 		}
 	}
 	note := healthSummary(counts)
@@ -570,6 +581,12 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 			failing = append(failing[:5], "…")
 		}
 		note += " · needs attention: " + strings.Join(failing, ", ")
+	}
+	if len(warned) > 0 {
+		if len(warned) > 5 {
+			warned = append(warned[:5], "…")
+		}
+		note += " · warnings (sources says why): " + strings.Join(warned, ", ")
 	}
 	reply.Lines = append(reply.Lines, ReplyLine{Text: "Sources: " + plural(len(r.sources), "source"), Note: note})
 

@@ -245,6 +245,11 @@ type SourceState struct {
 	Retired             bool      `json:"retired,omitempty"`  // the source said 410 Gone
 	ItemsSeen           int       `json:"items_seen"`
 	PageText            string    `json:"-"` // last extracted text of a page-change source
+	// Warning is what a poll that worked found doubtful about what it read:
+	// a page whose watched text is tiny or only links, a listing whose table
+	// gave no document. Empty when all is well; kept while the body is
+	// unchanged.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Healthy reports whether the last poll succeeded.

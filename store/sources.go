@@ -10,7 +10,7 @@ import (
 )
 
 const sourceColumns = `source_id, etag, last_modified, body_hash, last_poll, last_success, last_error,
-	consecutive_failures, next_poll, retired, items_seen, page_text`
+	consecutive_failures, next_poll, retired, items_seen, page_text, warning`
 
 func scanSourceState(sc scanner) (model.SourceState, error) {
 	var (
@@ -18,7 +18,7 @@ func scanSourceState(sc scanner) (model.SourceState, error) {
 		lastPoll, lastOK, nextAt sql.NullInt64
 	)
 	err := sc.Scan(&st.SourceID, &st.ETag, &st.LastModified, &st.BodyHash, &lastPoll, &lastOK, &st.LastError,
-		&st.ConsecutiveFailures, &nextAt, &st.Retired, &st.ItemsSeen, &st.PageText)
+		&st.ConsecutiveFailures, &nextAt, &st.Retired, &st.ItemsSeen, &st.PageText, &st.Warning)
 	st.LastPoll = timeFrom(lastPoll)
 	st.LastSuccess = timeFrom(lastOK)
 	st.NextPoll = timeFrom(nextAt)
@@ -49,14 +49,15 @@ func (s *Store) SaveSourceState(ctx context.Context, st model.SourceState) error
 		// An update in place: REPLACE would delete the row and insert it
 		// again, rewriting the primary-key index each poll.
 		_, err := tx.ExecContext(ctx, `INSERT INTO source_state (`+sourceColumns+`)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (source_id) DO UPDATE SET
 				etag = excluded.etag, last_modified = excluded.last_modified, body_hash = excluded.body_hash,
 				last_poll = excluded.last_poll, last_success = excluded.last_success, last_error = excluded.last_error,
 				consecutive_failures = excluded.consecutive_failures, next_poll = excluded.next_poll,
-				retired = excluded.retired, items_seen = excluded.items_seen, page_text = excluded.page_text`,
+				retired = excluded.retired, items_seen = excluded.items_seen, page_text = excluded.page_text,
+				warning = excluded.warning`,
 			st.SourceID, st.ETag, st.LastModified, st.BodyHash, timeArg(st.LastPoll), timeArg(st.LastSuccess), st.LastError,
-			st.ConsecutiveFailures, timeArg(st.NextPoll), st.Retired, st.ItemsSeen, st.PageText)
+			st.ConsecutiveFailures, timeArg(st.NextPoll), st.Retired, st.ItemsSeen, st.PageText, st.Warning)
 		return err
 	})
 	if err != nil {

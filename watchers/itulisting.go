@@ -68,7 +68,7 @@ func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) (
 	if err != nil {
 		return fail(err)
 	}
-	items, next, err := parseListing(ctx, res.Body, pageURL)
+	items, next, rows, err := parseListing(ctx, res.Body, pageURL)
 	if err != nil {
 		return fail(fmt.Errorf("read listing %s: %w", pageURL, err))
 	}
@@ -89,12 +89,20 @@ func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) (
 		if err != nil {
 			return fail(err)
 		}
-		more, n, err := parseListing(ctx, res.Body, u)
+		more, n, r, err := parseListing(ctx, res.Body, u)
 		if err != nil {
 			return fail(fmt.Errorf("read page %d of the listing (%s): %w", page, u, err))
 		}
 		items = mergeListingItems(items, more)
-		next = n
+		next, rows = n, rows+r
+	}
+	state.Warning = ""
+	if len(items) == 0 && rows >= unreadListingRows {
+		// Silence here would read as "no new documents" for as long as the
+		// listing keeps its new layout.
+		state.Warning = fmt.Sprintf("the listing's document table has %d rows but none could be read as a document "+
+			"(no document number such as C26/87 or S26-CL-C-0087 in its number column or links); "+
+			"the page's layout may have changed: open it to check, and report it so the parser can be fixed", rows)
 	}
 	for i := range items {
 		items[i].SourceID = s.id
@@ -105,14 +113,18 @@ func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) (
 	return items, nil
 }
 
-// parseListing is ParseListing in one of the process's CPU slots.
-func parseListing(ctx context.Context, body []byte, pageURL *url.URL) ([]model.Item, string, error) {
+// unreadListingRows is how many rows a document table needs before reading
+// none of them is a problem rather than a listing that is empty or nearly so.
+const unreadListingRows = 5
+
+// parseListing is parseListingRows in one of the process's CPU slots.
+func parseListing(ctx context.Context, body []byte, pageURL *url.URL) ([]model.Item, string, int, error) {
 	release, err := cpuslots.Acquire(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer release()
-	return ParseListing(body, pageURL)
+	return parseListingRows(body, pageURL)
 }
 
 func listingPageURL(final, fallback string) (*url.URL, error) {
@@ -169,16 +181,23 @@ type listingTable struct {
 // language version updates the item already seen. nextPage is the absolute
 // url of the following page, or "" on the last one.
 func ParseListing(body []byte, pageURL *url.URL) (items []model.Item, nextPage string, err error) {
+	items, nextPage, _, err = parseListingRows(body, pageURL)
+	return items, nextPage, err
+}
+
+// parseListingRows is ParseListing that also counts the table's rows with
+// text in two cells or more, documents or not.
+func parseListingRows(body []byte, pageURL *url.URL) (items []model.Item, nextPage string, rowCount int, err error) {
 	doc, err := goquery.NewDocumentFromReader(bytes.NewReader(body))
 	if err != nil {
-		return nil, "", fmt.Errorf("read the page as HTML: %w", err)
+		return nil, "", 0, fmt.Errorf("read the page as HTML: %w", err)
 	}
 	if pageURL == nil {
 		pageURL = &url.URL{}
 	}
 	lt := findDocumentTable(doc)
 	if lt == nil {
-		return nil, "", fmt.Errorf("%w; expected a table with columns such as Number, Title, Source and Date, check that the url is an ITU document listing", ErrNoDocumentTable)
+		return nil, "", 0, fmt.Errorf("%w; expected a table with columns such as Number, Title, Source and Date, check that the url is an ITU document listing", ErrNoDocumentTable)
 	}
 	pageCats := listingCategories(doc, lt.table)
 	rows := tableRows(lt.table)
@@ -187,7 +206,17 @@ func ParseListing(body []byte, pageURL *url.URL) (items []model.Item, nextPage s
 		if i <= lt.headerRow {
 			continue
 		}
-		it, ok := listingRowItem(expandCells(tr), lt, pageURL)
+		cells := expandCells(tr)
+		filled := 0
+		for _, c := range uniqueCells(cells) {
+			if cellText(c) != "" {
+				filled++
+			}
+		}
+		if filled >= 2 {
+			rowCount++
+		}
+		it, ok := listingRowItem(cells, lt, pageURL)
 		if !ok {
 			continue
 		}
@@ -195,7 +224,7 @@ func ParseListing(body []byte, pageURL *url.URL) (items []model.Item, nextPage s
 		it.Categories = appendUnique(slices.Clone(pageCats), seriesCategories(it.Document.Series)...)
 		items = mergeListingItems(items, []model.Item{it})
 	}
-	return items, findNextPage(doc, pageURL, docRows), nil
+	return items, findNextPage(doc, pageURL, docRows), rowCount, nil
 }
 
 // findDocumentTable picks the table whose header row names the most listing

@@ -207,7 +207,7 @@ func TestPageSourceBadSelectorKeepsValidators(t *testing.T) {
 }
 
 func FuzzExtractMainText(f *testing.F) {
-	for _, name := range []string{"fg-page-before.html", "fg-page-after.html"} {
+	for _, name := range []string{"fg-page-before.html", "fg-page-after.html", "aspnet-fg-before.html"} {
 		b, err := os.ReadFile(filepath.Join("testdata", "itu", name))
 		if err != nil {
 			f.Fatal(err)

@@ -313,7 +313,7 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 	if err != nil {
 		// Forget validators and page text the failed poll moved forward, so
 		// the next poll sees the same content again instead of "not modified".
-		st.ETag, st.LastModified, st.BodyHash, st.PageText = before.ETag, before.LastModified, before.BodyHash, before.PageText
+		st.ETag, st.LastModified, st.BodyHash, st.PageText, st.Warning = before.ETag, before.LastModified, before.BodyHash, before.PageText, before.Warning
 		st.ConsecutiveFailures++
 		st.LastError = err.Error()
 		var se *StatusError
@@ -338,6 +338,15 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 		res.Items = len(items)
 		res.NotModified = items == nil
 		s.log.Debug("poll", "source", id, "items", len(items), "not_modified", res.NotModified, "duration", res.Duration)
+		// Once per change, not per poll: the warning stays in the state
+		// (sources and status show it) while the source reads the same.
+		if st.Warning != before.Warning {
+			if st.Warning != "" {
+				s.log.Warn("source warning", "source", id, "warning", st.Warning)
+			} else {
+				s.log.Info("source warning cleared", "source", id)
+			}
+		}
 	}
 
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), saveTimeout)

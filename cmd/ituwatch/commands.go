@@ -92,6 +92,8 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Sources are polled concurrently: two alerting at once must not
+	// interleave their lines.
 	var (
 		printMu    sync.Mutex
 		printErr   error
