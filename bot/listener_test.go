@@ -85,10 +85,10 @@ func TestSupervisorRetriesAndLogsStateChangesOnce(t *testing.T) {
 
 	out := logs.String()
 	for line, want := range map[string]int{
-		"slack listener connected":           1,
-		"slack listener down":                3, // closed, 503, refused: one line each
-		"slack listener reconnected":         1,
-		`reason="Slack answered 503"`:        1,
+		"slack listener connected":          1,
+		"slack listener down":               3, // closed, 503, refused: one line each
+		"slack listener reconnected":        1,
+		`reason="Slack answered 503"`:       1,
 		"Slack refused the app-level token": 1,
 	} {
 		if got := strings.Count(out, line); got != want {
@@ -147,5 +147,35 @@ func TestBackoffIsCappedAndJittered(t *testing.T) {
 		if len(seen) < 2 {
 			t.Errorf("wait(%d) is always %v: no jitter", tt.n, b.wait(tt.n))
 		}
+	}
+}
+
+// status says, per chat listener, whether commands are answered, and why not.
+func TestStatusShowsChatListeners(t *testing.T) {
+	listeners := []ListenerStatus{
+		{Name: "slack", State: ListenerDown, Since: t0.Add(-12 * time.Minute), Reason: "slack refused the app-level token (invalid_auth): check SLACK_APP_TOKEN"},
+		{Name: "matrix", State: ListenerUp, Since: t0.Add(-3 * time.Hour)},
+		{Name: "matrix2", State: ListenerConnecting, Since: t0},
+	}
+	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics, Sources: testSources, Now: (&fakeClock{t: t0}).Now, Version: "1.2.3", Logger: quietLogger(),
+		Listeners: func() []ListenerStatus { return listeners }})
+	out := RenderPlain(r.Handle(context.Background(), Request{Text: "status", Platform: "console", User: "u"}))
+	for _, want := range []string{
+		"Chat listener slack",
+		"down since 12m ago: slack refused the app-level token (invalid_auth): check SLACK_APP_TOKEN · ituwatch retries on its own",
+		"Chat listener matrix",
+		"connected since 3h ago",
+		"Chat listener matrix2",
+		"connecting since just now",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status does not say %q:\n%s", want, out)
+		}
+	}
+
+	// Without listeners (the terminal chat) there is no such line.
+	out = RenderPlain(newTestRouter(newFakeQueries(), &fakeClock{t: t0}).Handle(context.Background(), Request{Text: "status", Platform: "console", User: "u"}))
+	if strings.Contains(out, "Chat listener") {
+		t.Errorf("status without listeners mentions one:\n%s", out)
 	}
 }

@@ -38,6 +38,9 @@ type app struct {
 	slack      *slack.Client
 	matrix     *lazyMatrix
 	closers    []func() error
+
+	// chatListeners are the supervised command listeners `run` starts.
+	chatListeners []chatListener
 }
 
 type appOptions struct {
@@ -183,6 +186,8 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Sources:  sourceInfos(cfg),
 		Version:  version,
 		Problems: a.chatProblems,
+
+		Listeners: a.listenerStatuses,
 	})
 	a.commands = countingHandler{next: a.router}
 	ok = true
