@@ -40,7 +40,7 @@ type app struct {
 	closers    []func() error
 
 	// chatListeners are the supervised command listeners `run` starts.
-	chatListeners []chatListener
+	chatListeners listenerSet
 }
 
 type appOptions struct {

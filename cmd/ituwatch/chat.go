@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/bot/matrix"
@@ -48,26 +49,45 @@ func (a *app) addChatNotifiers(context.Context) error {
 		}}
 		a.notifiers["matrix"] = a.matrix
 	}
-	a.addListeners()
 	return nil
 }
 
 // listeners returns the chat command listeners to run with the daemon. Each
-// runs under its supervisor, which retries it for as long as ctx lives, so
-// none of them returns an error: a chat platform's outage or a revoked
-// token must not stop polling, the console or the other platform.
-func (a *app) listeners() map[string]func(context.Context) error {
-	out := map[string]func(context.Context) error{}
+// runs under its supervisor, which retries it until ctx ends: a chat
+// platform's outage or a revoked token must not stop polling, the console
+// or the other platform. Only `run` listens; other commands show none.
+func (a *app) listeners() []func(context.Context) {
 	if a.slack != nil && !a.cfg.Slack.AppToken.IsSet() {
 		a.log.Warn("slack: no app_token (xapp-) configured; alerts are posted but /itu and mentions are not answered")
 	}
-	for _, l := range a.chatListeners {
-		out[l.sup.Status().Name+" commands"] = func(ctx context.Context) error {
-			l.sup.Run(ctx, l.session)
-			return nil
-		}
+	var set []chatListener
+	if a.slack != nil && a.cfg.Slack.AppToken.IsSet() {
+		set = append(set, chatListener{
+			sup:     bot.NewSupervisor("slack", a.log, listenerBackoff),
+			session: func(ctx context.Context, up func()) error { return a.slack.Listen(ctx, a.commands, up) },
+		})
+	}
+	if a.matrix != nil {
+		set = append(set, chatListener{
+			sup:     bot.NewSupervisor("matrix", a.log, listenerBackoff),
+			session: func(ctx context.Context, up func()) error { return a.matrix.Listen(ctx, a.commands, up) },
+		})
+	}
+	a.chatListeners.mu.Lock()
+	a.chatListeners.list = set
+	a.chatListeners.mu.Unlock()
+	var out []func(context.Context)
+	for _, l := range set {
+		out = append(out, func(ctx context.Context) { l.sup.Run(ctx, l.session) })
 	}
 	return out
+}
+
+// listenerSet holds the supervised command listeners once `run` made them;
+// status, /healthz and /metrics read it meanwhile.
+type listenerSet struct {
+	mu   sync.Mutex
+	list []chatListener
 }
 
 // chatListener is a chat platform's command listener and its supervisor.
@@ -76,28 +96,13 @@ type chatListener struct {
 	session bot.Session
 }
 
-// addListeners sets up a supervisor for each platform that listens for
-// commands; it starts nothing.
-func (a *app) addListeners() {
-	if a.slack != nil && a.cfg.Slack.AppToken.IsSet() {
-		a.chatListeners = append(a.chatListeners, chatListener{
-			sup:     bot.NewSupervisor("slack", a.log, listenerBackoff),
-			session: func(ctx context.Context, up func()) error { return a.slack.Listen(ctx, a.commands, up) },
-		})
-	}
-	if a.matrix != nil {
-		a.chatListeners = append(a.chatListeners, chatListener{
-			sup:     bot.NewSupervisor("matrix", a.log, listenerBackoff),
-			session: func(ctx context.Context, up func()) error { return a.matrix.Listen(ctx, a.commands, up) },
-		})
-	}
-}
-
 // listenerStatuses is where each chat listener stands, for status,
 // /healthz and /metrics.
 func (a *app) listenerStatuses() []bot.ListenerStatus {
-	out := make([]bot.ListenerStatus, 0, len(a.chatListeners))
-	for _, l := range a.chatListeners {
+	a.chatListeners.mu.Lock()
+	defer a.chatListeners.mu.Unlock()
+	out := make([]bot.ListenerStatus, 0, len(a.chatListeners.list))
+	for _, l := range a.chatListeners.list {
 		out = append(out, l.sup.Status())
 	}
 	return out
