@@ -31,6 +31,8 @@ const (
 	socketPath    = "/socket"
 	listenerWait  = 20 * time.Second // guards a hung test only
 	matrixCmdRoom = "!alerts:hs.test"
+
+	testMatrixPassword = "correct horse battery staple 42"
 )
 
 // socketMode is the fake Slack's side of Socket Mode: apps.connections.open
@@ -106,6 +108,47 @@ type homeserverSync struct {
 	batch         int
 	pending       []string // command bodies for the next /sync
 	resumed       int      // syncs with a since token: the bot reads new messages
+	logins        int      // password logins; the first gets syt-test-token
+}
+
+// tokenOK: syt-test-token unless revoked; a token from a later login always.
+func (f *fakeHomeserver) tokenOK(auth string, revoked bool) bool {
+	tok := strings.TrimPrefix(auth, "Bearer ")
+	f.mu.Lock()
+	logins := f.logins
+	f.mu.Unlock()
+	if tok == "syt-test-token" {
+		return !revoked
+	}
+	return logins > 1 && tok == fmt.Sprintf("syt-login-%d", logins)
+}
+
+// login answers a password login for the bot with a fresh token.
+func (f *fakeHomeserver) login(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Identifier struct{ User string } `json:"identifier"`
+		Password   string                `json:"password"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&req)
+	if req.Identifier.User != "@ituwatch:hs.test" || req.Password != testMatrixPassword {
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"errcode":"M_FORBIDDEN","error":"Invalid username or password"}`)
+		return
+	}
+	f.mu.Lock()
+	f.logins++
+	token := "syt-test-token"
+	if f.logins > 1 {
+		token = fmt.Sprintf("syt-login-%d", f.logins)
+	}
+	f.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(map[string]any{"user_id": "@ituwatch:hs.test", "access_token": token, "device_id": "DEV1"})
+}
+
+func (f *fakeHomeserver) loginCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logins
 }
 
 func (f *fakeHomeserver) set(down, revoked bool) {
@@ -353,7 +396,7 @@ func newListenerHomeserver(t *testing.T) (*fakeHomeserver, *httptest.Server) {
 	return hs, srv
 }
 
-// downFor returns the listener's entry in /healthz.
+// downEntry returns the listener's entry in /healthz.
 func downEntry(h health, name string) (listenerHealth, bool) {
 	for _, l := range h.Listeners {
 		if l.Name == name {
@@ -567,5 +610,40 @@ func TestRunKeepsGoingWhenMatrixFails(t *testing.T) {
 				t.Errorf("run exited %d, want 0", code)
 			}
 		})
+	}
+}
+
+// A password login whose token is revoked mid-run logs in again by itself.
+func TestRunMatrixLogsInAgainWhenItsTokenIsRevoked(t *testing.T) {
+	fastListenerRetry(t)
+	hs, hsSrv := newListenerHomeserver(t)
+	_, cfg := newListenerRig(t, nil, "", hs, hsSrv.URL, alertingItems[0])
+	data, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), `access_token: "${MATRIX_ACCESS_TOKEN}"`, `password: "${MATRIX_PASSWORD}"`, 1))
+	if err := os.WriteFile(cfg, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"MATRIX_PASSWORD": testMatrixPassword}
+	d := startRun(t, cfg, env)
+	d.waitListener(t, "matrix", bot.ListenerUp)
+	if n := hs.loginCount(); n != 1 {
+		t.Fatalf("%d logins at start, want 1", n)
+	}
+
+	hs.set(false, true) // the kept token is revoked
+	d.waitLog(t, regexp.MustCompile(`matrix listener reconnected`))
+	d.waitListener(t, "matrix", bot.ListenerUp)
+	if n := hs.loginCount(); n != 2 {
+		t.Errorf("%d logins, want 2: one at start, one after the token was revoked", n)
+	}
+	if !strings.Contains(d.stderr.String(), "does not accept the access token") {
+		t.Errorf("the down line does not say the token was refused:\n%s", d.stderr.String())
+	}
+	d.until(t, "the alert on the console", func() bool { return strings.Contains(d.stdout.String(), "TSAG debates New IP") })
+	if code := d.stop(t); code != 0 {
+		t.Errorf("run exited %d, want 0", code)
 	}
 }

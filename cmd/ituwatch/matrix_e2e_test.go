@@ -31,7 +31,11 @@ func (f *fakeHomeserver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `<html><body>502 Bad Gateway</body></html>`)
 		return
 	}
-	if revoked || r.Header.Get("Authorization") != "Bearer syt-test-token" {
+	if r.Method == http.MethodPost && r.URL.Path == "/_matrix/client/v3/login" {
+		f.login(w, r)
+		return
+	}
+	if !f.tokenOK(r.Header.Get("Authorization"), revoked) {
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"errcode":"M_UNKNOWN_TOKEN","error":"Unknown token"}`)
 		return
