@@ -102,7 +102,7 @@ func (c *Client) unavailable(err error) error {
 	err = c.scrub(err)
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
-		if reason := permanentReason(se.Err, "workspace", se.Needed); reason != "" && se.Err != "missing_scope" {
+		if reason := permanentReason(se.Err, "workspace", se.Needed); reason != "" {
 			return fmt.Errorf("%s (Slack said %s)", reason, se.Err)
 		}
 		return fmt.Errorf("slack refused auth.test (%s): %w", se.Err, err)

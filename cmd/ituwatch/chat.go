@@ -32,7 +32,7 @@ func (a *app) addChatNotifiers(context.Context) error {
 		a.slack = c
 	}
 	if mc := a.cfg.Matrix; mc != nil {
-		a.matrix = &lazyMatrix{log: a.log.With("platform", "matrix"), opts: matrix.Options{
+		a.matrix = &lazyMatrix{opts: matrix.Options{
 			Homeserver:         mc.Homeserver,
 			UserID:             mc.UserID,
 			DeviceID:           mc.DeviceID,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 
 	"github.com/ituwatch/ituwatch/bot"
@@ -16,7 +15,6 @@ import (
 // other platforms.
 type lazyMatrix struct {
 	opts matrix.Options
-	log  *slog.Logger
 
 	mu     sync.Mutex
 	client *matrix.Client
