@@ -69,6 +69,9 @@ type RouterOptions struct {
 	// Problems, if set, lists what the chat adapters found wrong that a
 	// person must fix (an encrypted room the bot cannot read); status shows it.
 	Problems func() []string
+	// Listeners, if set, says where each chat command listener stands;
+	// status shows it.
+	Listeners func() []ListenerStatus
 }
 
 const (
@@ -93,6 +96,8 @@ type Router struct {
 	log      *slog.Logger
 	timeout  time.Duration
 	problems func() []string
+
+	listeners func() []ListenerStatus
 
 	burst float64
 	every time.Duration
@@ -119,6 +124,8 @@ func NewRouter(opts RouterOptions) *Router {
 		burst:    float64(opts.RateLimit.Burst),
 		every:    opts.RateLimit.Every,
 		users:    map[string]*bucket{},
+
+		listeners: opts.Listeners,
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -625,6 +632,7 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + Clip(d.Destination, maxShortRunes*2), Note: strings.Join(notes, " · ")})
 	}
+	reply.Lines = append(reply.Lines, r.listenerLines(now)...)
 	if r.problems != nil {
 		for _, p := range r.problems() {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "Needs attention", Note: Clip(p, maxErrorRunes*2)})
@@ -632,6 +640,27 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 	}
 	reply.Footer = "sources shows each source; failed deliveries say what to fix in their last error"
 	return reply
+}
+
+// listenerLines says, per chat listener, whether commands are answered.
+func (r *Router) listenerLines(now time.Time) []ReplyLine {
+	if r.listeners == nil {
+		return nil
+	}
+	var out []ReplyLine
+	for _, l := range r.listeners() {
+		var note string
+		switch l.State {
+		case ListenerUp:
+			note = "connected since " + ago(now, l.Since)
+		case ListenerDown:
+			note = "down since " + ago(now, l.Since) + ": " + Clip(l.Reason, maxErrorRunes) + " · ituwatch retries on its own; alerts are still polled and stored"
+		default:
+			note = "connecting since " + ago(now, l.Since)
+		}
+		out = append(out, ReplyLine{Text: "Chat listener " + Clip(l.Name, maxShortRunes), Note: note})
+	}
+	return out
 }
 
 func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {

@@ -219,7 +219,7 @@ func (c *Client) login(ctx context.Context, opts Options) error {
 	if opts.AccessToken != "" {
 		who, err := c.cli.Whoami(ctx)
 		if err != nil {
-			return c.authError("check MATRIX_ACCESS_TOKEN", err)
+			return c.authError("check the bot's access token (whoami)", err)
 		}
 		if opts.UserID != "" && !strings.EqualFold(string(who.UserID), opts.UserID) {
 			return fmt.Errorf("MATRIX_ACCESS_TOKEN belongs to %s, but matrix.user_id is %s: use the bot account's token or fix matrix.user_id", who.UserID, opts.UserID)
@@ -290,7 +290,7 @@ func (c *Client) authError(doing string, err error) error {
 	err = c.scrub(err)
 	switch {
 	case errors.Is(err, mautrix.MUnknownToken), errors.Is(err, mautrix.MMissingToken):
-		return fmt.Errorf("%s: the homeserver does not accept the access token (it may have been logged out); create a new one as docs/matrix.md shows and set MATRIX_ACCESS_TOKEN: %w", doing, err)
+		return fmt.Errorf("%s: the homeserver does not accept the access token (it may have been logged out); create a new one as docs/matrix.md shows, set MATRIX_ACCESS_TOKEN and restart ituwatch: %w", doing, err)
 	case errors.Is(err, mautrix.MForbidden):
 		return fmt.Errorf("%s: the homeserver refused the user id or password; check matrix.user_id and MATRIX_PASSWORD: %w", doing, err)
 	case errors.Is(err, mautrix.MUserDeactivated):
@@ -301,6 +301,9 @@ func (c *Client) authError(doing string, err error) error {
 	var he mautrix.HTTPError
 	if errors.As(err, &he) && he.Response == nil {
 		return fmt.Errorf("%s: cannot reach the homeserver; check matrix.homeserver and the network: %w", doing, err)
+	}
+	if errors.As(err, &he) && he.Response.StatusCode >= 500 {
+		return fmt.Errorf("%s: the homeserver answered HTTP %d: it is down or restarting; ituwatch retries on its own", doing, he.Response.StatusCode)
 	}
 	return fmt.Errorf("%s: %w", doing, err)
 }

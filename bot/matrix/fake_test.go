@@ -51,6 +51,8 @@ type fakeHomeserver struct {
 	// failSend, when set, answers a send instead of accepting it; it gets
 	// the 1-based number of the send request and returns false to accept.
 	failSend func(n int, w http.ResponseWriter) bool
+	// failSync, when set and returning true, has answered a /sync itself.
+	failSync func(w http.ResponseWriter) bool
 
 	pushed   chan struct{}
 	inflight sync.WaitGroup // /sync requests being answered
@@ -263,6 +265,12 @@ func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
 	user, device := f.caller(r)
 	since := r.URL.Query().Get("since")
 	f.syncs <- since
+	f.mu.Lock()
+	fail := f.failSync
+	f.mu.Unlock()
+	if fail != nil && fail(w) {
+		return
+	}
 	for {
 		f.mu.Lock()
 		if len(f.pending) > 0 {
@@ -544,7 +552,7 @@ func listen(t *testing.T, c *Client, h Handler) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Listen(ctx, h) }()
+	go func() { done <- c.Listen(ctx, h, nil) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -27,8 +27,6 @@ const CommandPrefix = "!itu"
 const (
 	commandTimeout = 30 * time.Second
 	adminLevel     = 50
-	minSyncBackoff = 2 * time.Second
-	maxSyncBackoff = 2 * time.Minute
 )
 
 type powerLevels = event.PowerLevelsEventContent
@@ -37,38 +35,48 @@ type powerLevels = event.PowerLevelsEventContent
 // and answers !itu commands. The sync position is kept in State before each
 // batch is handled, so a restart neither replays old commands nor misses
 // invites; on the very first sync (nothing kept) old messages are skipped.
-// It returns nil when ctx ends and an error when the homeserver refuses the
-// bot's token.
-func (c *Client) Listen(ctx context.Context, h Handler) error {
+// It calls connected (if not nil) after each successful sync. It is one
+// connection: it returns nil when ctx ends and an error, in plain words, at
+// the first failed sync; bot.Supervisor starts it again after a backoff.
+func (c *Client) Listen(ctx context.Context, h Handler, connected func()) error {
 	if h == nil {
 		return errors.New("matrix listener without a command handler (internal wiring error)")
 	}
 	c.mu.Lock()
 	c.handler = h
 	c.mu.Unlock()
-	c.log.Info("listening for matrix invites and commands", "user", c.self)
+	c.syncer.connected = connected
+	c.log.Debug("listening for matrix invites and commands", "user", c.self)
 	err := c.cli.SyncWithContext(ctx)
 	if ctx.Err() != nil {
 		return nil
 	}
 	if err == nil {
-		return nil
+		return errors.New("the matrix sync loop stopped")
 	}
 	return c.authError("sync with the matrix homeserver", err)
 }
 
-// syncer is mautrix's DefaultSyncer with ituwatch's backoff: a token the
-// homeserver rejects stops the loop, anything else waits and retries.
+// TokenRejected reports whether err means the homeserver no longer accepts
+// the bot's access token (logged out, revoked).
+func TokenRejected(err error) bool {
+	return errors.Is(err, mautrix.MUnknownToken) || errors.Is(err, mautrix.MMissingToken)
+}
+
+// syncer is mautrix's DefaultSyncer that ends the sync loop at the first
+// failure: the listener's supervisor owns the retries, so that they are
+// paced, logged and shown in one place.
 type syncer struct {
 	*mautrix.DefaultSyncer
-	c        *Client
-	failures int // touched only by the sync goroutine
+	connected func() // set by Listen before the loop starts; called by the loop only
 }
 
 func newSyncer(c *Client) *syncer {
-	s := &syncer{DefaultSyncer: mautrix.NewDefaultSyncer(), c: c}
+	s := &syncer{DefaultSyncer: mautrix.NewDefaultSyncer()}
 	s.OnSync(func(context.Context, *mautrix.RespSync, string) bool {
-		s.failures = 0
+		if s.connected != nil {
+			s.connected()
+		}
 		return true
 	})
 	s.OnEventType(event.StateMember, c.onMember)
@@ -80,16 +88,7 @@ func newSyncer(c *Client) *syncer {
 }
 
 func (s *syncer) OnFailedSync(_ *mautrix.RespSync, err error) (time.Duration, error) {
-	if errors.Is(err, mautrix.MUnknownToken) || errors.Is(err, mautrix.MMissingToken) {
-		return 0, err
-	}
-	s.failures++
-	wait := maxSyncBackoff
-	if s.failures < 8 {
-		wait = min(minSyncBackoff<<(s.failures-1), maxSyncBackoff)
-	}
-	s.c.log.Warn("matrix sync failed; retrying", "err", s.c.scrub(err), "failures", s.failures, "retry_in", wait)
-	return wait, nil
+	return 0, err
 }
 
 // syncStore keeps the sync position and filter id in the store.

@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"context"
+	"net/http"
 	"reflect"
 	"strings"
 	"testing"
@@ -160,7 +161,7 @@ func TestRestartResumesFromStoredBatch(t *testing.T) {
 	first, _ := newTestClient(t, f, state, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- first.Listen(ctx, h) }()
+	go func() { done <- first.Listen(ctx, h, nil) }()
 	f.push(joinRooms(alertsRoom, nil))
 	f.push(joinRooms(alertsRoom, nil))
 	f.waitSince(t, "s2")
@@ -244,8 +245,42 @@ func TestListenStopsWhenTokenRevoked(t *testing.T) {
 	f.mu.Lock()
 	delete(f.tokens, testToken)
 	f.mu.Unlock()
-	err := c.Listen(context.Background(), &fakeHandler{})
+	err := c.Listen(context.Background(), &fakeHandler{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "does not accept the access token") || strings.Contains(err.Error(), testToken) {
 		t.Errorf("Listen = %v, want the revoked-token explanation without the token", err)
+	}
+}
+
+// Listen is one connection: it reports each good sync and ends at the first
+// failed one with a reason in plain words; bot.Supervisor paces the retries.
+func TestListenReportsSyncsAndEndsAtTheFirstFailure(t *testing.T) {
+	f := newFakeHomeserver(t)
+	c, logs := newTestClient(t, f, newMemState(), nil)
+	connected := make(chan struct{}, 100)
+	done := make(chan error, 1)
+	go func() { done <- c.Listen(context.Background(), &fakeHandler{}, func() { connected <- struct{}{} }) }()
+	select {
+	case <-connected:
+	case <-time.After(waitLimit):
+		t.Fatal("no connected report after the first sync")
+	}
+	f.mu.Lock()
+	f.failSync = func(w http.ResponseWriter) bool {
+		writeJSON(w, 502, map[string]any{"errcode": "M_UNKNOWN", "error": "Bad gateway"})
+		return true
+	}
+	f.mu.Unlock()
+	f.push(joinRooms(alertsRoom, nil)) // ends the long poll in progress
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(waitLimit):
+		t.Fatal("Listen kept retrying on its own")
+	}
+	if err == nil || !strings.Contains(err.Error(), "the homeserver answered HTTP 502: it is down or restarting") {
+		t.Errorf("Listen = %v, want the homeserver's 502 explained", err)
+	}
+	if strings.Contains(logs.String(), "sync failed") {
+		t.Errorf("the sync failure was logged by the client; the supervisor logs state changes:\n%s", logs)
 	}
 }

@@ -43,6 +43,9 @@ type fakeSlack struct {
 	// failPost, when set, answers chat.postMessage instead of accepting it;
 	// it gets the 1-based number of the call and returns false to accept.
 	failPost func(n int, w http.ResponseWriter) bool
+	// unavailable holds methods answered with HTTP 503, as Slack does in
+	// an outage.
+	unavailable map[string]bool
 
 	posted    chan url.Values // every accepted chat.postMessage
 	responses chan []byte     // every response_url POST body
@@ -122,7 +125,12 @@ func (f *fakeSlack) form(w http.ResponseWriter, r *http.Request, method string) 
 	}
 	f.mu.Lock()
 	f.calls[method]++
+	down := f.unavailable[method]
 	f.mu.Unlock()
+	if down {
+		http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
+		return nil, false
+	}
 	tok := r.Form.Get("token")
 	if tok == "" {
 		tok = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -295,7 +303,12 @@ func (f *fakeSlack) authTest(w http.ResponseWriter, r *http.Request) {
 func (f *fakeSlack) connectionsOpen(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.calls["apps.connections.open"]++
+	down := f.unavailable["apps.connections.open"]
 	f.mu.Unlock()
+	if down {
+		http.Error(w, "upstream connect error", http.StatusServiceUnavailable)
+		return
+	}
 	if r.Header.Get("Authorization") != "Bearer "+testAppToken {
 		slackError(w, "invalid_auth")
 		return

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,14 +34,21 @@ const (
 // (/itu <command>, ephemeral to the asker) and mentions (@ituwatch <command>,
 // in the thread) until ctx ends. Every request is acknowledged at once, as
 // Slack wants within three seconds; the answer follows through the Web API.
-// It returns nil when ctx ends and an error when Slack refuses the tokens.
-func (c *Client) Listen(ctx context.Context, h Handler) error {
+// It calls connected (if not nil) once the websocket is open. It is one
+// connection: it returns nil when ctx ends and, when Slack cannot be reached
+// or refuses a token, an error saying so in plain words; bot.Supervisor
+// starts it again. Slack's routine reconnections (it rotates connections
+// every few hours) happen inside and do not end it.
+func (c *Client) Listen(ctx context.Context, h Handler, connected func()) error {
 	if c.appToken == "" {
 		return errors.New("slack commands need Socket Mode: set SLACK_APP_TOKEN to an app-level token (xapp-…) with the connections:write scope, see docs/slack.md")
 	}
 	auth, err := c.api.AuthTestContext(ctx)
 	if err != nil {
-		return c.classify("workspace", "check the bot token", err)
+		if ctx.Err() != nil {
+			return nil
+		}
+		return c.unavailable(err)
 	}
 	sm := socketmode.New(c.api)
 	l := &listener{c: c, sm: sm, h: h, self: auth.UserID, sem: make(chan struct{}, maxConcurrentCommands), seen: newSeenSet(seenEventsKept)}
@@ -61,9 +70,66 @@ func (c *Client) Listen(ctx context.Context, h Handler) error {
 			}
 			return c.socketModeError(err)
 		case evt := <-sm.Events:
-			l.dispatch(runCtx, evt)
+			switch evt.Type {
+			case socketmode.EventTypeConnected:
+				c.log.Debug("slack socket mode connected")
+				if connected != nil {
+					connected()
+				}
+			case socketmode.EventTypeConnectionError:
+				// slack-go would retry on its own, with a backoff nobody
+				// sees; the supervisor retries instead and shows the state.
+				stop()
+				<-runErr
+				if ctx.Err() != nil {
+					return nil
+				}
+				var cause error = errors.New("the connection failed")
+				if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok && e.ErrorObj != nil {
+					cause = e.ErrorObj
+				}
+				return c.socketModeError(cause)
+			default:
+				l.dispatch(runCtx, evt)
+			}
 		}
 	}
+}
+
+// unavailable explains why auth.test, the first call of a connection,
+// failed: Slack unreachable, Slack in trouble, or the bot token refused.
+func (c *Client) unavailable(err error) error {
+	err = c.scrub(err)
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		if reason := permanentReason(se.Err, "workspace", se.Needed); reason != "" {
+			return fmt.Errorf("%s (Slack said %s)", reason, se.Err)
+		}
+		return fmt.Errorf("slack refused auth.test (%s): %w", se.Err, err)
+	}
+	return c.transportError("check the bot token with auth.test", err)
+}
+
+// transportError says in plain words that Slack could not be reached or
+// answered with an HTTP error.
+func (c *Client) transportError(doing string, err error) error {
+	var sc slack.StatusCodeError
+	if errors.As(err, &sc) {
+		status := sc.Status
+		if !strings.HasPrefix(status, strconv.Itoa(sc.Code)) {
+			status = fmt.Sprintf("%d %s", sc.Code, status)
+		}
+		if sc.Code >= 500 {
+			return fmt.Errorf("slack answered HTTP %s when ituwatch tried to %s: Slack is having trouble; ituwatch retries on its own", status, doing)
+		}
+		return fmt.Errorf("slack answered HTTP %s when ituwatch tried to %s; check slack.api_url: %w", status, doing, err)
+	}
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.As(err, &ne) {
+		return fmt.Errorf("cannot reach Slack to %s (check the network, a proxy or slack.api_url): %w", doing, err)
+	}
+	return fmt.Errorf("%s: %w", doing, err)
 }
 
 func (c *Client) socketModeError(err error) error {
@@ -75,13 +141,13 @@ func (c *Client) socketModeError(err error) error {
 	}
 	switch code {
 	case "invalid_auth", "not_authed", "token_revoked", "account_inactive":
-		return fmt.Errorf("slack refused the app-level token (%s): check SLACK_APP_TOKEN (xapp-…, with connections:write) and that Socket Mode is enabled for the app: %w", code, err)
+		return fmt.Errorf("slack refused the app-level token (%s): check SLACK_APP_TOKEN (xapp-…, with connections:write) and that Socket Mode is enabled for the app; alerts are still posted with the bot token: %w", code, err)
 	}
 	var sc slack.StatusCodeError
 	if errors.As(err, &sc) && sc.Code == 404 {
 		return fmt.Errorf("slack socket mode: apps.connections.open not found; check slack.api_url: %w", err)
 	}
-	return fmt.Errorf("slack socket mode: %w", err)
+	return c.transportError("open a Socket Mode connection", err)
 }
 
 type listener struct {
@@ -95,16 +161,7 @@ type listener struct {
 }
 
 func (l *listener) dispatch(ctx context.Context, evt socketmode.Event) {
-	log := l.c.log
 	switch evt.Type {
-	case socketmode.EventTypeConnected:
-		log.Info("slack socket mode connected")
-	case socketmode.EventTypeConnectionError:
-		if e, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
-			log.Warn("slack socket mode connection failed, retrying", "err", l.c.scrub(e.ErrorObj), "backoff", e.Backoff)
-		}
-	case socketmode.EventTypeInvalidAuth:
-		log.Error("slack refused the app-level token: check SLACK_APP_TOKEN")
 	case socketmode.EventTypeSlashCommand:
 		l.ack(ctx, evt)
 		cmd, ok := evt.Data.(slack.SlashCommand)

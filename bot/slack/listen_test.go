@@ -129,7 +129,7 @@ func TestListenAnswersSlashCommandsAndMentions(t *testing.T) {
 	h := &recordingHandler{}
 	ctx, cancel := context.WithCancel(context.Background())
 	listenErr := make(chan error, 1)
-	go func() { listenErr <- c.Listen(ctx, h) }()
+	go func() { listenErr <- c.Listen(ctx, h, nil) }()
 	defer func() {
 		cancel()
 		if err := within(t, listenErr, "Listen to return"); err != nil {
@@ -209,7 +209,7 @@ func TestListenAnswersSlashCommandsAndMentions(t *testing.T) {
 func TestListenRefusesBadAppToken(t *testing.T) {
 	f := newFakeSlack(t)
 	c, _ := newTestClient(t, f, func(o *Options) { o.AppToken = "xapp-1-wrong-secret" })
-	err := c.Listen(context.Background(), &recordingHandler{})
+	err := c.Listen(context.Background(), &recordingHandler{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
 		t.Fatalf("err = %v, want it to point at SLACK_APP_TOKEN", err)
 	}
@@ -218,7 +218,7 @@ func TestListenRefusesBadAppToken(t *testing.T) {
 	}
 
 	c2, _ := newTestClient(t, f, func(o *Options) { o.AppToken = "" })
-	if err := c2.Listen(context.Background(), &recordingHandler{}); err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
+	if err := c2.Listen(context.Background(), &recordingHandler{}, nil); err == nil || !strings.Contains(err.Error(), "SLACK_APP_TOKEN") {
 		t.Errorf("without an app token: err = %v", err)
 	}
 }
@@ -271,3 +271,61 @@ func TestCommandText(t *testing.T) {
 
 // The router answers Slack commands as is.
 var _ Handler = (*bot.Router)(nil)
+
+// Listen is one connection: trouble ends it with a reason in plain words
+// (bot.Supervisor retries), instead of slack-go retrying unseen for ever.
+func TestListenEndsOnSlackTroubleAndSaysWhy(t *testing.T) {
+	tests := []struct {
+		name string
+		down string // method answering 503
+		mod  func(*Options)
+		want []string
+	}{
+		{name: "auth.test 503", down: "auth.test", want: []string{"slack answered HTTP 503 Service Unavailable", "auth.test", "Slack is having trouble"}},
+		{name: "apps.connections.open 503", down: "apps.connections.open", want: []string{"slack answered HTTP 503 Service Unavailable", "Socket Mode", "retries on its own"}},
+		{name: "app token refused", mod: func(o *Options) { o.AppToken = "xapp-1-revoked-secret" }, want: []string{"refused the app-level token (invalid_auth)", "SLACK_APP_TOKEN", "alerts are still posted"}},
+		{name: "bot token refused", mod: func(o *Options) { o.BotToken = "xoxb-revoked-secret" }, want: []string{"Slack rejected the bot token", "SLACK_BOT_TOKEN"}},
+		{name: "closed port", mod: func(o *Options) { o.APIURL = "http://127.0.0.1:1/api/" }, want: []string{"cannot reach Slack", "slack.api_url"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeSlack(t)
+			if tt.down != "" {
+				f.unavailable = map[string]bool{tt.down: true}
+			}
+			c, _ := newTestClient(t, f, tt.mod)
+			done := make(chan error, 1)
+			go func() {
+				done <- c.Listen(context.Background(), &recordingHandler{}, func() { t.Error("reported connected") })
+			}()
+			err := within(t, done, "Listen to give up")
+			if err == nil {
+				t.Fatal("Listen returned nil")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not say %q", err, w)
+				}
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Errorf("a token in the error: %v", err)
+			}
+		})
+	}
+}
+
+func TestListenReportsConnectedAndStopsWithContext(t *testing.T) {
+	f := newFakeSlack(t)
+	c, _ := newTestClient(t, f, nil)
+	connected := make(chan struct{}, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Listen(ctx, &recordingHandler{}, func() { connected <- struct{}{} }) }()
+	conn := within(t, f.socket, "the Socket Mode connection")
+	defer conn.Close()
+	within(t, connected, "the connected report")
+	cancel()
+	if err := within(t, done, "Listen to return"); err != nil {
+		t.Errorf("Listen after cancel = %v, want nil", err)
+	}
+}

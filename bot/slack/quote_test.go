@@ -77,7 +77,7 @@ func TestSlashSearchShowsHitsInBoldAndNothingElse(t *testing.T) {
 	c, _ := newTestClient(t, f, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	listenErr := make(chan error, 1)
-	go func() { listenErr <- c.Listen(ctx, searchHandler{}) }()
+	go func() { listenErr <- c.Listen(ctx, searchHandler{}, nil) }()
 	defer func() {
 		cancel()
 		if err := within(t, listenErr, "Listen to return"); err != nil {

@@ -40,6 +40,9 @@ type app struct {
 	slack      *slack.Client
 	matrix     *lazyMatrix
 	closers    []func() error
+
+	// chatListeners are the supervised command listeners `run` starts.
+	chatListeners listenerSet
 }
 
 type appOptions struct {
@@ -205,12 +208,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	}
 
 	a.router = bot.NewRouter(bot.RouterOptions{
-		Queries:  st,
-		Topics:   topicInfos(eng),
-		Sources:  sourceInfos(cfg),
-		Version:  version,
-		Problems: a.chatProblems,
-		Logger:   log, // not slog.Default: in chat, info lines would land in the conversation
+		Queries:   st,
+		Topics:    topicInfos(eng),
+		Sources:   sourceInfos(cfg),
+		Version:   version,
+		Problems:  a.chatProblems,
+		Logger:    log, // not slog.Default: in chat, info lines would land in the conversation
+		Listeners: a.listenerStatuses,
 	})
 	a.commands = countingHandler{next: a.router}
 	ok = true

@@ -3,10 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 
+	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/bot/matrix"
 	"github.com/ituwatch/ituwatch/bot/slack"
 )
+
+// listenerBackoff paces the reconnection of a chat listener that failed;
+// tests shorten it.
+var listenerBackoff = bot.DefaultListenerBackoff
 
 // addChatNotifiers sets up the chat platforms the config names. Nothing is
 // sent here: a platform that is down at start only delays its deliveries.
@@ -26,7 +32,7 @@ func (a *app) addChatNotifiers(context.Context) error {
 		a.slack = c
 	}
 	if mc := a.cfg.Matrix; mc != nil {
-		a.matrix = &lazyMatrix{log: a.log.With("platform", "matrix"), opts: matrix.Options{
+		a.matrix = &lazyMatrix{opts: matrix.Options{
 			Homeserver:         mc.Homeserver,
 			UserID:             mc.UserID,
 			DeviceID:           mc.DeviceID,
@@ -46,16 +52,58 @@ func (a *app) addChatNotifiers(context.Context) error {
 	return nil
 }
 
-// listeners returns the chat command listeners to run with the daemon.
-func (a *app) listeners() map[string]func(context.Context) error {
-	out := map[string]func(context.Context) error{}
-	if a.slack != nil && a.cfg.Slack.AppToken.IsSet() {
-		out["slack commands"] = func(ctx context.Context) error { return a.slack.Listen(ctx, a.commands) }
-	} else if a.slack != nil {
+// listeners returns the chat command listeners to run with the daemon. Each
+// runs under its supervisor, which retries it until ctx ends: a chat
+// platform's outage or a revoked token must not stop polling, the console
+// or the other platform. Only `run` listens; other commands show none.
+func (a *app) listeners() []func(context.Context) {
+	if a.slack != nil && !a.cfg.Slack.AppToken.IsSet() {
 		a.log.Warn("slack: no app_token (xapp-) configured; alerts are posted but /itu and mentions are not answered")
 	}
+	var set []chatListener
+	if a.slack != nil && a.cfg.Slack.AppToken.IsSet() {
+		set = append(set, chatListener{
+			sup:     bot.NewSupervisor("slack", a.log, listenerBackoff),
+			session: func(ctx context.Context, up func()) error { return a.slack.Listen(ctx, a.commands, up) },
+		})
+	}
 	if a.matrix != nil {
-		out["matrix sync"] = func(ctx context.Context) error { return a.matrix.Listen(ctx, a.commands) }
+		set = append(set, chatListener{
+			sup:     bot.NewSupervisor("matrix", a.log, listenerBackoff),
+			session: func(ctx context.Context, up func()) error { return a.matrix.Listen(ctx, a.commands, up) },
+		})
+	}
+	a.chatListeners.mu.Lock()
+	a.chatListeners.list = set
+	a.chatListeners.mu.Unlock()
+	var out []func(context.Context)
+	for _, l := range set {
+		out = append(out, func(ctx context.Context) { l.sup.Run(ctx, l.session) })
+	}
+	return out
+}
+
+// listenerSet holds the supervised command listeners once `run` made them;
+// status, /healthz and /metrics read it meanwhile.
+type listenerSet struct {
+	mu   sync.Mutex
+	list []chatListener
+}
+
+// chatListener is a chat platform's command listener and its supervisor.
+type chatListener struct {
+	sup     *bot.Supervisor
+	session bot.Session
+}
+
+// listenerStatuses is where each chat listener stands, for status,
+// /healthz and /metrics.
+func (a *app) listenerStatuses() []bot.ListenerStatus {
+	a.chatListeners.mu.Lock()
+	defer a.chatListeners.mu.Unlock()
+	out := make([]bot.ListenerStatus, 0, len(a.chatListeners.list))
+	for _, l := range a.chatListeners.list {
+		out = append(out, l.sup.Status())
 	}
 	return out
 }

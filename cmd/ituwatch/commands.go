@@ -58,8 +58,11 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	start("scheduler", a.scheduler.Run)
 	start("dispatcher", a.dispatcher.Run)
-	for name, listen := range a.listeners() {
-		start(name, listen)
+	// The chat listeners never end the run: each one retries under its
+	// supervisor until work ends, so a chat platform's outage or a revoked
+	// token leaves polling, the console and the other platform untouched.
+	for _, listen := range a.listeners() {
+		wg.Go(func() { listen(work) })
 	}
 
 	var runErr error

@@ -34,6 +34,7 @@ type fakeSlackAPI struct {
 	accepted  chan slackPost // every accepted post
 	attempted chan struct{}  // every chat.postMessage
 	calls     map[string]int
+	socketMode
 }
 
 type slackPost struct {
@@ -46,9 +47,18 @@ type slackPost struct {
 const fakeChannelID = "C0ITUALRT"
 
 func newFakeSlackAPI(t *testing.T, token string) *fakeSlackAPI {
+	f := newUnstartedFakeSlackAPI(t, token)
+	f.srv.Start()
+	return f
+}
+
+// newUnstartedFakeSlackAPI is a fake whose server the test starts, so that
+// Slack can be unreachable first.
+func newUnstartedFakeSlackAPI(t *testing.T, token string) *fakeSlackAPI {
 	f := &fakeSlackAPI{t: t, token: token, held: make(chan slackPost, 4), accepted: make(chan slackPost, 256), attempted: make(chan struct{}, 256), calls: map[string]int{}}
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
-	t.Cleanup(func() { f.srv.CloseClientConnections(); f.srv.Close() })
+	f.sockets = make(chan struct{}, 64)
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	t.Cleanup(func() { f.dropSockets(); f.srv.CloseClientConnections(); f.srv.Close() })
 	return f
 }
 
@@ -84,6 +94,10 @@ func fakeJSON(w http.ResponseWriter, v any) {
 }
 
 func (f *fakeSlackAPI) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == socketPath {
+		f.socket(w, r)
+		return
+	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -109,6 +123,10 @@ func (f *fakeSlackAPI) serve(w http.ResponseWriter, r *http.Request) {
 	tok := r.Form.Get("token")
 	if tok == "" {
 		tok = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	}
+	if method == "apps.connections.open" {
+		f.connectionsOpen(w, tok)
+		return
 	}
 	if tok != f.token {
 		fakeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})

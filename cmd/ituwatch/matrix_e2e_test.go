@@ -18,11 +18,24 @@ type fakeHomeserver struct {
 	mu     sync.Mutex
 	events []map[string]any
 	txns   []string
+	homeserverSync
 }
 
 func (f *fakeHomeserver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	if r.Header.Get("Authorization") != "Bearer syt-test-token" {
+	f.mu.Lock()
+	down, revoked := f.down, f.revoked
+	f.mu.Unlock()
+	if down {
+		w.WriteHeader(http.StatusBadGateway)
+		fmt.Fprint(w, `<html><body>502 Bad Gateway</body></html>`)
+		return
+	}
+	if r.Method == http.MethodPost && r.URL.Path == "/_matrix/client/v3/login" {
+		f.login(w, r)
+		return
+	}
+	if !f.tokenOK(r.Header.Get("Authorization"), revoked) {
 		w.WriteHeader(http.StatusUnauthorized)
 		fmt.Fprint(w, `{"errcode":"M_UNKNOWN_TOKEN","error":"Unknown token"}`)
 		return
@@ -30,6 +43,10 @@ func (f *fakeHomeserver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/_matrix/client/v3/account/whoami":
 		fmt.Fprint(w, `{"user_id":"@ituwatch:hs.test","device_id":"DEV1"}`)
+	case r.URL.Path == "/_matrix/client/v3/sync":
+		f.sync(w, r)
+	case r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/filter"):
+		fmt.Fprint(w, `{"filter_id":"f1"}`)
 	case r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/send/m.room.message/"):
 		var content map[string]any
 		if err := json.NewDecoder(r.Body).Decode(&content); err != nil {

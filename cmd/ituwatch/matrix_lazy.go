@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/bot/matrix"
@@ -17,7 +15,6 @@ import (
 // other platforms.
 type lazyMatrix struct {
 	opts matrix.Options
-	log  *slog.Logger
 
 	mu     sync.Mutex
 	client *matrix.Client
@@ -47,22 +44,24 @@ func (l *lazyMatrix) Send(ctx context.Context, msg bot.Outgoing) (string, error)
 	return c.Send(ctx, msg)
 }
 
-// Listen logs in, retrying with capped backoff, then runs the sync loop.
-func (l *lazyMatrix) Listen(ctx context.Context, h matrix.Handler) error {
-	wait := 5 * time.Second
-	for {
-		c, err := l.get(ctx)
-		if err == nil {
-			return c.Listen(ctx, h)
-		}
-		l.log.Warn("matrix login failed; retrying", "error", err, "in", wait)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 5*time.Minute)
+// Listen is one session of the Matrix listener: it logs in if need be, then
+// runs the sync loop until it fails or ctx ends. The supervisor in
+// cmdRun retries it. A token the homeserver no longer accepts is dropped
+// when there is a password to log in again with.
+func (l *lazyMatrix) Listen(ctx context.Context, h matrix.Handler, connected func()) error {
+	c, err := l.get(ctx)
+	if err != nil {
+		return err
 	}
+	err = c.Listen(ctx, h, connected)
+	if err != nil && l.opts.Password != "" && matrix.TokenRejected(err) {
+		l.mu.Lock()
+		if l.client == c {
+			l.client = nil
+		}
+		l.mu.Unlock()
+	}
+	return err
 }
 
 // Problems reports what the Matrix client found, or that it is not connected.

@@ -105,6 +105,7 @@ func (a *app) metricsHandler() (http.Handler, error) {
 	for _, c := range []prometheus.Collector{
 		pollsTotal, pollSeconds, itemsPolledTotal, deliveriesTotal, retriesTotal, commandsTotal,
 		&storeCollector{a: a, started: time.Now()},
+		listenerCollector{a: a},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -131,14 +132,39 @@ type health struct {
 	QueueDepth           int      `json:"queue_depth"`
 	OldestPendingSeconds float64  `json:"oldest_pending_seconds"`
 	FailedDeliveries     int      `json:"failed_deliveries"`
+	// Status is "ok", "degraded" (a chat listener is down: alerts are still
+	// polled, stored and sent wherever the platform accepts them, and the
+	// listener reconnects on its own) or "down" (the store does not answer).
+	Status        string           `json:"status"`
+	Listeners     []listenerHealth `json:"listeners"`
+	ListenersDown []string         `json:"listeners_down"`
 }
 
-// healthz answers 200 while the store answers, whatever the sources do: a
-// failing feed is the site's problem, not a reason to restart the daemon.
+// listenerHealth is one chat command listener in /healthz.
+type listenerHealth struct {
+	Name   string    `json:"name"`
+	State  string    `json:"state"` // up, connecting, down
+	Since  time.Time `json:"since"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// healthz answers 200 while the store answers, whatever the sources and
+// the chat platforms do: a failing feed is the site's problem and a chat
+// outage the platform's, not a reason to restart the daemon (a restart
+// fixes neither; ituwatch retries both on its own). A chat listener that
+// is down makes the answer "degraded", still 200, naming it in
+// listeners_down; only a store that does not answer gives 503 and "down".
 func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout)
 	defer cancel()
-	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}}
+	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}, Status: "ok", Listeners: []listenerHealth{}, ListenersDown: []string{}}
+	for _, l := range a.listenerStatuses() {
+		h.Listeners = append(h.Listeners, listenerHealth{Name: l.Name, State: string(l.State), Since: l.Since.UTC(), Reason: l.Reason})
+		if l.State == bot.ListenerDown {
+			h.ListenersDown = append(h.ListenersDown, l.Name)
+			h.Status = "degraded"
+		}
+	}
 	status := http.StatusOK
 	err := func() error {
 		states, err := a.store.SourceStates(ctx)
@@ -158,6 +184,7 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 		a.log.Error("health check: store unreachable", "error", err)
 		status = http.StatusServiceUnavailable
 		h.Error = "the store does not answer"
+		h.Status = "down"
 	} else {
 		h.OK = true
 	}
@@ -354,5 +381,23 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		for topic, n := range counts {
 			ch <- prometheus.MustNewConstMetric(descAlerts, prometheus.CounterValue, float64(n), topic)
 		}
+	}
+}
+
+var descListenerUp = prometheus.NewDesc("ituwatch_chat_listener_up",
+	"1 while a chat command listener is connected, 0 while it connects or is down (it retries on its own).", []string{"listener"}, nil)
+
+// listenerCollector reports each chat listener's state at scrape time.
+type listenerCollector struct{ a *app }
+
+func (c listenerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descListenerUp }
+
+func (c listenerCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, l := range c.a.listenerStatuses() {
+		up := 0.0
+		if l.State == bot.ListenerUp {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descListenerUp, prometheus.GaugeValue, up, l.Name)
 	}
 }
