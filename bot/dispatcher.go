@@ -74,7 +74,7 @@ const (
 // updates never arrive before what they update; a delivery waiting for a
 // retry holds back the later ones to its destination but no other
 // destination. A destination that refuses because the bot is not in it yet
-// (NotJoined) is held the same way, tried at most a minute apart, until it
+// (Held) is held the same way, tried at most a minute apart, until it
 // takes the deliveries or HoldFor has passed.
 type Dispatcher struct {
 	outbox      Outbox
@@ -368,7 +368,7 @@ func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery, alerts *ale
 		// pending and goes out after the restart.
 		return outcomeStopped, time.Time{}, nil
 	}
-	if IsNotJoined(err) {
+	if IsHeld(err) {
 		h := hold{since: dl.HeldSince, reason: err.Error()}
 		if h.since.IsZero() {
 			h.since = d.now()
@@ -404,7 +404,7 @@ func (d *Dispatcher) hold(ctx context.Context, log *slog.Logger, dl model.Delive
 	now := d.now()
 	held := now.Sub(since)
 	if held >= d.holdFor {
-		return d.fail(ctx, log, dl, fmt.Sprintf("not sent: held for %s waiting for the bot to be let in, then given up (delivery.hold_for): %s", humanDuration(d.holdFor), h.reason))
+		return d.fail(ctx, log, dl, fmt.Sprintf("not sent: held for %s waiting for the refusal to be fixed, then given up (delivery.hold_for): %s", humanDuration(d.holdFor), h.reason))
 	}
 	// The first tries come quickly (people invite the bot right after
 	// starting it), then a minute apart; the wait follows from how long the
@@ -418,7 +418,7 @@ func (d *Dispatcher) hold(ctx context.Context, log *slog.Logger, dl model.Delive
 		return outcomeStopped, time.Time{}, fmt.Errorf("record delivery %d as held: %w", dl.ID, err)
 	}
 	if dl.HeldSince.IsZero() {
-		log.Warn("delivery held until the bot is let in", "reason", reason, "gives_up_at", since.Add(d.holdFor).Format(time.RFC3339))
+		log.Warn("delivery held until someone fixes the refusal", "reason", reason, "gives_up_at", since.Add(d.holdFor).Format(time.RFC3339))
 	} else {
 		log.Debug("destination still refuses the bot", "held_for", held.Round(time.Second).String(), "retry_in", wait.Round(time.Second).String())
 	}

@@ -31,7 +31,7 @@ func (m *membership) notifier() *fakeNotifier {
 		out := m.outside[msg.Target]
 		m.mu.Unlock()
 		if out {
-			return "", NotJoined(fmt.Errorf("the bot is not in %s yet: invite it", msg.Target))
+			return "", Held(fmt.Errorf("the bot is not in %s yet: invite it", msg.Target))
 		}
 		return fmt.Sprintf("ts-%d", msg.DeliveryID), nil
 	}}
@@ -132,7 +132,7 @@ func TestDispatcherHoldRunsOutWithTheReason(t *testing.T) {
 	}
 	for _, id := range []int64{a1, a2} {
 		got := o.get(id)
-		if got.Status != model.DeliveryFailed || !strings.Contains(got.LastError, "held for 1h0m0s waiting for the bot to be let in, then given up (delivery.hold_for)") ||
+		if got.Status != model.DeliveryFailed || !strings.Contains(got.LastError, "held for 1h0m0s waiting for the refusal to be fixed, then given up (delivery.hold_for)") ||
 			!strings.Contains(got.LastError, "the bot is not in #a yet: invite it") {
 			t.Errorf("delivery %d after the hold = %s %q; want failed, saying it waited and whom to invite", id, got.Status, got.LastError)
 		}

@@ -79,26 +79,28 @@ func RetryAfter(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// notJoinedError marks a refusal that lasts only until people act: the bot
-// has not been invited to the channel or room yet, or may not post there yet.
-type notJoinedError struct{ err error }
+// heldError marks a refusal that lasts only until people act: the bot has
+// not been invited to the channel or room yet, may not post there yet, or
+// its token was revoked and awaits a new one.
+type heldError struct{ err error }
 
-func (e *notJoinedError) Error() string { return e.err.Error() }
-func (e *notJoinedError) Unwrap() error { return e.err }
+func (e *heldError) Error() string { return e.err.Error() }
+func (e *heldError) Unwrap() error { return e.err }
 
-// NotJoined marks err as "the bot is not in this channel or room (yet)". The
-// dispatcher holds the destination's deliveries, in order, and tries again
-// now and then until the bot is let in or the hold runs out. err's message
-// is shown in status and should say what to do, e.g. whom to invite where.
-func NotJoined(err error) error {
+// Held marks err as a refusal that people can fix (invite the bot, raise its
+// power level, renew its token). The dispatcher holds the destination's
+// deliveries, in order, and tries again now and then until the refusal ends
+// or the hold runs out. err's message is shown in status and should say
+// what to do, e.g. whom to invite where.
+func Held(err error) error {
 	if err == nil {
 		return nil
 	}
-	return &notJoinedError{err: err}
+	return &heldError{err: err}
 }
 
-// IsNotJoined reports whether err, or an error it wraps, was marked NotJoined.
-func IsNotJoined(err error) bool {
-	var n *notJoinedError
+// IsHeld reports whether err, or an error it wraps, was marked Held.
+func IsHeld(err error) bool {
+	var n *heldError
 	return errors.As(err, &n)
 }

@@ -283,8 +283,8 @@ func TestSendForbiddenIsHeldWithWhatToDo(t *testing.T) {
 			if err == nil {
 				t.Fatal("Send succeeded, want a refusal")
 			}
-			if !bot.IsNotJoined(err) || bot.IsPermanent(err) {
-				t.Errorf("NotJoined %v, Permanent %v; want held, not failed (%v)", bot.IsNotJoined(err), bot.IsPermanent(err), err)
+			if !bot.IsHeld(err) || bot.IsPermanent(err) {
+				t.Errorf("Held %v, Permanent %v; want held, not failed (%v)", bot.IsHeld(err), bot.IsPermanent(err), err)
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "(Matrix said M_FORBIDDEN)") {
 				t.Errorf("error %q does not say %q", err, tt.want)
@@ -329,7 +329,7 @@ func TestHeldRoomIsGivenUpAfterHoldForWithWhatToDo(t *testing.T) {
 	if s.Failed != 3 || s.Pending != 0 || !s.HeldSince.IsZero() {
 		t.Fatalf("after 48h: %+v; want all 3 given up, nothing held", s)
 	}
-	for _, want := range []string{"held for 2 days waiting for the bot to be let in, then given up (delivery.hold_for)", "invite it"} {
+	for _, want := range []string{"held for 2 days waiting for the refusal to be fixed, then given up (delivery.hold_for)", "invite it"} {
 		if !strings.Contains(s.LastError, want) {
 			t.Errorf("reason %q does not say %q", s.LastError, want)
 		}

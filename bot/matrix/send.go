@@ -58,7 +58,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 // invited by someone whose invitations it does not accept) and while its
 // power level is below what the room asks for messages. Both are fixed by
 // people, after which the alerts should still arrive: the error is
-// bot.NotJoined, so the dispatcher holds them. Whether the bot is in the
+// bot.Held, so the dispatcher holds them. Whether the bot is in the
 // room decides which fix the reason asks for.
 func (c *Client) notAllowedYet(ctx context.Context, target string, room id.RoomID, err error) error {
 	err = c.scrub(err)
@@ -77,7 +77,7 @@ func (c *Client) notAllowedYet(ctx context.Context, target string, room id.RoomI
 			reason = fmt.Sprintf("the bot is not in the Matrix room %s yet: invite it from an account in matrix.allowed_users or on an allowed homeserver (it joins by itself)", target)
 		}
 	}
-	return bot.NotJoined(&reasonError{reason: reason, err: err})
+	return bot.Held(&reasonError{reason: reason, err: err})
 }
 
 // transactionID is stable for one delivery across attempts and restarts.
@@ -174,7 +174,10 @@ func (c *Client) classify(target, doing string, err error) error {
 	case code == "M_NOT_FOUND" || (status == http.StatusNotFound && code != "M_UNRECOGNIZED"):
 		return bot.Permanent(&reasonError{reason: fmt.Sprintf("the homeserver does not know the room %s: check the room id in the routes (room settings → Advanced)", target), err: err})
 	case code == "M_UNKNOWN_TOKEN" || code == "M_MISSING_TOKEN":
-		return bot.Permanent(&reasonError{reason: "the homeserver no longer accepts the bot's access token: create a new one (docs/matrix.md) and set MATRIX_ACCESS_TOKEN", err: err})
+		// A revoked token is fixed by people (a new token, or the password
+		// login logging in again), after which the alerts should still
+		// arrive: hold them rather than fail them.
+		return bot.Held(&reasonError{reason: "the homeserver no longer accepts the bot's access token: create a new one (docs/matrix.md), set MATRIX_ACCESS_TOKEN and restart; the alerts wait until then", err: err})
 	case code == "M_TOO_LARGE" || code == "M_BAD_JSON" || code == "M_NOT_JSON" || code == "M_UNRECOGNIZED":
 		return bot.Permanent(&reasonError{reason: "the homeserver refused the message format; this is a bug in ituwatch, please report it with the alert id", err: err})
 	}

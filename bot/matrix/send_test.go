@@ -244,12 +244,13 @@ func TestSendErrors(t *testing.T) {
 		status     int
 		body       map[string]any
 		permanent  bool
+		held       bool // people must act (a new token); the alerts wait
 		retryAfter time.Duration
 		wantText   string
 	}{
 		{name: "rate limited", status: 429, body: map[string]any{"errcode": "M_LIMIT_EXCEEDED", "error": "Too many requests", "retry_after_ms": 2000}, retryAfter: 2 * time.Second, wantText: "rate limited"},
 		{name: "unknown room", status: 404, body: map[string]any{"errcode": "M_NOT_FOUND", "error": "Unknown room"}, permanent: true, wantText: "does not know the room"},
-		{name: "token revoked", status: 401, body: map[string]any{"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token"}, permanent: true, wantText: "MATRIX_ACCESS_TOKEN"},
+		{name: "token revoked", status: 401, body: map[string]any{"errcode": "M_UNKNOWN_TOKEN", "error": "Invalid access token"}, held: true, wantText: "MATRIX_ACCESS_TOKEN"},
 		{name: "server error", status: 500, body: map[string]any{"errcode": "M_UNKNOWN", "error": "Internal server error"}, wantText: "send alert 42 in matrix !alerts:example.org"},
 		{name: "gateway", status: 502, body: map[string]any{}, wantText: "HTTP 502"},
 	}
@@ -267,6 +268,9 @@ func TestSendErrors(t *testing.T) {
 			}
 			if got := bot.IsPermanent(err); got != tt.permanent {
 				t.Errorf("IsPermanent = %v, want %v (%v)", got, tt.permanent, err)
+			}
+			if got := bot.IsHeld(err); got != tt.held {
+				t.Errorf("IsHeld = %v, want %v (%v)", got, tt.held, err)
 			}
 			wait, ok := bot.RetryAfter(err)
 			if tt.retryAfter != 0 && (!ok || wait != tt.retryAfter) {

@@ -73,7 +73,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	channel, ts, err := c.api.PostMessageContext(ctx, msg.Target, opts...)
 	if err != nil {
 		err = notYetInvited(msg.Target, c.classify(msg.Target, "post alert", err))
-		log.Warn("slack post failed", "err", err, "permanent", bot.IsPermanent(err), "held", bot.IsNotJoined(err))
+		log.Warn("slack post failed", "err", err, "permanent", bot.IsPermanent(err), "held", bot.IsHeld(err))
 		return "", err
 	}
 	c.rememberChannel(msg.Target, channel)
@@ -82,7 +82,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 }
 
 // notYetInvited turns Slack's answers for a channel the bot is not in into
-// bot.NotJoined, so that the dispatcher holds the alerts until someone
+// bot.Held, so that the dispatcher holds the alerts until someone
 // invites the bot, instead of failing them: not_in_channel, and
 // channel_not_found, which is also all Slack says about a private channel
 // the bot is not in. A mistyped channel name looks the same; it is held too,
@@ -103,10 +103,14 @@ func notYetInvited(target string, err error) error {
 		reason = fmt.Sprintf("the bot is not in the Slack channel %s yet: invite it there with /invite @ituwatch", ch)
 	case "channel_not_found":
 		reason = fmt.Sprintf("the bot cannot see the Slack channel %s: if it is private, invite the bot there with /invite @ituwatch; otherwise check the channel name in the routes", ch)
+	case "invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive":
+		// The bot token is fixed by people too (reinstall the app, set a
+		// new token, restart); the alerts wait for it instead of failing.
+		reason = re.reason + "; then restart ituwatch: the alerts wait until then"
 	default:
 		return err
 	}
-	return bot.NotJoined(&reasonError{reason: reason, code: re.code, err: re.err})
+	return bot.Held(&reasonError{reason: reason, code: re.code, err: re.err})
 }
 
 // mayHavePosted says whether an earlier attempt could have reached Slack:

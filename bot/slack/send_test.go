@@ -414,9 +414,9 @@ func TestSendClassifiesErrors(t *testing.T) {
 		{"not_in_channel", "#itu-alerts", slackErr("not_in_channel"), "held", "the bot is not in the Slack channel #itu-alerts yet: invite it there with /invite @ituwatch"},
 		{"restricted_action", "#itu-alerts", slackErr("restricted_action"), "permanent", "ask a Slack admin"},
 		{"is_archived", "C0POLICY1", slackErr("is_archived"), "permanent", "archived"},
-		{"invalid_auth", "#itu-alerts", slackErr("invalid_auth"), "permanent", "SLACK_BOT_TOKEN"},
-		{"account_inactive", "#itu-alerts", slackErr("account_inactive"), "permanent", "reinstall"},
-		{"token_revoked", "#itu-alerts", slackErr("token_revoked"), "permanent", "revoked"},
+		{"invalid_auth", "#itu-alerts", slackErr("invalid_auth"), "held", "SLACK_BOT_TOKEN"},
+		{"account_inactive", "#itu-alerts", slackErr("account_inactive"), "held", "reinstall"},
+		{"token_revoked", "#itu-alerts", slackErr("token_revoked"), "held", "alerts wait until then"},
 		{"missing_scope", "#itu-alerts", func(_ int, w http.ResponseWriter) bool {
 			writeJSON(w, map[string]any{"ok": false, "error": "missing_scope", "needed": "chat:write"})
 			return true
@@ -439,11 +439,11 @@ func TestSendClassifiesErrors(t *testing.T) {
 			}
 			got := "retry"
 			switch {
-			case bot.IsPermanent(err) && bot.IsNotJoined(err):
+			case bot.IsPermanent(err) && bot.IsHeld(err):
 				got = "both permanent and held"
 			case bot.IsPermanent(err):
 				got = "permanent"
-			case bot.IsNotJoined(err):
+			case bot.IsHeld(err):
 				got = "held"
 			}
 			if got != tt.outcome {

@@ -260,7 +260,7 @@ func (n countingNotifier) Send(ctx context.Context, msg bot.Outgoing) (string, e
 		switch {
 		case ctx.Err() != nil:
 			outcome = "stopped"
-		case bot.IsNotJoined(err):
+		case bot.IsHeld(err):
 			outcome = "held"
 		case bot.IsPermanent(err):
 			outcome = "failed"
