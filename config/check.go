@@ -42,9 +42,13 @@ func (c *Config) Check(caps Capabilities) error {
 
 // Line is where the file writes field, or else its nearest written parent;
 // 0 when neither is written (a default).
-func (c *Config) Line(field string) int {
+func (c *Config) Line(field string) int { return nearestLine(c.lines, field) }
+
+// nearestLine finds where lines says field is written, or else its nearest
+// written parent ("routes[1].topics[0]", then "routes[1]", then "routes").
+func nearestLine(lines map[string]int, field string) int {
 	for field != "" {
-		if l, ok := c.lines[field]; ok {
+		if l, ok := lines[field]; ok {
 			return l
 		}
 		i := strings.LastIndexAny(field, ".[")

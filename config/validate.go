@@ -37,19 +37,7 @@ func (p *parser) validate(c *Config) {
 }
 
 // lineOf finds where a field is written, or else its nearest written parent.
-func (p *parser) lineOf(field string) int {
-	for field != "" {
-		if l, ok := p.lines[field]; ok {
-			return l
-		}
-		i := strings.LastIndexAny(field, ".[")
-		if i < 0 {
-			break
-		}
-		field = field[:i]
-	}
-	return 0
-}
+func (p *parser) lineOf(field string) int { return nearestLine(p.lines, field) }
 
 // bad reports a problem with a field unless its ${VAR} already failed.
 func (p *parser) bad(field, format string, args ...any) {
