@@ -159,3 +159,52 @@ func TestClusteringDoesNotDependOnPollOrder(t *testing.T) {
 		}
 	}
 }
+
+// sameStory is the plain scan of every candidate that the story index
+// replaced, kept as its reference: the earlier alert an item is another
+// report of, if any, by the same link or a near-identical title (never for
+// ITU documents).
+func sameStory(it *model.Item, candidates []store.StoryCandidate) (int64, bool) {
+	link := storyLink(it.Link)
+	var words map[string]bool
+	if it.Document == nil {
+		words = titleWords(it.Title)
+	}
+	for _, c := range candidates {
+		if link != "" && link == storyLink(c.Link) {
+			return c.AlertID, true
+		}
+		if len(words) >= minTitleWords && !c.HasDocument && sameTitle(words, titleWords(c.Title)) {
+			return c.AlertID, true
+		}
+	}
+	return 0, false
+}
+
+// sameTitle is the rule of sharedWordsSameTitle on the word sets.
+func sameTitle(a, b map[string]bool) bool {
+	if overlap(a, b) >= titleOverlap {
+		return true
+	}
+	shorter := min(len(a), len(b))
+	return shorter >= minContained && float64(shared(a, b))/float64(shorter) >= containedShare
+}
+
+func shared(a, b map[string]bool) int {
+	n := 0
+	for w := range a {
+		if b[w] {
+			n++
+		}
+	}
+	return n
+}
+
+// overlap is the Jaccard similarity of two word sets.
+func overlap(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	n := shared(a, b)
+	return float64(n) / float64(len(a)+len(b)-n)
+}

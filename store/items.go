@@ -135,6 +135,32 @@ func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into m
 	return rows.Err()
 }
 
+// SeenFingerprints returns which of the fingerprints a source already has
+// an item with, whatever its id: a feed that re-publishes items under new
+// guids on every poll.
+func (s *Store) SeenFingerprints(ctx context.Context, sourceID string, fingerprints []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for chunk := range slices.Chunk(fingerprints, maxListArg) {
+		list, err := json.Marshal(chunk)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT fingerprint FROM items
+			WHERE source_id = ? AND fingerprint IN (SELECT value FROM json_each(?))`, sourceID, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
+		}
+		fps, err := scanStrings(rows)
+		if err != nil {
+			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
+		}
+		for _, fp := range fps {
+			out[fp] = true
+		}
+	}
+	return out, nil
+}
+
 // SaveItem upserts the item and, if Alert != nil, inserts the alert with its
 // matches and its deliveries, all in one transaction. It sets Alert.ID and
 // Alert.CreatedAt and returns the alert id (0 if none).
