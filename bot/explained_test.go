@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
 
@@ -31,7 +32,7 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("guid-%d", n)
 		a.Item.Title = fmt.Sprintf("New IP story %d", n)
-		id, err := st.SaveItem(ctx, store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests})
+		id, err := st.SaveItem(ctx, model.ItemSave{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func TestWithRealStore(t *testing.T) {
 
 	first := newIPAlert()
 	first.ID = 0
-	id1, err := st.SaveItem(ctx, store.Save{Item: first.Item, Fingerprint: first.Item.Fingerprint(), Alert: &first,
+	id1, err := st.SaveItem(ctx, model.ItemSave{Item: first.Item, Fingerprint: first.Item.Fingerprint(), Alert: &first,
 		Destinations: []string{"slack:#policy", "console", "matrix:!room:example.org"}})
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestWithRealStore(t *testing.T) {
 	second := newIPAlert()
 	second.ID, second.Kind, second.ParentID, second.Change = 0, model.AlertUpdate, id1, "title changed"
 	second.Item.Title += " (revised)"
-	id2, err := st.SaveItem(ctx, store.Save{Item: second.Item, Fingerprint: second.Item.Fingerprint(), Alert: &second,
+	id2, err := st.SaveItem(ctx, model.ItemSave{Item: second.Item, Fingerprint: second.Item.Fingerprint(), Alert: &second,
 		Destinations: []string{"slack:#policy", "console"}})
 	if err != nil {
 		t.Fatal(err)

@@ -5,13 +5,13 @@ import (
 	"strings"
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
-	"github.com/ituwatch/ituwatch/store"
+	"github.com/ituwatch/ituwatch/model"
 )
 
 // batch collects the saves of one Ingest until they are flushed together.
 type batch struct {
 	in      *Ingester
-	saves   []store.Save
+	saves   []model.ItemSave
 	claims  []*storyClaim // per save: the story claim it settles, or nil
 	errs    []error
 	queued  int    // saved alerts with somewhere to go
@@ -46,7 +46,7 @@ func (b *batch) outsideCPU(ctx context.Context, wait func()) {
 	}
 }
 
-func (b *batch) add(sv store.Save, c *storyClaim) {
+func (b *batch) add(sv model.ItemSave, c *storyClaim) {
 	b.saves = append(b.saves, sv)
 	b.claims = append(b.claims, c)
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
-	"github.com/ituwatch/ituwatch/store"
 )
 
 // Matcher finds the topics an item hits.
@@ -29,10 +28,10 @@ type Routes interface {
 
 // ItemStore is what ingest needs to remember items and queue alerts.
 type ItemStore interface {
-	PriorItems(ctx context.Context, sourceID string, itemIDs []string) (map[string]*store.PriorItem, error)
-	SaveItems(ctx context.Context, saves []store.Save) []error
+	PriorItems(ctx context.Context, sourceID string, itemIDs []string) (map[string]*model.PriorItem, error)
+	SaveItems(ctx context.Context, saves []model.ItemSave) []error
 	Subscribers(ctx context.Context, topic string) ([]string, error)
-	StoryCandidates(ctx context.Context, since time.Time, limit int) ([]store.StoryCandidate, error)
+	StoryCandidates(ctx context.Context, since time.Time, limit int) ([]model.StoryCandidate, error)
 	SeenFingerprints(ctx context.Context, sourceID string, fingerprints []string) (map[string]bool, error)
 }
 
@@ -106,7 +105,7 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 		return fmt.Errorf("ingest %s: %w", sourceID, err)
 	}
 
-	b := batch{in: in, saves: make([]store.Save, 0, len(items)), claims: make([]*storyClaim, 0, len(items))}
+	b := batch{in: in, saves: make([]model.ItemSave, 0, len(items)), claims: make([]*storyClaim, 0, len(items))}
 	if in.opts.AlertLimit != nil {
 		b.limit = in.opts.AlertLimit(sourceID)
 	}
@@ -155,7 +154,7 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 // version of each item by id, and, for items it has no version of, whether
 // their text is stored under another id. It also returns each item's
 // fingerprint.
-func (in *Ingester) priorVersions(ctx context.Context, sourceID string, items []model.Item) (map[string]*store.PriorItem, map[string]bool, []string, error) {
+func (in *Ingester) priorVersions(ctx context.Context, sourceID string, items []model.Item) (map[string]*model.PriorItem, map[string]bool, []string, error) {
 	ids := make([]string, len(items))
 	for i := range items {
 		ids[i] = items[i].ID
@@ -182,7 +181,7 @@ func (in *Ingester) priorVersions(ctx context.Context, sourceID string, items []
 }
 
 // lookUp asks the store about one item alone.
-func (in *Ingester) lookUp(ctx context.Context, it *model.Item, fingerprint string) (*store.PriorItem, bool, error) {
+func (in *Ingester) lookUp(ctx context.Context, it *model.Item, fingerprint string) (*model.PriorItem, bool, error) {
 	priors, err := in.opts.Store.PriorItems(ctx, it.SourceID, []string{it.ID})
 	if err != nil {
 		return nil, false, fmt.Errorf("look up item %s/%s: %w", it.SourceID, it.ID, err)
@@ -201,7 +200,7 @@ func (in *Ingester) lookUp(ctx context.Context, it *model.Item, fingerprint stri
 // prepare decides what to store of one item given its prior version (nil
 // if new) and whether its text is already stored under another id, and adds
 // the save to the batch.
-func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, fingerprint string, prior *store.PriorItem, knownText bool) error {
+func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, fingerprint string, prior *model.PriorItem, knownText bool) error {
 	if prior != nil && prior.Fingerprint == fingerprint {
 		return nil
 	}
@@ -211,7 +210,7 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 		return nil
 	}
 
-	save := store.Save{Item: *it, Fingerprint: fingerprint}
+	save := model.ItemSave{Item: *it, Fingerprint: fingerprint}
 	matches := in.opts.Matcher.Match(it)
 	tooOld := in.tooOld(it, prior)
 	var claim *storyClaim
@@ -249,7 +248,7 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 
 // tooOld reports whether a first-seen item is back catalogue. Updates of
 // items that already alerted are never too old: their readers want the thread.
-func (in *Ingester) tooOld(it *model.Item, prior *store.PriorItem) bool {
+func (in *Ingester) tooOld(it *model.Item, prior *model.PriorItem) bool {
 	if in.opts.MaxAge <= 0 || (prior != nil && prior.FirstAlertID != 0) {
 		return false
 	}

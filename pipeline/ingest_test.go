@@ -230,7 +230,7 @@ type gatedStore struct {
 	entered chan string
 }
 
-func (g *gatedStore) SaveItems(ctx context.Context, saves []store.Save) []error {
+func (g *gatedStore) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 	if len(saves) > 0 {
 		src := saves[0].Item.SourceID
 		g.entered <- src

@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/ituwatch/ituwatch/model"
-	"github.com/ituwatch/ituwatch/store"
 )
 
 // heldBack is what the limit kept from one destination in one poll.
@@ -113,7 +112,7 @@ func (b *batch) addSummaries(sourceID string) {
 		if len(topics) > maxSummaryTopics {
 			topics = topics[:maxSummaryTopics]
 		}
-		b.add(store.Save{
+		b.add(model.ItemSave{
 			Item:        h.item,
 			Fingerprint: h.fingerprint,
 			Alert: &model.Alert{

@@ -9,7 +9,6 @@ import (
 	"unicode"
 
 	"github.com/ituwatch/ituwatch/model"
-	"github.com/ituwatch/ituwatch/store"
 )
 
 // This file is the home of stories: one story told by several outlets, or
@@ -39,7 +38,7 @@ const (
 // storySource lists the recent first alerts a new item may be another
 // report of.
 type storySource interface {
-	StoryCandidates(ctx context.Context, since time.Time, limit int) ([]store.StoryCandidate, error)
+	StoryCandidates(ctx context.Context, since time.Time, limit int) ([]model.StoryCandidate, error)
 }
 
 // stories recognises a newly seen item as another report of a story that

@@ -164,7 +164,7 @@ func TestClusteringDoesNotDependOnPollOrder(t *testing.T) {
 // replaced, kept as its reference: the earlier alert an item is another
 // report of, if any, by the same link or a near-identical title (never for
 // ITU documents).
-func sameStory(it *model.Item, candidates []store.StoryCandidate) (int64, bool) {
+func sameStory(it *model.Item, candidates []model.StoryCandidate) (int64, bool) {
 	link := storyLink(it.Link)
 	var words map[string]bool
 	if it.Document == nil {

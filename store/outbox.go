@@ -10,23 +10,6 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// DestinationStatus summarises the outbox for one destination, for the
-// status command.
-type DestinationStatus struct {
-	Destination   string
-	Pending       int
-	Failed        int
-	OldestPending time.Time // zero if none pending
-	LastError     string
-	LastDelivered time.Time
-	// HeldSince is set when the destination's first pending delivery is held
-	// because the bot is not in the channel or room yet: every pending
-	// delivery to it waits for the invite. HeldReason is what the platform
-	// answered, saying whom to invite where.
-	HeldSince  time.Time
-	HeldReason string
-}
-
 const deliveryColumns = `id, alert_id, destination, status, attempts, next_attempt, last_error, external_id, created_at, delivered_at, held_since`
 
 func scanDelivery(sc scanner) (model.Delivery, error) {
@@ -118,7 +101,7 @@ func (s *Store) MarkFailed(ctx context.Context, deliveryID int64, reason string)
 		WHERE id = ? AND status = 'pending'`, reason, deliveryID)
 }
 
-// updateDelivery runs one update and reports ErrNotFound when it changed no
+// updateDelivery runs one update and reports model.ErrNotFound when it changed no
 // row: the delivery does not exist or is no longer pending.
 func (s *Store) updateDelivery(ctx context.Context, format string, id int64, query string, args ...any) error {
 	res, err := s.w.ExecContext(ctx, query, args...)
@@ -135,7 +118,7 @@ func (s *Store) updateDelivery(ctx context.Context, format string, id int64, que
 	return nil
 }
 
-var errNotPending = fmt.Errorf("no pending delivery with that id: %w", ErrNotFound)
+var errNotPending = fmt.Errorf("no pending delivery with that id: %w", model.ErrNotFound)
 
 // ThreadID returns the external id under which alertID was delivered to
 // destination, or "" if it was not (yet) delivered there.
@@ -189,7 +172,7 @@ func (s *Store) TopicsDelivered(ctx context.Context, destination string, since t
 // DestinationStatuses summarises the outbox per destination, sorted by
 // destination. LastError is the newest error among deliveries that have not
 // gone through, so a problem that was since fixed does not linger.
-func (s *Store) DestinationStatuses(ctx context.Context) ([]DestinationStatus, error) {
+func (s *Store) DestinationStatuses(ctx context.Context) ([]model.DestinationStatus, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT d.destination,
 			sum(d.status = 'pending'),
 			sum(d.status = 'failed'),
@@ -208,10 +191,10 @@ func (s *Store) DestinationStatuses(ctx context.Context) ([]DestinationStatus, e
 		return nil, fmt.Errorf("summarise deliveries: %w", err)
 	}
 	defer rows.Close()
-	var out []DestinationStatus
+	var out []model.DestinationStatus
 	for rows.Next() {
 		var (
-			st                DestinationStatus
+			st                model.DestinationStatus
 			oldest, delivered sql.NullInt64
 			held              sql.NullInt64
 		)
