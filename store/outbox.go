@@ -33,23 +33,35 @@ func scanDelivery(sc scanner) (model.Delivery, error) {
 // DueDeliveries returns pending deliveries whose next attempt is due at now,
 // oldest (lowest id) first.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.Delivery, error) {
-	limit = boundLimit(limit, 100, 1000)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE status = 'pending' AND next_attempt <= ? ORDER BY id LIMIT ?`, timeArg(now), limit)
+	return s.listDeliveries(ctx, "list due deliveries: %w", `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE status = 'pending' AND next_attempt <= ? ORDER BY id LIMIT ?`, timeArg(now), boundLimit(limit, 100, 1000))
+}
+
+// PendingDeliveries returns every pending delivery, due or not (waiting for
+// a retry, or held), oldest (lowest id) first: the dispatcher keeps each
+// destination's order, so a due delivery waits behind an earlier one that
+// is not due yet.
+func (s *Store) PendingDeliveries(ctx context.Context, limit int) ([]model.Delivery, error) {
+	return s.listDeliveries(ctx, "list pending deliveries: %w", `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE status = 'pending' ORDER BY id LIMIT ?`, boundLimit(limit, 100, 1000))
+}
+
+func (s *Store) listDeliveries(ctx context.Context, format, query string, args ...any) ([]model.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list due deliveries: %w", err)
+		return nil, fmt.Errorf(format, err)
 	}
 	defer rows.Close()
 	var out []model.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list due deliveries: %w", err)
+			return nil, fmt.Errorf(format, err)
 		}
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list due deliveries: %w", err)
+		return nil, fmt.Errorf(format, err)
 	}
 	return out, nil
 }
