@@ -139,21 +139,9 @@ func (s *Store) SeenFingerprints(ctx context.Context, sourceID string, fingerpri
 	return out, nil
 }
 
-// SaveItem upserts the item and, if Alert != nil, inserts the alert with its
-// matches and its deliveries, all in one transaction. It sets Alert.ID and
-// Alert.CreatedAt and returns the alert id (0 if none).
-func (s *Store) SaveItem(ctx context.Context, sv model.ItemSave) (int64, error) {
-	if err := s.SaveItems(ctx, []model.ItemSave{sv})[0]; err != nil {
-		return 0, err
-	}
-	if sv.Alert == nil {
-		return 0, nil
-	}
-	return sv.Alert.ID, nil
-}
-
-// SaveItems saves a poll's batch the way SaveItem saves one item, in one
-// transaction, and returns one error per save (nil for the saved ones): a
+// SaveItems saves a poll's batch in one transaction: each item is upserted
+// and, if its Alert != nil, the alert is inserted with its matches and its
+// deliveries. It returns one error per save (nil for the saved ones): a
 // save that fails is undone alone and the others are kept. Sets Alert.ID and
 // Alert.CreatedAt of the alerts stored.
 func (s *Store) SaveItems(ctx context.Context, saves []model.ItemSave) []error {

@@ -341,7 +341,7 @@ func TestSearchIndexUnderGroupCommit(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				it := item("src", fmt.Sprint(i), fmt.Sprintf("item%d by worker %d", i, w))
-				if _, err := s.SaveItem(ctx, model.ItemSave{Item: it, Fingerprint: fmt.Sprint(w)}); err != nil {
+				if _, err := saveTest(ctx, s, model.ItemSave{Item: it, Fingerprint: fmt.Sprint(w)}); err != nil {
 					t.Error(err)
 				}
 				s.Search(ctx, "worker", 5)

@@ -129,11 +129,10 @@ func queueAlerts(t *testing.T, st *store.Store, n int, dests ...string) []int64 
 			},
 			Matches: []model.Match{{Topic: "new-ip", TopicName: "New IP", Severity: model.SeverityHigh}},
 		}
-		id, err := st.SaveItem(context.Background(), model.ItemSave{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests})
-		if err != nil {
+		if err := st.SaveItems(context.Background(), []model.ItemSave{{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}})[0]; err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, a.ID)
 	}
 	return ids
 }

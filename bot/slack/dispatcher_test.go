@@ -29,7 +29,7 @@ func queueAlert(t *testing.T, dests ...string) (*store.Store, model.Alert) {
 	t.Cleanup(func() { st.Close() })
 	a := sampleAlert()
 	a.ID = 0
-	if _, err := st.SaveItem(context.Background(), model.ItemSave{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}); err != nil {
+	if err := st.SaveItems(context.Background(), []model.ItemSave{{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}})[0]; err != nil {
 		t.Fatal(err)
 	}
 	return st, a
