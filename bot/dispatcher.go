@@ -16,7 +16,7 @@ import (
 // Outbox is the dispatcher's view of the store: the deliveries owed and a way
 // to record what became of each. *store.Store satisfies it.
 type Outbox interface {
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.Delivery, error)
+	PendingDeliveries(ctx context.Context, limit int) ([]model.Delivery, error)
 	NextDue(ctx context.Context) (time.Time, bool, error)
 	MarkDelivered(ctx context.Context, deliveryID int64, externalID string, at time.Time) error
 	MarkRetry(ctx context.Context, deliveryID int64, next time.Time, reason string) error
@@ -63,9 +63,8 @@ const (
 	minWait = 100 * time.Millisecond
 	// markTimeout bounds recording an outcome, which must happen even while
 	// shutting down: a sent alert left pending would be sent twice.
-	markTimeout      = 10 * time.Second
-	maxReasonRunes   = 500
-	pendingHorizonYr = 10
+	markTimeout    = 10 * time.Second
+	maxReasonRunes = 500
 )
 
 // Dispatcher works the outbox: it hands each pending delivery to the
@@ -210,10 +209,9 @@ func (d *Dispatcher) pass(ctx context.Context) (passResult, error) {
 	now := d.now()
 	// Read every pending delivery, not only the due ones: a later delivery
 	// may be due while an earlier one to the same destination waits for its
-	// retry, and it must wait too. Asking with a far horizon keeps to the
-	// store's one outbox query and survives restarts, unlike a memory of
-	// which destinations are held.
-	pending, err := d.outbox.DueDeliveries(ctx, now.AddDate(pendingHorizonYr, 0, 0), scanLimit)
+	// retry, and it must wait too. Asking the store survives restarts,
+	// unlike a memory of which destinations are held.
+	pending, err := d.outbox.PendingDeliveries(ctx, scanLimit)
 	if err != nil {
 		return res, fmt.Errorf("read the outbox: %w", err)
 	}

@@ -65,12 +65,12 @@ func (o *fakeOutbox) get(id int64) model.Delivery {
 	return *o.deliveries[id]
 }
 
-func (o *fakeOutbox) DueDeliveries(_ context.Context, now time.Time, limit int) ([]model.Delivery, error) {
+func (o *fakeOutbox) PendingDeliveries(_ context.Context, limit int) ([]model.Delivery, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []model.Delivery
 	for _, d := range o.deliveries {
-		if d.Status == model.DeliveryPending && !d.NextAttempt.After(now) {
+		if d.Status == model.DeliveryPending {
 			out = append(out, *d)
 		}
 	}

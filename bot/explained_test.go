@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
 
@@ -31,11 +32,10 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("guid-%d", n)
 		a.Item.Title = fmt.Sprintf("New IP story %d", n)
-		id, err := st.SaveItem(ctx, store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests})
-		if err != nil {
+		if err := st.SaveItems(ctx, []model.ItemSave{{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}})[0]; err != nil {
 			t.Fatal(err)
 		}
-		return id
+		return a.ID
 	}
 	why := newIPAlert().Matches[0].Annotation
 	slack := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) { return fmt.Sprintf("ts-%d", m.DeliveryID), nil }}

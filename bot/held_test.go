@@ -173,7 +173,7 @@ func TestHeldDestinationInStatus(t *testing.T) {
 		a := newIPAlert()
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("held-%d", i)
-		if _, err := st.SaveItem(ctx, store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: []string{"slack:#itu-alerts", "console"}}); err != nil {
+		if err := st.SaveItems(ctx, []model.ItemSave{{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: []string{"slack:#itu-alerts", "console"}}})[0]; err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -14,21 +14,20 @@ import (
 
 	"github.com/ituwatch/ituwatch/internal/didyoumean"
 	"github.com/ituwatch/ituwatch/model"
-	"github.com/ituwatch/ituwatch/store"
 )
 
 // Queries is what the command router reads and writes; *store.Store
 // satisfies it. Every call the router makes is bounded by a limit or a time.
 type Queries interface {
 	RecentAlerts(ctx context.Context, topic string, limit int) ([]model.Alert, error)
-	Search(ctx context.Context, query string, limit int) ([]store.SearchHit, error)
+	Search(ctx context.Context, query string, limit int) ([]model.SearchHit, error)
 	TopicCounts(ctx context.Context, since time.Time) (map[string]int, error)
 	Alert(ctx context.Context, id int64) (model.Alert, error)
 	SourceStates(ctx context.Context) ([]model.SourceState, error)
 	Subscribe(ctx context.Context, destination, topic string) (added bool, err error)
 	Unsubscribe(ctx context.Context, destination, topic string) (removed bool, err error)
 	Subscriptions(ctx context.Context, destination string) ([]string, error)
-	DestinationStatuses(ctx context.Context) ([]store.DestinationStatus, error)
+	DestinationStatuses(ctx context.Context) ([]model.DestinationStatus, error)
 }
 
 // TopicInfo is what the router shows about a topic of the rule pack.
@@ -672,7 +671,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 		return usageError(fmt.Sprintf("%q is not an alert number; alert numbers look like 42 or #42.", Cut(args[0], 30)), "explain 42")
 	}
 	a, err := r.q.Alert(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, model.ErrNotFound) {
 		return usageError(fmt.Sprintf("There is no alert #%d.", id), "recent")
 	}
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/model"
-	"github.com/ituwatch/ituwatch/store"
 )
 
 // fakeQueries answers the router from fixed data and records its calls.
@@ -18,10 +17,10 @@ type fakeQueries struct {
 	mu          sync.Mutex
 	now         time.Time
 	alerts      []model.Alert // newest first
-	hits        []store.SearchHit
+	hits        []model.SearchHit
 	week, month map[string]int
 	states      []model.SourceState
-	dests       []store.DestinationStatus
+	dests       []model.DestinationStatus
 	subs        map[string][]string
 	err         error
 
@@ -48,7 +47,7 @@ func (f *fakeQueries) RecentAlerts(_ context.Context, topic string, limit int) (
 	return out, nil
 }
 
-func (f *fakeQueries) Search(_ context.Context, q string, limit int) ([]store.SearchHit, error) {
+func (f *fakeQueries) Search(_ context.Context, q string, limit int) ([]model.SearchHit, error) {
 	f.searchQuery, f.searchLimit = q, limit
 	if f.err != nil {
 		return nil, f.err
@@ -78,7 +77,7 @@ func (f *fakeQueries) Alert(_ context.Context, id int64) (model.Alert, error) {
 			return a, nil
 		}
 	}
-	return model.Alert{}, fmt.Errorf("alert %d: %w", id, store.ErrNotFound)
+	return model.Alert{}, fmt.Errorf("alert %d: %w", id, model.ErrNotFound)
 }
 
 func (f *fakeQueries) SourceStates(context.Context) ([]model.SourceState, error) {
@@ -116,7 +115,7 @@ func (f *fakeQueries) Subscriptions(_ context.Context, dest string) ([]string, e
 	return append([]string(nil), f.subs[dest]...), f.err
 }
 
-func (f *fakeQueries) DestinationStatuses(context.Context) ([]store.DestinationStatus, error) {
+func (f *fakeQueries) DestinationStatuses(context.Context) ([]model.DestinationStatus, error) {
 	return f.dests, f.err
 }
 
@@ -148,7 +147,7 @@ func newFakeQueries() *fakeQueries {
 	return &fakeQueries{
 		now:    t0,
 		alerts: []model.Alert{update, newIPAlert(), multiTopicAlert()},
-		hits: []store.SearchHit{
+		hits: []model.SearchHit{
 			{Item: newIPAlert().Item, AlertID: 42, Topics: []string{"new-ip"}, Snippet: model.Snippet{Field: "content", Parts: parts("the so-called ", "New IP", " proposal")}},
 			{Item: model.Item{SourceID: "cdt", Title: "Never alerted"}, Snippet: model.Snippet{Parts: parts("a ", "new IP", " camera")}},
 		},
@@ -160,7 +159,7 @@ func newFakeQueries() *fakeQueries {
 			{SourceID: "old", LastPoll: t0.Add(-time.Hour), Retired: true, ConsecutiveFailures: 1, LastError: "HTTP 410 Gone"},
 			{SourceID: "removed-from-config", LastPoll: t0},
 		},
-		dests: []store.DestinationStatus{
+		dests: []model.DestinationStatus{
 			{Destination: "slack:C1", Pending: 2, OldestPending: t0.Add(-time.Hour), Failed: 1, LastError: "channel_not_found: invite the bot", LastDelivered: t0.Add(-3 * time.Hour)},
 			{Destination: "console", LastDelivered: t0.Add(-time.Minute)},
 		},

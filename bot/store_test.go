@@ -34,19 +34,19 @@ func TestWithRealStore(t *testing.T) {
 
 	first := newIPAlert()
 	first.ID = 0
-	id1, err := st.SaveItem(ctx, store.Save{Item: first.Item, Fingerprint: first.Item.Fingerprint(), Alert: &first,
-		Destinations: []string{"slack:#policy", "console", "matrix:!room:example.org"}})
-	if err != nil {
+	if err := st.SaveItems(ctx, []model.ItemSave{{Item: first.Item, Fingerprint: first.Item.Fingerprint(), Alert: &first,
+		Destinations: []string{"slack:#policy", "console", "matrix:!room:example.org"}}})[0]; err != nil {
 		t.Fatal(err)
 	}
+	id1 := first.ID
 	second := newIPAlert()
 	second.ID, second.Kind, second.ParentID, second.Change = 0, model.AlertUpdate, id1, "title changed"
 	second.Item.Title += " (revised)"
-	id2, err := st.SaveItem(ctx, store.Save{Item: second.Item, Fingerprint: second.Item.Fingerprint(), Alert: &second,
-		Destinations: []string{"slack:#policy", "console"}})
-	if err != nil {
+	if err := st.SaveItems(ctx, []model.ItemSave{{Item: second.Item, Fingerprint: second.Item.Fingerprint(), Alert: &second,
+		Destinations: []string{"slack:#policy", "console"}}})[0]; err != nil {
 		t.Fatal(err)
 	}
+	id2 := second.ID
 
 	// The store stamps deliveries with the real time; the dispatcher's clock
 	// starts just after it.

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"time"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -132,22 +131,6 @@ func (r Route) view() routeView {
 
 func (r Route) MarshalYAML() (any, error)    { return r.view(), nil }
 func (r Route) MarshalJSON() ([]byte, error) { return json.Marshal(r.view()) }
-
-// matches reports whether the route takes a match of topic at severity sev.
-func (r Route) matches(topic string, sev model.Severity) bool {
-	if sev < r.MinSeverity {
-		return false
-	}
-	for _, pat := range r.Topics {
-		if pat == "*" || pat == topic {
-			return true
-		}
-		if ok, _ := path.Match(pat, topic); ok {
-			return true
-		}
-	}
-	return false
-}
 
 // Alerts bounds what one poll of a source may post.
 type Alerts struct {
@@ -280,25 +263,6 @@ func applyDefaults(c *Config) {
 			c.Routes[i].MinSeverity = model.SeverityLow
 		}
 	}
-}
-
-// DestinationsFor lists where a match of topic at severity sev goes: the
-// destinations of every route that takes it, in route order, each once.
-func (c *Config) DestinationsFor(topic string, sev model.Severity) []model.Destination {
-	var out []model.Destination
-	seen := map[string]bool{}
-	for _, r := range c.Routes {
-		if !r.matches(topic, sev) {
-			continue
-		}
-		for _, d := range r.To {
-			if k := d.String(); !seen[k] {
-				seen[k] = true
-				out = append(out, d)
-			}
-		}
-	}
-	return out
 }
 
 // Load reads and validates the config file at path, taking ${ENV} values

@@ -694,47 +694,13 @@ matrix: {homeserver: "https://m.example.org", user_id: "@b:example.org", access_
 	}
 }
 
-func TestDestinationsFor(t *testing.T) {
-	c := mustParse(t, `
-routes:
-  - {topics: ["*"], to: [console]}
-  - {topics: [new-ip, ipv6-addressing], to: ["slack:#itu-alerts", "matrix:!abc:example.org"]}
-  - {topics: ["ipv6-*"], min_severity: high, to: ["slack:#urgent", "slack:#itu-alerts"]}
-  - {topics: [ott], min_severity: critical, to: ["slack:#ceo"]}
-slack: {bot_token: "${T}"}
-matrix: {homeserver: "https://m.example.org", user_id: "@b:example.org", access_token: "${T}"}
-`, map[string]string{"T": "xoxb-t"})
-	tests := []struct {
-		topic string
-		sev   model.Severity
-		want  []string
-	}{
-		{"dns-naming", model.SeverityLow, []string{"console"}},
-		{"new-ip", model.SeverityLow, []string{"console", "slack:#itu-alerts", "matrix:!abc:example.org"}},
-		{"ipv6-addressing", model.SeverityMedium, []string{"console", "slack:#itu-alerts", "matrix:!abc:example.org"}},
-		{"ipv6-addressing", model.SeverityHigh, []string{"console", "slack:#itu-alerts", "matrix:!abc:example.org", "slack:#urgent"}},
-		{"ott", model.SeverityHigh, []string{"console"}},
-		{"ott", model.SeverityCritical, []string{"console", "slack:#ceo"}},
-	}
-	for _, tt := range tests {
-		got := dests(c.DestinationsFor(tt.topic, tt.sev))
-		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("DestinationsFor(%s, %s) = %v, want %v", tt.topic, tt.sev, got, tt.want)
-		}
-	}
-	none := mustParse(t, "routes:\n  - {topics: [new-ip], min_severity: medium, to: [console]}\n", nil)
-	if got := none.DestinationsFor("new-ip", model.SeverityLow); len(got) != 0 {
-		t.Errorf("a low match went to %v past a medium route", got)
-	}
-}
-
 func TestDefault(t *testing.T) {
 	d := Default()
 	if d.Store.Path != "ituwatch.db" || !reflect.DeepEqual(d.Rules.Packs, []string{"builtin:itu"}) {
 		t.Errorf("Default() = %+v", d)
 	}
-	if got := dests(d.DestinationsFor("anything", model.SeverityLow)); !reflect.DeepEqual(got, []string{"console"}) {
-		t.Errorf("Default() routes anything to %v, want console", got)
+	if want := []Route{{Topics: []string{"*"}, MinSeverity: model.SeverityLow, To: []model.Destination{{Platform: "console"}}}}; !reflect.DeepEqual(d.Routes, want) {
+		t.Errorf("Default() routes = %+v, want everything to the console", d.Routes)
 	}
 	if d.HTTP.Timeout != 30*time.Second || d.HTTP.MaxBodyBytes != 10<<20 || d.HTTP.PerHostConcurrency != 2 || d.HTTP.AllowPrivateNetworks {
 		t.Errorf("Default() http = %+v", d.HTTP)

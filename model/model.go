@@ -251,6 +251,3 @@ type SourceState struct {
 	// unchanged.
 	Warning string `json:"warning,omitempty"`
 }
-
-// Healthy reports whether the last poll succeeded.
-func (s *SourceState) Healthy() bool { return s.ConsecutiveFailures == 0 && !s.Retired }

@@ -87,7 +87,7 @@ func TestIngestDecisions(t *testing.T) {
 		t.Errorf("first alert = kind %q id %d, want a stored new alert", newIP.Kind, newIP.ID)
 	}
 	// The store stamps deliveries with the wall clock, not the ingester's.
-	due, err := st.DueDeliveries(ctx, time.Now().Add(time.Hour), 100)
+	due, err := st.PendingDeliveries(ctx, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,7 +230,7 @@ type gatedStore struct {
 	entered chan string
 }
 
-func (g *gatedStore) SaveItems(ctx context.Context, saves []store.Save) []error {
+func (g *gatedStore) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 	if len(saves) > 0 {
 		src := saves[0].Item.SourceID
 		g.entered <- src

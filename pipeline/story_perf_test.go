@@ -11,16 +11,15 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/model"
-	"github.com/ituwatch/ituwatch/store"
 )
 
 // candidateStore serves fixed story candidates; storyIndex reads nothing else.
 type candidateStore struct {
 	ItemStore
-	cands []store.StoryCandidate
+	cands []model.StoryCandidate
 }
 
-func (c candidateStore) StoryCandidates(context.Context, time.Time, int) ([]store.StoryCandidate, error) {
+func (c candidateStore) StoryCandidates(context.Context, time.Time, int) ([]model.StoryCandidate, error) {
 	return c.cands, nil
 }
 
@@ -40,9 +39,9 @@ func TestStoryIndexAgreesWithSameStory(t *testing.T) {
 	}
 	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
 	for round := range 50 {
-		var cands []store.StoryCandidate
+		var cands []model.StoryCandidate
 		for i := range 40 {
-			cands = append(cands, store.StoryCandidate{
+			cands = append(cands, model.StoryCandidate{
 				AlertID:     int64(100 - i), // newest first, as the store lists them
 				Link:        fmt.Sprintf("https://news.example/%d", r.IntN(60)),
 				Title:       title(),

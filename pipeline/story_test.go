@@ -159,3 +159,96 @@ func TestClusteringDoesNotDependOnPollOrder(t *testing.T) {
 		}
 	}
 }
+
+// sameStory is the plain scan of every candidate that the story index
+// replaced, kept as its reference: the earlier alert an item is another
+// report of, if any, by the same link or a near-identical title (never for
+// ITU documents).
+func sameStory(it *model.Item, candidates []model.StoryCandidate) (int64, bool) {
+	link := storyLink(it.Link)
+	var words map[string]bool
+	if it.Document == nil {
+		words = titleWords(it.Title)
+	}
+	for _, c := range candidates {
+		if link != "" && link == storyLink(c.Link) {
+			return c.AlertID, true
+		}
+		if len(words) >= minTitleWords && !c.HasDocument && sameTitle(words, titleWords(c.Title)) {
+			return c.AlertID, true
+		}
+	}
+	return 0, false
+}
+
+// sameTitle is the rule of sharedWordsSameTitle on the word sets.
+func sameTitle(a, b map[string]bool) bool {
+	if overlap(a, b) >= titleOverlap {
+		return true
+	}
+	shorter := min(len(a), len(b))
+	return shorter >= minContained && float64(shared(a, b))/float64(shorter) >= containedShare
+}
+
+func shared(a, b map[string]bool) int {
+	n := 0
+	for w := range a {
+		if b[w] {
+			n++
+		}
+	}
+	return n
+}
+
+// overlap is the Jaccard similarity of two word sets.
+func overlap(a, b map[string]bool) float64 {
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	n := shared(a, b)
+	return float64(n) / float64(len(a)+len(b)-n)
+}
+
+// TestStoriesClaimAndSettle walks the stories API through a claim: a new
+// story is claimed, a second report waits for the claim, and what the
+// first save became decides whether the second joins it or alerts.
+func TestStoriesClaimAndSettle(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	s := &stories{src: candidateStore{}, now: func() time.Time { return now }, window: defaultStoryWindow}
+	first := &model.Item{Link: "https://news.example/new-ip", Title: "New IP returns"}
+	again := &model.Item{Link: "https://www.news.example/new-ip/", Title: "Another headline"}
+	noWait := func(<-chan struct{}) error { t.Fatal("waited with no claim pending"); return nil }
+
+	id, claim, err := s.Find(ctx, first, true, noWait)
+	if err != nil || id != 0 || claim == nil {
+		t.Fatalf("first report: Find = %d, %v, %v; want a claim", id, claim, err)
+	}
+	// Another report while the first is being saved waits; the save
+	// fails, so it claims the story itself.
+	waited := 0
+	id, claim2, err := s.Find(ctx, again, true, func(settled <-chan struct{}) error {
+		waited++
+		s.Add(claim, first, nil)
+		<-settled
+		return nil
+	})
+	if err != nil || waited != 1 || id != 0 || claim2 == nil {
+		t.Fatalf("report of a failed claim: Find = %d, %v, %v after %d waits; want one wait, then a claim", id, claim2, err, waited)
+	}
+	// Its save gives alert 7: a third report joins it without waiting.
+	s.Add(claim2, again, &model.Alert{ID: 7, Kind: model.AlertNew, CreatedAt: now})
+	if id, c, err := s.Find(ctx, &model.Item{Link: "http://news.example/new-ip"}, true, noWait); err != nil || id != 7 || c != nil {
+		t.Errorf("report of alert 7: Find = %d, %v, %v; want 7 and no claim", id, c, err)
+	}
+	// An item that will not alert (back catalogue) claims nothing.
+	if id, c, err := s.Find(ctx, &model.Item{Link: "https://other.example/x", Title: "Old news"}, false, noWait); err != nil || id != 0 || c != nil {
+		t.Errorf("back catalogue: Find = %d, %v, %v; want nothing", id, c, err)
+	}
+	// A first alert of an item seen before (no claim) starts a story too.
+	seen := &model.Item{Link: "https://other.example/seen", Title: "Seen before"}
+	s.Add(nil, seen, &model.Alert{ID: 9, Kind: model.AlertNew, CreatedAt: now})
+	if id, _, _ := s.Find(ctx, &model.Item{Link: "https://other.example/seen/"}, true, noWait); id != 9 {
+		t.Errorf("report of an item first alerted without a claim joined %d, want 9", id)
+	}
+}

@@ -21,14 +21,14 @@ type querier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// Alert returns one alert with its item and matches, or ErrNotFound.
+// Alert returns one alert with its item and matches, or model.ErrNotFound.
 func (s *Store) Alert(ctx context.Context, id int64) (model.Alert, error) {
 	alerts, err := loadAlerts(ctx, s.r, []int64{id})
 	if err != nil {
 		return model.Alert{}, fmt.Errorf("load alert %d: %w", id, err)
 	}
 	if len(alerts) == 0 {
-		return model.Alert{}, fmt.Errorf("alert %d: %w", id, ErrNotFound)
+		return model.Alert{}, fmt.Errorf("alert %d: %w", id, model.ErrNotFound)
 	}
 	return alerts[0], nil
 }

@@ -28,12 +28,12 @@ func BenchmarkSaveBurst(b *testing.B) {
 		perSource   = 20
 		concurrency = 128
 	)
-	batches := make([][]Save, sources)
+	batches := make([][]model.ItemSave, sources)
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i := range batches {
 		for j, fi := range corpus.Feed(i, perSource, 1000, 0, base) {
 			it := model.Item{SourceID: fmt.Sprint("feed-", i), ID: fi.GUID, Title: fi.Title, Link: fi.Link, Summary: fi.Description, Published: fi.Published}
-			sv := Save{Item: it, Fingerprint: fmt.Sprintf("%032x", i*perSource+j)}
+			sv := model.ItemSave{Item: it, Fingerprint: fmt.Sprintf("%032x", i*perSource+j)}
 			if j == 0 && i%50 == 0 {
 				sv.Alert = alertFor(it, "new-ip")
 				sv.Destinations = []string{"console"}

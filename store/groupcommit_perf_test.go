@@ -33,7 +33,7 @@ func TestGroupCommitIsolatesAFailingSave(t *testing.T) {
 			if i%25 == 7 {
 				a.Kind, a.ParentID = model.AlertUpdate, 999_999 // no such alert
 			}
-			ids[i], errs[i] = s.SaveItem(ctx, Save{Item: it, Fingerprint: fmt.Sprint(i), Alert: a, Destinations: []string{"console"}})
+			ids[i], errs[i] = saveTest(ctx, s, model.ItemSave{Item: it, Fingerprint: fmt.Sprint(i), Alert: a, Destinations: []string{"console"}})
 		}()
 	}
 	wg.Wait()

@@ -14,28 +14,6 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// PriorItem is what the store remembers of an item, for deciding whether a
-// polled item is new, unchanged or an update.
-type PriorItem struct {
-	Item         model.Item
-	Fingerprint  string
-	FirstAlertID int64 // 0 if the item never alerted
-	LastAlertID  int64
-	FirstSeen    time.Time
-}
-
-// Save is one item to remember and, optionally, the alert it raised.
-type Save struct {
-	Item         model.Item
-	Fingerprint  string
-	Alert        *model.Alert // nil: store or update the item only
-	Destinations []string     // one pending delivery per destination, for Alert
-	// JoinAlertID, when Alert is nil, files the item under that alert as
-	// another report of the same story: no new alert, and the item's source
-	// is added to the alert's "also reported by".
-	JoinAlertID int64
-}
-
 const itemColumns = `source_id, item_id, title, link, published, updated, summary, content, authors, categories, document`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -92,8 +70,8 @@ func jsonArg[T any](v []T) (any, error) {
 // PriorItems returns the stored version of each of a source's items that
 // was seen before, by item id; ids never seen are absent. A poll looks its
 // whole batch up at once.
-func (s *Store) PriorItems(ctx context.Context, sourceID string, itemIDs []string) (map[string]*PriorItem, error) {
-	out := make(map[string]*PriorItem, len(itemIDs))
+func (s *Store) PriorItems(ctx context.Context, sourceID string, itemIDs []string) (map[string]*model.PriorItem, error) {
+	out := make(map[string]*model.PriorItem, len(itemIDs))
 	for chunk := range slices.Chunk(itemIDs, maxListArg) {
 		ids, err := json.Marshal(chunk)
 		if err != nil {
@@ -109,7 +87,7 @@ func (s *Store) PriorItems(ctx context.Context, sourceID string, itemIDs []strin
 // maxListArg bounds the ids passed to one query as a JSON list.
 const maxListArg = 500
 
-func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into map[string]*PriorItem) error {
+func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into map[string]*model.PriorItem) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+itemColumns+`, fingerprint, first_alert_id, last_alert_id, first_seen
 		FROM items WHERE source_id = ? AND item_id IN (SELECT value FROM json_each(?))`, sourceID, idsJSON)
 	if err != nil {
@@ -118,7 +96,7 @@ func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into m
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			p                     PriorItem
+			p                     model.PriorItem
 			firstAlert, lastAlert sql.NullInt64
 			firstSeen             sql.NullInt64
 		)
@@ -135,24 +113,38 @@ func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into m
 	return rows.Err()
 }
 
-// SaveItem upserts the item and, if Alert != nil, inserts the alert with its
-// matches and its deliveries, all in one transaction. It sets Alert.ID and
-// Alert.CreatedAt and returns the alert id (0 if none).
-func (s *Store) SaveItem(ctx context.Context, sv Save) (int64, error) {
-	if err := s.SaveItems(ctx, []Save{sv})[0]; err != nil {
-		return 0, err
+// SeenFingerprints returns which of the fingerprints a source already has
+// an item with, whatever its id: a feed that re-publishes items under new
+// guids on every poll.
+func (s *Store) SeenFingerprints(ctx context.Context, sourceID string, fingerprints []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	for chunk := range slices.Chunk(fingerprints, maxListArg) {
+		list, err := json.Marshal(chunk)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT fingerprint FROM items
+			WHERE source_id = ? AND fingerprint IN (SELECT value FROM json_each(?))`, sourceID, string(list))
+		if err != nil {
+			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
+		}
+		fps, err := scanStrings(rows)
+		if err != nil {
+			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
+		}
+		for _, fp := range fps {
+			out[fp] = true
+		}
 	}
-	if sv.Alert == nil {
-		return 0, nil
-	}
-	return sv.Alert.ID, nil
+	return out, nil
 }
 
-// SaveItems saves a poll's batch the way SaveItem saves one item, in one
-// transaction, and returns one error per save (nil for the saved ones): a
+// SaveItems saves a poll's batch in one transaction: each item is upserted
+// and, if its Alert != nil, the alert is inserted with its matches and its
+// deliveries. It returns one error per save (nil for the saved ones): a
 // save that fails is undone alone and the others are kept. Sets Alert.ID and
 // Alert.CreatedAt of the alerts stored.
-func (s *Store) SaveItems(ctx context.Context, saves []Save) []error {
+func (s *Store) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 	now := storedTime(s.now())
 	errs := make([]error, len(saves))
 	ids := make([]int64, len(saves))
@@ -230,7 +222,7 @@ func setAlert(a *model.Alert, id int64, now time.Time) {
 
 // plainRun is how many saves at the start of saves raise no alert: they
 // store an item, and may file it under an earlier alert's story.
-func plainRun(saves []Save) int {
+func plainRun(saves []model.ItemSave) int {
 	n := 0
 	for n < len(saves) && saves[n].Alert == nil {
 		n++
@@ -239,7 +231,7 @@ func plainRun(saves []Save) int {
 }
 
 // savePlain writes saves that raise no alert, as saveOne would.
-func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) error {
+func savePlain(ctx context.Context, tx *sql.Tx, saves []model.ItemSave, now time.Time) error {
 	if err := upsertItems(ctx, tx, saves, now); err != nil {
 		return err
 	}
@@ -253,8 +245,8 @@ func savePlain(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) err
 	return nil
 }
 
-// saveOne writes one Save in tx and returns its alert id (0 if none).
-func saveOne(ctx context.Context, tx *sql.Tx, sv *Save, now time.Time) (int64, error) {
+// saveOne writes one model.ItemSave in tx and returns its alert id (0 if none).
+func saveOne(ctx context.Context, tx *sql.Tx, sv *model.ItemSave, now time.Time) (int64, error) {
 	it := sv.Item
 	var (
 		rowID int64
@@ -319,7 +311,7 @@ func upsertItem(ctx context.Context, tx *sql.Tx, it *model.Item, fingerprint str
 // upsertItems stores the items of saves that need no row id (they raise no
 // alert): most of a poll's batch, several rows per statement, because a
 // statement's own cost is as large as its row's.
-func upsertItems(ctx context.Context, tx *sql.Tx, saves []Save, now time.Time) error {
+func upsertItems(ctx context.Context, tx *sql.Tx, saves []model.ItemSave, now time.Time) error {
 	args := make([]any, 0, maxRowsPerUpsert*itemArgCount)
 	for len(saves) > 0 {
 		n := maxRowsPerUpsert

@@ -10,23 +10,6 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// DestinationStatus summarises the outbox for one destination, for the
-// status command.
-type DestinationStatus struct {
-	Destination   string
-	Pending       int
-	Failed        int
-	OldestPending time.Time // zero if none pending
-	LastError     string
-	LastDelivered time.Time
-	// HeldSince is set when the destination's first pending delivery is held
-	// because the bot is not in the channel or room yet: every pending
-	// delivery to it waits for the invite. HeldReason is what the platform
-	// answered, saying whom to invite where.
-	HeldSince  time.Time
-	HeldReason string
-}
-
 const deliveryColumns = `id, alert_id, destination, status, attempts, next_attempt, last_error, external_id, created_at, delivered_at, held_since`
 
 func scanDelivery(sc scanner) (model.Delivery, error) {
@@ -50,23 +33,35 @@ func scanDelivery(sc scanner) (model.Delivery, error) {
 // DueDeliveries returns pending deliveries whose next attempt is due at now,
 // oldest (lowest id) first.
 func (s *Store) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]model.Delivery, error) {
-	limit = boundLimit(limit, 100, 1000)
-	rows, err := s.r.QueryContext(ctx, `SELECT `+deliveryColumns+` FROM deliveries
-		WHERE status = 'pending' AND next_attempt <= ? ORDER BY id LIMIT ?`, timeArg(now), limit)
+	return s.listDeliveries(ctx, "list due deliveries: %w", `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE status = 'pending' AND next_attempt <= ? ORDER BY id LIMIT ?`, timeArg(now), boundLimit(limit, 100, 1000))
+}
+
+// PendingDeliveries returns every pending delivery, due or not (waiting for
+// a retry, or held), oldest (lowest id) first: the dispatcher keeps each
+// destination's order, so a due delivery waits behind an earlier one that
+// is not due yet.
+func (s *Store) PendingDeliveries(ctx context.Context, limit int) ([]model.Delivery, error) {
+	return s.listDeliveries(ctx, "list pending deliveries: %w", `SELECT `+deliveryColumns+` FROM deliveries
+		WHERE status = 'pending' ORDER BY id LIMIT ?`, boundLimit(limit, 100, 1000))
+}
+
+func (s *Store) listDeliveries(ctx context.Context, format, query string, args ...any) ([]model.Delivery, error) {
+	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list due deliveries: %w", err)
+		return nil, fmt.Errorf(format, err)
 	}
 	defer rows.Close()
 	var out []model.Delivery
 	for rows.Next() {
 		d, err := scanDelivery(rows)
 		if err != nil {
-			return nil, fmt.Errorf("list due deliveries: %w", err)
+			return nil, fmt.Errorf(format, err)
 		}
 		out = append(out, d)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list due deliveries: %w", err)
+		return nil, fmt.Errorf(format, err)
 	}
 	return out, nil
 }
@@ -118,7 +113,7 @@ func (s *Store) MarkFailed(ctx context.Context, deliveryID int64, reason string)
 		WHERE id = ? AND status = 'pending'`, reason, deliveryID)
 }
 
-// updateDelivery runs one update and reports ErrNotFound when it changed no
+// updateDelivery runs one update and reports model.ErrNotFound when it changed no
 // row: the delivery does not exist or is no longer pending.
 func (s *Store) updateDelivery(ctx context.Context, format string, id int64, query string, args ...any) error {
 	res, err := s.w.ExecContext(ctx, query, args...)
@@ -135,7 +130,7 @@ func (s *Store) updateDelivery(ctx context.Context, format string, id int64, que
 	return nil
 }
 
-var errNotPending = fmt.Errorf("no pending delivery with that id: %w", ErrNotFound)
+var errNotPending = fmt.Errorf("no pending delivery with that id: %w", model.ErrNotFound)
 
 // ThreadID returns the external id under which alertID was delivered to
 // destination, or "" if it was not (yet) delivered there.
@@ -189,7 +184,7 @@ func (s *Store) TopicsDelivered(ctx context.Context, destination string, since t
 // DestinationStatuses summarises the outbox per destination, sorted by
 // destination. LastError is the newest error among deliveries that have not
 // gone through, so a problem that was since fixed does not linger.
-func (s *Store) DestinationStatuses(ctx context.Context) ([]DestinationStatus, error) {
+func (s *Store) DestinationStatuses(ctx context.Context) ([]model.DestinationStatus, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT d.destination,
 			sum(d.status = 'pending'),
 			sum(d.status = 'failed'),
@@ -208,10 +203,10 @@ func (s *Store) DestinationStatuses(ctx context.Context) ([]DestinationStatus, e
 		return nil, fmt.Errorf("summarise deliveries: %w", err)
 	}
 	defer rows.Close()
-	var out []DestinationStatus
+	var out []model.DestinationStatus
 	for rows.Next() {
 		var (
-			st                DestinationStatus
+			st                model.DestinationStatus
 			oldest, delivered sql.NullInt64
 			held              sql.NullInt64
 		)

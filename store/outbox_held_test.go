@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/ituwatch/ituwatch/model"
 )
 
 func TestHeldDeliveries(t *testing.T) {
@@ -13,7 +15,7 @@ func TestHeldDeliveries(t *testing.T) {
 	ctx := context.Background()
 	for i := range 3 {
 		it := item("src", fmt.Sprint(i), fmt.Sprintf("item %d", i))
-		mustSave(t, s, Save{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"slack:#a", "console"}})
+		mustSave(t, s, model.ItemSave{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"slack:#a", "console"}})
 	}
 	due, err := s.DueDeliveries(ctx, t0, 100)
 	if err != nil || len(due) != 6 {
@@ -48,12 +50,12 @@ func TestHeldDeliveries(t *testing.T) {
 	if st := statusOf(t, s, "slack:#a"); st.Pending != 2 || !st.HeldSince.IsZero() || st.HeldReason != "" {
 		t.Errorf("after the held one went out: %+v; want 2 pending, not held", st)
 	}
-	if err := s.MarkHeld(ctx, head.ID, since, next, "x"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("MarkHeld on a delivered delivery = %v, want ErrNotFound", err)
+	if err := s.MarkHeld(ctx, head.ID, since, next, "x"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("MarkHeld on a delivered delivery = %v, want model.ErrNotFound", err)
 	}
 }
 
-func statusOf(t *testing.T, s *Store, dest string) DestinationStatus {
+func statusOf(t *testing.T, s *Store, dest string) model.DestinationStatus {
 	t.Helper()
 	all, err := s.DestinationStatuses(context.Background())
 	if err != nil {
@@ -65,5 +67,5 @@ func statusOf(t *testing.T, s *Store, dest string) DestinationStatus {
 		}
 	}
 	t.Fatalf("no destination %s", dest)
-	return DestinationStatus{}
+	return model.DestinationStatus{}
 }

@@ -13,14 +13,6 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// SearchHit is one item found by Search.
-type SearchHit struct {
-	Item    model.Item
-	AlertID int64         // 0 if the item never alerted
-	Topics  []string      // topics of its latest alert
-	Snippet model.Snippet // FTS5 snippet with the matched words as Hit parts
-}
-
 // The private-use characters snippet() wraps hits in. Stored text never
 // holds them (upsertItem strips them), so every one in a snippet is a
 // marker.
@@ -94,7 +86,7 @@ func ftsQuery(input string) string {
 // summary, then anywhere; newer first among equals (see search).
 // User words are quoted, so FTS syntax in input cannot error or inject. limit
 // is capped at 50.
-func (s *Store) Search(ctx context.Context, query string, limit int) ([]SearchHit, error) {
+func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.SearchHit, error) {
 	limit = boundLimit(limit, 10, maxList)
 	match := ftsQuery(query)
 	if match == "" {
@@ -134,7 +126,7 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // may take.) Only the newest searchCandidates matching items are ranked,
 // and the column checks are confined to their rowid range, so the cost of a
 // search does not grow with the store.
-func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]SearchHit, error) {
+func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.SearchHit, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ?
 		ORDER BY rowid DESC LIMIT ?`, match, searchCandidates)
 	if err != nil {
@@ -240,9 +232,9 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]SearchH
 	}
 	defer topicStmt.Close()
 
-	out := make([]SearchHit, 0, len(ids))
+	out := make([]model.SearchHit, 0, len(ids))
 	for _, id := range ids {
-		var h SearchHit
+		var h model.SearchHit
 		h.Item, err = scanItem(itemStmt.QueryRowContext(ctx, id), &h.AlertID)
 		if err != nil {
 			return nil, fmt.Errorf("read item %d: %w", id, err)

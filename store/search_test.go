@@ -63,7 +63,7 @@ func seedSearch(t *testing.T, s *Store, clock *fakeClock) map[string]int64 {
 	}
 	ids := map[string]int64{}
 	for _, x := range items {
-		sv := Save{Item: x.it, Fingerprint: x.it.Fingerprint()}
+		sv := model.ItemSave{Item: x.it, Fingerprint: x.it.Fingerprint()}
 		if len(x.topics) > 0 {
 			sv.Alert = alertFor(x.it, x.topics...)
 		}
@@ -93,7 +93,7 @@ func TestSearchHostileInput(t *testing.T) {
 	}
 }
 
-func hitIDs(hits []SearchHit) []string {
+func hitIDs(hits []model.SearchHit) []string {
 	var out []string
 	for _, h := range hits {
 		out = append(out, h.Item.ID)
@@ -209,7 +209,7 @@ func TestSearchLimit(t *testing.T) {
 	s, _ := openTest(t)
 	for i := range 70 {
 		it := item("s", fmt.Sprint(i), "spectrum auction")
-		mustSave(t, s, Save{Item: it})
+		mustSave(t, s, model.ItemSave{Item: it})
 	}
 	ctx := context.Background()
 	for _, tt := range []struct{ limit, want int }{{5, 5}, {0, 10}, {1000, maxList}} {
@@ -249,13 +249,13 @@ func TestSearchIndexFollowsRevisions(t *testing.T) {
 	s, _ := openTest(t)
 	it := item("itu-docs", "c25-40", "Council document on sovereignty")
 	it.Content = "Draft text on the zeppelin procedure."
-	mustSave(t, s, Save{Item: it, Fingerprint: "1"})
+	mustSave(t, s, model.ItemSave{Item: it, Fingerprint: "1"})
 	if got := searchIDs(t, s, "zeppelin"); !reflect.DeepEqual(got, []string{"c25-40"}) {
 		t.Fatalf("before the revision: search zeppelin = %v", got)
 	}
 
 	it.Content = "Revised text on the dirigible procedure."
-	mustSave(t, s, Save{Item: it, Fingerprint: "2"})
+	mustSave(t, s, model.ItemSave{Item: it, Fingerprint: "2"})
 	if got := searchIDs(t, s, "zeppelin"); got != nil {
 		t.Errorf("the old text is still found after the revision: %v", got)
 	}
@@ -263,7 +263,7 @@ func TestSearchIndexFollowsRevisions(t *testing.T) {
 		t.Errorf("the revised text is not found: %v", got)
 	}
 	// Saving the same text again changes nothing in the index.
-	mustSave(t, s, Save{Item: it, Fingerprint: "2"})
+	mustSave(t, s, model.ItemSave{Item: it, Fingerprint: "2"})
 	ftsIntegrity(t, s)
 }
 
@@ -341,7 +341,7 @@ func TestSearchIndexUnderGroupCommit(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				it := item("src", fmt.Sprint(i), fmt.Sprintf("item%d by worker %d", i, w))
-				if _, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: fmt.Sprint(w)}); err != nil {
+				if _, err := saveTest(ctx, s, model.ItemSave{Item: it, Fingerprint: fmt.Sprint(w)}); err != nil {
 					t.Error(err)
 				}
 				s.Search(ctx, "worker", 5)
@@ -376,7 +376,7 @@ func TestSearchIndexAfterUpgradeFromVersion2(t *testing.T) {
 	if got := searchIDs(t, s, "walrus"); !reflect.DeepEqual(got, []string{"x"}) {
 		t.Fatalf("an item indexed before the upgrade is not found: %v", got)
 	}
-	mustSave(t, s, Save{Item: model.Item{SourceID: "old", ID: "x", Title: "Legacy title", Content: "narwhal text"}, Fingerprint: "n"})
+	mustSave(t, s, model.ItemSave{Item: model.Item{SourceID: "old", ID: "x", Title: "Legacy title", Content: "narwhal text"}, Fingerprint: "n"})
 	if got := searchIDs(t, s, "walrus"); got != nil {
 		t.Errorf("old text still found after a revision: %v", got)
 	}
@@ -451,7 +451,7 @@ func TestSearchIndexAfterUpgradeFromVersion3(t *testing.T) {
 		}
 	}
 	// A revision takes the old text out of the index.
-	mustSave(t, s, Save{Item: model.Item{SourceID: "old", ID: "marked", Title: "Revised title"}, Fingerprint: "r"})
+	mustSave(t, s, model.ItemSave{Item: model.Item{SourceID: "old", ID: "marked", Title: "Revised title"}, Fingerprint: "r"})
 	if got := searchIDs(t, s, "okapi"); got != nil {
 		t.Errorf("old text still found after a revision: %v", got)
 	}

@@ -21,9 +21,6 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// ErrNotFound is returned when an asked-for record does not exist.
-var ErrNotFound = errors.New("not found")
-
 // readConns bounds the read pool; the machine is small and SQLite reads are
 // CPU-bound, so more connections would only contend.
 const readConns = 4

@@ -66,9 +66,21 @@ func alertFor(it model.Item, topics ...string) *model.Alert {
 	return a
 }
 
-func mustSave(t testing.TB, s *Store, sv Save) int64 {
+// saveTest saves one item with SaveItems and returns its alert's id (0 if
+// none).
+func saveTest(ctx context.Context, s *Store, sv model.ItemSave) (int64, error) {
+	if err := s.SaveItems(ctx, []model.ItemSave{sv})[0]; err != nil {
+		return 0, err
+	}
+	if sv.Alert == nil {
+		return 0, nil
+	}
+	return sv.Alert.ID, nil
+}
+
+func mustSave(t testing.TB, s *Store, sv model.ItemSave) int64 {
 	t.Helper()
-	id, err := s.SaveItem(context.Background(), sv)
+	id, err := saveTest(context.Background(), s, sv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +247,7 @@ func TestOpenMemory(t *testing.T) {
 	}
 	defer s.Close()
 	it := item("itu-news", "m1", "Memory test")
-	if _, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"console"}}); err != nil {
+	if _, err := saveTest(ctx, s, model.ItemSave{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"console"}}); err != nil {
 		t.Fatal(err)
 	}
 	// Every query must see the one in-memory database, even from inside
@@ -251,7 +263,7 @@ func TestOpenMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	if p, err := priorItem(ctx, s, "itu-news", "m1"); err != nil || p == nil {
-		t.Errorf("PriorItem in memory = %v, %v", p, err)
+		t.Errorf("model.PriorItem in memory = %v, %v", p, err)
 	}
 }
 
@@ -262,12 +274,12 @@ func TestSaveItemNewAlertAndDeliveries(t *testing.T) {
 	a := alertFor(it, "new-ip", "mandate-creep")
 	dests := []string{"console", "slack:C0123", "matrix:!room:example.org"}
 
-	id, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "fp1", Alert: a, Destinations: dests})
+	id, err := saveTest(ctx, s, model.ItemSave{Item: it, Fingerprint: "fp1", Alert: a, Destinations: dests})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id == 0 || a.ID != id {
-		t.Errorf("SaveItem returned %d and set Alert.ID %d, want the same non-zero id", id, a.ID)
+	if id == 0 {
+		t.Errorf("SaveItems set Alert.ID %d, want a non-zero id", id)
 	}
 	if !a.CreatedAt.Equal(clock.Now()) {
 		t.Errorf("Alert.CreatedAt = %v, want the store clock %v", a.CreatedAt, clock.Now())
@@ -295,16 +307,16 @@ func TestSaveItemNewAlertAndDeliveries(t *testing.T) {
 	}
 	prior, err := priorItem(ctx, s, it.SourceID, it.ID)
 	if err != nil || prior == nil {
-		t.Fatalf("PriorItem = %v, %v", prior, err)
+		t.Fatalf("model.PriorItem = %v, %v", prior, err)
 	}
 	if prior.FirstAlertID != id || prior.LastAlertID != id || prior.Fingerprint != "fp1" {
-		t.Errorf("PriorItem alerts %d/%d fingerprint %q, want %d/%d fp1", prior.FirstAlertID, prior.LastAlertID, prior.Fingerprint, id, id)
+		t.Errorf("model.PriorItem alerts %d/%d fingerprint %q, want %d/%d fp1", prior.FirstAlertID, prior.LastAlertID, prior.Fingerprint, id, id)
 	}
 
 	// An item without an alert is stored silently.
 	quiet := item("itu-news", "q1", "Quiet patent news")
-	if id, err := s.SaveItem(ctx, Save{Item: quiet, Fingerprint: "fq"}); err != nil || id != 0 {
-		t.Errorf("SaveItem without alert = %d, %v; want 0, nil", id, err)
+	if id, err := saveTest(ctx, s, model.ItemSave{Item: quiet, Fingerprint: "fq"}); err != nil || id != 0 {
+		t.Errorf("save without alert = %d, %v; want 0, nil", id, err)
 	}
 	if p, _ := priorItem(ctx, s, "itu-news", "q1"); p == nil || p.FirstAlertID != 0 {
 		t.Errorf("quiet item prior = %+v, want stored with no alert", p)
@@ -331,15 +343,15 @@ func TestSaveItemFailureLeavesNothing(t *testing.T) {
 			ctx := context.Background()
 			// A prior version exists; a failed update must not touch it.
 			prev := item("src", "doc", "Council document")
-			mustSave(t, s, Save{Item: prev, Fingerprint: "old"})
+			mustSave(t, s, model.ItemSave{Item: prev, Fingerprint: "old"})
 
 			it := prev
 			it.Title = "Council document (Rev.1)"
 			a := alertFor(it, "mandate-creep")
 			a.ParentID = tt.parent
-			_, err := s.SaveItem(tt.ctx, Save{Item: it, Fingerprint: "new", Alert: a, Destinations: tt.dests})
+			_, err := saveTest(tt.ctx, s, model.ItemSave{Item: it, Fingerprint: "new", Alert: a, Destinations: tt.dests})
 			if err == nil {
-				t.Fatal("SaveItem succeeded, want an error")
+				t.Fatal("save succeeded, want an error")
 			}
 			if !strings.Contains(err.Error(), "save item src/doc") {
 				t.Errorf("error %q does not say what was being saved", err)
@@ -349,7 +361,7 @@ func TestSaveItemFailureLeavesNothing(t *testing.T) {
 			}
 			p, err := priorItem(ctx, s, "src", "doc")
 			if err != nil || p == nil {
-				t.Fatalf("PriorItem = %v, %v", p, err)
+				t.Fatalf("model.PriorItem = %v, %v", p, err)
 			}
 			if p.Fingerprint != "old" || p.Item.Title != prev.Title || p.FirstAlertID != 0 {
 				t.Errorf("prior item changed by a failed save: %+v", p)
@@ -389,16 +401,16 @@ func TestPriorItemRoundTrip(t *testing.T) {
 			s, clock := openTest(t)
 			ctx := context.Background()
 			if p, err := priorItem(ctx, s, tt.item.SourceID, tt.item.ID); p != nil || err != nil {
-				t.Fatalf("PriorItem before save = %v, %v; want nil, nil", p, err)
+				t.Fatalf("model.PriorItem before save = %v, %v; want nil, nil", p, err)
 			}
-			mustSave(t, s, Save{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
+			mustSave(t, s, model.ItemSave{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
 			firstSeen := clock.Now()
 			clock.Set(firstSeen.Add(time.Hour))
-			mustSave(t, s, Save{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
+			mustSave(t, s, model.ItemSave{Item: tt.item, Fingerprint: tt.item.Fingerprint()})
 
 			p, err := priorItem(ctx, s, tt.item.SourceID, tt.item.ID)
 			if err != nil || p == nil {
-				t.Fatalf("PriorItem = %v, %v", p, err)
+				t.Fatalf("model.PriorItem = %v, %v", p, err)
 			}
 			want := tt.item
 			want.Published = utc(want.Published)
@@ -417,14 +429,14 @@ func TestUpdateAlertLinkedByParent(t *testing.T) {
 	s, clock := openTest(t)
 	ctx := context.Background()
 	v1 := item("itu-news", "story", "New IP at TSAG")
-	first := mustSave(t, s, Save{Item: v1, Fingerprint: "1", Alert: alertFor(v1, "new-ip"), Destinations: []string{"console"}})
+	first := mustSave(t, s, model.ItemSave{Item: v1, Fingerprint: "1", Alert: alertFor(v1, "new-ip"), Destinations: []string{"console"}})
 
 	clock.Set(t0.Add(time.Hour))
 	v2 := v1
 	v2.Title = "New IP at TSAG (updated)"
 	upd := alertFor(v2, "new-ip")
 	upd.Kind, upd.ParentID, upd.Change = model.AlertUpdate, first, "title changed"
-	second := mustSave(t, s, Save{Item: v2, Fingerprint: "2", Alert: upd, Destinations: []string{"console"}})
+	second := mustSave(t, s, model.ItemSave{Item: v2, Fingerprint: "2", Alert: upd, Destinations: []string{"console"}})
 
 	p, err := priorItem(ctx, s, "itu-news", "story")
 	if err != nil {
@@ -448,8 +460,8 @@ func TestUpdateAlertLinkedByParent(t *testing.T) {
 	if orig.Item.Title != v1.Title {
 		t.Errorf("first alert title = %q, want the original %q", orig.Item.Title, v1.Title)
 	}
-	if _, err := s.Alert(ctx, 12345); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Alert(missing) error = %v, want ErrNotFound", err)
+	if _, err := s.Alert(ctx, 12345); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("Alert(missing) error = %v, want model.ErrNotFound", err)
 	}
 }
 
@@ -460,9 +472,9 @@ func TestOutboxLifecycle(t *testing.T) {
 	if _, ok, err := s.NextDue(ctx); ok || err != nil {
 		t.Errorf("NextDue on an empty outbox = %v, %v; want false", ok, err)
 	}
-	a1 := mustSave(t, s, Save{Item: item("s", "1", "one"), Alert: alertFor(item("s", "1", "one"), "ott"), Destinations: []string{"slack:C1", "matrix:!r:example.org"}})
+	a1 := mustSave(t, s, model.ItemSave{Item: item("s", "1", "one"), Alert: alertFor(item("s", "1", "one"), "ott"), Destinations: []string{"slack:C1", "matrix:!r:example.org"}})
 	clock.Set(t0.Add(time.Minute))
-	a2 := mustSave(t, s, Save{Item: item("s", "2", "two"), Alert: alertFor(item("s", "2", "two"), "ott"), Destinations: []string{"slack:C1"}})
+	a2 := mustSave(t, s, model.ItemSave{Item: item("s", "2", "two"), Alert: alertFor(item("s", "2", "two"), "ott"), Destinations: []string{"slack:C1"}})
 
 	due, err := s.DueDeliveries(ctx, t0, 10)
 	if err != nil {
@@ -504,7 +516,7 @@ func TestOutboxLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []DestinationStatus{
+	want := []model.DestinationStatus{
 		{Destination: "matrix:!r:example.org", Failed: 1, LastError: "bot not invited to the room"},
 		{Destination: "slack:C1", Pending: 2, OldestPending: t0, LastError: "rate limited"},
 	}
@@ -527,18 +539,18 @@ func TestOutboxLifecycle(t *testing.T) {
 		t.Errorf("ThreadID of a failed delivery = %q, want empty", th)
 	}
 	// A delivered or failed delivery cannot be retried or failed again.
-	if err := s.MarkRetry(ctx, slack1.ID, retryAt, "x"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("MarkRetry of a delivered delivery = %v, want ErrNotFound", err)
+	if err := s.MarkRetry(ctx, slack1.ID, retryAt, "x"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("MarkRetry of a delivered delivery = %v, want model.ErrNotFound", err)
 	}
-	if err := s.MarkFailed(ctx, matrix1.ID, "x"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("MarkFailed twice = %v, want ErrNotFound", err)
+	if err := s.MarkFailed(ctx, matrix1.ID, "x"); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("MarkFailed twice = %v, want model.ErrNotFound", err)
 	}
-	if err := s.MarkDelivered(ctx, 9999, "x", deliveredAt); !errors.Is(err, ErrNotFound) {
-		t.Errorf("MarkDelivered(missing) = %v, want ErrNotFound", err)
+	if err := s.MarkDelivered(ctx, 9999, "x", deliveredAt); !errors.Is(err, model.ErrNotFound) {
+		t.Errorf("MarkDelivered(missing) = %v, want model.ErrNotFound", err)
 	}
 
 	statuses, _ = s.DestinationStatuses(ctx)
-	wantSlack := DestinationStatus{Destination: "slack:C1", Pending: 1, OldestPending: t0.Add(time.Minute), LastDelivered: deliveredAt}
+	wantSlack := model.DestinationStatus{Destination: "slack:C1", Pending: 1, OldestPending: t0.Add(time.Minute), LastDelivered: deliveredAt}
 	if len(statuses) != 2 || !reflect.DeepEqual(statuses[1], wantSlack) {
 		t.Errorf("slack status after delivery = %+v, want %+v", statuses[1], wantSlack)
 	}
@@ -556,7 +568,7 @@ func TestRecentAlertsByTopic(t *testing.T) {
 	for i, tp := range topics {
 		clock.Set(t0.Add(time.Duration(i) * time.Minute))
 		it := item("s", fmt.Sprint(i), fmt.Sprint("item ", i))
-		ids = append(ids, mustSave(t, s, Save{Item: it, Alert: alertFor(it, tp...)}))
+		ids = append(ids, mustSave(t, s, model.ItemSave{Item: it, Alert: alertFor(it, tp...)}))
 	}
 	tests := []struct {
 		topic string
@@ -590,7 +602,7 @@ func TestRecentAlertsByTopic(t *testing.T) {
 	// The limit is capped.
 	for i := range 60 {
 		it := item("bulk", fmt.Sprint(i), "bulk")
-		mustSave(t, s, Save{Item: it, Alert: alertFor(it, "ott")})
+		mustSave(t, s, model.ItemSave{Item: it, Alert: alertFor(it, "ott")})
 	}
 	if got, _ := s.RecentAlerts(ctx, "", 1000); len(got) != maxList {
 		t.Errorf("RecentAlerts(limit 1000) returned %d, want the cap %d", len(got), maxList)
@@ -605,7 +617,7 @@ func TestTopicCounts(t *testing.T) {
 	for i, tp := range topics {
 		clock.Set(t0.AddDate(0, 0, 10*i))
 		it := item("s", fmt.Sprint(i), "x")
-		mustSave(t, s, Save{Item: it, Alert: alertFor(it, tp...)})
+		mustSave(t, s, model.ItemSave{Item: it, Alert: alertFor(it, tp...)})
 	}
 	tests := []struct {
 		since time.Time
@@ -786,7 +798,7 @@ func TestConcurrentSaveItem(t *testing.T) {
 			defer wg.Done()
 			for i := range each {
 				it := item(fmt.Sprint("src", w), fmt.Sprint(i), fmt.Sprintf("New IP item %d of worker %d", i, w))
-				if _, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"console", "slack:C1"}}); err != nil {
+				if _, err := saveTest(ctx, s, model.ItemSave{Item: it, Fingerprint: "f", Alert: alertFor(it, "new-ip"), Destinations: []string{"console", "slack:C1"}}); err != nil {
 					errs <- err
 				}
 			}
@@ -828,7 +840,7 @@ func TestSurvivesReopen(t *testing.T) {
 	}
 	it := item("itu-news", "keep", "CWG-Internet consultation on Resolution 102")
 	a := alertFor(it, "mandate-creep")
-	id := mustSave(t, s, Save{Item: it, Fingerprint: "k", Alert: a, Destinations: []string{"console"}})
+	id := mustSave(t, s, model.ItemSave{Item: it, Fingerprint: "k", Alert: a, Destinations: []string{"console"}})
 	if _, err := s.Subscribe(ctx, "slack:C1", "ott"); err != nil {
 		t.Fatal(err)
 	}
@@ -863,7 +875,7 @@ func TestSurvivesReopen(t *testing.T) {
 }
 
 // priorItem looks one item up through PriorItems.
-func priorItem(ctx context.Context, s *Store, sourceID, itemID string) (*PriorItem, error) {
+func priorItem(ctx context.Context, s *Store, sourceID, itemID string) (*model.PriorItem, error) {
 	ps, err := s.PriorItems(ctx, sourceID, []string{itemID})
 	return ps[itemID], err
 }
@@ -879,10 +891,10 @@ func TestPriorItemsAndFingerprintsInBulk(t *testing.T) {
 		ids = append(ids, id)
 		prints = append(prints, "fp"+id)
 		if i%2 == 0 {
-			mustSave(t, s, Save{Item: item("src", id, "title "+id), Fingerprint: "fp" + id})
+			mustSave(t, s, model.ItemSave{Item: item("src", id, "title "+id), Fingerprint: "fp" + id})
 		}
 	}
-	mustSave(t, s, Save{Item: item("other", "i1", "elsewhere"), Fingerprint: "fpi1"})
+	mustSave(t, s, model.ItemSave{Item: item("other", "i1", "elsewhere"), Fingerprint: "fpi1"})
 	got, err := s.PriorItems(ctx, "src", ids)
 	if err != nil {
 		t.Fatal(err)
@@ -913,7 +925,7 @@ func TestSaveItemsUndoesOnlyTheFailedSave(t *testing.T) {
 	s, clock := openTest(t)
 	ctx := context.Background()
 	good1, bad, good2 := item("src", "g1", "New IP one"), item("src", "bad", "broken"), item("src", "g2", "New IP two")
-	saves := []Save{
+	saves := []model.ItemSave{
 		{Item: good1, Fingerprint: "1", Alert: alertFor(good1, "new-ip"), Destinations: []string{"console"}},
 		{Item: bad, Fingerprint: "2", Alert: alertFor(bad, "new-ip"), Destinations: []string{"console", "console"}},
 		{Item: good2, Fingerprint: "3", Alert: alertFor(good2, "new-ip"), Destinations: []string{"slack:C1"}},
@@ -941,7 +953,7 @@ func TestSaveItemsUndoesOnlyTheFailedSave(t *testing.T) {
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	x := item("src", "late", "late")
-	for _, err := range s.SaveItems(cancelled, []Save{{Item: x, Fingerprint: "4"}}) {
+	for _, err := range s.SaveItems(cancelled, []model.ItemSave{{Item: x, Fingerprint: "4"}}) {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("SaveItems with a cancelled context: %v", err)
 		}
@@ -954,9 +966,9 @@ func TestJoinMissingAlertFails(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
 	it := item("press", "copy", "Another report")
-	_, err := s.SaveItem(ctx, Save{Item: it, Fingerprint: "c", JoinAlertID: 404})
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), "alert 404") {
-		t.Fatalf("join of a missing alert: %v, want ErrNotFound naming alert 404", err)
+	_, err := saveTest(ctx, s, model.ItemSave{Item: it, Fingerprint: "c", JoinAlertID: 404})
+	if !errors.Is(err, model.ErrNotFound) || !strings.Contains(err.Error(), "alert 404") {
+		t.Fatalf("join of a missing alert: %v, want model.ErrNotFound naming alert 404", err)
 	}
 	if p, _ := priorItem(ctx, s, "press", "copy"); p != nil {
 		t.Errorf("the failed join left its item: %+v", p)
@@ -964,12 +976,12 @@ func TestJoinMissingAlertFails(t *testing.T) {
 
 	// And a real join files the item and names its source once.
 	first := item("itu-news", "orig", "Council meets")
-	id := mustSave(t, s, Save{Item: first, Fingerprint: "o", Alert: alertFor(first, "mandate-creep"), Destinations: []string{"console"}})
+	id := mustSave(t, s, model.ItemSave{Item: first, Fingerprint: "o", Alert: alertFor(first, "mandate-creep"), Destinations: []string{"console"}})
 	for range 2 {
-		mustSave(t, s, Save{Item: it, Fingerprint: "c", JoinAlertID: id})
+		mustSave(t, s, model.ItemSave{Item: it, Fingerprint: "c", JoinAlertID: id})
 	}
 	own := item("itu-news", "orig-2", "Council meets again")
-	mustSave(t, s, Save{Item: own, Fingerprint: "o2", JoinAlertID: id})
+	mustSave(t, s, model.ItemSave{Item: own, Fingerprint: "o2", JoinAlertID: id})
 	a, err := s.Alert(ctx, id)
 	if err != nil || !slices.Equal(a.AlsoReportedBy, []string{"press"}) {
 		t.Errorf("also reported by = %v (err %v), want [press]: once, and not the alert's own source", a.AlsoReportedBy, err)
@@ -991,7 +1003,7 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 	}
 	text := strings.Repeat("Plenipotentiary conference text. ", 128) // 4 KiB
 	for i := range 300 {
-		mustSave(t, s, Save{Item: model.Item{SourceID: "src", ID: fmt.Sprint(i), Title: "item", Content: text}, Fingerprint: fmt.Sprint(i)})
+		mustSave(t, s, model.ItemSave{Item: model.Item{SourceID: "src", ID: fmt.Sprint(i), Title: "item", Content: text}, Fingerprint: fmt.Sprint(i)})
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -1016,13 +1028,13 @@ func TestCheckpointsRunBesideTheWriter(t *testing.T) {
 func TestSaveItemsPlainRuns(t *testing.T) {
 	s, _ := openTest(t)
 	ctx := context.Background()
-	var saves []Save
+	var saves []model.ItemSave
 	for i := range 45 { // 32 + 8 + 4 + 1 rows per statement
-		saves = append(saves, Save{Item: item("src", fmt.Sprint("p", i), fmt.Sprint("Plain item ", i)), Fingerprint: fmt.Sprint(i)})
+		saves = append(saves, model.ItemSave{Item: item("src", fmt.Sprint("p", i), fmt.Sprint("Plain item ", i)), Fingerprint: fmt.Sprint(i)})
 	}
 	saves[44].Item = item("src", "p3", "Plain item 3, revised") // a repeat of an earlier one
 	alerting := item("src", "a", "New IP alert")
-	saves = append(saves[:10], append([]Save{{Item: alerting, Fingerprint: "a", Alert: alertFor(alerting, "new-ip")}}, saves[10:]...)...)
+	saves = append(saves[:10], append([]model.ItemSave{{Item: alerting, Fingerprint: "a", Alert: alertFor(alerting, "new-ip")}}, saves[10:]...)...)
 	for i, err := range s.SaveItems(ctx, saves) {
 		if err != nil {
 			t.Fatalf("save %d: %v", i, err)
@@ -1043,7 +1055,7 @@ func TestSaveItemsPlainRuns(t *testing.T) {
 	// Reports of the alert's story from another source join it in the same
 	// statements: filed under it, and named in its "also reported by".
 	alertID := saves[10].Alert.ID
-	joins := []Save{
+	joins := []model.ItemSave{
 		{Item: item("other", "o1", "Quiet other"), Fingerprint: "o1"},
 		{Item: item("other", "o2", "New IP alert, again"), Fingerprint: "o2", JoinAlertID: alertID},
 		{Item: item("third", "t1", "New IP alert, third"), Fingerprint: "t1", JoinAlertID: alertID},
@@ -1066,11 +1078,11 @@ func TestSaveItemsPlainRuns(t *testing.T) {
 	}
 	// An item stored before joins too; a join of a missing alert fails
 	// alone.
-	errs := s.SaveItems(ctx, []Save{
+	errs := s.SaveItems(ctx, []model.ItemSave{
 		{Item: item("other", "o1", "Quiet other, now about New IP"), Fingerprint: "o1b", JoinAlertID: alertID},
 		{Item: item("other", "o2", "New IP alert, again"), Fingerprint: "o2b", JoinAlertID: alertID + 1000},
 	})
-	if errs[0] != nil || !errors.Is(errs[1], ErrNotFound) {
+	if errs[0] != nil || !errors.Is(errs[1], model.ErrNotFound) {
 		t.Fatalf("joins = %v, want the first saved and the second not found", errs)
 	}
 	if p, _ := priorItem(ctx, s, "other", "o1"); p == nil || p.FirstAlertID != alertID {
@@ -1080,7 +1092,7 @@ func TestSaveItemsPlainRuns(t *testing.T) {
 	// A failing save among plain ones: the batch is written again, save by
 	// save, and only the failing one is undone.
 	bad := item("src", "bad", "broken")
-	batch := []Save{
+	batch := []model.ItemSave{
 		{Item: item("src", "q1", "Quiet one"), Fingerprint: "q1"},
 		{Item: bad, Fingerprint: "b", JoinAlertID: 999_999},
 		{Item: item("src", "q2", "Quiet two"), Fingerprint: "q2"},

@@ -3,22 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
-)
 
-// StoryCandidate is a recent first alert that a newly seen item may be
-// another report of.
-type StoryCandidate struct {
-	AlertID     int64
-	SourceID    string
-	Link        string
-	Title       string
-	HasDocument bool // an ITU document: its number, not its title, is its identity
-	CreatedAt   time.Time
-}
+	"github.com/ituwatch/ituwatch/model"
+)
 
 // StoryCandidates lists every item filed under a first alert (not an
 // update) created since a time: the alert's own item and the other reports
@@ -26,7 +15,7 @@ type StoryCandidate struct {
 // them makes clustering independent of which outlet was polled first. An
 // alert the per-poll limit kept from every destination is left out: no one
 // saw it, so a later report must alert rather than join it.
-func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int) ([]StoryCandidate, error) {
+func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int) ([]model.StoryCandidate, error) {
 	if limit <= 0 || limit > 5000 {
 		limit = 5000
 	}
@@ -40,9 +29,9 @@ func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int)
 		return nil, fmt.Errorf("list story candidates: %w", err)
 	}
 	defer rows.Close()
-	var out []StoryCandidate
+	var out []model.StoryCandidate
 	for rows.Next() {
-		var c StoryCandidate
+		var c model.StoryCandidate
 		var created sql.NullInt64
 		if err := rows.Scan(&c.AlertID, &c.SourceID, &c.Link, &c.Title, &c.HasDocument, &created); err != nil {
 			return nil, fmt.Errorf("list story candidates: %w", err)
@@ -61,7 +50,7 @@ func joinStory(ctx context.Context, tx *sql.Tx, alertID int64, sourceID string) 
 	var exists bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?)`, alertID).Scan(&exists); err != nil || !exists {
 		if err == nil {
-			err = ErrNotFound
+			err = model.ErrNotFound
 		}
 		return fmt.Errorf("join story of alert %d: %w", alertID, err)
 	}
@@ -75,30 +64,4 @@ func joinStory(ctx context.Context, tx *sql.Tx, alertID int64, sourceID string) 
 		return fmt.Errorf("also-reported-by of alert %d: %w", alertID, err)
 	}
 	return nil
-}
-
-// SeenFingerprints returns which of the fingerprints a source already has
-// an item with, whatever its id: a feed that re-publishes items under new
-// guids on every poll.
-func (s *Store) SeenFingerprints(ctx context.Context, sourceID string, fingerprints []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for chunk := range slices.Chunk(fingerprints, maxListArg) {
-		list, err := json.Marshal(chunk)
-		if err != nil {
-			return nil, err
-		}
-		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT fingerprint FROM items
-			WHERE source_id = ? AND fingerprint IN (SELECT value FROM json_each(?))`, sourceID, string(list))
-		if err != nil {
-			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
-		}
-		fps, err := scanStrings(rows)
-		if err != nil {
-			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
-		}
-		for _, fp := range fps {
-			out[fp] = true
-		}
-	}
-	return out, nil
 }

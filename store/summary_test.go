@@ -23,12 +23,12 @@ func TestSummaryIsFiledUnderTheStoredItem(t *testing.T) {
 	v2 := v1
 	v2.Title = "second text"
 	alert := &model.Alert{Kind: model.AlertNew, Item: v2, Matches: []model.Match{{Topic: "new-ip"}}, HeldFrom: []string{"console"}}
-	if _, err := st.SaveItem(ctx, Save{Item: v2, Fingerprint: v2.Fingerprint(), Alert: alert}); err != nil {
+	if _, err := saveTest(ctx, st, model.ItemSave{Item: v2, Fingerprint: v2.Fingerprint(), Alert: alert}); err != nil {
 		t.Fatal(err)
 	}
 	sum := &model.Alert{Kind: model.AlertSummary, Item: model.Item{SourceID: "flood"},
 		Held: &model.HeldAlerts{Source: "flood", Destination: "console", Count: 1, Limit: 20, Topics: []string{"new-ip"}}}
-	sumID, err := st.SaveItem(ctx, Save{Item: v1, Fingerprint: v1.Fingerprint(), Alert: sum, Destinations: []string{"console"}})
+	sumID, err := saveTest(ctx, st, model.ItemSave{Item: v1, Fingerprint: v1.Fingerprint(), Alert: sum, Destinations: []string{"console"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/ituwatch/ituwatch/model"
 )
 
 func TestTopicsDelivered(t *testing.T) {
@@ -12,7 +14,7 @@ func TestTopicsDelivered(t *testing.T) {
 	ctx := context.Background()
 	save := func(id string, topics []string, dests ...string) int64 {
 		it := item("src", id, "t "+id)
-		return mustSave(t, s, Save{Item: it, Fingerprint: it.Fingerprint(), Alert: alertFor(it, topics...), Destinations: dests})
+		return mustSave(t, s, model.ItemSave{Item: it, Fingerprint: it.Fingerprint(), Alert: alertFor(it, topics...), Destinations: dests})
 	}
 	deliver := func(alertID int64, dest string, at time.Time) {
 		var dl int64

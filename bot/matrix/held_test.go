@@ -129,11 +129,10 @@ func queueAlerts(t *testing.T, st *store.Store, n int, dests ...string) []int64 
 			},
 			Matches: []model.Match{{Topic: "new-ip", TopicName: "New IP", Severity: model.SeverityHigh}},
 		}
-		id, err := st.SaveItem(context.Background(), store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests})
-		if err != nil {
+		if err := st.SaveItems(context.Background(), []model.ItemSave{{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}})[0]; err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, id)
+		ids = append(ids, a.ID)
 	}
 	return ids
 }
@@ -148,7 +147,7 @@ func openTestStore(t *testing.T, path string) *store.Store {
 	return st
 }
 
-func destStatus(t *testing.T, st *store.Store, dest string) store.DestinationStatus {
+func destStatus(t *testing.T, st *store.Store, dest string) model.DestinationStatus {
 	t.Helper()
 	all, err := st.DestinationStatuses(context.Background())
 	if err != nil {
@@ -160,7 +159,7 @@ func destStatus(t *testing.T, st *store.Store, dest string) store.DestinationSta
 		}
 	}
 	t.Fatalf("no deliveries to %s in the store", dest)
-	return store.DestinationStatus{}
+	return model.DestinationStatus{}
 }
 
 // txnsIn lists, in the order the homeserver accepted them, the transaction

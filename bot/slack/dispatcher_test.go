@@ -29,7 +29,7 @@ func queueAlert(t *testing.T, dests ...string) (*store.Store, model.Alert) {
 	t.Cleanup(func() { st.Close() })
 	a := sampleAlert()
 	a.ID = 0
-	if _, err := st.SaveItem(context.Background(), store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}); err != nil {
+	if err := st.SaveItems(context.Background(), []model.ItemSave{{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}})[0]; err != nil {
 		t.Fatal(err)
 	}
 	return st, a
@@ -59,7 +59,7 @@ func newDispatcher(c *Client, o bot.Outbox, now *time.Time) *bot.Dispatcher {
 }
 
 // destination returns what the store says about one destination.
-func destination(t *testing.T, st *store.Store, dest string) store.DestinationStatus {
+func destination(t *testing.T, st *store.Store, dest string) model.DestinationStatus {
 	t.Helper()
 	all, err := st.DestinationStatuses(context.Background())
 	if err != nil {
@@ -71,7 +71,7 @@ func destination(t *testing.T, st *store.Store, dest string) store.DestinationSt
 		}
 	}
 	t.Fatalf("no deliveries to %s in the store", dest)
-	return store.DestinationStatus{}
+	return model.DestinationStatus{}
 }
 
 func TestDispatcherWaitsOutRateLimitAndDeliversOnce(t *testing.T) {

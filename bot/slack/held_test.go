@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
 
@@ -63,7 +64,7 @@ func queueAlerts(t *testing.T, st *store.Store, n int, dests ...string) {
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("C25-%d", 60+i)
 		a.Item.Title = fmt.Sprintf("Council document %d on New IP", 60+i)
-		if _, err := st.SaveItem(context.Background(), store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}); err != nil {
+		if err := st.SaveItems(context.Background(), []model.ItemSave{{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: dests}})[0]; err != nil {
 			t.Fatal(err)
 		}
 	}

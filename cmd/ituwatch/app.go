@@ -167,7 +167,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	a.ingester = pipeline.NewIngester(pipeline.Options{
 		Store:   st,
 		Matcher: eng,
-		Routes:  cfg,
+		Routes:  pipeline.NewRouteTable(cfg.Routes),
 		Wake:    a.dispatcher.Wake,
 		Logger:  log,
 		MaxAge:  maxAge,

@@ -17,7 +17,6 @@ import (
 
 	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/model"
-	"github.com/ituwatch/ituwatch/store"
 	"github.com/ituwatch/ituwatch/watchers"
 )
 
@@ -214,7 +213,7 @@ func failingSources(configured []string, states []model.SourceState) []string {
 	return out
 }
 
-func queueSummary(dests []store.DestinationStatus, now time.Time) (depth int, oldestSeconds float64, failed int) {
+func queueSummary(dests []model.DestinationStatus, now time.Time) (depth int, oldestSeconds float64, failed int) {
 	for _, d := range dests {
 		depth += d.Pending
 		failed += d.Failed

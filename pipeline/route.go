@@ -1,0 +1,67 @@
+package pipeline
+
+import (
+	"path"
+
+	"github.com/ituwatch/ituwatch/config"
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// RouteTable sends a match to the destinations of the configured routes
+// that take its topic and severity. It is built once from the config's
+// routes, which stay plain data.
+type RouteTable struct {
+	routes []route
+}
+
+// route is one config.Route as the pipeline applies it.
+type route struct {
+	topics      []string // topic ids or path.Match patterns; "*" is every topic
+	minSeverity model.Severity
+	to          []model.Destination
+}
+
+// NewRouteTable builds the routes of the config, in their order. A route
+// without a severity takes every match (the config's defaults set one).
+func NewRouteTable(routes []config.Route) *RouteTable {
+	t := &RouteTable{routes: make([]route, len(routes))}
+	for i, r := range routes {
+		t.routes[i] = route{topics: r.Topics, minSeverity: r.MinSeverity, to: r.To}
+	}
+	return t
+}
+
+// takes reports whether the route takes a match of topic at severity sev.
+func (r route) takes(topic string, sev model.Severity) bool {
+	if sev < r.minSeverity {
+		return false
+	}
+	for _, pat := range r.topics {
+		if pat == "*" || pat == topic {
+			return true
+		}
+		if ok, _ := path.Match(pat, topic); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// DestinationsFor lists where a match of topic at severity sev goes: the
+// destinations of every route that takes it, in route order, each once.
+func (t *RouteTable) DestinationsFor(topic string, sev model.Severity) []model.Destination {
+	var out []model.Destination
+	seen := map[string]bool{}
+	for _, r := range t.routes {
+		if !r.takes(topic, sev) {
+			continue
+		}
+		for _, d := range r.to {
+			if k := d.String(); !seen[k] {
+				seen[k] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
