@@ -127,13 +127,35 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 	return f
 }
 
+// Validators are what a conditional GET remembers of the last answer: its
+// ETag and Last-Modified, sent back as If-None-Match and If-Modified-Since,
+// and the hash of its body, for the servers that send neither.
+type Validators struct {
+	ETag         string
+	LastModified string
+	BodyHash     string
+}
+
+// validatorsOf is what st remembers of the last answer.
+func validatorsOf(st model.SourceState) Validators {
+	return Validators{ETag: st.ETag, LastModified: st.LastModified, BodyHash: st.BodyHash}
+}
+
+// applyTo records v in st.
+func (v Validators) applyTo(st *model.SourceState) {
+	st.ETag, st.LastModified, st.BodyHash = v.ETag, v.LastModified, v.BodyHash
+}
+
 // FetchResult is one answer to a Fetch.
 type FetchResult struct {
 	StatusCode  int
-	NotModified bool   // a 304, or a 200 whose body hash equals state.BodyHash: the caller must not parse it again
+	NotModified bool   // a 304, or a 200 whose body hash equals the previous BodyHash: the caller must not parse it again
 	Body        []byte // nil when NotModified
 	FinalURL    string // after redirects
 	ContentType string
+	// Validators are those to send next time, once the caller has used
+	// the body: Fetch records them nowhere itself.
+	Validators
 }
 
 // StatusError is a non-2xx answer. Callers decide on Code (410: stop polling)
@@ -161,13 +183,14 @@ func (e *StatusError) Error() string {
 }
 
 // Fetch sends a conditional GET (If-None-Match / If-Modified-Since from
-// state), decodes gzip, and on success records the new ETag, Last-Modified
-// and BodyHash into state. Non-2xx answers are returned as *StatusError.
+// prev), decodes gzip, and returns the body with the validators of the
+// answer. A zero prev asks unconditionally. Non-2xx answers are returned
+// as *StatusError.
 //
 // The body counts against FetcherOptions.BodyMemory while it is read, not
 // after Fetch returns; a caller that parses it should use fetchHeld.
-func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceState) (*FetchResult, error) {
-	res, release, err := f.fetchHeld(ctx, rawURL, state)
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string, prev Validators) (*FetchResult, error) {
+	res, release, err := f.fetchHeld(ctx, rawURL, prev)
 	release()
 	return res, err
 }
@@ -175,7 +198,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceS
 // fetchHeld is Fetch whose body keeps its share of the body budget until
 // release is called, which the caller must do (also after an error) once
 // it no longer needs the body: after parsing it.
-func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.SourceState) (_ *FetchResult, release func(), _ error) {
+func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, prev Validators) (_ *FetchResult, release func(), _ error) {
 	release = func() {}
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
@@ -201,13 +224,11 @@ func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.Sou
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
 	req.Header.Set("Accept-Encoding", "gzip")
-	if state != nil {
-		if state.ETag != "" {
-			req.Header.Set("If-None-Match", state.ETag)
-		}
-		if state.LastModified != "" {
-			req.Header.Set("If-Modified-Since", state.LastModified)
-		}
+	if prev.ETag != "" {
+		req.Header.Set("If-None-Match", prev.ETag)
+	}
+	if prev.LastModified != "" {
+		req.Header.Set("If-Modified-Since", prev.LastModified)
 	}
 
 	resp, err := f.client.Do(req)
@@ -224,14 +245,13 @@ func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.Sou
 
 	if resp.StatusCode == http.StatusNotModified {
 		res.NotModified = true
-		if state != nil {
-			// A 304 may carry fresher validators; keep them.
-			if et := resp.Header.Get("ETag"); et != "" {
-				state.ETag = et
-			}
-			if lm := resp.Header.Get("Last-Modified"); lm != "" {
-				state.LastModified = lm
-			}
+		// A 304 may carry fresher validators; keep them.
+		res.Validators = prev
+		if et := resp.Header.Get("ETag"); et != "" {
+			res.ETag = et
+		}
+		if lm := resp.Header.Get("Last-Modified"); lm != "" {
+			res.LastModified = lm
 		}
 		return res, release, nil
 	}
@@ -250,18 +270,16 @@ func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.Sou
 		return nil, release, f.describe(final, err)
 	}
 	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
-	if state != nil {
-		unchanged := state.BodyHash != "" && state.BodyHash == hash
-		state.ETag = resp.Header.Get("ETag")
-		state.LastModified = resp.Header.Get("Last-Modified")
-		state.BodyHash = hash
-		if unchanged {
-			res.NotModified = true
-			releaseBody(body)
-			release()
-			return res, release, nil
-		}
+	res.Validators = Validators{
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+		BodyHash:     hex.EncodeToString(sum[:]),
+	}
+	if prev.BodyHash != "" && prev.BodyHash == res.BodyHash {
+		res.NotModified = true
+		releaseBody(body)
+		release()
+		return res, release, nil
 	}
 	res.Body = body
 	return res, release, nil

@@ -21,9 +21,12 @@ import (
 // Source is one thing the scheduler polls.
 type Source interface {
 	ID() string
-	// Poll fetches and parses; it may update state's validators. It returns
-	// only the items of a changed body (nil, nil when not modified).
-	Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error)
+	// Poll fetches and parses. It returns the items of a changed body (nil
+	// items when not modified) and prev with what the source remembers
+	// between polls moved forward: validators, page text, warning. The
+	// scheduler commits that state only once the items are stored, and
+	// ignores it when Poll fails.
+	Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error)
 }
 
 // StateStore remembers each source's validators and health between polls.
@@ -289,7 +292,7 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 	}
 
 	before := st
-	items, err := s.safePoll(ctx, e.src, &st)
+	items, next, err := s.safePoll(ctx, e.src, st)
 	if err == nil && len(items) > 0 && s.opts.Sink != nil {
 		for i := range items {
 			if items[i].SourceID == "" {
@@ -311,9 +314,8 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 	}
 
 	if err != nil {
-		// Forget validators and page text the failed poll moved forward, so
-		// the next poll sees the same content again instead of "not modified".
-		st.ETag, st.LastModified, st.BodyHash, st.PageText, st.Warning = before.ETag, before.LastModified, before.BodyHash, before.PageText, before.Warning
+		// The source's new validators and page text are not taken: the
+		// next poll sees the same content again instead of "not modified".
 		st.ConsecutiveFailures++
 		st.LastError = err.Error()
 		var se *StatusError
@@ -330,6 +332,9 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 		res.Err = err
 		s.log.Warn("poll failed", "source", id, "error", err.Error(), "failures", st.ConsecutiveFailures)
 	} else {
+		// The items are stored: now, and only now, what the source read
+		// becomes what it remembers.
+		st = withPolled(st, next)
 		st.ConsecutiveFailures = 0
 		st.LastSuccess = now
 		st.LastError = ""
@@ -384,13 +389,22 @@ func retiredReason(st model.SourceState) string {
 	return GoneMessage
 }
 
+// withPolled is st with what a source's poll owns taken from next: the
+// validators, the page text and the warning. The health fields stay the
+// scheduler's.
+func withPolled(st, next model.SourceState) model.SourceState {
+	st.ETag, st.LastModified, st.BodyHash = next.ETag, next.LastModified, next.BodyHash
+	st.PageText, st.Warning = next.PageText, next.Warning
+	return st
+}
+
 // safePoll turns a panic in one source into that source's failure.
-func (s *Scheduler) safePoll(ctx context.Context, src Source, st *model.SourceState) (items []model.Item, err error) {
+func (s *Scheduler) safePoll(ctx context.Context, src Source, prev model.SourceState) (items []model.Item, next model.SourceState, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("source panicked", "source", src.ID(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			items, err = nil, fmt.Errorf("the source crashed while polling (%v); this is a bug in ituwatch, please report it", r)
+			items, next, err = nil, prev, fmt.Errorf("the source crashed while polling (%v); this is a bug in ituwatch, please report it", r)
 		}
 	}()
-	return src.Poll(ctx, st)
+	return src.Poll(ctx, prev)
 }

@@ -56,14 +56,19 @@ func (s *memStates) get(id string) model.SourceState {
 	return s.m[id]
 }
 
+// funcSource is a Source whose poll moves a copy of the state forward in
+// place; Poll returns the moved copy, also when poll fails, so tests see
+// the scheduler drop it.
 type funcSource struct {
 	id   string
 	poll func(ctx context.Context, st *model.SourceState) ([]model.Item, error)
 }
 
 func (f *funcSource) ID() string { return f.id }
-func (f *funcSource) Poll(ctx context.Context, st *model.SourceState) ([]model.Item, error) {
-	return f.poll(ctx, st)
+func (f *funcSource) Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error) {
+	next := prev
+	items, err := f.poll(ctx, &next)
+	return items, next, err
 }
 
 type sinkRecorder struct {
@@ -304,6 +309,47 @@ func TestSchedulerSinkFailureKeepsValidators(t *testing.T) {
 	}
 }
 
+// What a source read is committed only with its items: a poll that fails,
+// or whose items cannot be stored, leaves the validators, page text and
+// warning as they were, so the next poll reads the same content again.
+func TestSchedulerCommitsStateOnlyAfterItemsStored(t *testing.T) {
+	prev := model.SourceState{SourceID: "x", ETag: `"v1"`, LastModified: "Mon, 01 Jun 2026 10:00:00 GMT", BodyHash: "h1", PageText: "old text", Warning: "old warning", ItemsSeen: 5}
+	moved := func(st *model.SourceState) {
+		st.ETag, st.LastModified, st.BodyHash = `"v2"`, "Tue, 02 Jun 2026 10:00:00 GMT", "h2"
+		st.PageText, st.Warning = "new text", ""
+	}
+	tests := []struct {
+		name    string
+		pollErr error
+		sinkErr error
+		want    model.SourceState // the fields a source owns
+	}{
+		{name: "stored", want: model.SourceState{ETag: `"v2"`, LastModified: "Tue, 02 Jun 2026 10:00:00 GMT", BodyHash: "h2", PageText: "new text"}},
+		{name: "poll failed", pollErr: errors.New("unreadable feed"), want: prev},
+		{name: "store failed", sinkErr: errors.New("database is locked"), want: prev},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			states := &memStates{m: map[string]model.SourceState{"x": prev}}
+			rec := &sinkRecorder{err: tt.sinkErr}
+			s, _ := newTestScheduler(states, rec.Sink)
+			_ = s.Add(&funcSource{id: "x", poll: func(_ context.Context, st *model.SourceState) ([]model.Item, error) {
+				moved(st)
+				return items(2), tt.pollErr
+			}}, "@hourly")
+			res := pollOne(s, "x")
+			if (res.Err != nil) != (tt.pollErr != nil || tt.sinkErr != nil) {
+				t.Fatalf("result %+v", res)
+			}
+			got := states.get("x")
+			if got.ETag != tt.want.ETag || got.LastModified != tt.want.LastModified || got.BodyHash != tt.want.BodyHash ||
+				got.PageText != tt.want.PageText || got.Warning != tt.want.Warning {
+				t.Errorf("stored state %+v, want the source's fields of %+v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestSchedulerPollNowUnknown(t *testing.T) {
 	s, _ := newTestScheduler(&memStates{}, nil)
 	_ = s.Add(&funcSource{id: "known"}, "@hourly")
@@ -481,3 +527,14 @@ func TestSchedulerPollAllBoundsAndStops(t *testing.T) {
 		t.Errorf("%d sources skipped after the stop, want the %d not yet started", skipped, sources-bound)
 	}
 }
+
+// pollInto polls src from *state and keeps the state the poll returns, also
+// when it fails: a source must return its input unchanged then, and tests
+// that check it would pass vacuously if the failed state were dropped here.
+func pollInto(ctx context.Context, src Source, state *model.SourceState) ([]model.Item, error) {
+	items, next, err := src.Poll(ctx, *state)
+	*state = next
+	return items, err
+}
+
+func pollOne(s *Scheduler, id string) PollResult { return s.PollNow(context.Background(), id) }
