@@ -63,6 +63,9 @@ type HTTP struct {
 	// Concurrency bounds how many sources are polled at once when all are
 	// polled together (at start-up, and by `ituwatch once`).
 	Concurrency int `yaml:"concurrency" json:"concurrency"`
+	// BodyMemory bounds the bytes of all the response bodies being read
+	// and parsed at once; a fetch whose body does not fit waits.
+	BodyMemory int64 `yaml:"body_memory" json:"body_memory"`
 }
 
 // Source is one feed, ITU document listing or page to watch.
@@ -209,6 +212,7 @@ const (
 	DefaultMaxBodyBytes       = 10 << 20
 	DefaultPerHostConcurrency = 2
 	DefaultConcurrency        = 64
+	DefaultBodyMemory         = 64 << 20
 	DefaultRulePack           = "builtin:itu"
 	DefaultMaxPages           = 5
 	DefaultFeedSchedule       = "@every 1h"
@@ -243,6 +247,9 @@ func applyDefaults(c *Config) {
 	}
 	if c.HTTP.Concurrency == 0 {
 		c.HTTP.Concurrency = DefaultConcurrency
+	}
+	if c.HTTP.BodyMemory == 0 {
+		c.HTTP.BodyMemory = DefaultBodyMemory
 	}
 	for i := range c.Sources {
 		s := &c.Sources[i]

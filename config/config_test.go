@@ -121,11 +121,12 @@ http:
   max_body_bytes: 5MiB
   per_host_concurrency: 1
   concurrency: 200
+  body_memory: 32MiB
 sources:
   - {id: local, type: rss, url: "http://127.0.0.1:8080/feed", schedule: "@every 10s"}
 `,
 			check: func(t *testing.T, c *Config) {
-				want := HTTP{AllowPrivateNetworks: true, UserAgent: "ituwatch-test (ops@example.org)", Timeout: 45 * time.Second, MaxBodyBytes: 5 << 20, PerHostConcurrency: 1, Concurrency: 200}
+				want := HTTP{AllowPrivateNetworks: true, UserAgent: "ituwatch-test (ops@example.org)", Timeout: 45 * time.Second, MaxBodyBytes: 5 << 20, PerHostConcurrency: 1, Concurrency: 200, BodyMemory: 32 << 20}
 				if c.HTTP != want {
 					t.Errorf("http = %+v, want %+v", c.HTTP, want)
 				}
@@ -277,7 +278,7 @@ func TestParseProblems(t *testing.T) {
 		{
 			name: "section given as a list",
 			src:  feed + "http: [timeout]\n",
-			want: []string{`test.yaml:3: http: must be a section of settings (allow_private_networks, user_agent, timeout, max_body_bytes, per_host_concurrency, concurrency), each on its own line as key: value`},
+			want: []string{`test.yaml:3: http: must be a section of settings (allow_private_networks, user_agent, timeout, max_body_bytes, per_host_concurrency, concurrency, body_memory), each on its own line as key: value`},
 		},
 		{
 			name: "unset variable in a plain field",
@@ -333,12 +334,13 @@ func TestParseProblems(t *testing.T) {
 		},
 		{
 			name: "http limits",
-			src:  feed + "http:\n  timeout: 1h\n  max_body_bytes: 10\n  per_host_concurrency: -1\n  concurrency: 5000\n",
+			src:  feed + "http:\n  timeout: 1h\n  max_body_bytes: 10\n  per_host_concurrency: -1\n  concurrency: 5000\n  body_memory: 100KiB\n",
 			want: []string{
 				`test.yaml:4: http.timeout: 1h0m0s is out of range; use between 1s and 10m (30s suits most sites)`,
 				`test.yaml:5: http.max_body_bytes: 10 is too small; use a size of at least 1KiB (the default is 10MiB)`,
 				`test.yaml:6: http.per_host_concurrency: -1 is not allowed; use 1 or more (the default is 2)`,
 				`test.yaml:7: http.concurrency: 5000 is out of range; use between 1 and 1024 (the default is 64)`,
+				`test.yaml:8: http.body_memory: 102400 is too small; use a size of at least 1MiB (the default is 64MiB)`,
 			},
 		},
 		{

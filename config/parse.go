@@ -364,6 +364,17 @@ func (p *parser) size(dst *int64) func(*yaml.Node, string) {
 	}
 }
 
+// sizeText writes n as the file would: "10MiB", "512KiB", else bytes.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 func (p *parser) duration(dst *time.Duration) func(*yaml.Node, string) {
 	return func(n *yaml.Node, path string) {
 		v, ok := p.scalar(n, path, false)
@@ -472,6 +483,7 @@ func (p *parser) http(h *HTTP, n *yaml.Node, path string) {
 		field{"max_body_bytes", p.size(&h.MaxBodyBytes)},
 		field{"per_host_concurrency", p.integer(&h.PerHostConcurrency)},
 		field{"concurrency", p.integer(&h.Concurrency)},
+		field{"body_memory", p.size(&h.BodyMemory)},
 	)
 }
 

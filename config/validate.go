@@ -82,15 +82,18 @@ func (p *parser) checkStore(c *Config) {
 func (p *parser) checkHTTP(c *Config) {
 	h := c.HTTP
 	if h.Timeout < time.Second || h.Timeout > 10*time.Minute {
-		p.bad("http.timeout", "%s is out of range; use between 1s and 10m (30s suits most sites)", h.Timeout)
+		p.bad("http.timeout", "%s is out of range; use between 1s and 10m (%s suits most sites)", h.Timeout, DefaultTimeout)
 	}
 	if h.MaxBodyBytes < 1024 {
-		p.bad("http.max_body_bytes", "%d is too small; use a size of at least 1KiB (the default is 10MiB)", h.MaxBodyBytes)
+		p.bad("http.max_body_bytes", "%d is too small; use a size of at least 1KiB (the default is %s)", h.MaxBodyBytes, sizeText(DefaultMaxBodyBytes))
+	}
+	if h.BodyMemory < 1<<20 {
+		p.bad("http.body_memory", "%d is too small; use a size of at least 1MiB (the default is %s)", h.BodyMemory, sizeText(DefaultBodyMemory))
 	}
 	if h.PerHostConcurrency < 1 {
-		p.bad("http.per_host_concurrency", "%d is not allowed; use 1 or more (the default is 2)", h.PerHostConcurrency)
+		p.bad("http.per_host_concurrency", "%d is not allowed; use 1 or more (the default is %d)", h.PerHostConcurrency, DefaultPerHostConcurrency)
 	} else if h.PerHostConcurrency > 4 {
-		p.doubt("http.per_host_concurrency", "%d requests at once to the same site is more than most sites welcome; 2 is polite", h.PerHostConcurrency)
+		p.doubt("http.per_host_concurrency", "%d requests at once to the same site is more than most sites welcome; %d is polite", h.PerHostConcurrency, DefaultPerHostConcurrency)
 	}
 	if h.Concurrency < 1 || h.Concurrency > 1024 {
 		p.bad("http.concurrency", "%d is out of range; use between 1 and 1024 (the default is %d)", h.Concurrency, DefaultConcurrency)

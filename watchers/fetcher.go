@@ -31,28 +31,29 @@ var Version = "dev"
 // larger than FetcherOptions.MaxBodyBytes.
 var ErrBodyTooLarge = errors.New("response body too large")
 
-// FetcherOptions tunes the HTTP client every source shares. Zero values take
-// the defaults documented on each field.
+// FetcherOptions tunes the HTTP client every source shares. The values
+// ituwatch runs with come from its config (http.*), which owns their
+// defaults; a zero value here means no limit, as in net/http, except where
+// a field says otherwise.
 type FetcherOptions struct {
-	UserAgent            string        // default "ituwatch/<version> (+https://github.com/ituwatch/ituwatch)"
-	Timeout              time.Duration // whole request incl. body; default 30s
-	MaxBodyBytes         int64         // default 10 MiB; bodies (after decompression) are cut there with an error
-	MaxRedirects         int           // default 5
-	PerHostConcurrency   int           // default 2 concurrent requests per host
+	UserAgent            string        // "" = "ituwatch/<version> (+https://github.com/ituwatch/ituwatch)"
+	Timeout              time.Duration // whole request incl. body
+	MaxBodyBytes         int64         // bodies (after decompression) are cut there with an error
+	MaxRedirects         int           // 0 = 5
+	PerHostConcurrency   int           // concurrent requests per host
 	AllowPrivateNetworks bool          // false: refuse loopback, private, link-local, CGNAT, metadata, documentation, unspecified and multicast addresses, checked at connect time
 	// BodyMemory bounds the bytes of all the bodies being read and parsed
-	// at once (default 64 MiB): a fetch whose body does not fit waits for
-	// others to finish. A body larger than the whole budget is still read,
-	// as the only new one (see bodyBudget).
+	// at once: a fetch whose body does not fit waits for others to finish.
+	// A body larger than the whole budget is still read, as the only new
+	// one (see bodyBudget).
 	BodyMemory int64
 }
 
 const (
-	defaultTimeout      = 30 * time.Second
-	defaultMaxBody      = 10 << 20
 	defaultMaxRedirects = 5
-	defaultPerHost      = 2
-	defaultBodyMemory   = 64 << 20
+	// noLimit stands for a zero limit: large enough never to be reached,
+	// small enough that a byte count plus one cannot overflow.
+	noLimit = 1 << 62
 )
 
 // Fetcher is the one HTTP client of all sources. It is safe for concurrent use.
@@ -74,20 +75,20 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "ituwatch/" + Version + " (+https://github.com/ituwatch/ituwatch)"
 	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = defaultTimeout
+	if opts.Timeout < 0 {
+		opts.Timeout = 0
 	}
 	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = defaultMaxBody
+		opts.MaxBodyBytes = noLimit
 	}
 	if opts.MaxRedirects <= 0 {
 		opts.MaxRedirects = defaultMaxRedirects
 	}
-	if opts.PerHostConcurrency <= 0 {
-		opts.PerHostConcurrency = defaultPerHost
+	if opts.PerHostConcurrency < 0 {
+		opts.PerHostConcurrency = 0
 	}
 	if opts.BodyMemory <= 0 {
-		opts.BodyMemory = defaultBodyMemory
+		opts.BodyMemory = noLimit
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !opts.AllowPrivateNetworks {
@@ -449,6 +450,9 @@ func hostKey(u *url.URL) string {
 
 // acquire takes a slot of host's semaphore, or gives up when ctx ends.
 func (f *Fetcher) acquire(ctx context.Context, host string) (func(), error) {
+	if f.opts.PerHostConcurrency == 0 {
+		return func() {}, nil
+	}
 	f.mu.Lock()
 	sem, ok := f.hosts[host]
 	if !ok {

@@ -25,8 +25,6 @@ import (
 // at something else.
 var ErrNoDocumentTable = errors.New("no document table found on the page")
 
-const defaultListingPages = 5
-
 type ituListingSource struct {
 	id, url  string
 	fetcher  *Fetcher
@@ -36,11 +34,9 @@ type ituListingSource struct {
 // NewITUListingSource watches an ITU document-management listing (a table of
 // document number, title, source and date, as ITU publishes for Council,
 // CWG-Internet, PP, WTSA, TSAG and the study groups), following its "Next"
-// links up to maxPages pages (0 means 5).
+// links up to maxPages pages (ituwatch takes it from the source's
+// max_pages; less than 1 reads page 1 only).
 func NewITUListingSource(id, url string, f *Fetcher, maxPages int) Source {
-	if maxPages <= 0 {
-		maxPages = defaultListingPages
-	}
 	return &ituListingSource{id: id, url: url, fetcher: f, maxPages: maxPages}
 }
 

@@ -50,9 +50,10 @@ type SchedulerOptions struct {
 	// included (for metrics). It runs on the polling goroutine: keep it quick.
 	OnPoll func(PollResult)
 	// PollAllConcurrency bounds how many sources PollAll polls at once
-	// (default 16). Polls mostly wait on the network, so thousands of
-	// sources on many hosts need more; the fetcher's per-host limit still
-	// protects each site.
+	// (ituwatch takes it from http.concurrency; 0 = every source at once).
+	// Polls mostly wait on the network, so thousands of sources on many
+	// hosts need many; the fetcher's per-host limit still protects each
+	// site.
 	PollAllConcurrency int
 }
 
@@ -70,7 +71,6 @@ const (
 	baseBackoff       = time.Minute
 	defaultMaxBackoff = 6 * time.Hour
 	maxDefaultJitter  = 2 * time.Minute
-	pollAllBound      = 16
 	saveTimeout       = 10 * time.Second
 )
 
@@ -111,9 +111,6 @@ func NewScheduler(opts SchedulerOptions) *Scheduler {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = defaultMaxBackoff
-	}
-	if opts.PollAllConcurrency <= 0 {
-		opts.PollAllConcurrency = pollAllBound
 	}
 	log := opts.Logger
 	if log == nil {
@@ -207,7 +204,11 @@ func (s *Scheduler) PollAll(ctx context.Context) []PollResult {
 	// stack grows once to what a poll needs, not once per source.
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(s.opts.PollAllConcurrency, len(entries)) {
+	pollers := len(entries)
+	if s.opts.PollAllConcurrency > 0 {
+		pollers = min(s.opts.PollAllConcurrency, pollers)
+	}
+	for range pollers {
 		wg.Go(func() {
 			for i := range next {
 				results[i] = s.poll(ctx, entries[i])
