@@ -289,7 +289,7 @@ func TestSchedulerCarriesPageWarning(t *testing.T) {
 	}
 	ctx := context.Background()
 	for range 2 {
-		if r := sched.PollNow(ctx, "itu-t"); r.Err != nil {
+		if r := pollOne(ctx, sched, "itu-t"); r.Err != nil {
 			t.Fatal(r.Err)
 		}
 	}
@@ -301,7 +301,7 @@ func TestSchedulerCarriesPageWarning(t *testing.T) {
 	}
 
 	srv.set("/p", ituFixture(t, "aspnet-fg-before.html"))
-	if r := sched.PollNow(ctx, "itu-t"); r.Err != nil {
+	if r := pollOne(ctx, sched, "itu-t"); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	if w := states.get("itu-t").Warning; w != "" {

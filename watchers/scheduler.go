@@ -230,21 +230,6 @@ func (s *Scheduler) PollAll(ctx context.Context) []PollResult {
 	return results
 }
 
-// PollNow polls one source at once (still respecting backoff and overlap).
-func (s *Scheduler) PollNow(ctx context.Context, sourceID string) PollResult {
-	s.mu.Lock()
-	e, ok := s.byID[sourceID]
-	ids := make([]string, 0, len(s.entries))
-	for _, e := range s.entries {
-		ids = append(ids, e.src.ID())
-	}
-	s.mu.Unlock()
-	if !ok {
-		return PollResult{SourceID: sourceID, Err: fmt.Errorf("no source with id %q; the sources are: %s", sourceID, strings.Join(ids, ", "))}
-	}
-	return s.poll(ctx, e)
-}
-
 // poll runs one poll of e and reports it to the OnPoll hook.
 func (s *Scheduler) poll(ctx context.Context, e *entry) PollResult {
 	res := s.pollEntry(ctx, e)

@@ -136,7 +136,7 @@ func TestSchedulerSuccess(t *testing.T) {
 	}}, "@every 15m")
 	states.SaveSourceState(context.Background(), model.SourceState{SourceID: "cwg", ConsecutiveFailures: 2, LastError: "old", ItemsSeen: 10})
 
-	res := s.PollNow(context.Background(), "cwg")
+	res := pollOne(context.Background(), s, "cwg")
 	if res.Err != nil || res.Items != 3 || res.NotModified || res.Skipped != "" {
 		t.Fatalf("result %+v", res)
 	}
@@ -154,7 +154,7 @@ func TestSchedulerNotModified(t *testing.T) {
 	rec := &sinkRecorder{}
 	s, _ := newTestScheduler(states, rec.Sink)
 	_ = s.Add(&funcSource{id: "x", poll: func(context.Context, *model.SourceState) ([]model.Item, error) { return nil, nil }}, "@hourly")
-	res := s.PollNow(context.Background(), "x")
+	res := pollOne(context.Background(), s, "x")
 	if !res.NotModified || res.Err != nil || len(rec.items) != 0 {
 		t.Errorf("result %+v, sink %v", res, rec.items)
 	}
@@ -175,7 +175,7 @@ func TestSchedulerBackoffGrowsAndCaps(t *testing.T) {
 
 	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour, time.Hour}
 	for i, base := range want {
-		res := s.PollNow(context.Background(), "down")
+		res := pollOne(context.Background(), s, "down")
 		if res.Err == nil {
 			t.Fatalf("poll %d: no error", i+1)
 		}
@@ -189,7 +189,7 @@ func TestSchedulerBackoffGrowsAndCaps(t *testing.T) {
 		}
 		// Before NextPoll the source is left alone.
 		clock.Set(st.NextPoll.Add(-time.Second))
-		if res := s.PollNow(context.Background(), "down"); !strings.HasPrefix(res.Skipped, "backing off until") {
+		if res := pollOne(context.Background(), s, "down"); !strings.HasPrefix(res.Skipped, "backing off until") {
 			t.Fatalf("poll during backoff: %+v", res)
 		}
 		clock.Set(st.NextPoll)
@@ -205,7 +205,7 @@ func TestSchedulerRetryAfter(t *testing.T) {
 	_ = s.Add(&funcSource{id: "busy", poll: func(context.Context, *model.SourceState) ([]model.Item, error) {
 		return nil, &StatusError{URL: "https://www.itu.int/feed", Code: 503, RetryAfter: 7 * time.Minute}
 	}}, "@hourly")
-	s.PollNow(context.Background(), "busy")
+	pollOne(context.Background(), s, "busy")
 	if st := states.get("busy"); !st.NextPoll.Equal(clock.Now().Add(7 * time.Minute)) {
 		t.Errorf("NextPoll %v, want now + 7m", st.NextPoll)
 	}
@@ -222,7 +222,7 @@ func TestSchedulerGoneRetires(t *testing.T) {
 	s, _ := newTestScheduler(states, nil)
 	_ = s.Add(NewFeedSource("old", srv.URL, testFetcher(FetcherOptions{})), "@hourly")
 
-	res := s.PollNow(context.Background(), "old")
+	res := pollOne(context.Background(), s, "old")
 	if res.Err == nil {
 		t.Fatal("410 was not a failure")
 	}
@@ -230,7 +230,7 @@ func TestSchedulerGoneRetires(t *testing.T) {
 	if !st.Retired || st.LastError != GoneMessage {
 		t.Fatalf("state after 410: %+v", st)
 	}
-	res = s.PollNow(context.Background(), "old")
+	res = pollOne(context.Background(), s, "old")
 	if res.Skipped != "retired" || hits != 1 {
 		t.Errorf("retired source polled again: %+v, %d requests", res, hits)
 	}
@@ -279,9 +279,9 @@ func TestSchedulerNoOverlap(t *testing.T) {
 		return nil, nil
 	}}, "@every 1m")
 	done := make(chan PollResult)
-	go func() { done <- s.PollNow(context.Background(), "slow") }()
+	go func() { done <- pollOne(context.Background(), s, "slow") }()
 	<-started
-	if res := s.PollNow(context.Background(), "slow"); !strings.Contains(res.Skipped, "still running") {
+	if res := pollOne(context.Background(), s, "slow"); !strings.Contains(res.Skipped, "still running") {
 		t.Errorf("overlapping poll: %+v", res)
 	}
 	close(release)
@@ -299,7 +299,7 @@ func TestSchedulerSinkFailureKeepsValidators(t *testing.T) {
 		return items(2), nil
 	}}, "@hourly")
 	states.SaveSourceState(context.Background(), model.SourceState{SourceID: "x", ETag: `"v1"`, BodyHash: "h1", ItemsSeen: 5})
-	res := s.PollNow(context.Background(), "x")
+	res := pollOne(context.Background(), s, "x")
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "database is locked") {
 		t.Fatalf("sink error not reported: %+v", res)
 	}
@@ -337,7 +337,7 @@ func TestSchedulerCommitsStateOnlyAfterItemsStored(t *testing.T) {
 				moved(st)
 				return items(2), tt.pollErr
 			}}, "@hourly")
-			res := pollOne(s, "x")
+			res := pollOne(context.Background(), s, "x")
 			if (res.Err != nil) != (tt.pollErr != nil || tt.sinkErr != nil) {
 				t.Fatalf("result %+v", res)
 			}
@@ -347,15 +347,6 @@ func TestSchedulerCommitsStateOnlyAfterItemsStored(t *testing.T) {
 				t.Errorf("stored state %+v, want the source's fields of %+v", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestSchedulerPollNowUnknown(t *testing.T) {
-	s, _ := newTestScheduler(&memStates{}, nil)
-	_ = s.Add(&funcSource{id: "known"}, "@hourly")
-	res := s.PollNow(context.Background(), "typo")
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "known") {
-		t.Errorf("unknown source: %+v", res)
 	}
 }
 
@@ -424,7 +415,7 @@ func TestSchedulerReadsStateOnce(t *testing.T) {
 	}
 	ctx := context.Background()
 	for range 3 {
-		if res := s.PollNow(ctx, "s"); res.Err != nil {
+		if res := pollOne(ctx, s, "s"); res.Err != nil {
 			t.Fatal(res.Err)
 		}
 	}
@@ -439,13 +430,13 @@ func TestSchedulerReadsStateOnce(t *testing.T) {
 	states.mu.Lock()
 	states.saveErr = errors.New("disk full")
 	states.mu.Unlock()
-	if res := s.PollNow(ctx, "s"); res.Err == nil || !strings.Contains(res.Err.Error(), "disk full") {
+	if res := pollOne(ctx, s, "s"); res.Err == nil || !strings.Contains(res.Err.Error(), "disk full") {
 		t.Fatalf("poll with a failing save: %v", res.Err)
 	}
 	states.mu.Lock()
 	states.saveErr = nil
 	states.mu.Unlock()
-	s.PollNow(ctx, "s")
+	pollOne(ctx, s, "s")
 	if states.loads != 2 || etags[len(etags)-1] != `"v4"` {
 		t.Errorf("after a failed save: %d loads, last etag seen %s; want 2 loads and the stored \"v4\"", states.loads, etags[len(etags)-1])
 	}
@@ -537,4 +528,11 @@ func pollInto(ctx context.Context, src Source, state *model.SourceState) ([]mode
 	return items, err
 }
 
-func pollOne(s *Scheduler, id string) PollResult { return s.PollNow(context.Background(), id) }
+// pollOne polls the source id once, as its cron entry would (respecting
+// backoff and overlap).
+func pollOne(ctx context.Context, s *Scheduler, id string) PollResult {
+	s.mu.Lock()
+	e := s.byID[id]
+	s.mu.Unlock()
+	return s.poll(ctx, e)
+}
