@@ -96,11 +96,6 @@ const (
 
 var sourceTypes = []string{TypeRSS, TypeAtom, TypeFeed, TypeITUListing, TypePage}
 
-// IsFeed reports whether the source is parsed as an RSS, Atom or JSON feed.
-func (s Source) IsFeed() bool {
-	return s.Type == TypeRSS || s.Type == TypeAtom || s.Type == TypeFeed
-}
-
 // Rules names the rule packs to load.
 type Rules struct {
 	// Packs are "builtin:<name>" or absolute paths of pack files (the file

@@ -103,9 +103,10 @@ sources:
   - {id: c, type: feed, url: "http://c.example/feed.json", schedule: "@every 45m"}
 `,
 			check: func(t *testing.T, c *Config) {
-				for _, s := range c.Sources {
-					if !s.IsFeed() {
-						t.Errorf("source %s (type %s) is not a feed", s.ID, s.Type)
+				want := []string{TypeRSS, TypeAtom, TypeFeed}
+				for i, s := range c.Sources {
+					if s.Type != want[i] || s.MaxPages != 0 || s.Selector != "" {
+						t.Errorf("source %s: type %q, max_pages %d, selector %q; want a plain %s feed", s.ID, s.Type, s.MaxPages, s.Selector, want[i])
 					}
 				}
 			},
