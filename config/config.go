@@ -7,9 +7,6 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
 	"path"
 	"time"
 
@@ -301,17 +298,4 @@ func (c *Config) DestinationsFor(topic string, sev model.Severity) []model.Desti
 		}
 	}
 	return out
-}
-
-// Load reads and validates the config file at path, taking ${ENV} values
-// from the process environment.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("config file %s not found; copy ituwatch.example.yaml to start", path)
-		}
-		return nil, fmt.Errorf("read config %s: %w", path, err)
-	}
-	return Parse(path, data, os.LookupEnv)
 }
