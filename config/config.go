@@ -38,13 +38,7 @@ type Config struct {
 
 // Store says where ituwatch remembers items, alerts and deliveries.
 type Store struct {
-	Path     string    `yaml:"path" json:"path"` // SQLite file, relative to the working directory
-	Postgres *Postgres `yaml:"postgres,omitempty" json:"postgres,omitempty"`
-}
-
-// Postgres is reserved for a PostgreSQL store.
-type Postgres struct {
-	DSN Secret `yaml:"dsn" json:"dsn"`
+	Path string `yaml:"path" json:"path"` // SQLite file, relative to the working directory
 }
 
 // HTTP tunes how sources are fetched.
@@ -166,11 +160,10 @@ func (c *Config) AlertLimit(sourceID string) int {
 
 // Slack is the Slack app the bot posts and listens as.
 type Slack struct {
-	BotToken      Secret   `yaml:"bot_token" json:"bot_token"`                               // xoxb-…
-	AppToken      Secret   `yaml:"app_token,omitempty" json:"app_token,omitempty"`           // xapp-…, for Socket Mode commands
-	SigningSecret Secret   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty"` // for HTTP event delivery
-	APIURL        string   `yaml:"api_url,omitempty" json:"api_url,omitempty"`               // "" = Slack's own API
-	Admins        []string `yaml:"admins,omitempty" json:"admins,omitempty"`                 // member ids allowed to change subscriptions
+	BotToken Secret   `yaml:"bot_token" json:"bot_token"`                     // xoxb-…
+	AppToken Secret   `yaml:"app_token,omitempty" json:"app_token,omitempty"` // xapp-…, for Socket Mode commands
+	APIURL   string   `yaml:"api_url,omitempty" json:"api_url,omitempty"`     // "" = Slack's own API
+	Admins   []string `yaml:"admins,omitempty" json:"admins,omitempty"`       // member ids allowed to change subscriptions
 }
 
 // Matrix is the Matrix account the bot posts and listens as.

@@ -422,14 +422,31 @@ func TestWarnings(t *testing.T) {
 			want: []string{`test.yaml:3: http.per_host_concurrency: 8 requests at once to the same site is more than most sites welcome; 2 is polite`},
 		},
 		{
-			name: "postgres is not there yet",
+			name: "postgres is not there",
 			src:  feed + "store:\n  postgres:\n    dsn: ${DATABASE_URL}\n",
-			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported yet; ituwatch keeps using the SQLite file "ituwatch.db" (store.path)`},
+			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); remove the section`},
+		},
+		// Keys ituwatch never reads are accepted whatever they hold, so a
+		// file that worked keeps working, and are named as ignored.
+		{
+			name: "postgres without a dsn or with an unset variable",
+			src:  feed + "store:\n  postgres:\n    dsn: ${NO_SUCH_DATABASE_URL}\n    pool: 5\n",
+			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); remove the section`},
+		},
+		{
+			name: "slack signing secret",
+			src:  feed + "slack:\n  bot_token: ${SLACK_BOT_TOKEN}\n  signing_secret: ${SLACK_SIGNING_SECRET}\n",
+			want: []string{`test.yaml:5: slack.signing_secret: ituwatch receives Slack events over Socket Mode (app_token) and never uses a signing secret: this setting is ignored; remove it`},
+		},
+		{
+			name: "slack signing secret written in the file",
+			src:  feed + "slack:\n  bot_token: ${SLACK_BOT_TOKEN}\n  signing_secret: LITERAL-signing\n",
+			want: []string{`test.yaml:5: slack.signing_secret: ituwatch receives Slack events over Socket Mode (app_token) and never uses a signing secret: this setting is ignored; remove it`},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := mustParse(t, tt.src, map[string]string{"DATABASE_URL": "postgres://u:p@db/x"})
+			c := mustParse(t, tt.src, map[string]string{"DATABASE_URL": "postgres://u:p@db/x", "SLACK_BOT_TOKEN": "xoxb-1"})
 			var got []string
 			for _, w := range c.Warnings {
 				got = append(got, w.String())
@@ -623,7 +640,7 @@ matrix:
 		t.Fatalf("Parse: %v", err)
 	}
 	// The real values must still be reachable, or the test proves nothing.
-	if c.Slack.BotToken.Value() != secrets["SLACK_BOT_TOKEN"] || c.Store.Postgres.DSN.Value() != secrets["DATABASE_URL"] {
+	if c.Slack.BotToken.Value() != secrets["SLACK_BOT_TOKEN"] || c.Matrix.Password.Value() != secrets["MATRIX_PASSWORD"] {
 		t.Fatal("Value() does not return the secret")
 	}
 
@@ -634,10 +651,9 @@ matrix:
 		Slack  *Slack
 		Matrix *Matrix
 		Enc    *MatrixEncryption
-		PG     *Postgres
 		Token  Secret
-	}{c, c.Slack, c.Matrix, &c.Matrix.Encryption, c.Store.Postgres, c.Slack.BotToken}
-	for _, v := range []any{c, *c, c.Slack, *c.Slack, c.Matrix, *c.Matrix, c.Matrix.Encryption, c.Store, *c.Store.Postgres, c.Slack.BotToken, holder, &holder, []*Slack{c.Slack}} {
+	}{c, c.Slack, c.Matrix, &c.Matrix.Encryption, c.Slack.BotToken}
+	for _, v := range []any{c, *c, c.Slack, *c.Slack, c.Matrix, *c.Matrix, c.Matrix.Encryption, c.Store, c.Slack.BotToken, holder, &holder, []*Slack{c.Slack}} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%10.3s"} {
 			add(verb, v)
 		}
@@ -652,7 +668,7 @@ matrix:
 	var logs bytes.Buffer
 	for _, h := range []slog.Handler{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)} {
 		log := slog.New(h)
-		log.Info("config", "config", c, "slack", *c.Slack, "matrix", c.Matrix, "token", c.Slack.BotToken, "dsn", c.Store.Postgres.DSN)
+		log.Info("config", "config", c, "slack", *c.Slack, "matrix", c.Matrix, "token", c.Slack.BotToken, "password", c.Matrix.Password)
 		log.Info("group", slog.Group("slack", "bot_token", c.Slack.BotToken, "app_token", c.Slack.AppToken))
 	}
 	outputs = append(outputs, logs.String(), c.Redacted(), Problems(c.Warnings).Error())

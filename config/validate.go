@@ -71,11 +71,8 @@ func (p *parser) doubt(field, format string, args ...any) {
 }
 
 func (p *parser) checkStore(c *Config) {
-	if pg := c.Store.Postgres; pg != nil {
-		if !pg.DSN.IsSet() {
-			p.bad("store.postgres.dsn", "required in a postgres section: the connection string, e.g. dsn: ${DATABASE_URL}")
-		}
-		p.doubt("store.postgres", "PostgreSQL is not supported yet; ituwatch keeps using the SQLite file %q (store.path)", c.Store.Path)
+	if _, written := p.lines["store.postgres"]; written {
+		p.doubt("store.postgres", "PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file %q (store.path); remove the section", c.Store.Path)
 	}
 }
 
@@ -316,6 +313,9 @@ func slackTokenKind(s Secret) string {
 }
 
 func (p *parser) checkSlack(s *Slack) {
+	if _, written := p.lines["slack.signing_secret"]; written {
+		p.doubt("slack.signing_secret", "ituwatch receives Slack events over Socket Mode (app_token) and never uses a signing secret: this setting is ignored; remove it")
+	}
 	switch {
 	case !s.BotToken.IsSet():
 		p.bad("slack.bot_token", "required: the app's Bot User OAuth Token (starts with xoxb-), e.g. bot_token: ${SLACK_BOT_TOKEN}")
