@@ -377,3 +377,52 @@ func TestFetchBodiesSurviveBufferReuse(t *testing.T) {
 		t.Error("a body returned to the caller was overwritten by a later fetch")
 	}
 }
+
+// Zero options set no limits, as in net/http: ituwatch always passes its
+// config's values, and the fetcher keeps no defaults of its own.
+func TestFetcherZeroOptionsSetNoLimits(t *testing.T) {
+	const requests = 4
+	big := bytes.Repeat([]byte("x"), 11<<20) // more than any cap ituwatch has had by default
+	arrived, release := make(chan struct{}, requests), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			_, _ = w.Write(big)
+			return
+		}
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	f := testFetcher(FetcherOptions{})
+
+	res, err := f.Fetch(context.Background(), srv.URL+"/big", Validators{})
+	if err != nil || len(res.Body) != len(big) {
+		t.Fatalf("an 11 MiB body with no MaxBodyBytes: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := make(chan error, requests)
+	for range requests {
+		go func() {
+			_, err := f.Fetch(ctx, srv.URL+"/slow", Validators{})
+			errs <- err
+		}()
+	}
+	for i := range requests {
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			t.Fatalf("%d of %d requests to one host reached it; with no PerHostConcurrency all should", i, requests)
+		}
+	}
+	close(release)
+	for range requests {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

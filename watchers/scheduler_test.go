@@ -536,3 +536,41 @@ func pollOne(ctx context.Context, s *Scheduler, id string) PollResult {
 	s.mu.Unlock()
 	return s.poll(ctx, e)
 }
+
+// A zero PollAllConcurrency sets no bound: ituwatch always passes its
+// config's http.concurrency, and the scheduler keeps no default of its own.
+func TestSchedulerPollAllZeroBoundPollsEverySourceAtOnce(t *testing.T) {
+	const sources = 20
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	started, release := make(chan struct{}, sources), make(chan struct{})
+	s := NewScheduler(SchedulerOptions{States: &memStates{}, Jitter: -1})
+	for i := range sources {
+		if err := s.Add(&funcSource{id: fmt.Sprint("src-", i), poll: func(ctx context.Context, _ *model.SourceState) ([]model.Item, error) {
+			started <- struct{}{}
+			select {
+			case <-release: // every source is polling
+				return nil, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}}, "@every 15m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		for range sources {
+			select {
+			case <-started:
+			case <-ctx.Done():
+				return
+			}
+		}
+		close(release)
+	}()
+	for _, r := range s.PollAll(ctx) {
+		if r.Err != nil {
+			t.Fatalf("%s: %v; not every source was polled at once", r.SourceID, r.Err)
+		}
+	}
+}
