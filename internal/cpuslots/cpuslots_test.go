@@ -9,7 +9,7 @@ import (
 
 func TestAcquireAdmitsSizeAtATime(t *testing.T) {
 	var releases []func()
-	for range cap(slots) {
+	for range Size() {
 		release, err := Acquire(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -19,7 +19,7 @@ func TestAcquireAdmitsSizeAtATime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Acquire with all %d slots taken = %v, want it to wait until ctx ends", cap(slots), err)
+		t.Fatalf("Acquire with all %d slots taken = %v, want it to wait until ctx ends", Size(), err)
 	}
 	releases[0]()
 	release, err := Acquire(context.Background())
