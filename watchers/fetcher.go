@@ -24,9 +24,6 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// Version goes into the default User-Agent; cmd may set it at start.
-var Version = "dev"
-
 // ErrBodyTooLarge is wrapped when a response body, after decompression, is
 // larger than FetcherOptions.MaxBodyBytes.
 var ErrBodyTooLarge = errors.New("response body too large")
@@ -36,7 +33,7 @@ var ErrBodyTooLarge = errors.New("response body too large")
 // defaults; a zero value here means no limit, as in net/http, except where
 // a field says otherwise.
 type FetcherOptions struct {
-	UserAgent            string        // "" = "ituwatch/<version> (+https://github.com/ituwatch/ituwatch)"
+	UserAgent            string        // ituwatch names itself and its version (cmd/ituwatch); "" = net/http's
 	Timeout              time.Duration // whole request incl. body
 	MaxBodyBytes         int64         // bodies (after decompression) are cut there with an error
 	MaxRedirects         int           // 0 = 5
@@ -70,11 +67,8 @@ type Fetcher struct {
 	bodies *bodyBudget
 }
 
-// NewFetcher builds a Fetcher with the options' defaults filled in.
+// NewFetcher builds a Fetcher.
 func NewFetcher(opts FetcherOptions) *Fetcher {
-	if opts.UserAgent == "" {
-		opts.UserAgent = "ituwatch/" + Version + " (+https://github.com/ituwatch/ituwatch)"
-	}
 	if opts.Timeout < 0 {
 		opts.Timeout = 0
 	}
@@ -222,7 +216,9 @@ func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, prev Validators)
 	if err != nil {
 		return nil, release, fmt.Errorf("GET %s: %w", u, err)
 	}
-	req.Header.Set("User-Agent", f.opts.UserAgent)
+	if f.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", f.opts.UserAgent)
+	}
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
 	req.Header.Set("Accept-Encoding", "gzip")
 	if prev.ETag != "" {
@@ -397,8 +393,10 @@ func (f *Fetcher) describe(u string, err error) error {
 		return fmt.Errorf("GET %s: %w", u, pe)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("GET %s: %w", u, err)
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+	case (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)) && f.opts.Timeout > 0:
 		return fmt.Errorf("GET %s: no complete answer within %s (timeout): %w", u, f.opts.Timeout, err)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("GET %s: no complete answer in time (timeout): %w", u, err)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {

@@ -20,6 +20,9 @@ import (
 
 func testFetcher(opts FetcherOptions) *Fetcher {
 	opts.AllowPrivateNetworks = true // httptest listens on 127.0.0.1
+	if opts.UserAgent == "" {
+		opts.UserAgent = "ituwatch/test (+https://github.com/ituwatch/ituwatch)"
+	}
 	return NewFetcher(opts)
 }
 
