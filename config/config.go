@@ -7,9 +7,6 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -40,13 +37,7 @@ type Config struct {
 
 // Store says where ituwatch remembers items, alerts and deliveries.
 type Store struct {
-	Path     string    `yaml:"path" json:"path"` // SQLite file, relative to the working directory
-	Postgres *Postgres `yaml:"postgres,omitempty" json:"postgres,omitempty"`
-}
-
-// Postgres is reserved for a PostgreSQL store.
-type Postgres struct {
-	DSN Secret `yaml:"dsn" json:"dsn"`
+	Path string `yaml:"path" json:"path"` // SQLite file, relative to the working directory
 }
 
 // HTTP tunes how sources are fetched.
@@ -62,6 +53,9 @@ type HTTP struct {
 	// Concurrency bounds how many sources are polled at once when all are
 	// polled together (at start-up, and by `ituwatch once`).
 	Concurrency int `yaml:"concurrency" json:"concurrency"`
+	// BodyMemory bounds the bytes of all the response bodies being read
+	// and parsed at once; a fetch whose body does not fit waits.
+	BodyMemory int64 `yaml:"body_memory" json:"body_memory"`
 }
 
 // Source is one feed, ITU document listing or page to watch.
@@ -91,11 +85,6 @@ const (
 )
 
 var sourceTypes = []string{TypeRSS, TypeAtom, TypeFeed, TypeITUListing, TypePage}
-
-// IsFeed reports whether the source is parsed as an RSS, Atom or JSON feed.
-func (s Source) IsFeed() bool {
-	return s.Type == TypeRSS || s.Type == TypeAtom || s.Type == TypeFeed
-}
 
 // Rules names the rule packs to load.
 type Rules struct {
@@ -154,11 +143,10 @@ func (c *Config) AlertLimit(sourceID string) int {
 
 // Slack is the Slack app the bot posts and listens as.
 type Slack struct {
-	BotToken      Secret   `yaml:"bot_token" json:"bot_token"`                               // xoxb-…
-	AppToken      Secret   `yaml:"app_token,omitempty" json:"app_token,omitempty"`           // xapp-…, for Socket Mode commands
-	SigningSecret Secret   `yaml:"signing_secret,omitempty" json:"signing_secret,omitempty"` // for HTTP event delivery
-	APIURL        string   `yaml:"api_url,omitempty" json:"api_url,omitempty"`               // "" = Slack's own API
-	Admins        []string `yaml:"admins,omitempty" json:"admins,omitempty"`                 // member ids allowed to change subscriptions
+	BotToken Secret   `yaml:"bot_token" json:"bot_token"`                     // xoxb-…
+	AppToken Secret   `yaml:"app_token,omitempty" json:"app_token,omitempty"` // xapp-…, for Socket Mode commands
+	APIURL   string   `yaml:"api_url,omitempty" json:"api_url,omitempty"`     // "" = Slack's own API
+	Admins   []string `yaml:"admins,omitempty" json:"admins,omitempty"`       // member ids allowed to change subscriptions
 }
 
 // Matrix is the Matrix account the bot posts and listens as.
@@ -192,6 +180,7 @@ const (
 	DefaultMaxBodyBytes       = 10 << 20
 	DefaultPerHostConcurrency = 2
 	DefaultConcurrency        = 64
+	DefaultBodyMemory         = 64 << 20
 	DefaultRulePack           = "builtin:itu"
 	DefaultMaxPages           = 5
 	DefaultFeedSchedule       = "@every 1h"
@@ -226,6 +215,9 @@ func applyDefaults(c *Config) {
 	}
 	if c.HTTP.Concurrency == 0 {
 		c.HTTP.Concurrency = DefaultConcurrency
+	}
+	if c.HTTP.BodyMemory == 0 {
+		c.HTTP.BodyMemory = DefaultBodyMemory
 	}
 	for i := range c.Sources {
 		s := &c.Sources[i]
@@ -263,17 +255,4 @@ func applyDefaults(c *Config) {
 			c.Routes[i].MinSeverity = model.SeverityLow
 		}
 	}
-}
-
-// Load reads and validates the config file at path, taking ${ENV} values
-// from the process environment.
-func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("config file %s not found; copy ituwatch.example.yaml to start", path)
-		}
-		return nil, fmt.Errorf("read config %s: %w", path, err)
-	}
-	return Parse(path, data, os.LookupEnv)
 }

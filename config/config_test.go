@@ -103,9 +103,10 @@ sources:
   - {id: c, type: feed, url: "http://c.example/feed.json", schedule: "@every 45m"}
 `,
 			check: func(t *testing.T, c *Config) {
-				for _, s := range c.Sources {
-					if !s.IsFeed() {
-						t.Errorf("source %s (type %s) is not a feed", s.ID, s.Type)
+				want := []string{TypeRSS, TypeAtom, TypeFeed}
+				for i, s := range c.Sources {
+					if s.Type != want[i] || s.MaxPages != 0 || s.Selector != "" {
+						t.Errorf("source %s: type %q, max_pages %d, selector %q; want a plain %s feed", s.ID, s.Type, s.MaxPages, s.Selector, want[i])
 					}
 				}
 			},
@@ -121,11 +122,12 @@ http:
   max_body_bytes: 5MiB
   per_host_concurrency: 1
   concurrency: 200
+  body_memory: 32MiB
 sources:
   - {id: local, type: rss, url: "http://127.0.0.1:8080/feed", schedule: "@every 10s"}
 `,
 			check: func(t *testing.T, c *Config) {
-				want := HTTP{AllowPrivateNetworks: true, UserAgent: "ituwatch-test (ops@example.org)", Timeout: 45 * time.Second, MaxBodyBytes: 5 << 20, PerHostConcurrency: 1, Concurrency: 200}
+				want := HTTP{AllowPrivateNetworks: true, UserAgent: "ituwatch-test (ops@example.org)", Timeout: 45 * time.Second, MaxBodyBytes: 5 << 20, PerHostConcurrency: 1, Concurrency: 200, BodyMemory: 32 << 20}
 				if c.HTTP != want {
 					t.Errorf("http = %+v, want %+v", c.HTTP, want)
 				}
@@ -277,7 +279,7 @@ func TestParseProblems(t *testing.T) {
 		{
 			name: "section given as a list",
 			src:  feed + "http: [timeout]\n",
-			want: []string{`test.yaml:3: http: must be a section of settings (allow_private_networks, user_agent, timeout, max_body_bytes, per_host_concurrency, concurrency), each on its own line as key: value`},
+			want: []string{`test.yaml:3: http: must be a section of settings (allow_private_networks, user_agent, timeout, max_body_bytes, per_host_concurrency, concurrency, body_memory), each on its own line as key: value`},
 		},
 		{
 			name: "unset variable in a plain field",
@@ -333,12 +335,13 @@ func TestParseProblems(t *testing.T) {
 		},
 		{
 			name: "http limits",
-			src:  feed + "http:\n  timeout: 1h\n  max_body_bytes: 10\n  per_host_concurrency: -1\n  concurrency: 5000\n",
+			src:  feed + "http:\n  timeout: 1h\n  max_body_bytes: 10\n  per_host_concurrency: -1\n  concurrency: 5000\n  body_memory: 100KiB\n",
 			want: []string{
 				`test.yaml:4: http.timeout: 1h0m0s is out of range; use between 1s and 10m (30s suits most sites)`,
 				`test.yaml:5: http.max_body_bytes: 10 is too small; use a size of at least 1KiB (the default is 10MiB)`,
 				`test.yaml:6: http.per_host_concurrency: -1 is not allowed; use 1 or more (the default is 2)`,
 				`test.yaml:7: http.concurrency: 5000 is out of range; use between 1 and 1024 (the default is 64)`,
+				`test.yaml:8: http.body_memory: 102400 is too small; use a size of at least 1MiB (the default is 64MiB)`,
 			},
 		},
 		{
@@ -419,14 +422,31 @@ func TestWarnings(t *testing.T) {
 			want: []string{`test.yaml:3: http.per_host_concurrency: 8 requests at once to the same site is more than most sites welcome; 2 is polite`},
 		},
 		{
-			name: "postgres is not there yet",
+			name: "postgres is not there",
 			src:  feed + "store:\n  postgres:\n    dsn: ${DATABASE_URL}\n",
-			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported yet; ituwatch keeps using the SQLite file "ituwatch.db" (store.path)`},
+			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); remove the section`},
+		},
+		// Keys ituwatch never reads are accepted whatever they hold, so a
+		// file that worked keeps working, and are named as ignored.
+		{
+			name: "postgres without a dsn or with an unset variable",
+			src:  feed + "store:\n  postgres:\n    dsn: ${NO_SUCH_DATABASE_URL}\n    pool: 5\n",
+			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); remove the section`},
+		},
+		{
+			name: "slack signing secret",
+			src:  feed + "slack:\n  bot_token: ${SLACK_BOT_TOKEN}\n  signing_secret: ${SLACK_SIGNING_SECRET}\n",
+			want: []string{`test.yaml:5: slack.signing_secret: ituwatch receives Slack events over Socket Mode (app_token) and never uses a signing secret: this setting is ignored; remove it`},
+		},
+		{
+			name: "slack signing secret written in the file",
+			src:  feed + "slack:\n  bot_token: ${SLACK_BOT_TOKEN}\n  signing_secret: LITERAL-signing\n",
+			want: []string{`test.yaml:5: slack.signing_secret: ituwatch receives Slack events over Socket Mode (app_token) and never uses a signing secret: this setting is ignored; remove it`},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := mustParse(t, tt.src, map[string]string{"DATABASE_URL": "postgres://u:p@db/x"})
+			c := mustParse(t, tt.src, map[string]string{"DATABASE_URL": "postgres://u:p@db/x", "SLACK_BOT_TOKEN": "xoxb-1"})
 			var got []string
 			for _, w := range c.Warnings {
 				got = append(got, w.String())
@@ -611,12 +631,16 @@ matrix:
 	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("Load: %v", err)
+		t.Fatal(err)
+	}
+	c, err := Parse(path, data, os.LookupEnv)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
 	}
 	// The real values must still be reachable, or the test proves nothing.
-	if c.Slack.BotToken.Value() != secrets["SLACK_BOT_TOKEN"] || c.Store.Postgres.DSN.Value() != secrets["DATABASE_URL"] {
+	if c.Slack.BotToken.Value() != secrets["SLACK_BOT_TOKEN"] || c.Matrix.Password.Value() != secrets["MATRIX_PASSWORD"] {
 		t.Fatal("Value() does not return the secret")
 	}
 
@@ -627,10 +651,9 @@ matrix:
 		Slack  *Slack
 		Matrix *Matrix
 		Enc    *MatrixEncryption
-		PG     *Postgres
 		Token  Secret
-	}{c, c.Slack, c.Matrix, &c.Matrix.Encryption, c.Store.Postgres, c.Slack.BotToken}
-	for _, v := range []any{c, *c, c.Slack, *c.Slack, c.Matrix, *c.Matrix, c.Matrix.Encryption, c.Store, *c.Store.Postgres, c.Slack.BotToken, holder, &holder, []*Slack{c.Slack}} {
+	}{c, c.Slack, c.Matrix, &c.Matrix.Encryption, c.Slack.BotToken}
+	for _, v := range []any{c, *c, c.Slack, *c.Slack, c.Matrix, *c.Matrix, c.Matrix.Encryption, c.Store, c.Slack.BotToken, holder, &holder, []*Slack{c.Slack}} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%10.3s"} {
 			add(verb, v)
 		}
@@ -645,7 +668,7 @@ matrix:
 	var logs bytes.Buffer
 	for _, h := range []slog.Handler{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)} {
 		log := slog.New(h)
-		log.Info("config", "config", c, "slack", *c.Slack, "matrix", c.Matrix, "token", c.Slack.BotToken, "dsn", c.Store.Postgres.DSN)
+		log.Info("config", "config", c, "slack", *c.Slack, "matrix", c.Matrix, "token", c.Slack.BotToken, "password", c.Matrix.Password)
 		log.Info("group", slog.Group("slack", "bot_token", c.Slack.BotToken, "app_token", c.Slack.AppToken))
 	}
 	outputs = append(outputs, logs.String(), c.Redacted(), Problems(c.Warnings).Error())
@@ -707,13 +730,6 @@ func TestDefault(t *testing.T) {
 	}
 	if d.Slack != nil || d.Matrix != nil || d.Metrics.Listen != "" {
 		t.Errorf("Default() enables chat or metrics: %+v", d)
-	}
-}
-
-func TestLoadMissingFile(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
-	if err == nil || !strings.Contains(err.Error(), "not found; copy ituwatch.example.yaml") {
-		t.Errorf("Load(missing) = %v, want a hint to copy the example", err)
 	}
 }
 

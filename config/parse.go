@@ -364,6 +364,21 @@ func (p *parser) size(dst *int64) func(*yaml.Node, string) {
 	}
 }
 
+// ignored takes a key ituwatch accepts but never reads: its value is not
+// looked at, so neither a missing ${VAR} nor a secret in it can fail the file.
+func ignored(*yaml.Node, string) {}
+
+// sizeText writes n as the file would: "10MiB", "512KiB", else bytes.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%dMiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%dKiB", n>>10)
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 func (p *parser) duration(dst *time.Duration) func(*yaml.Node, string) {
 	return func(n *yaml.Node, path string) {
 		v, ok := p.scalar(n, path, false)
@@ -457,10 +472,9 @@ func (p *parser) root(c *Config, n *yaml.Node) {
 func (p *parser) store(s *Store, n *yaml.Node, path string) {
 	p.section(n, path,
 		field{"path", p.str(&s.Path)},
-		field{"postgres", func(v *yaml.Node, path string) {
-			s.Postgres = &Postgres{}
-			p.section(v, path, field{"dsn", p.secret(&s.Postgres.DSN, "DATABASE_URL")})
-		}},
+		// Accepted, whatever it holds, so that files written for a planned
+		// PostgreSQL store keep working; checkStore says it is ignored.
+		field{"postgres", ignored},
 	)
 }
 
@@ -472,6 +486,7 @@ func (p *parser) http(h *HTTP, n *yaml.Node, path string) {
 		field{"max_body_bytes", p.size(&h.MaxBodyBytes)},
 		field{"per_host_concurrency", p.integer(&h.PerHostConcurrency)},
 		field{"concurrency", p.integer(&h.Concurrency)},
+		field{"body_memory", p.size(&h.BodyMemory)},
 	)
 }
 
@@ -564,7 +579,8 @@ func (p *parser) slack(s *Slack, n *yaml.Node, path string) {
 	p.section(n, path,
 		field{"bot_token", p.secret(&s.BotToken, "SLACK_BOT_TOKEN")},
 		field{"app_token", p.secret(&s.AppToken, "SLACK_APP_TOKEN")},
-		field{"signing_secret", p.secret(&s.SigningSecret, "SLACK_SIGNING_SECRET")},
+		// Accepted unread, like store.postgres; checkSlack says so.
+		field{"signing_secret", ignored},
 		field{"api_url", p.str(&s.APIURL)},
 		field{"admins", p.strs(&s.Admins)},
 	)

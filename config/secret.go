@@ -60,7 +60,6 @@ type (
 	plainSlack            Slack
 	plainMatrix           Matrix
 	plainMatrixEncryption MatrixEncryption
-	plainPostgres         Postgres
 )
 
 func formatPlain(f fmt.State, verb rune, plain any, name string) {
@@ -73,9 +72,6 @@ func formatPlain(f fmt.State, verb rune, plain any, name string) {
 
 func (s Slack) Format(f fmt.State, verb rune)  { formatPlain(f, verb, plainSlack(s), "Slack") }
 func (m Matrix) Format(f fmt.State, verb rune) { formatPlain(f, verb, plainMatrix(m), "Matrix") }
-func (p Postgres) Format(f fmt.State, verb rune) {
-	formatPlain(f, verb, plainPostgres(p), "Postgres")
-}
 func (e MatrixEncryption) Format(f fmt.State, verb rune) {
 	formatPlain(f, verb, plainMatrixEncryption(e), "MatrixEncryption")
 }

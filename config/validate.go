@@ -59,26 +59,26 @@ func (p *parser) doubt(field, format string, args ...any) {
 }
 
 func (p *parser) checkStore(c *Config) {
-	if pg := c.Store.Postgres; pg != nil {
-		if !pg.DSN.IsSet() {
-			p.bad("store.postgres.dsn", "required in a postgres section: the connection string, e.g. dsn: ${DATABASE_URL}")
-		}
-		p.doubt("store.postgres", "PostgreSQL is not supported yet; ituwatch keeps using the SQLite file %q (store.path)", c.Store.Path)
+	if _, written := p.lines["store.postgres"]; written {
+		p.doubt("store.postgres", "PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file %q (store.path); remove the section", c.Store.Path)
 	}
 }
 
 func (p *parser) checkHTTP(c *Config) {
 	h := c.HTTP
 	if h.Timeout < time.Second || h.Timeout > 10*time.Minute {
-		p.bad("http.timeout", "%s is out of range; use between 1s and 10m (30s suits most sites)", h.Timeout)
+		p.bad("http.timeout", "%s is out of range; use between 1s and 10m (%s suits most sites)", h.Timeout, DefaultTimeout)
 	}
 	if h.MaxBodyBytes < 1024 {
-		p.bad("http.max_body_bytes", "%d is too small; use a size of at least 1KiB (the default is 10MiB)", h.MaxBodyBytes)
+		p.bad("http.max_body_bytes", "%d is too small; use a size of at least 1KiB (the default is %s)", h.MaxBodyBytes, sizeText(DefaultMaxBodyBytes))
+	}
+	if h.BodyMemory < 1<<20 {
+		p.bad("http.body_memory", "%d is too small; use a size of at least 1MiB (the default is %s)", h.BodyMemory, sizeText(DefaultBodyMemory))
 	}
 	if h.PerHostConcurrency < 1 {
-		p.bad("http.per_host_concurrency", "%d is not allowed; use 1 or more (the default is 2)", h.PerHostConcurrency)
+		p.bad("http.per_host_concurrency", "%d is not allowed; use 1 or more (the default is %d)", h.PerHostConcurrency, DefaultPerHostConcurrency)
 	} else if h.PerHostConcurrency > 4 {
-		p.doubt("http.per_host_concurrency", "%d requests at once to the same site is more than most sites welcome; 2 is polite", h.PerHostConcurrency)
+		p.doubt("http.per_host_concurrency", "%d requests at once to the same site is more than most sites welcome; %d is polite", h.PerHostConcurrency, DefaultPerHostConcurrency)
 	}
 	if h.Concurrency < 1 || h.Concurrency > 1024 {
 		p.bad("http.concurrency", "%d is out of range; use between 1 and 1024 (the default is %d)", h.Concurrency, DefaultConcurrency)
@@ -301,6 +301,9 @@ func slackTokenKind(s Secret) string {
 }
 
 func (p *parser) checkSlack(s *Slack) {
+	if _, written := p.lines["slack.signing_secret"]; written {
+		p.doubt("slack.signing_secret", "ituwatch receives Slack events over Socket Mode (app_token) and never uses a signing secret: this setting is ignored; remove it")
+	}
 	switch {
 	case !s.BotToken.IsSet():
 		p.bad("slack.bot_token", "required: the app's Bot User OAuth Token (starts with xoxb-), e.g. bot_token: ${SLACK_BOT_TOKEN}")

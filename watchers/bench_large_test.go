@@ -79,7 +79,7 @@ func TestPerfLargePoll(t *testing.T) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	in := pipeline.NewIngester(pipeline.Options{Store: st, Matcher: eng, Routes: consoleRoutes{}, MaxAge: 30 * 24 * time.Hour, Logger: log})
-	f := watchers.NewFetcher(watchers.FetcherOptions{AllowPrivateNetworks: true})
+	f := daemonFetcher()
 	s := watchers.NewScheduler(watchers.SchedulerOptions{States: st, Sink: in.Ingest, PollAllConcurrency: n, Logger: log})
 	for i := range n {
 		src := watchers.NewFeedSource(fmt.Sprint("large-", i), fmt.Sprintf("http://%s/feed/%d.rss", addrs[i], i), f)

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/internal/perf/corpus"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/pipeline"
@@ -174,7 +175,7 @@ func BenchmarkPollCycle(b *testing.B) {
 		// Logging as the daemon does at info level, to a discarded output.
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
 		in := pipeline.NewIngester(pipeline.Options{Store: st, Matcher: eng, Routes: consoleRoutes{}, MaxAge: 30 * 24 * time.Hour, Logger: log})
-		f := watchers.NewFetcher(watchers.FetcherOptions{AllowPrivateNetworks: true})
+		f := daemonFetcher()
 		s := watchers.NewScheduler(watchers.SchedulerOptions{States: st, Sink: in.Ingest, PollAllConcurrency: perfConcurrency, Logger: log})
 		for i := range perfFeeds {
 			src := watchers.NewFeedSource(fmt.Sprint("feed-", i), fmt.Sprintf("http://%s/feed/%d.rss", addrs[i%len(addrs)], i), f)
@@ -238,4 +239,17 @@ func BenchmarkPollCycle(b *testing.B) {
 		}
 		b.StartTimer()
 	}
+}
+
+// daemonFetcher is the fetcher ituwatch runs with when its config leaves
+// http alone (config owns those defaults), let onto loopback.
+func daemonFetcher() *watchers.Fetcher {
+	h := config.Default().HTTP
+	return watchers.NewFetcher(watchers.FetcherOptions{
+		Timeout:              h.Timeout,
+		MaxBodyBytes:         h.MaxBodyBytes,
+		PerHostConcurrency:   h.PerHostConcurrency,
+		BodyMemory:           h.BodyMemory,
+		AllowPrivateNetworks: true,
+	})
 }

@@ -155,8 +155,8 @@ func TestBodyBudgetUnderLoad(t *testing.T) {
 
 // TestFetchHoldsTheBodyUntilReleased: a body counts against the budget
 // from its first byte until the caller lets it go, whether its length was
-// announced or it came gzipped; Fetch and every way a feed poll ends give
-// it all back.
+// announced or it came gzipped; Fetch and every way a poll ends give it all
+// back.
 func TestFetchHoldsTheBodyUntilReleased(t *testing.T) {
 	big := bytes.Repeat([]byte("<!-- filler -->"), 200_000) // 3 MB
 	feed := []byte(`<rss version="2.0"><channel><title>t</title><item><guid>a</guid><title>A</title></item></channel></rss>`)
@@ -182,7 +182,7 @@ func TestFetchHoldsTheBodyUntilReleased(t *testing.T) {
 	f := NewFetcher(FetcherOptions{AllowPrivateNetworks: true})
 	ctx := context.Background()
 	for _, path := range []string{"/plain", "/gzip"} {
-		res, release, err := f.fetchHeld(ctx, srv.URL+path, &model.SourceState{})
+		res, release, err := f.fetchHeld(ctx, srv.URL+path, Validators{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -193,18 +193,28 @@ func TestFetchHoldsTheBodyUntilReleased(t *testing.T) {
 		if got := f.bodies.inUse(); got != 0 {
 			t.Errorf("%s: %d bytes held after release", path, got)
 		}
-		if _, err := f.Fetch(ctx, srv.URL+path, &model.SourceState{}); err != nil {
+		if _, err := f.Fetch(ctx, srv.URL+path, Validators{}); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.bodies.inUse(); got != 0 {
 			t.Errorf("%s: %d bytes held after Fetch returned", path, got)
 		}
 	}
-	st := &model.SourceState{}
+	var st model.SourceState
 	for _, path := range []string{"/feed", "/feed", "/notfeed", "/missing"} {
-		_, _ = NewFeedSource("s", srv.URL+path, f).Poll(ctx, st)
+		_, st, _ = NewFeedSource("s", srv.URL+path, f).Poll(ctx, st)
 		if got := f.bodies.inUse(); got != 0 {
 			t.Errorf("poll of %s: %d bytes held after it returned", path, got)
+		}
+	}
+	// Pages and listings hold their bodies while they parse them too, and
+	// give them back however the poll ends.
+	for _, path := range []string{"/plain", "/plain", "/feed", "/missing"} {
+		for _, src := range []Source{NewPageSource("p", srv.URL+path, f, ""), NewITUListingSource("l", srv.URL+path, f, 2)} {
+			_, _, _ = src.Poll(ctx, model.SourceState{})
+			if got := f.bodies.inUse(); got != 0 {
+				t.Errorf("poll of %s by %T: %d bytes held after it returned", path, src, got)
+			}
 		}
 	}
 }
@@ -234,7 +244,7 @@ func TestFetchesShareTheBodyBudget(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, release, err := f.fetchHeld(context.Background(), fmt.Sprintf("%s/%d?gzip=%s", srv.URL, i, map[bool]string{true: "1"}[i%2 == 0]), &model.SourceState{})
+			res, release, err := f.fetchHeld(context.Background(), fmt.Sprintf("%s/%d?gzip=%s", srv.URL, i, map[bool]string{true: "1"}[i%2 == 0]), Validators{})
 			defer release()
 			if err != nil {
 				t.Error(err)

@@ -499,7 +499,7 @@ func TestFaultRedirectToPrivateAddress(t *testing.T) {
 	}}
 	tr.DialContext = d.DialContext
 	for _, path := range []string{"/metadata", "/loopback"} {
-		_, err := f.Fetch(context.Background(), outer.URL+path, &model.SourceState{})
+		_, err := f.Fetch(context.Background(), outer.URL+path, Validators{})
 		if err == nil || !strings.Contains(err.Error(), "refused to connect") {
 			t.Errorf("%s: err = %v, want the guard's refusal", path, err)
 		}

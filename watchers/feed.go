@@ -51,31 +51,29 @@ func NewFeedSource(id, url string, f *Fetcher) Source {
 
 func (s *feedSource) ID() string { return s.id }
 
-// Poll returns nil, nil when the feed did not change, and a non-nil (maybe
+// Poll returns nil items when the feed did not change, and a non-nil (maybe
 // empty) slice when it did.
-func (s *feedSource) Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error) {
-	before := *state
-	res, release, err := s.fetcher.fetchHeld(ctx, s.url, state)
+func (s *feedSource) Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error) {
+	res, release, err := s.fetcher.fetchHeld(ctx, s.url, validatorsOf(prev))
 	defer release() // the body counts against the budget until parsed
 	if err != nil {
-		return nil, err
+		return nil, prev, err
 	}
+	next := prev
+	res.Validators.applyTo(&next)
 	if res.NotModified {
-		return nil, nil
+		return nil, next, nil
 	}
 	releaseSlot, err := cpuslots.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, prev, err
 	}
 	items, err := parseFeed(s.id, res.Body, res.ContentType, res.FinalURL, s.now())
 	releaseSlot()
 	if err != nil {
-		// Forget the new validators: the same unreadable body must fail
-		// again next time rather than pass as "not modified".
-		state.ETag, state.LastModified, state.BodyHash = before.ETag, before.LastModified, before.BodyHash
-		return nil, err
+		return nil, prev, err
 	}
-	return items, nil
+	return items, next, nil
 }
 
 // ParseFeed reads an RSS, Atom, RDF or JSON feed from bytes (a file, a demo

@@ -281,7 +281,7 @@ func TestFeedSourcePoll(t *testing.T) {
 	f := NewFetcher(FetcherOptions{AllowPrivateNetworks: true})
 	src := NewFeedSource("pp", srv.URL+"/feed", f)
 	var st model.SourceState
-	items, err := src.Poll(context.Background(), &st)
+	items, st, err := src.Poll(context.Background(), st)
 	if err != nil || len(items) != 2 {
 		t.Fatalf("first poll: %d items, %v", len(items), err)
 	}
@@ -291,7 +291,7 @@ func TestFeedSourcePoll(t *testing.T) {
 	if items[0].Link != "https://pptracker.example.net/res-102-draft" {
 		t.Errorf("google redirect not unwrapped: %q", items[0].Link)
 	}
-	items, err = src.Poll(context.Background(), &st)
+	items, _, err = src.Poll(context.Background(), st)
 	if err != nil || items != nil {
 		t.Fatalf("same body again: items %v, err %v; want nil, nil", items, err)
 	}
@@ -299,7 +299,9 @@ func TestFeedSourcePoll(t *testing.T) {
 	broken := NewFeedSource("b", srv.URL+"/broken", f)
 	var bst model.SourceState
 	for i := range 2 {
-		if _, err := broken.Poll(context.Background(), &bst); err == nil {
+		var err error
+		// What a failed poll returns must not remember the body either.
+		if _, bst, err = broken.Poll(context.Background(), bst); err == nil {
 			t.Fatalf("poll %d of a broken feed succeeded", i+1)
 		}
 	}

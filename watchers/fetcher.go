@@ -24,35 +24,33 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// Version goes into the default User-Agent; cmd may set it at start.
-var Version = "dev"
-
 // ErrBodyTooLarge is wrapped when a response body, after decompression, is
 // larger than FetcherOptions.MaxBodyBytes.
 var ErrBodyTooLarge = errors.New("response body too large")
 
-// FetcherOptions tunes the HTTP client every source shares. Zero values take
-// the defaults documented on each field.
+// FetcherOptions tunes the HTTP client every source shares. The values
+// ituwatch runs with come from its config (http.*), which owns their
+// defaults; a zero value here means no limit, as in net/http, except where
+// a field says otherwise.
 type FetcherOptions struct {
-	UserAgent            string        // default "ituwatch/<version> (+https://github.com/ituwatch/ituwatch)"
-	Timeout              time.Duration // whole request incl. body; default 30s
-	MaxBodyBytes         int64         // default 10 MiB; bodies (after decompression) are cut there with an error
-	MaxRedirects         int           // default 5
-	PerHostConcurrency   int           // default 2 concurrent requests per host
+	UserAgent            string        // ituwatch names itself and its version (cmd/ituwatch); "" = net/http's
+	Timeout              time.Duration // whole request incl. body
+	MaxBodyBytes         int64         // bodies (after decompression) are cut there with an error
+	MaxRedirects         int           // 0 = 5
+	PerHostConcurrency   int           // concurrent requests per host
 	AllowPrivateNetworks bool          // false: refuse loopback, private, link-local, CGNAT, metadata, documentation, unspecified and multicast addresses, checked at connect time
 	// BodyMemory bounds the bytes of all the bodies being read and parsed
-	// at once (default 64 MiB): a fetch whose body does not fit waits for
-	// others to finish. A body larger than the whole budget is still read,
-	// as the only new one (see bodyBudget).
+	// at once: a fetch whose body does not fit waits for others to finish.
+	// A body larger than the whole budget is still read, as the only new
+	// one (see bodyBudget).
 	BodyMemory int64
 }
 
 const (
-	defaultTimeout      = 30 * time.Second
-	defaultMaxBody      = 10 << 20
 	defaultMaxRedirects = 5
-	defaultPerHost      = 2
-	defaultBodyMemory   = 64 << 20
+	// noLimit stands for a zero limit: large enough never to be reached,
+	// small enough that a byte count plus one cannot overflow.
+	noLimit = 1 << 62
 )
 
 // Fetcher is the one HTTP client of all sources. It is safe for concurrent use.
@@ -69,25 +67,22 @@ type Fetcher struct {
 	bodies *bodyBudget
 }
 
-// NewFetcher builds a Fetcher with the options' defaults filled in.
+// NewFetcher builds a Fetcher.
 func NewFetcher(opts FetcherOptions) *Fetcher {
-	if opts.UserAgent == "" {
-		opts.UserAgent = "ituwatch/" + Version + " (+https://github.com/ituwatch/ituwatch)"
-	}
-	if opts.Timeout <= 0 {
-		opts.Timeout = defaultTimeout
+	if opts.Timeout < 0 {
+		opts.Timeout = 0
 	}
 	if opts.MaxBodyBytes <= 0 {
-		opts.MaxBodyBytes = defaultMaxBody
+		opts.MaxBodyBytes = noLimit
 	}
 	if opts.MaxRedirects <= 0 {
 		opts.MaxRedirects = defaultMaxRedirects
 	}
-	if opts.PerHostConcurrency <= 0 {
-		opts.PerHostConcurrency = defaultPerHost
+	if opts.PerHostConcurrency < 0 {
+		opts.PerHostConcurrency = 0
 	}
 	if opts.BodyMemory <= 0 {
-		opts.BodyMemory = defaultBodyMemory
+		opts.BodyMemory = noLimit
 	}
 	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	if !opts.AllowPrivateNetworks {
@@ -127,13 +122,35 @@ func NewFetcher(opts FetcherOptions) *Fetcher {
 	return f
 }
 
+// Validators are what a conditional GET remembers of the last answer: its
+// ETag and Last-Modified, sent back as If-None-Match and If-Modified-Since,
+// and the hash of its body, for the servers that send neither.
+type Validators struct {
+	ETag         string
+	LastModified string
+	BodyHash     string
+}
+
+// validatorsOf is what st remembers of the last answer.
+func validatorsOf(st model.SourceState) Validators {
+	return Validators{ETag: st.ETag, LastModified: st.LastModified, BodyHash: st.BodyHash}
+}
+
+// applyTo records v in st.
+func (v Validators) applyTo(st *model.SourceState) {
+	st.ETag, st.LastModified, st.BodyHash = v.ETag, v.LastModified, v.BodyHash
+}
+
 // FetchResult is one answer to a Fetch.
 type FetchResult struct {
 	StatusCode  int
-	NotModified bool   // a 304, or a 200 whose body hash equals state.BodyHash: the caller must not parse it again
+	NotModified bool   // a 304, or a 200 whose body hash equals the previous BodyHash: the caller must not parse it again
 	Body        []byte // nil when NotModified
 	FinalURL    string // after redirects
 	ContentType string
+	// Validators are those to send next time, once the caller has used
+	// the body: Fetch records them nowhere itself.
+	Validators
 }
 
 // StatusError is a non-2xx answer. Callers decide on Code (410: stop polling)
@@ -161,13 +178,14 @@ func (e *StatusError) Error() string {
 }
 
 // Fetch sends a conditional GET (If-None-Match / If-Modified-Since from
-// state), decodes gzip, and on success records the new ETag, Last-Modified
-// and BodyHash into state. Non-2xx answers are returned as *StatusError.
+// prev), decodes gzip, and returns the body with the validators of the
+// answer. A zero prev asks unconditionally. Non-2xx answers are returned
+// as *StatusError.
 //
 // The body counts against FetcherOptions.BodyMemory while it is read, not
 // after Fetch returns; a caller that parses it should use fetchHeld.
-func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceState) (*FetchResult, error) {
-	res, release, err := f.fetchHeld(ctx, rawURL, state)
+func (f *Fetcher) Fetch(ctx context.Context, rawURL string, prev Validators) (*FetchResult, error) {
+	res, release, err := f.fetchHeld(ctx, rawURL, prev)
 	release()
 	return res, err
 }
@@ -175,7 +193,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, state *model.SourceS
 // fetchHeld is Fetch whose body keeps its share of the body budget until
 // release is called, which the caller must do (also after an error) once
 // it no longer needs the body: after parsing it.
-func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.SourceState) (_ *FetchResult, release func(), _ error) {
+func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, prev Validators) (_ *FetchResult, release func(), _ error) {
 	release = func() {}
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
@@ -198,16 +216,16 @@ func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.Sou
 	if err != nil {
 		return nil, release, fmt.Errorf("GET %s: %w", u, err)
 	}
-	req.Header.Set("User-Agent", f.opts.UserAgent)
+	if f.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", f.opts.UserAgent)
+	}
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.9, text/html;q=0.8, */*;q=0.5")
 	req.Header.Set("Accept-Encoding", "gzip")
-	if state != nil {
-		if state.ETag != "" {
-			req.Header.Set("If-None-Match", state.ETag)
-		}
-		if state.LastModified != "" {
-			req.Header.Set("If-Modified-Since", state.LastModified)
-		}
+	if prev.ETag != "" {
+		req.Header.Set("If-None-Match", prev.ETag)
+	}
+	if prev.LastModified != "" {
+		req.Header.Set("If-Modified-Since", prev.LastModified)
 	}
 
 	resp, err := f.client.Do(req)
@@ -224,14 +242,13 @@ func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.Sou
 
 	if resp.StatusCode == http.StatusNotModified {
 		res.NotModified = true
-		if state != nil {
-			// A 304 may carry fresher validators; keep them.
-			if et := resp.Header.Get("ETag"); et != "" {
-				state.ETag = et
-			}
-			if lm := resp.Header.Get("Last-Modified"); lm != "" {
-				state.LastModified = lm
-			}
+		// A 304 may carry fresher validators; keep them.
+		res.Validators = prev
+		if et := resp.Header.Get("ETag"); et != "" {
+			res.ETag = et
+		}
+		if lm := resp.Header.Get("Last-Modified"); lm != "" {
+			res.LastModified = lm
 		}
 		return res, release, nil
 	}
@@ -250,18 +267,16 @@ func (f *Fetcher) fetchHeld(ctx context.Context, rawURL string, state *model.Sou
 		return nil, release, f.describe(final, err)
 	}
 	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
-	if state != nil {
-		unchanged := state.BodyHash != "" && state.BodyHash == hash
-		state.ETag = resp.Header.Get("ETag")
-		state.LastModified = resp.Header.Get("Last-Modified")
-		state.BodyHash = hash
-		if unchanged {
-			res.NotModified = true
-			releaseBody(body)
-			release()
-			return res, release, nil
-		}
+	res.Validators = Validators{
+		ETag:         resp.Header.Get("ETag"),
+		LastModified: resp.Header.Get("Last-Modified"),
+		BodyHash:     hex.EncodeToString(sum[:]),
+	}
+	if prev.BodyHash != "" && prev.BodyHash == res.BodyHash {
+		res.NotModified = true
+		releaseBody(body)
+		release()
+		return res, release, nil
 	}
 	res.Body = body
 	return res, release, nil
@@ -378,8 +393,10 @@ func (f *Fetcher) describe(u string, err error) error {
 		return fmt.Errorf("GET %s: %w", u, pe)
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("GET %s: %w", u, err)
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+	case (errors.Is(err, context.DeadlineExceeded) || isTimeout(err)) && f.opts.Timeout > 0:
 		return fmt.Errorf("GET %s: no complete answer within %s (timeout): %w", u, f.opts.Timeout, err)
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return fmt.Errorf("GET %s: no complete answer in time (timeout): %w", u, err)
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
@@ -431,6 +448,9 @@ func hostKey(u *url.URL) string {
 
 // acquire takes a slot of host's semaphore, or gives up when ctx ends.
 func (f *Fetcher) acquire(ctx context.Context, host string) (func(), error) {
+	if f.opts.PerHostConcurrency == 0 {
+		return func() {}, nil
+	}
 	f.mu.Lock()
 	sem, ok := f.hosts[host]
 	if !ok {

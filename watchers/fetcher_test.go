@@ -20,6 +20,9 @@ import (
 
 func testFetcher(opts FetcherOptions) *Fetcher {
 	opts.AllowPrivateNetworks = true // httptest listens on 127.0.0.1
+	if opts.UserAgent == "" {
+		opts.UserAgent = "ituwatch/test (+https://github.com/ituwatch/ituwatch)"
+	}
 	return NewFetcher(opts)
 }
 
@@ -46,15 +49,14 @@ func TestFetchConditionalGET(t *testing.T) {
 	defer srv.Close()
 
 	src := NewFeedSource("desk", srv.URL, testFetcher(FetcherOptions{}))
-	var st model.SourceState
-	items, err := src.Poll(context.Background(), &st)
+	items, st, err := src.Poll(context.Background(), model.SourceState{})
 	if err != nil || len(items) == 0 {
 		t.Fatalf("first poll: %d items, %v", len(items), err)
 	}
 	if st.ETag != etag || st.LastModified != lastMod || st.BodyHash == "" {
 		t.Fatalf("validators not recorded: %+v", st)
 	}
-	items, err = src.Poll(context.Background(), &st)
+	items, _, err = src.Poll(context.Background(), st)
 	if err != nil || items != nil {
 		t.Fatalf("second poll: items %v, err %v; want nil, nil", items, err)
 	}
@@ -70,17 +72,16 @@ func TestFetchSameBodyWithoutValidators(t *testing.T) {
 	}))
 	defer srv.Close()
 	f := testFetcher(FetcherOptions{})
-	var st model.SourceState
-	res, err := f.Fetch(context.Background(), srv.URL, &st)
+	res, err := f.Fetch(context.Background(), srv.URL, Validators{})
 	if err != nil || res.NotModified || string(res.Body) != body {
 		t.Fatalf("first fetch: %+v, %v", res, err)
 	}
-	res, err = f.Fetch(context.Background(), srv.URL, &st)
+	res, err = f.Fetch(context.Background(), srv.URL, res.Validators)
 	if err != nil || !res.NotModified || res.Body != nil {
 		t.Fatalf("second fetch: %+v, %v; want NotModified and no body", res, err)
 	}
 	body += " "
-	res, err = f.Fetch(context.Background(), srv.URL, &st)
+	res, err = f.Fetch(context.Background(), srv.URL, res.Validators)
 	if err != nil || res.NotModified {
 		t.Fatalf("changed body reported as not modified: %+v, %v", res, err)
 	}
@@ -109,7 +110,7 @@ func TestFetchGzip(t *testing.T) {
 		_, _ = w.Write(gz)
 	}))
 	defer srv.Close()
-	res, err := testFetcher(FetcherOptions{}).Fetch(context.Background(), srv.URL, &model.SourceState{})
+	res, err := testFetcher(FetcherOptions{}).Fetch(context.Background(), srv.URL, Validators{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,16 +144,15 @@ func TestFetchBodyCaps(t *testing.T) {
 	defer srv.Close()
 	f := testFetcher(FetcherOptions{MaxBodyBytes: limit})
 	for _, path := range []string{"/bomb", "/big"} {
-		st := model.SourceState{BodyHash: "old"}
-		_, err := f.Fetch(context.Background(), srv.URL+path, &st)
+		res, err := f.Fetch(context.Background(), srv.URL+path, Validators{BodyHash: "old"})
 		if !errors.Is(err, ErrBodyTooLarge) {
 			t.Errorf("%s: err = %v, want ErrBodyTooLarge", path, err)
 		}
-		if st.BodyHash != "old" {
-			t.Errorf("%s: state changed on failure: %+v", path, st)
+		if res != nil {
+			t.Errorf("%s: a failed fetch returned validators to keep: %+v", path, res.Validators)
 		}
 	}
-	if _, err := f.Fetch(context.Background(), srv.URL+"/exact", &model.SourceState{}); err != nil {
+	if _, err := f.Fetch(context.Background(), srv.URL+"/exact", Validators{}); err != nil {
 		t.Errorf("body of exactly the limit: %v", err)
 	}
 }
@@ -181,19 +181,19 @@ func TestFetchRedirects(t *testing.T) {
 	f := testFetcher(FetcherOptions{MaxRedirects: 5})
 	ctx := context.Background()
 
-	_, err := f.Fetch(ctx, srv.URL+"/loop-a", &model.SourceState{})
+	_, err := f.Fetch(ctx, srv.URL+"/loop-a", Validators{})
 	if err == nil || !strings.Contains(err.Error(), "redirect loop") {
 		t.Errorf("loop: err = %v, want a redirect loop error", err)
 	}
-	res, err := f.Fetch(ctx, srv.URL+"/chain/5", &model.SourceState{})
+	res, err := f.Fetch(ctx, srv.URL+"/chain/5", Validators{})
 	if err != nil || res.FinalURL != srv.URL+"/chain/0" {
 		t.Errorf("5 redirects: %+v, %v; want success at /chain/0", res, err)
 	}
-	_, err = f.Fetch(ctx, srv.URL+"/chain/6", &model.SourceState{})
+	_, err = f.Fetch(ctx, srv.URL+"/chain/6", Validators{})
 	if err == nil || !strings.Contains(err.Error(), "stopped after 5 redirects") {
 		t.Errorf("6 redirects: err = %v, want \"stopped after 5 redirects\"", err)
 	}
-	if _, err = f.Fetch(ctx, srv.URL+"/to-file", &model.SourceState{}); err == nil || !strings.Contains(err.Error(), "only http") {
+	if _, err = f.Fetch(ctx, srv.URL+"/to-file", Validators{}); err == nil || !strings.Contains(err.Error(), "only http") {
 		t.Errorf("redirect to file: err = %v", err)
 	}
 }
@@ -251,8 +251,7 @@ func TestFetchStatusError(t *testing.T) {
 		{"/missing", 404, 0, "404 Not Found; the address no longer exists"},
 	}
 	for _, tt := range tests {
-		st := model.SourceState{ETag: "keep"}
-		_, err := f.Fetch(context.Background(), srv.URL+tt.path, &st)
+		res, err := f.Fetch(context.Background(), srv.URL+tt.path, Validators{ETag: "keep"})
 		var se *StatusError
 		if !errors.As(err, &se) {
 			t.Fatalf("%s: err = %v, want *StatusError", tt.path, err)
@@ -260,8 +259,8 @@ func TestFetchStatusError(t *testing.T) {
 		if se.Code != tt.code || se.RetryAfter != tt.after || !strings.Contains(se.Error(), tt.text) {
 			t.Errorf("%s: got %d %v %q", tt.path, se.Code, se.RetryAfter, se.Error())
 		}
-		if st.ETag != "keep" {
-			t.Errorf("%s: state changed on failure", tt.path)
+		if res != nil {
+			t.Errorf("%s: a failed fetch returned validators to keep: %+v", tt.path, res.Validators)
 		}
 	}
 }
@@ -292,7 +291,7 @@ func TestPerHostLimit(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := f.Fetch(context.Background(), srv.URL, nil)
+			_, err := f.Fetch(context.Background(), srv.URL, Validators{})
 			errs <- err
 		}()
 	}
@@ -334,7 +333,7 @@ func TestFetchWaitForHostHonoursContext(t *testing.T) {
 	defer release()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := f.Fetch(ctx, "https://example.org/feed", nil); !errors.Is(err, context.Canceled) {
+	if _, err := f.Fetch(ctx, "https://example.org/feed", Validators{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
@@ -353,30 +352,80 @@ func TestFetchBodiesSurviveBufferReuse(t *testing.T) {
 	set := func(s string) { mu.Lock(); current = s; mu.Unlock() }
 	f := testFetcher(FetcherOptions{})
 	ctx := context.Background()
-	var st, other model.SourceState
-
-	first, err := f.Fetch(ctx, srv.URL, &st)
+	first, err := f.Fetch(ctx, srv.URL, Validators{})
 	if err != nil || first.NotModified {
 		t.Fatalf("first fetch: %v", err)
 	}
 	kept := first.Body
 	for range 5 { // unchanged: their buffers go back for reuse
-		if res, err := f.Fetch(ctx, srv.URL, &st); err != nil || !res.NotModified {
+		if res, err := f.Fetch(ctx, srv.URL, first.Validators); err != nil || !res.NotModified {
 			t.Fatalf("unchanged fetch: %+v, %v", res, err)
 		}
 	}
 	set(strings.Repeat("b", 2000))
-	changed, err := f.Fetch(ctx, srv.URL, &other)
+	changed, err := f.Fetch(ctx, srv.URL, Validators{})
 	if err != nil || string(changed.Body) != strings.Repeat("b", 2000) {
 		t.Fatalf("a fetch into a reused buffer read %q..., %v", changed.Body[:min(10, len(changed.Body))], err)
 	}
 	set(strings.Repeat("c", 1000))
+	other := changed.Validators
 	for range 3 {
-		if _, err := f.Fetch(ctx, srv.URL, &other); err != nil {
+		res, err := f.Fetch(ctx, srv.URL, other)
+		if err != nil {
 			t.Fatal(err)
 		}
+		other = res.Validators
 	}
 	if string(kept) != strings.Repeat("a", 3000) || string(changed.Body) != strings.Repeat("b", 2000) {
 		t.Error("a body returned to the caller was overwritten by a later fetch")
+	}
+}
+
+// Zero options set no limits, as in net/http: ituwatch always passes its
+// config's values, and the fetcher keeps no defaults of its own.
+func TestFetcherZeroOptionsSetNoLimits(t *testing.T) {
+	const requests = 4
+	big := bytes.Repeat([]byte("x"), 11<<20) // more than any cap ituwatch has had by default
+	arrived, release := make(chan struct{}, requests), make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			_, _ = w.Write(big)
+			return
+		}
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	f := testFetcher(FetcherOptions{})
+
+	res, err := f.Fetch(context.Background(), srv.URL+"/big", Validators{})
+	if err != nil || len(res.Body) != len(big) {
+		t.Fatalf("an 11 MiB body with no MaxBodyBytes: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	errs := make(chan error, requests)
+	for range requests {
+		go func() {
+			_, err := f.Fetch(ctx, srv.URL+"/slow", Validators{})
+			errs <- err
+		}()
+	}
+	for i := range requests {
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			t.Fatalf("%d of %d requests to one host reached it; with no PerHostConcurrency all should", i, requests)
+		}
+	}
+	close(release)
+	for range requests {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

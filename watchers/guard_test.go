@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/ituwatch/ituwatch/model"
 )
 
 func TestRefusedAddress(t *testing.T) {
@@ -107,7 +105,7 @@ func TestGuardRefusesLoopback(t *testing.T) {
 	defer srv.Close()
 
 	f := NewFetcher(FetcherOptions{})
-	_, err := f.Fetch(context.Background(), srv.URL+"/feed", &model.SourceState{})
+	_, err := f.Fetch(context.Background(), srv.URL+"/feed", Validators{})
 	if !errors.Is(err, ErrPrivateAddress) {
 		t.Fatalf("err = %v, want ErrPrivateAddress", err)
 	}
@@ -120,7 +118,7 @@ func TestGuardRefusesLoopback(t *testing.T) {
 
 	// With the guard off the same server answers.
 	open := NewFetcher(FetcherOptions{AllowPrivateNetworks: true})
-	if _, err := open.Fetch(context.Background(), srv.URL+"/feed", &model.SourceState{}); err != nil {
+	if _, err := open.Fetch(context.Background(), srv.URL+"/feed", Validators{}); err != nil {
 		t.Fatalf("AllowPrivateNetworks: %v", err)
 	}
 }
@@ -128,7 +126,7 @@ func TestGuardRefusesLoopback(t *testing.T) {
 func TestFetchRefusesOtherSchemes(t *testing.T) {
 	f := NewFetcher(FetcherOptions{AllowPrivateNetworks: true})
 	for _, u := range []string{"file:///etc/passwd", "ftp://ftp.example.org/feed", "gopher://x", "https:///nohost"} {
-		if _, err := f.Fetch(context.Background(), u, &model.SourceState{}); err == nil {
+		if _, err := f.Fetch(context.Background(), u, Validators{}); err == nil {
 			t.Errorf("Fetch(%q) succeeded", u)
 		}
 	}
@@ -166,7 +164,7 @@ func TestGuardRefusesSpecialRangesAfterRedirect(t *testing.T) {
 	}}
 	tr.DialContext = d.DialContext
 	for path := range targets {
-		_, err := f.Fetch(context.Background(), outer.URL+path, &model.SourceState{})
+		_, err := f.Fetch(context.Background(), outer.URL+path, Validators{})
 		if !errors.Is(err, ErrPrivateAddress) || !strings.Contains(err.Error(), "refused to connect") {
 			t.Errorf("%s: err = %v, want the guard's refusal", path, err)
 		}

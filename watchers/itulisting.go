@@ -25,8 +25,6 @@ import (
 // at something else.
 var ErrNoDocumentTable = errors.New("no document table found on the page")
 
-const defaultListingPages = 5
-
 type ituListingSource struct {
 	id, url  string
 	fetcher  *Fetcher
@@ -36,11 +34,9 @@ type ituListingSource struct {
 // NewITUListingSource watches an ITU document-management listing (a table of
 // document number, title, source and date, as ITU publishes for Council,
 // CWG-Internet, PP, WTSA, TSAG and the study groups), following its "Next"
-// links up to maxPages pages (0 means 5).
+// links up to maxPages pages (ituwatch takes it from the source's
+// max_pages; less than 1 reads page 1 only).
 func NewITUListingSource(id, url string, f *Fetcher, maxPages int) Source {
-	if maxPages <= 0 {
-		maxPages = defaultListingPages
-	}
 	return &ituListingSource{id: id, url: url, fetcher: f, maxPages: maxPages}
 }
 
@@ -49,58 +45,43 @@ func (s *ituListingSource) ID() string { return s.id }
 // Poll reads page 1 with a conditional GET; when it is unchanged the listing
 // is taken as unchanged, because ITU lists newest documents first and a new
 // document or version always shows on page 1. Later pages are read in full.
-func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error) {
-	before := *state
-	// Forget page 1's new validators on any failure: otherwise the next poll
-	// would see "not modified" and never read the pages this one missed.
-	fail := func(err error) ([]model.Item, error) {
-		state.ETag, state.LastModified, state.BodyHash = before.ETag, before.LastModified, before.BodyHash
-		return nil, err
-	}
-	res, err := s.fetcher.Fetch(ctx, s.url, state)
+// Page 1's new validators are returned only when every page was read:
+// otherwise the next poll would see "not modified" and never read the pages
+// this one missed.
+func (s *ituListingSource) Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error) {
+	first, err := s.readPage(ctx, 1, s.url, validatorsOf(prev))
 	if err != nil {
-		return nil, err
+		return nil, prev, err
 	}
-	if res.NotModified {
-		return nil, nil
+	if first.res.NotModified {
+		st := prev
+		first.res.Validators.applyTo(&st)
+		return nil, st, nil
 	}
-	pageURL, err := listingPageURL(res.FinalURL, s.url)
-	if err != nil {
-		return fail(err)
-	}
-	items, next, rows, err := parseListing(ctx, res.Body, pageURL)
-	if err != nil {
-		return fail(fmt.Errorf("read listing %s: %w", pageURL, err))
-	}
-	seen := map[string]bool{pageURL.String(): true, s.url: true}
+	items, next, rows := first.items, first.next, first.rows
+	seen := map[string]bool{first.url.String(): true, s.url: true}
 	for page := 2; next != "" && page <= s.maxPages && !seen[next]; page++ {
 		if err := ctx.Err(); err != nil {
-			return fail(err)
+			return nil, prev, err
 		}
 		seen[next] = true
-		res, err := s.fetcher.Fetch(ctx, next, &model.SourceState{SourceID: s.id})
+		p, err := s.readPage(ctx, page, next, Validators{})
 		if err != nil {
-			return fail(fmt.Errorf("read page %d of the listing: %w", page, err))
+			return nil, prev, err
 		}
-		if res.NotModified {
+		if p.res.NotModified {
 			break
 		}
-		u, err := listingPageURL(res.FinalURL, next)
-		if err != nil {
-			return fail(err)
-		}
-		more, n, r, err := parseListing(ctx, res.Body, u)
-		if err != nil {
-			return fail(fmt.Errorf("read page %d of the listing (%s): %w", page, u, err))
-		}
-		items = mergeListingItems(items, more)
-		next, rows = n, rows+r
+		items = mergeListingItems(items, p.items)
+		next, rows = p.next, rows+p.rows
 	}
-	state.Warning = ""
+	st := prev
+	first.res.Validators.applyTo(&st)
+	st.Warning = ""
 	if len(items) == 0 && rows >= unreadListingRows {
 		// Silence here would read as "no new documents" for as long as the
 		// listing keeps its new layout.
-		state.Warning = fmt.Sprintf("the listing's document table has %d rows but none could be read as a document "+
+		st.Warning = fmt.Sprintf("the listing's document table has %d rows but none could be read as a document "+
 			"(no document number such as C26/87 or S26-CL-C-0087 in its number column or links); "+
 			"the page's layout may have changed: open it to check, and report it so the parser can be fixed", rows)
 	}
@@ -110,7 +91,44 @@ func (s *ituListingSource) Poll(ctx context.Context, state *model.SourceState) (
 	if items == nil {
 		items = []model.Item{}
 	}
-	return items, nil
+	return items, st, nil
+}
+
+// listingPage is one page of a listing as read.
+type listingPage struct {
+	res   *FetchResult
+	url   *url.URL // where the page was read, after redirects
+	items []model.Item
+	next  string // the "Next" link, "" on the last page
+	rows  int
+}
+
+// readPage fetches page n of the listing, at rawURL, and parses it, holding
+// the body's share of the fetcher's memory budget until it is parsed.
+func (s *ituListingSource) readPage(ctx context.Context, n int, rawURL string, prev Validators) (listingPage, error) {
+	res, release, err := s.fetcher.fetchHeld(ctx, rawURL, prev)
+	defer release()
+	if err != nil {
+		if n > 1 {
+			err = fmt.Errorf("read page %d of the listing: %w", n, err)
+		}
+		return listingPage{}, err
+	}
+	p := listingPage{res: res}
+	if res.NotModified {
+		return p, nil
+	}
+	if p.url, err = listingPageURL(res.FinalURL, rawURL); err != nil {
+		return listingPage{}, err
+	}
+	p.items, p.next, p.rows, err = parseListing(ctx, res.Body, p.url)
+	if err != nil {
+		if n > 1 {
+			return listingPage{}, fmt.Errorf("read page %d of the listing (%s): %w", n, p.url, err)
+		}
+		return listingPage{}, fmt.Errorf("read listing %s: %w", p.url, err)
+	}
+	return p, nil
 }
 
 // unreadListingRows is how many rows a document table needs before reading

@@ -406,9 +406,9 @@ func TestITUListingSourcePoll(t *testing.T) {
 	f := NewFetcher(FetcherOptions{AllowPrivateNetworks: true})
 	src := NewITUListingSource("cwg-internet", ts.URL+"/md/cwg", f, 3)
 	ctx := context.Background()
-	state := &model.SourceState{SourceID: "cwg-internet"}
+	state := model.SourceState{SourceID: "cwg-internet"}
 
-	items, err := src.Poll(ctx, state)
+	items, state, err := src.Poll(ctx, state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -427,7 +427,7 @@ func TestITUListingSourcePoll(t *testing.T) {
 		t.Error("page 1's ETag was not kept for the next poll")
 	}
 
-	items, err = src.Poll(ctx, state)
+	items, state, err = src.Poll(ctx, state)
 	if err != nil || items != nil {
 		t.Fatalf("second poll of an unchanged listing = %v, %v; want nil, nil", items, err)
 	}
@@ -436,7 +436,7 @@ func TestITUListingSourcePoll(t *testing.T) {
 	}
 
 	srv.set("/md/cwg", ituFixture(t, "cwg-internet-page1-later.html"))
-	items, err = src.Poll(ctx, state)
+	items, _, err = src.Poll(ctx, state)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +459,7 @@ func TestITUListingSourceMaxPages(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	src := NewITUListingSource("cwg", ts.URL+"/md/cwg", NewFetcher(FetcherOptions{AllowPrivateNetworks: true}), 1)
-	items, err := src.Poll(context.Background(), &model.SourceState{})
+	items, _, err := src.Poll(context.Background(), model.SourceState{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,10 +478,10 @@ func TestITUListingSourceFailures(t *testing.T) {
 	f := NewFetcher(FetcherOptions{AllowPrivateNetworks: true})
 	ctx := context.Background()
 
-	// Page 2 is missing: the poll fails and forgets page 1's validators, so
-	// the next poll reads everything again instead of stopping at a 304.
-	state := &model.SourceState{ETag: `"old"`}
-	_, err := NewITUListingSource("cwg", ts.URL+"/md/cwg", f, 5).Poll(ctx, state)
+	// Page 2 is missing: the poll fails and returns no new validators for
+	// page 1, so the next poll reads everything again instead of stopping
+	// at a 304.
+	_, state, err := NewITUListingSource("cwg", ts.URL+"/md/cwg", f, 5).Poll(ctx, model.SourceState{ETag: `"old"`})
 	var se *StatusError
 	if !errors.As(err, &se) || se.Code != http.StatusNotFound || !strings.Contains(err.Error(), "page 2") {
 		t.Errorf("missing page 2: error = %v, want a 404 StatusError naming page 2", err)
@@ -490,8 +490,7 @@ func TestITUListingSourceFailures(t *testing.T) {
 		t.Errorf("ETag after a failed poll = %q, want the old one", state.ETag)
 	}
 
-	state = &model.SourceState{}
-	_, err = NewITUListingSource("broken", ts.URL+"/md/broken", f, 5).Poll(ctx, state)
+	_, state, err = NewITUListingSource("broken", ts.URL+"/md/broken", f, 5).Poll(ctx, model.SourceState{})
 	if !errors.Is(err, ErrNoDocumentTable) || state.ETag != "" || state.BodyHash != "" {
 		t.Errorf("broken page: error = %v, etag %q hash %q; want ErrNoDocumentTable and no validators", err, state.ETag, state.BodyHash)
 	}

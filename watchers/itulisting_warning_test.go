@@ -23,7 +23,7 @@ func TestITUListingWarnsWhenNoRowIsADocument(t *testing.T) {
 	if err := sched.Add(src, "@daily"); err != nil {
 		t.Fatal(err)
 	}
-	r := sched.PollNow(context.Background(), "cwg-docs")
+	r := pollOne(context.Background(), sched, "cwg-docs")
 	if r.Err != nil || r.Items != 0 {
 		t.Fatalf("poll: %d items, error %v; want 0 items and no error", r.Items, r.Err)
 	}
@@ -39,7 +39,7 @@ func TestITUListingWarnsWhenNoRowIsADocument(t *testing.T) {
 
 	// A listing that reads is quiet.
 	srv.set("/md/cwg", ituFixture(t, "cwg-internet-page1.html"))
-	r = sched.PollNow(context.Background(), "cwg-docs")
+	r = pollOne(context.Background(), sched, "cwg-docs")
 	if r.Err != nil || r.Items == 0 {
 		t.Fatalf("readable listing: %d items, error %v", r.Items, r.Err)
 	}

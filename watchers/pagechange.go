@@ -41,46 +41,46 @@ func NewPageSource(id, url string, f *Fetcher, selector string) Source {
 
 func (s *pageSource) ID() string { return s.id }
 
-// Poll compares the page's text with state.PageText. A change that only
+// Poll compares the page's text with prev.PageText. A change that only
 // removes lines moves the baseline without an item: readers want to hear
-// about a new meeting or call for input, not about an expired one. It sets
-// state.Warning when the watched text looks like the wrong part of the page,
-// and clears it when it does not: the page still works, but silence from it
-// would mean little.
-func (s *pageSource) Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error) {
-	before := *state
-	res, err := s.fetcher.Fetch(ctx, s.url, state)
+// about a new meeting or call for input, not about an expired one. The
+// state it returns has a Warning when the watched text looks like the wrong
+// part of the page, and none when it does not: the page still works, but
+// silence from it would mean little.
+func (s *pageSource) Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error) {
+	res, release, err := s.fetcher.fetchHeld(ctx, s.url, validatorsOf(prev))
+	defer release() // the body counts against the budget until parsed
 	if err != nil {
-		return nil, err
+		return nil, prev, err
 	}
+	next := prev
+	res.Validators.applyTo(&next)
 	if res.NotModified {
-		return nil, nil
+		return nil, next, nil
 	}
-	release, err := cpuslots.Acquire(ctx)
+	releaseSlot, err := cpuslots.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, prev, err
 	}
 	page, err := ExtractPage(res.Body, s.selector)
-	release()
+	releaseSlot()
+	release() // the page's text is all that is left of the body
 	if err != nil {
-		// Keep the old validators so the same page fails again (and shows
-		// in status) instead of passing as "not modified" next time.
-		state.ETag, state.LastModified, state.BodyHash = before.ETag, before.LastModified, before.BodyHash
-		return nil, fmt.Errorf("read page %s: %w", s.url, err)
+		return nil, prev, fmt.Errorf("read page %s: %w", s.url, err)
 	}
 	title, text := page.Title, page.Text
-	state.Warning = page.Warning
+	next.Warning = page.Warning
 	// A baseline without the current format's mark was read by an older
 	// ituwatch, which dropped a page's <form> and with it all of an ASP.NET
 	// page's content: comparing with it would report the whole page as new.
-	old, current := strings.CutPrefix(state.PageText, pageTextFormat)
-	state.PageText = pageTextFormat + text
+	old, current := strings.CutPrefix(prev.PageText, pageTextFormat)
+	next.PageText = pageTextFormat + text
 	if old == "" || !current {
-		return []model.Item{}, nil
+		return []model.Item{}, next, nil
 	}
 	added, removed := AddedLines(old, text)
 	if len(added) == 0 {
-		return []model.Item{}, nil
+		return []model.Item{}, next, nil
 	}
 	content := strings.Join(added, "\n")
 	sum := sha256.Sum256([]byte(content))
@@ -95,7 +95,7 @@ func (s *pageSource) Poll(ctx context.Context, state *model.SourceState) ([]mode
 		Published: s.now().UTC(),
 		Summary:   fmt.Sprintf("%s added, %d removed", plural(len(added), "line"), removed),
 		Content:   content,
-	}}, nil
+	}}, next, nil
 }
 
 // pageTextFormat starts every stored baseline. Change it when what

@@ -226,13 +226,13 @@ func TestPageSourceASPNET(t *testing.T) {
 			defer ts.Close()
 			src := NewPageSource(tt.page, ts.URL+"/p", NewFetcher(FetcherOptions{AllowPrivateNetworks: true}), tt.selector)
 			state := &model.SourceState{SourceID: tt.page}
-			items, err := src.Poll(context.Background(), state)
+			items, err := pollInto(context.Background(), src, state)
 			if err != nil || len(items) != 0 {
 				t.Fatalf("baseline: %d items, error %v; want none", len(items), err)
 			}
 			for i, step := range tt.steps {
 				srv.set("/p", ituFixture(t, step+".html"))
-				items, err := src.Poll(context.Background(), state)
+				items, err := pollInto(context.Background(), src, state)
 				if err != nil {
 					t.Fatalf("%s: %v", step, err)
 				}
@@ -264,12 +264,12 @@ func TestPageSourceOldBaselineIsReplacedQuietly(t *testing.T) {
 	defer ts.Close()
 	src := NewPageSource("fg", ts.URL+"/p", NewFetcher(FetcherOptions{AllowPrivateNetworks: true}), "")
 	state := &model.SourceState{SourceID: "fg", PageText: "About ITU\nCareers\nContact"}
-	items, err := src.Poll(context.Background(), state)
+	items, err := pollInto(context.Background(), src, state)
 	if err != nil || len(items) != 0 {
 		t.Fatalf("first poll over an old baseline: %+v, %v; want no item", items, err)
 	}
 	srv.set("/p", ituFixture(t, "aspnet-fg-after.html"))
-	items, err = src.Poll(context.Background(), state)
+	items, err = pollInto(context.Background(), src, state)
 	if err != nil || len(items) != 1 {
 		t.Fatalf("next change: %+v, %v; want one item", items, err)
 	}
@@ -289,7 +289,7 @@ func TestSchedulerCarriesPageWarning(t *testing.T) {
 	}
 	ctx := context.Background()
 	for range 2 {
-		if r := sched.PollNow(ctx, "itu-t"); r.Err != nil {
+		if r := pollOne(ctx, sched, "itu-t"); r.Err != nil {
 			t.Fatal(r.Err)
 		}
 	}
@@ -301,7 +301,7 @@ func TestSchedulerCarriesPageWarning(t *testing.T) {
 	}
 
 	srv.set("/p", ituFixture(t, "aspnet-fg-before.html"))
-	if r := sched.PollNow(ctx, "itu-t"); r.Err != nil {
+	if r := pollOne(ctx, sched, "itu-t"); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	if w := states.get("itu-t").Warning; w != "" {

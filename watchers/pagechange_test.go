@@ -139,7 +139,7 @@ func TestPageSourcePoll(t *testing.T) {
 
 	poll := func(step string) []model.Item {
 		t.Helper()
-		items, err := src.Poll(ctx, state)
+		items, err := pollInto(ctx, src, state)
 		if err != nil {
 			t.Fatalf("%s: %v", step, err)
 		}
@@ -197,7 +197,7 @@ func TestPageSourceBadSelectorKeepsValidators(t *testing.T) {
 	defer ts.Close()
 	src := NewPageSource("fg", ts.URL+"/fg", NewFetcher(FetcherOptions{AllowPrivateNetworks: true}), "#meetings")
 	state := &model.SourceState{}
-	_, err := src.Poll(context.Background(), state)
+	_, err := pollInto(context.Background(), src, state)
 	if !errors.Is(err, ErrNoPageText) || !strings.Contains(err.Error(), `"#meetings"`) {
 		t.Errorf("error = %v, want ErrNoPageText naming the selector", err)
 	}

@@ -21,9 +21,12 @@ import (
 // Source is one thing the scheduler polls.
 type Source interface {
 	ID() string
-	// Poll fetches and parses; it may update state's validators. It returns
-	// only the items of a changed body (nil, nil when not modified).
-	Poll(ctx context.Context, state *model.SourceState) ([]model.Item, error)
+	// Poll fetches and parses. It returns the items of a changed body (nil
+	// items when not modified) and prev with what the source remembers
+	// between polls moved forward: validators, page text, warning. The
+	// scheduler commits that state only once the items are stored, and
+	// ignores it when Poll fails.
+	Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error)
 }
 
 // StateStore remembers each source's validators and health between polls.
@@ -47,9 +50,10 @@ type SchedulerOptions struct {
 	// included (for metrics). It runs on the polling goroutine: keep it quick.
 	OnPoll func(PollResult)
 	// PollAllConcurrency bounds how many sources PollAll polls at once
-	// (default 16). Polls mostly wait on the network, so thousands of
-	// sources on many hosts need more; the fetcher's per-host limit still
-	// protects each site.
+	// (ituwatch takes it from http.concurrency; 0 = every source at once).
+	// Polls mostly wait on the network, so thousands of sources on many
+	// hosts need many; the fetcher's per-host limit still protects each
+	// site.
 	PollAllConcurrency int
 }
 
@@ -67,7 +71,6 @@ const (
 	baseBackoff       = time.Minute
 	defaultMaxBackoff = 6 * time.Hour
 	maxDefaultJitter  = 2 * time.Minute
-	pollAllBound      = 16
 	saveTimeout       = 10 * time.Second
 )
 
@@ -108,9 +111,6 @@ func NewScheduler(opts SchedulerOptions) *Scheduler {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = defaultMaxBackoff
-	}
-	if opts.PollAllConcurrency <= 0 {
-		opts.PollAllConcurrency = pollAllBound
 	}
 	log := opts.Logger
 	if log == nil {
@@ -204,7 +204,11 @@ func (s *Scheduler) PollAll(ctx context.Context) []PollResult {
 	// stack grows once to what a poll needs, not once per source.
 	next := make(chan int)
 	var wg sync.WaitGroup
-	for range min(s.opts.PollAllConcurrency, len(entries)) {
+	pollers := len(entries)
+	if s.opts.PollAllConcurrency > 0 {
+		pollers = min(s.opts.PollAllConcurrency, pollers)
+	}
+	for range pollers {
 		wg.Go(func() {
 			for i := range next {
 				results[i] = s.poll(ctx, entries[i])
@@ -224,21 +228,6 @@ func (s *Scheduler) PollAll(ctx context.Context) []PollResult {
 	close(next)
 	wg.Wait()
 	return results
-}
-
-// PollNow polls one source at once (still respecting backoff and overlap).
-func (s *Scheduler) PollNow(ctx context.Context, sourceID string) PollResult {
-	s.mu.Lock()
-	e, ok := s.byID[sourceID]
-	ids := make([]string, 0, len(s.entries))
-	for _, e := range s.entries {
-		ids = append(ids, e.src.ID())
-	}
-	s.mu.Unlock()
-	if !ok {
-		return PollResult{SourceID: sourceID, Err: fmt.Errorf("no source with id %q; the sources are: %s", sourceID, strings.Join(ids, ", "))}
-	}
-	return s.poll(ctx, e)
 }
 
 // poll runs one poll of e and reports it to the OnPoll hook.
@@ -289,7 +278,7 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 	}
 
 	before := st
-	items, err := s.safePoll(ctx, e.src, &st)
+	items, next, err := s.safePoll(ctx, e.src, st)
 	if err == nil && len(items) > 0 && s.opts.Sink != nil {
 		for i := range items {
 			if items[i].SourceID == "" {
@@ -311,9 +300,8 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 	}
 
 	if err != nil {
-		// Forget validators and page text the failed poll moved forward, so
-		// the next poll sees the same content again instead of "not modified".
-		st.ETag, st.LastModified, st.BodyHash, st.PageText, st.Warning = before.ETag, before.LastModified, before.BodyHash, before.PageText, before.Warning
+		// The source's new validators and page text are not taken: the
+		// next poll sees the same content again instead of "not modified".
 		st.ConsecutiveFailures++
 		st.LastError = err.Error()
 		var se *StatusError
@@ -330,6 +318,9 @@ func (s *Scheduler) pollEntry(ctx context.Context, e *entry) PollResult {
 		res.Err = err
 		s.log.Warn("poll failed", "source", id, "error", err.Error(), "failures", st.ConsecutiveFailures)
 	} else {
+		// The items are stored: now, and only now, what the source read
+		// becomes what it remembers.
+		st = withPolled(st, next)
 		st.ConsecutiveFailures = 0
 		st.LastSuccess = now
 		st.LastError = ""
@@ -384,13 +375,22 @@ func retiredReason(st model.SourceState) string {
 	return GoneMessage
 }
 
+// withPolled is st with what a source's poll owns taken from next: the
+// validators, the page text and the warning. The health fields stay the
+// scheduler's.
+func withPolled(st, next model.SourceState) model.SourceState {
+	st.ETag, st.LastModified, st.BodyHash = next.ETag, next.LastModified, next.BodyHash
+	st.PageText, st.Warning = next.PageText, next.Warning
+	return st
+}
+
 // safePoll turns a panic in one source into that source's failure.
-func (s *Scheduler) safePoll(ctx context.Context, src Source, st *model.SourceState) (items []model.Item, err error) {
+func (s *Scheduler) safePoll(ctx context.Context, src Source, prev model.SourceState) (items []model.Item, next model.SourceState, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.log.Error("source panicked", "source", src.ID(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			items, err = nil, fmt.Errorf("the source crashed while polling (%v); this is a bug in ituwatch, please report it", r)
+			items, next, err = nil, prev, fmt.Errorf("the source crashed while polling (%v); this is a bug in ituwatch, please report it", r)
 		}
 	}()
-	return src.Poll(ctx, st)
+	return src.Poll(ctx, prev)
 }

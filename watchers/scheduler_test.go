@@ -56,14 +56,19 @@ func (s *memStates) get(id string) model.SourceState {
 	return s.m[id]
 }
 
+// funcSource is a Source whose poll moves a copy of the state forward in
+// place; Poll returns the moved copy, also when poll fails, so tests see
+// the scheduler drop it.
 type funcSource struct {
 	id   string
 	poll func(ctx context.Context, st *model.SourceState) ([]model.Item, error)
 }
 
 func (f *funcSource) ID() string { return f.id }
-func (f *funcSource) Poll(ctx context.Context, st *model.SourceState) ([]model.Item, error) {
-	return f.poll(ctx, st)
+func (f *funcSource) Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error) {
+	next := prev
+	items, err := f.poll(ctx, &next)
+	return items, next, err
 }
 
 type sinkRecorder struct {
@@ -131,7 +136,7 @@ func TestSchedulerSuccess(t *testing.T) {
 	}}, "@every 15m")
 	states.SaveSourceState(context.Background(), model.SourceState{SourceID: "cwg", ConsecutiveFailures: 2, LastError: "old", ItemsSeen: 10})
 
-	res := s.PollNow(context.Background(), "cwg")
+	res := pollOne(context.Background(), s, "cwg")
 	if res.Err != nil || res.Items != 3 || res.NotModified || res.Skipped != "" {
 		t.Fatalf("result %+v", res)
 	}
@@ -149,7 +154,7 @@ func TestSchedulerNotModified(t *testing.T) {
 	rec := &sinkRecorder{}
 	s, _ := newTestScheduler(states, rec.Sink)
 	_ = s.Add(&funcSource{id: "x", poll: func(context.Context, *model.SourceState) ([]model.Item, error) { return nil, nil }}, "@hourly")
-	res := s.PollNow(context.Background(), "x")
+	res := pollOne(context.Background(), s, "x")
 	if !res.NotModified || res.Err != nil || len(rec.items) != 0 {
 		t.Errorf("result %+v, sink %v", res, rec.items)
 	}
@@ -170,7 +175,7 @@ func TestSchedulerBackoffGrowsAndCaps(t *testing.T) {
 
 	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour, time.Hour}
 	for i, base := range want {
-		res := s.PollNow(context.Background(), "down")
+		res := pollOne(context.Background(), s, "down")
 		if res.Err == nil {
 			t.Fatalf("poll %d: no error", i+1)
 		}
@@ -184,7 +189,7 @@ func TestSchedulerBackoffGrowsAndCaps(t *testing.T) {
 		}
 		// Before NextPoll the source is left alone.
 		clock.Set(st.NextPoll.Add(-time.Second))
-		if res := s.PollNow(context.Background(), "down"); !strings.HasPrefix(res.Skipped, "backing off until") {
+		if res := pollOne(context.Background(), s, "down"); !strings.HasPrefix(res.Skipped, "backing off until") {
 			t.Fatalf("poll during backoff: %+v", res)
 		}
 		clock.Set(st.NextPoll)
@@ -200,7 +205,7 @@ func TestSchedulerRetryAfter(t *testing.T) {
 	_ = s.Add(&funcSource{id: "busy", poll: func(context.Context, *model.SourceState) ([]model.Item, error) {
 		return nil, &StatusError{URL: "https://www.itu.int/feed", Code: 503, RetryAfter: 7 * time.Minute}
 	}}, "@hourly")
-	s.PollNow(context.Background(), "busy")
+	pollOne(context.Background(), s, "busy")
 	if st := states.get("busy"); !st.NextPoll.Equal(clock.Now().Add(7 * time.Minute)) {
 		t.Errorf("NextPoll %v, want now + 7m", st.NextPoll)
 	}
@@ -217,7 +222,7 @@ func TestSchedulerGoneRetires(t *testing.T) {
 	s, _ := newTestScheduler(states, nil)
 	_ = s.Add(NewFeedSource("old", srv.URL, testFetcher(FetcherOptions{})), "@hourly")
 
-	res := s.PollNow(context.Background(), "old")
+	res := pollOne(context.Background(), s, "old")
 	if res.Err == nil {
 		t.Fatal("410 was not a failure")
 	}
@@ -225,7 +230,7 @@ func TestSchedulerGoneRetires(t *testing.T) {
 	if !st.Retired || st.LastError != GoneMessage {
 		t.Fatalf("state after 410: %+v", st)
 	}
-	res = s.PollNow(context.Background(), "old")
+	res = pollOne(context.Background(), s, "old")
 	if res.Skipped != "retired" || hits != 1 {
 		t.Errorf("retired source polled again: %+v, %d requests", res, hits)
 	}
@@ -274,9 +279,9 @@ func TestSchedulerNoOverlap(t *testing.T) {
 		return nil, nil
 	}}, "@every 1m")
 	done := make(chan PollResult)
-	go func() { done <- s.PollNow(context.Background(), "slow") }()
+	go func() { done <- pollOne(context.Background(), s, "slow") }()
 	<-started
-	if res := s.PollNow(context.Background(), "slow"); !strings.Contains(res.Skipped, "still running") {
+	if res := pollOne(context.Background(), s, "slow"); !strings.Contains(res.Skipped, "still running") {
 		t.Errorf("overlapping poll: %+v", res)
 	}
 	close(release)
@@ -294,7 +299,7 @@ func TestSchedulerSinkFailureKeepsValidators(t *testing.T) {
 		return items(2), nil
 	}}, "@hourly")
 	states.SaveSourceState(context.Background(), model.SourceState{SourceID: "x", ETag: `"v1"`, BodyHash: "h1", ItemsSeen: 5})
-	res := s.PollNow(context.Background(), "x")
+	res := pollOne(context.Background(), s, "x")
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "database is locked") {
 		t.Fatalf("sink error not reported: %+v", res)
 	}
@@ -304,12 +309,44 @@ func TestSchedulerSinkFailureKeepsValidators(t *testing.T) {
 	}
 }
 
-func TestSchedulerPollNowUnknown(t *testing.T) {
-	s, _ := newTestScheduler(&memStates{}, nil)
-	_ = s.Add(&funcSource{id: "known"}, "@hourly")
-	res := s.PollNow(context.Background(), "typo")
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "known") {
-		t.Errorf("unknown source: %+v", res)
+// What a source read is committed only with its items: a poll that fails,
+// or whose items cannot be stored, leaves the validators, page text and
+// warning as they were, so the next poll reads the same content again.
+func TestSchedulerCommitsStateOnlyAfterItemsStored(t *testing.T) {
+	prev := model.SourceState{SourceID: "x", ETag: `"v1"`, LastModified: "Mon, 01 Jun 2026 10:00:00 GMT", BodyHash: "h1", PageText: "old text", Warning: "old warning", ItemsSeen: 5}
+	moved := func(st *model.SourceState) {
+		st.ETag, st.LastModified, st.BodyHash = `"v2"`, "Tue, 02 Jun 2026 10:00:00 GMT", "h2"
+		st.PageText, st.Warning = "new text", ""
+	}
+	tests := []struct {
+		name    string
+		pollErr error
+		sinkErr error
+		want    model.SourceState // the fields a source owns
+	}{
+		{name: "stored", want: model.SourceState{ETag: `"v2"`, LastModified: "Tue, 02 Jun 2026 10:00:00 GMT", BodyHash: "h2", PageText: "new text"}},
+		{name: "poll failed", pollErr: errors.New("unreadable feed"), want: prev},
+		{name: "store failed", sinkErr: errors.New("database is locked"), want: prev},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			states := &memStates{m: map[string]model.SourceState{"x": prev}}
+			rec := &sinkRecorder{err: tt.sinkErr}
+			s, _ := newTestScheduler(states, rec.Sink)
+			_ = s.Add(&funcSource{id: "x", poll: func(_ context.Context, st *model.SourceState) ([]model.Item, error) {
+				moved(st)
+				return items(2), tt.pollErr
+			}}, "@hourly")
+			res := pollOne(context.Background(), s, "x")
+			if (res.Err != nil) != (tt.pollErr != nil || tt.sinkErr != nil) {
+				t.Fatalf("result %+v", res)
+			}
+			got := states.get("x")
+			if got.ETag != tt.want.ETag || got.LastModified != tt.want.LastModified || got.BodyHash != tt.want.BodyHash ||
+				got.PageText != tt.want.PageText || got.Warning != tt.want.Warning {
+				t.Errorf("stored state %+v, want the source's fields of %+v", got, tt.want)
+			}
+		})
 	}
 }
 
@@ -378,7 +415,7 @@ func TestSchedulerReadsStateOnce(t *testing.T) {
 	}
 	ctx := context.Background()
 	for range 3 {
-		if res := s.PollNow(ctx, "s"); res.Err != nil {
+		if res := pollOne(ctx, s, "s"); res.Err != nil {
 			t.Fatal(res.Err)
 		}
 	}
@@ -393,13 +430,13 @@ func TestSchedulerReadsStateOnce(t *testing.T) {
 	states.mu.Lock()
 	states.saveErr = errors.New("disk full")
 	states.mu.Unlock()
-	if res := s.PollNow(ctx, "s"); res.Err == nil || !strings.Contains(res.Err.Error(), "disk full") {
+	if res := pollOne(ctx, s, "s"); res.Err == nil || !strings.Contains(res.Err.Error(), "disk full") {
 		t.Fatalf("poll with a failing save: %v", res.Err)
 	}
 	states.mu.Lock()
 	states.saveErr = nil
 	states.mu.Unlock()
-	s.PollNow(ctx, "s")
+	pollOne(ctx, s, "s")
 	if states.loads != 2 || etags[len(etags)-1] != `"v4"` {
 		t.Errorf("after a failed save: %d loads, last etag seen %s; want 2 loads and the stored \"v4\"", states.loads, etags[len(etags)-1])
 	}
@@ -479,5 +516,61 @@ func TestSchedulerPollAllBoundsAndStops(t *testing.T) {
 	// One source may be handed to a poller just as the stop comes.
 	if skipped < sources-bound-1 {
 		t.Errorf("%d sources skipped after the stop, want the %d not yet started", skipped, sources-bound)
+	}
+}
+
+// pollInto polls src from *state and keeps the state the poll returns, also
+// when it fails: a source must return its input unchanged then, and tests
+// that check it would pass vacuously if the failed state were dropped here.
+func pollInto(ctx context.Context, src Source, state *model.SourceState) ([]model.Item, error) {
+	items, next, err := src.Poll(ctx, *state)
+	*state = next
+	return items, err
+}
+
+// pollOne polls the source id once, as its cron entry would (respecting
+// backoff and overlap).
+func pollOne(ctx context.Context, s *Scheduler, id string) PollResult {
+	s.mu.Lock()
+	e := s.byID[id]
+	s.mu.Unlock()
+	return s.poll(ctx, e)
+}
+
+// A zero PollAllConcurrency sets no bound: ituwatch always passes its
+// config's http.concurrency, and the scheduler keeps no default of its own.
+func TestSchedulerPollAllZeroBoundPollsEverySourceAtOnce(t *testing.T) {
+	const sources = 20
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	started, release := make(chan struct{}, sources), make(chan struct{})
+	s := NewScheduler(SchedulerOptions{States: &memStates{}, Jitter: -1})
+	for i := range sources {
+		if err := s.Add(&funcSource{id: fmt.Sprint("src-", i), poll: func(ctx context.Context, _ *model.SourceState) ([]model.Item, error) {
+			started <- struct{}{}
+			select {
+			case <-release: // every source is polling
+				return nil, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}}, "@every 15m"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	go func() {
+		for range sources {
+			select {
+			case <-started:
+			case <-ctx.Done():
+				return
+			}
+		}
+		close(release)
+	}()
+	for _, r := range s.PollAll(ctx) {
+		if r.Err != nil {
+			t.Fatalf("%s: %v; not every source was polled at once", r.SourceID, r.Err)
+		}
 	}
 }

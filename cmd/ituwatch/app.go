@@ -183,6 +183,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		MaxBodyBytes:         cfg.HTTP.MaxBodyBytes,
 		PerHostConcurrency:   cfg.HTTP.PerHostConcurrency,
 		AllowPrivateNetworks: cfg.HTTP.AllowPrivateNetworks,
+		BodyMemory:           cfg.HTTP.BodyMemory,
 	})
 	a.scheduler = watchers.NewScheduler(watchers.SchedulerOptions{
 		States: st,
@@ -195,9 +196,9 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	for _, src := range cfg.Sources {
 		var s watchers.Source
 		switch src.Type {
-		case "itu-listing":
+		case config.TypeITUListing:
 			s = watchers.NewITUListingSource(src.ID, src.URL, fetcher, src.MaxPages)
-		case "page":
+		case config.TypePage:
 			s = watchers.NewPageSource(src.ID, src.URL, fetcher, src.Selector)
 		default:
 			s = watchers.NewFeedSource(src.ID, src.URL, fetcher)

@@ -74,7 +74,7 @@ func (s *fakeSlack) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // BenchmarkAlertLatency measures, through the real app wiring (scheduler
-// PollNow → ingest with the builtin rules → store → dispatcher Wake →
+// PollAll of the one source → ingest with the builtin rules → store → dispatcher Wake →
 // Slack notifier), the time from the start of the poll that finds a new
 // item to a fake Slack server receiving its chat.postMessage. Each op is one
 // new item; polls are spaced by the Slack notifier's per-channel pacing
@@ -139,7 +139,7 @@ slack:
 		want := fmt.Sprintf("lat-%d", n)
 		b.StartTimer()
 		start := time.Now()
-		if res := a.scheduler.PollNow(ctx, "policy-news"); res.Err != nil || res.Items == 0 {
+		if res := a.scheduler.PollAll(ctx); len(res) != 1 || res[0].Err != nil || res[0].Items == 0 {
 			b.Fatalf("poll: %+v", res)
 		}
 		timeout := time.After(10 * time.Second)
