@@ -1,5 +1,7 @@
 package bot
 
+import "github.com/ituwatch/ituwatch/bot/render"
+
 // Request is one chat command as a platform adapter received it.
 type Request struct {
 	Text     string // the command without its prefix: "recent new-ip 5"
@@ -14,11 +16,10 @@ type Request struct {
 // Reply is a platform-neutral answer. Adapters render it in their markup and
 // escape every string in it: replies quote feed text.
 type Reply struct {
-	Title    string      // one line, e.g. "Recent alerts on new-ip"
-	Lines    []ReplyLine // the body, in order
-	Footer   string      // a hint, e.g. "try: recent new-ip 10"
-	Error    bool        // the command could not be done; Title says why
-	Snippets bool        // reserved for renderers that want to show snippets
+	Title  string      // one line, e.g. "Recent alerts on new-ip"
+	Lines  []ReplyLine // the body, in order
+	Footer string      // a hint, e.g. "try: recent new-ip 10"
+	Error  bool        // the command could not be done; Title says why
 }
 
 // ReplyLine is one entry of a reply: a text, optionally linked, with a note.
@@ -28,5 +29,5 @@ type ReplyLine struct {
 	Note string // secondary text: source, date, topics, alert id
 	// Quote is words from the item, the ones that matched marked; shown
 	// after Note, each surface emphasising the hits its own way.
-	Quote Highlight
+	Quote render.Highlight
 }

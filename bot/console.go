@@ -7,6 +7,8 @@ import (
 	"os"
 	"strconv"
 	"sync"
+
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 // ConsoleNotifier prints alerts to a writer, as text for people or as JSON
@@ -22,7 +24,7 @@ type ConsoleNotifier struct {
 // instead of the text form. Matched words are in bold when w is a terminal
 // and NO_COLOR is not set.
 func NewConsoleNotifier(w io.Writer, jsonLines bool) *ConsoleNotifier {
-	return &ConsoleNotifier{w: w, jsonLines: jsonLines, bold: TerminalBold(w, os.LookupEnv)}
+	return &ConsoleNotifier{w: w, jsonLines: jsonLines, bold: render.TerminalBold(w, os.LookupEnv)}
 }
 
 // Send writes the alert and returns "console-<delivery id>" as its id, so
@@ -33,15 +35,15 @@ func (c *ConsoleNotifier) Send(ctx context.Context, msg Outgoing) (string, error
 	}
 	var out []byte
 	if c.jsonLines {
-		j, err := FormatJSON(msg.Alert)
+		j, err := render.FormatJSON(msg.Alert)
 		if err != nil {
 			return "", Permanent(err)
 		}
 		out = append(j, '\n')
 	} else {
 		// The "━━" header line already sets alerts apart.
-		a := BriefWhy(msg, fmt.Sprintf("as in today's first alert on this topic; 'explain %d' in ituwatch chat repeats it", msg.Alert.ID))
-		out = []byte(FormatTextWith(a, TextOptions{Bold: c.bold}) + "\n")
+		v := render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained})
+		out = []byte(render.Text(v, render.TextOptions{Bold: c.bold}) + "\n")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -411,7 +412,7 @@ func (d *Dispatcher) hold(ctx context.Context, log *slog.Logger, dl model.Delive
 	// destination has been held, so a restart keeps the pace.
 	wait := min(max(held, d.base), maxHoldWait)
 	next := now.Add(wait)
-	reason := Clip(h.reason, maxReasonRunes)
+	reason := render.Clip(h.reason, maxReasonRunes)
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	if err := d.outbox.MarkHeld(mctx, dl.ID, since, next, reason); err != nil {
@@ -453,7 +454,7 @@ func (d *Dispatcher) send(ctx context.Context, platform string, n Notifier, msg 
 }
 
 func (d *Dispatcher) fail(ctx context.Context, log *slog.Logger, dl model.Delivery, reason string) (outcome, time.Time, error) {
-	reason = Clip(reason, maxReasonRunes)
+	reason = render.Clip(reason, maxReasonRunes)
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	if err := d.outbox.MarkFailed(mctx, dl.ID, reason); err != nil {
@@ -469,7 +470,7 @@ func (d *Dispatcher) retry(ctx context.Context, log *slog.Logger, dl model.Deliv
 		wait = d.backoff(dl.Attempts)
 	}
 	next := d.now().Add(wait)
-	reason := Clip(cause.Error(), maxReasonRunes)
+	reason := render.Clip(cause.Error(), maxReasonRunes)
 	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), markTimeout)
 	defer cancel()
 	if err := d.outbox.MarkRetry(mctx, dl.ID, next, reason); err != nil {

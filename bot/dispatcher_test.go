@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"io"
 	"log/slog"
 	"sort"
@@ -518,11 +520,11 @@ func TestDispatcherRunWakes(t *testing.T) {
 func TestConsoleNotifier(t *testing.T) {
 	var buf bytes.Buffer
 	c := NewConsoleNotifier(&buf, false)
-	id, err := c.Send(context.Background(), Outgoing{DeliveryID: 7, Alert: newIPAlert()})
+	id, err := c.Send(context.Background(), Outgoing{DeliveryID: 7, Alert: alerttest.NewIP()})
 	if err != nil || id != "console-7" {
 		t.Fatalf("Send = %q, %v; want console-7", id, err)
 	}
-	if buf.String() != FormatText(newIPAlert())+"\n" {
+	if buf.String() != render.FormatText(alerttest.NewIP())+"\n" {
 		t.Errorf("text output = %q", buf.String())
 	}
 
@@ -533,7 +535,7 @@ func TestConsoleNotifier(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := j.Send(context.Background(), Outgoing{DeliveryID: int64(i), Alert: multiTopicAlert()}); err != nil {
+			if _, err := j.Send(context.Background(), Outgoing{DeliveryID: int64(i), Alert: alerttest.MultiTopic()}); err != nil {
 				t.Error(err)
 			}
 		}()

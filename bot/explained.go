@@ -4,8 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"github.com/ituwatch/ituwatch/model"
 )
 
 // topicsShown is what an Outbox may also know: the topics of the alerts
@@ -34,22 +32,4 @@ func (d *Dispatcher) explainedToday(ctx context.Context, log *slog.Logger, desti
 		return nil
 	}
 	return topics
-}
-
-// BriefWhy returns msg's alert with the "why it matters" of each topic in
-// msg.Explained replaced by ref, a one-line pointer to where the paragraph
-// is (each platform names its own explain command). The caller's alert is
-// not changed.
-func BriefWhy(msg Outgoing, ref string) model.Alert {
-	a := msg.Alert
-	if len(msg.Explained) == 0 {
-		return a
-	}
-	a.Matches = append([]model.Match(nil), a.Matches...)
-	for i, m := range a.Matches {
-		if msg.Explained[m.Topic] && m.Annotation != "" {
-			a.Matches[i].Annotation = ref
-		}
-	}
-	return a
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,7 +28,7 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 	defer st.Close()
 	save := func(n int, dests ...string) int64 {
 		t.Helper()
-		a := newIPAlert()
+		a := alerttest.NewIP()
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("guid-%d", n)
 		a.Item.Title = fmt.Sprintf("New IP story %d", n)
@@ -37,7 +38,7 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 		}
 		return id
 	}
-	why := newIPAlert().Matches[0].Annotation
+	why := alerttest.NewIP().Matches[0].Annotation
 	slack := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) { return fmt.Sprintf("ts-%d", m.DeliveryID), nil }}
 	var console bytes.Buffer
 	clock := &fakeClock{t: time.Now().Add(time.Second)}
@@ -89,27 +90,12 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 		t.Errorf("second alert to #a: Explained = %v, want new-ip (alert %d was shown there)", last.Explained, first)
 	}
 
-	// The next day, the paragraph is in full again.
+	// The next alerttest.Day, the paragraph is in full again.
 	console.Reset()
 	clock.Advance(24 * time.Hour)
 	save(5, "console")
 	deliver(dispatcher(), 1)
 	if !strings.Contains(console.String(), why) {
 		t.Errorf("the next day the console got no paragraph:\n%s", console.String())
-	}
-}
-
-func TestBriefWhyReplacesOnlyExplainedTopics(t *testing.T) {
-	a := multiTopicAlert()
-	msg := Outgoing{Alert: a, Explained: map[string]bool{"ott": true, "surveillance": false}}
-	got := BriefWhy(msg, "see explain 57")
-	if got.Matches[0].Annotation != "see explain 57" {
-		t.Errorf("ott annotation = %q", got.Matches[0].Annotation)
-	}
-	if got.Matches[2].Annotation != a.Matches[2].Annotation || got.Matches[1].Annotation != "" {
-		t.Errorf("other annotations changed: %q, %q", got.Matches[1].Annotation, got.Matches[2].Annotation)
-	}
-	if a.Matches[0].Annotation == "see explain 57" {
-		t.Error("BriefWhy changed the caller's alert")
 	}
 }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -170,7 +171,7 @@ func TestHeldDestinationInStatus(t *testing.T) {
 	}
 	defer st.Close()
 	for i := range 3 {
-		a := newIPAlert()
+		a := alerttest.NewIP()
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("held-%d", i)
 		if _, err := st.SaveItem(ctx, store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: []string{"slack:#itu-alerts", "console"}}); err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/internal/didyoumean"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
@@ -188,7 +189,7 @@ func (r *Router) Handle(ctx context.Context, req Request) Reply {
 			Error:  true,
 		}
 	}
-	fields := strings.Fields(Clean(text))
+	fields := strings.Fields(render.Clean(text))
 	if len(fields) == 0 {
 		return r.help(ctx, req, nil)
 	}
@@ -202,9 +203,9 @@ func (r *Router) Handle(ctx context.Context, req Request) Reply {
 	}
 	reply := r.help(ctx, req, nil)
 	reply.Error = true
-	reply.Title = fmt.Sprintf("unknown command %q; here is what I understand:", Cut(fields[0], 30))
+	reply.Title = fmt.Sprintf("unknown command %q; here is what I understand:", render.Cut(fields[0], 30))
 	if s := closest(name, commandNames()); s != "" {
-		reply.Title = fmt.Sprintf("unknown command %q (did you mean %s?); here is what I understand:", Cut(fields[0], 30), s)
+		reply.Title = fmt.Sprintf("unknown command %q (did you mean %s?); here is what I understand:", render.Cut(fields[0], 30), s)
 	}
 	return reply
 }
@@ -348,52 +349,36 @@ func (r *Router) recent(ctx context.Context, _ Request, args []string) Reply {
 // number, severity, topics, source and date.
 func (r *Router) alertLine(a model.Alert) ReplyLine {
 	notes := []string{fmt.Sprintf("#%d", a.ID), a.MaxSeverity().String()}
-	if t := cleanList(a.Topics(), 10); len(t) > 0 {
+	if t := render.CleanList(a.Topics(), 10); len(t) > 0 {
 		notes = append(notes, strings.Join(t, ", "))
 	}
 	notes = append(notes, r.whereWhen(a.Item, a.CreatedAt)...)
 	if a.Kind == model.AlertUpdate {
-		notes = append(notes, updateLine(a))
+		notes = append(notes, render.UpdateLine(a))
 	}
 	if len(a.HeldFrom) > 0 {
 		notes = append(notes, "held back by the per-poll limit")
 	}
-	return ReplyLine{Text: itemTitle(a.Item), URL: Clip(a.Item.Link, maxURLRunes), Note: strings.Join(notes, " · ")}
+	return ReplyLine{Text: render.ItemTitle(a.Item), URL: render.Clip(a.Item.Link, render.MaxURLRunes), Note: strings.Join(notes, " · ")}
 }
 
-func itemTitle(it model.Item) string {
-	if t := Clip(it.Title, maxTitleRunes); t != "" {
-		return t
-	}
-	return "(untitled item)"
-}
-
-// whereWhen names the source (by its configured name when known) and the date.
+// whereWhen names the source (by its configured name when known), the date
+// and the document.
 func (r *Router) whereWhen(it model.Item, fallback time.Time) []string {
-	var out []string
-	if src := r.sourceName(it.SourceID); src != "" {
-		out = append(out, src)
-	}
 	when := it.When()
 	if when.IsZero() {
 		when = fallback
 	}
-	if !when.IsZero() {
-		out = append(out, when.UTC().Format("2006-01-02"))
-	}
-	if doc := DocLabel(it.Document); doc != "" {
-		out = append(out, "doc "+doc)
-	}
-	return out
+	return render.Meta{Source: r.sourceName(it.SourceID), Date: when, Doc: render.DocLabel(it.Document)}.Parts(render.ISOMeta)
 }
 
 func (r *Router) sourceName(id string) string {
 	for _, s := range r.sources {
 		if s.ID == id && s.Name != "" {
-			return Clip(s.Name, maxShortRunes)
+			return render.Clip(s.Name, render.MaxShortRunes)
 		}
 	}
-	return Clip(id, maxShortRunes)
+	return render.Clip(id, render.MaxShortRunes)
 }
 
 func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
@@ -405,18 +390,18 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "search", err)
 	}
-	shown := Cut(query, 60)
+	shown := render.Cut(query, 60)
 	if len(hits) == 0 {
 		return Reply{Title: fmt.Sprintf("Nothing found for %q.", shown), Footer: "search looks for all the words in titles and texts; try fewer words"}
 	}
 	if len(hits) > searchResults {
 		hits = hits[:searchResults]
 	}
-	title := fmt.Sprintf("%s for %q", plural(len(hits), "result"), shown)
+	title := fmt.Sprintf("%s for %q", render.Plural(len(hits), "result"), shown)
 	if len(hits) > 1 {
 		title = "Best " + title
 	}
-	reply := Reply{Title: title, Snippets: true}
+	reply := Reply{Title: title}
 	for _, h := range hits {
 		var notes []string
 		if h.AlertID != 0 {
@@ -424,11 +409,11 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 		} else {
 			notes = append(notes, "no alert")
 		}
-		if t := cleanList(h.Topics, 10); len(t) > 0 {
+		if t := render.CleanList(h.Topics, 10); len(t) > 0 {
 			notes = append(notes, strings.Join(t, ", "))
 		}
 		notes = append(notes, r.whereWhen(h.Item, time.Time{})...)
-		reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(h.Item), URL: Clip(h.Item.Link, maxURLRunes), Note: strings.Join(notes, " · "), Quote: HighlightSnippet(h.Snippet, maxSnippetRunes)})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: render.ItemTitle(h.Item), URL: render.Clip(h.Item.Link, render.MaxURLRunes), Note: strings.Join(notes, " · "), Quote: render.HighlightSnippet(h.Snippet, render.MaxQuoteRunes)})
 	}
 	reply.Footer = "explain <number> shows why an alert matched"
 	return reply
@@ -447,13 +432,13 @@ func (r *Router) topicsCmd(ctx context.Context, _ Request, _ []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "topics", err)
 	}
-	reply := Reply{Title: plural(len(r.topics), "topic") + " watched"}
+	reply := Reply{Title: render.Plural(len(r.topics), "topic") + " watched"}
 	for _, t := range r.topics {
-		text := Clip(t.ID, maxShortRunes)
-		if name := Clip(t.Name, maxShortRunes*2); name != "" && !strings.EqualFold(name, t.ID) {
+		text := render.Clip(t.ID, render.MaxShortRunes)
+		if name := render.Clip(t.Name, render.MaxShortRunes*2); name != "" && !strings.EqualFold(name, t.ID) {
 			text += " — " + name
 		}
-		note := fmt.Sprintf("%s · %s in the last 7 days, %d in 30 days", t.Severity, plural(week[t.ID], "alert"), month[t.ID])
+		note := fmt.Sprintf("%s · %s in the last 7 days, %d in 30 days", t.Severity, render.Plural(week[t.ID], "alert"), month[t.ID])
 		reply.Lines = append(reply.Lines, ReplyLine{Text: text, Note: note})
 	}
 	reply.Footer = "recent <topic> lists a topic's alerts; subscribe <topic> sends them to this channel"
@@ -510,11 +495,11 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 		st, known := states[s.ID]
 		h := sourceHealth(st, known)
 		counts[h]++
-		text := Clip(s.Name, maxShortRunes*2)
+		text := render.Clip(s.Name, render.MaxShortRunes*2)
 		if text == "" {
-			text = Clip(s.ID, maxShortRunes)
+			text = render.Clip(s.ID, render.MaxShortRunes)
 		} else if s.ID != "" {
-			text += " (" + Clip(s.ID, maxShortRunes) + ")"
+			text += " (" + render.Clip(s.ID, render.MaxShortRunes) + ")"
 		}
 		notes := []string{string(h)}
 		switch h {
@@ -531,21 +516,21 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 			}
 		}
 		if st.ConsecutiveFailures > 0 {
-			notes = append(notes, plural(st.ConsecutiveFailures, "failure")+" in a row")
+			notes = append(notes, render.Plural(st.ConsecutiveFailures, "failure")+" in a row")
 		}
 		if h != healthOK && st.LastError != "" {
-			notes = append(notes, "last error: "+Clip(st.LastError, maxErrorRunes))
+			notes = append(notes, "last error: "+render.Clip(st.LastError, maxErrorRunes))
 		}
 		if known && st.Warning != "" {
 			warned++
-			notes = append(notes, "warning: "+Clip(st.Warning, maxErrorRunes*2))
+			notes = append(notes, "warning: "+render.Clip(st.Warning, maxErrorRunes*2))
 		}
-		if t := Clip(s.Type, maxShortRunes); t != "" {
+		if t := render.Clip(s.Type, render.MaxShortRunes); t != "" {
 			notes = append(notes, t)
 		}
-		reply.Lines = append(reply.Lines, ReplyLine{Text: text, URL: Clip(s.URL, maxURLRunes), Note: strings.Join(notes, " · ")})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: text, URL: render.Clip(s.URL, render.MaxURLRunes), Note: strings.Join(notes, " · ")})
 	}
-	reply.Title = fmt.Sprintf("%s: %s", plural(len(r.sources), "source"), healthSummary(counts))
+	reply.Title = fmt.Sprintf("%s: %s", render.Plural(len(r.sources), "source"), healthSummary(counts))
 	if warned > 0 {
 		reply.Title += fmt.Sprintf("; %d with a warning", warned)
 	}
@@ -576,10 +561,10 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		h := sourceHealth(st, known)
 		counts[h]++
 		if h == healthFailing || h == healthRetired {
-			failing = append(failing, Clip(s.ID, maxShortRunes))
+			failing = append(failing, render.Clip(s.ID, render.MaxShortRunes))
 		}
 		if known && st.Warning != "" {
-			warned = append(warned, Clip(s.ID, maxShortRunes))
+			warned = append(warned, render.Clip(s.ID, render.MaxShortRunes))
 		}
 	}
 	note := healthSummary(counts)
@@ -595,7 +580,7 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		}
 		note += " · warnings (sources says why): " + strings.Join(warned, ", ")
 	}
-	reply.Lines = append(reply.Lines, ReplyLine{Text: "Sources: " + plural(len(r.sources), "source"), Note: note})
+	reply.Lines = append(reply.Lines, ReplyLine{Text: "Sources: " + render.Plural(len(r.sources), "source"), Note: note})
 
 	sort.Slice(dests, func(i, j int) bool { return dests[i].Destination < dests[j].Destination })
 	if len(dests) == 0 {
@@ -611,7 +596,7 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		if held {
 			// Everything pending waits behind the first, held delivery.
 			notes = append(notes, fmt.Sprintf("%d held since %s — %s; they will be sent in order once the bot can post",
-				d.Pending, heldSince(now, d.HeldSince), Clip(d.HeldReason, maxErrorRunes*2)))
+				d.Pending, heldSince(now, d.HeldSince), render.Clip(d.HeldReason, maxErrorRunes*2)))
 		} else if d.Pending > 0 {
 			p := fmt.Sprintf("%d pending", d.Pending)
 			if !d.OldestPending.IsZero() {
@@ -628,14 +613,14 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 			notes = append(notes, "last delivered "+ago(now, d.LastDelivered))
 		}
 		if d.LastError != "" && (d.Pending > 0 || d.Failed > 0) && !(held && d.LastError == d.HeldReason) {
-			notes = append(notes, "last error: "+Clip(d.LastError, maxErrorRunes))
+			notes = append(notes, "last error: "+render.Clip(d.LastError, maxErrorRunes))
 		}
-		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + Clip(d.Destination, maxShortRunes*2), Note: strings.Join(notes, " · ")})
+		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + render.Clip(d.Destination, render.MaxShortRunes*2), Note: strings.Join(notes, " · ")})
 	}
 	reply.Lines = append(reply.Lines, r.listenerLines(now)...)
 	if r.problems != nil {
 		for _, p := range r.problems() {
-			reply.Lines = append(reply.Lines, ReplyLine{Text: "Needs attention", Note: Clip(p, maxErrorRunes*2)})
+			reply.Lines = append(reply.Lines, ReplyLine{Text: "Needs attention", Note: render.Clip(p, maxErrorRunes*2)})
 		}
 	}
 	reply.Footer = "sources shows each source; failed deliveries say what to fix in their last error"
@@ -654,11 +639,11 @@ func (r *Router) listenerLines(now time.Time) []ReplyLine {
 		case ListenerUp:
 			note = "connected since " + ago(now, l.Since)
 		case ListenerDown:
-			note = "down since " + ago(now, l.Since) + ": " + Clip(l.Reason, maxErrorRunes) + " · ituwatch retries on its own; alerts are still polled and stored"
+			note = "down since " + ago(now, l.Since) + ": " + render.Clip(l.Reason, maxErrorRunes) + " · ituwatch retries on its own; alerts are still polled and stored"
 		default:
 			note = "connecting since " + ago(now, l.Since)
 		}
-		out = append(out, ReplyLine{Text: "Chat listener " + Clip(l.Name, maxShortRunes), Note: note})
+		out = append(out, ReplyLine{Text: "Chat listener " + render.Clip(l.Name, render.MaxShortRunes), Note: note})
 	}
 	return out
 }
@@ -669,7 +654,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	}
 	id, err := strconv.ParseInt(strings.TrimPrefix(args[0], "#"), 10, 64)
 	if err != nil || id <= 0 {
-		return usageError(fmt.Sprintf("%q is not an alert number; alert numbers look like 42 or #42.", Cut(args[0], 30)), "explain 42")
+		return usageError(fmt.Sprintf("%q is not an alert number; alert numbers look like 42 or #42.", render.Cut(args[0], 30)), "explain 42")
 	}
 	a, err := r.q.Alert(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -683,34 +668,34 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	}
 	kind := "new"
 	if a.Kind == model.AlertUpdate {
-		kind = updateLine(a)
+		kind = render.UpdateLine(a)
 	}
-	reply := Reply{Title: fmt.Sprintf("Why alert #%d matched (%s)", a.ID, kind), Snippets: true}
-	reply.Lines = append(reply.Lines, ReplyLine{Text: itemTitle(a.Item), URL: Clip(a.Item.Link, maxURLRunes), Note: strings.Join(r.whereWhen(a.Item, a.CreatedAt), " · ")})
+	reply := Reply{Title: fmt.Sprintf("Why alert #%d matched (%s)", a.ID, kind)}
+	reply.Lines = append(reply.Lines, ReplyLine{Text: render.ItemTitle(a.Item), URL: render.Clip(a.Item.Link, render.MaxURLRunes), Note: strings.Join(r.whereWhen(a.Item, a.CreatedAt), " · ")})
 	for _, m := range a.Matches {
-		head := Clip(m.Topic, maxShortRunes)
-		if name := Clip(m.TopicName, maxShortRunes*2); name != "" && !strings.EqualFold(name, m.Topic) {
+		head := render.Clip(m.Topic, render.MaxShortRunes)
+		if name := render.Clip(m.TopicName, render.MaxShortRunes*2); name != "" && !strings.EqualFold(name, m.Topic) {
 			head += " — " + name
 		}
-		note := fmt.Sprintf("%s, score %s", m.Severity, FormatScore(m.Score))
-		if terms := MatchedTerms(m); len(terms) > 0 {
-			note += " · matched " + quoteAll(terms)
+		note := fmt.Sprintf("%s, score %s", m.Severity, render.FormatScore(m.Score))
+		if terms := render.MatchedTerms(m); len(terms) > 0 {
+			note += " · matched " + render.QuoteAll(terms)
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: head, Note: note})
 		for i, sn := range m.Snippets {
 			if i == maxExplainSnips {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + plural(len(m.Snippets)-maxExplainSnips, "more place")})
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + render.Plural(len(m.Snippets)-maxExplainSnips, "more place")})
 				break
 			}
-			if q := HighlightSnippet(sn, maxSnippetRunes); q.Plain() != "" {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "in the " + Clip(sn.Field, 20), Quote: q})
+			if q := render.HighlightSnippet(sn, render.MaxQuoteRunes); q.Plain() != "" {
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "in the " + render.Clip(sn.Field, 20), Quote: q})
 			}
 		}
-		if why := Clip(m.Annotation, maxAnnotationRunes); why != "" {
+		if why := render.Clip(m.Annotation, render.MaxWhyRunes); why != "" {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "  why it matters: " + why})
 		}
 	}
-	if also := AlsoReported(a.AlsoReportedBy); len(also) > 0 {
+	if also := render.AlsoReported(a.AlsoReportedBy); len(also) > 0 {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Also reported by " + strings.Join(also, ", ")})
 	}
 	if l, ok := heldLine(a); ok {
@@ -824,9 +809,9 @@ func (r *Router) subscriptions(ctx context.Context, req Request, _ []string) Rep
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "*", Note: "every topic"})
 			continue
 		}
-		line := ReplyLine{Text: Clip(s, maxShortRunes)}
+		line := ReplyLine{Text: render.Clip(s, render.MaxShortRunes)}
 		if t, ok := r.topicByID(s); ok {
-			line.Note = Clip(t.Name, maxShortRunes*2) + " · " + t.Severity.String()
+			line.Note = render.Clip(t.Name, render.MaxShortRunes*2) + " · " + t.Severity.String()
 		} else {
 			line.Note = "no longer a topic of the rule pack"
 		}
@@ -856,9 +841,9 @@ func (r *Router) topicArg(arg string, allowAll bool) (string, Reply, bool) {
 			return t.ID, Reply{}, true
 		}
 	}
-	title := fmt.Sprintf("unknown topic %q; topics are: %s", Cut(arg, 30), strings.Join(r.topicIDs(), ", "))
+	title := fmt.Sprintf("unknown topic %q; topics are: %s", render.Cut(arg, 30), strings.Join(r.topicIDs(), ", "))
 	if len(r.topics) == 0 {
-		title = fmt.Sprintf("unknown topic %q; no topics are configured", Cut(arg, 30))
+		title = fmt.Sprintf("unknown topic %q; no topics are configured", render.Cut(arg, 30))
 	}
 	reply := Reply{Title: title, Error: true, Footer: "try: topics"}
 	if s := closest(strings.ToLower(arg), r.topicIDs()); s != "" {
@@ -931,11 +916,4 @@ func heldSince(now, t time.Time) string {
 		return t.Format("15:04 UTC")
 	}
 	return t.Format("2 Jan 15:04 UTC")
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
 	"strings"
 	"sync"
 	"testing"
@@ -143,14 +144,14 @@ var testSources = []SourceInfo{
 }
 
 func newFakeQueries() *fakeQueries {
-	update := updateAlert()
+	update := alerttest.Update()
 	update.ID, update.ParentID = 43, 42
 	return &fakeQueries{
 		now:    t0,
-		alerts: []model.Alert{update, newIPAlert(), multiTopicAlert()},
+		alerts: []model.Alert{update, alerttest.NewIP(), alerttest.MultiTopic()},
 		hits: []store.SearchHit{
-			{Item: newIPAlert().Item, AlertID: 42, Topics: []string{"new-ip"}, Snippet: model.Snippet{Field: "content", Parts: parts("the so-called ", "New IP", " proposal")}},
-			{Item: model.Item{SourceID: "cdt", Title: "Never alerted"}, Snippet: model.Snippet{Parts: parts("a ", "new IP", " camera")}},
+			{Item: alerttest.NewIP().Item, AlertID: 42, Topics: []string{"new-ip"}, Snippet: model.Snippet{Field: "content", Parts: alerttest.Parts("the so-called ", "New IP", " proposal")}},
+			{Item: model.Item{SourceID: "cdt", Title: "Never alerted"}, Snippet: model.Snippet{Parts: alerttest.Parts("a ", "new IP", " camera")}},
 		},
 		week:  map[string]int{"new-ip": 2},
 		month: map[string]int{"new-ip": 5, "ott": 1},
@@ -292,7 +293,7 @@ func TestRouterCommands(t *testing.T) {
 					t.Errorf("reply has %q:\n%s", w, out)
 				}
 			}
-			assertTerminalSafe(t, out)
+			alerttest.AssertTerminalSafe(t, out)
 			if tt.check != nil {
 				tt.check(t, q)
 			}

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
 	"strings"
 	"testing"
 )
@@ -26,7 +27,7 @@ func TestRouterShowsSourceWarnings(t *testing.T) {
 			t.Errorf("sources lacks %q:\n%s", want, out)
 		}
 	}
-	assertTerminalSafe(t, out)
+	alerttest.AssertTerminalSafe(t, out)
 
 	out = RenderPlain(r.Handle(ctx, Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
 	if want := "1 healthy, 1 failing, 1 retired, 1 never polled · needs attention: cdt, old · warnings (sources says why): itu-news"; !strings.Contains(out, want) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,14 +33,14 @@ func TestWithRealStore(t *testing.T) {
 	}
 	defer st.Close()
 
-	first := newIPAlert()
+	first := alerttest.NewIP()
 	first.ID = 0
 	id1, err := st.SaveItem(ctx, store.Save{Item: first.Item, Fingerprint: first.Item.Fingerprint(), Alert: &first,
 		Destinations: []string{"slack:#policy", "console", "matrix:!room:example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := newIPAlert()
+	second := alerttest.NewIP()
 	second.ID, second.Kind, second.ParentID, second.Change = 0, model.AlertUpdate, id1, "title changed"
 	second.Item.Title += " (revised)"
 	id2, err := st.SaveItem(ctx, store.Save{Item: second.Item, Fingerprint: second.Item.Fingerprint(), Alert: &second,

@@ -1,76 +1,22 @@
 package bot
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
 	"strings"
 	"testing"
 
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
-func summaryAlert() model.Alert {
-	return model.Alert{
-		ID:        1021,
-		Kind:      model.AlertSummary,
-		Item:      model.Item{SourceID: "flood-wire"},
-		Held:      &model.HeldAlerts{Source: "flood-wire", Destination: "slack:#itu-alerts", Count: 980, Limit: 20, Topics: []string{"new-ip", "wsis"}},
-		CreatedAt: day,
-	}
-}
-
-// hostileSummary carries markup and control characters where the config
-// and rule pack would never put them, to show they are neutralised anyway.
-func hostileSummary() model.Alert {
-	a := summaryAlert()
-	a.Held.Source = "<!channel> @room\x1b[31m<b>x</b>"
-	a.Held.Topics = []string{"<@U123>\x07", "*bold* _it_ `code`"}
-	a.Held.Count = 1
-	return a
-}
-
-func TestSummaryGolden(t *testing.T) {
-	golden(t, "summary.txt", []byte(FormatText(summaryAlert())+"\n"))
-	b, err := FormatJSON(summaryAlert())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil || bytes.ContainsAny(b, "\n\r") {
-		t.Fatalf("summary JSON is not one line of JSON: %v\n%s", err, b)
-	}
-	held, _ := m["held"].(map[string]any)
-	if m["kind"] != "summary" || held["count"] != float64(980) || held["source"] != "flood-wire" {
-		t.Errorf("summary JSON = %s, want kind summary and held.count 980 from flood-wire", b)
-	}
-	golden(t, "summary.json", append(b, '\n'))
-
-	if b, _ := FormatJSON(newIPAlert()); bytes.Contains(b, []byte(`"held"`)) {
-		t.Errorf("an ordinary alert's JSON has a held key: %s", b)
-	}
-}
-
-func TestSummaryWords(t *testing.T) {
-	w := Summary(summaryAlert(), "")
-	for _, want := range []string{"+980 more alerts from flood-wire were not posted", "the 20 most severe and newest were posted, the other 980 are stored", "recent new-ip 20", "recent wsis 20", "search <words>", "explain <number>"} {
-		if !strings.Contains(w.Headline+" "+w.Detail+" "+w.Hint, want) {
-			t.Errorf("summary words lack %q: %+v", want, w)
-		}
-	}
-	// Every command the hint names exists.
+// Every command a summary's hint names exists.
+func TestSummaryHintNamesCommands(t *testing.T) {
+	w := render.Summary(alerttest.Summary(), "")
 	for _, cmd := range []string{"recent", "search", "explain"} {
-		if !strings.Contains(commandsHelp(), cmd) {
+		if !strings.Contains(w.Hint, cmd) || !strings.Contains(commandsHelp(), cmd) {
 			t.Errorf("the hint names %q, which is not a chat command", cmd)
 		}
-	}
-	if w := Summary(hostileSummary(), ""); !strings.HasPrefix(w.Headline, "+1 more alert from ") || !strings.HasSuffix(w.Headline, " was not posted") {
-		t.Errorf("one held alert reads %q", w.Headline)
-	}
-	text := FormatText(hostileSummary())
-	assertTerminalSafe(t, text)
-	if strings.Contains(text, "\x1b") || strings.Count(text, "\n") != 3 {
-		t.Errorf("hostile summary not neutralised:\n%s", text)
 	}
 }
 
@@ -86,8 +32,8 @@ func commandsHelp() string {
 // where it was not posted and why.
 func TestExplainSummaryAndHeldAlert(t *testing.T) {
 	q := newFakeQueries()
-	sum := summaryAlert()
-	held := newIPAlert()
+	sum := alerttest.Summary()
+	held := alerttest.NewIP()
 	held.ID, held.HeldFrom = 77, []string{"slack:#itu-alerts"}
 	q.alerts = append(q.alerts, sum, held)
 	r := newTestRouter(q, &fakeClock{t: t0})

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 const terminalPrompt = "itu> "
@@ -17,7 +19,7 @@ const terminalPrompt = "itu> "
 func RunTerminal(ctx context.Context, in io.Reader, out io.Writer, h interface {
 	Handle(context.Context, Request) Reply
 }) error {
-	bold := TerminalBold(out, os.LookupEnv)
+	bold := render.TerminalBold(out, os.LookupEnv)
 	lines := make(chan string)
 	readErr := make(chan error, 1)
 	// Reading blocks until a line comes; a goroutine lets ctx interrupt the
@@ -78,7 +80,7 @@ func RenderPlain(r Reply) string { return renderPlain(r, false) }
 // when bold is set.
 func renderPlain(r Reply, bold bool) string {
 	var b strings.Builder
-	title := Clean(r.Title)
+	title := render.Clean(r.Title)
 	if r.Error && title != "" {
 		title = "! " + title
 	}
@@ -86,14 +88,14 @@ func renderPlain(r Reply, bold bool) string {
 		b.WriteString(title + "\n")
 	}
 	for _, l := range r.Lines {
-		text := Clean(l.Text)
-		if u := Clean(l.URL); u != "" {
+		text := render.Clean(l.Text)
+		if u := render.Clean(l.URL); u != "" {
 			text += " <" + u + ">"
 		}
 		if text != "" {
 			b.WriteString("  • " + text + "\n")
 		}
-		note := Clean(l.Note)
+		note := render.Clean(l.Note)
 		if q := plainQuote(l.Quote, bold); q != "" {
 			if note != "" {
 				note += " · "
@@ -104,7 +106,7 @@ func renderPlain(r Reply, bold bool) string {
 			b.WriteString("    " + note + "\n")
 		}
 	}
-	if f := Clean(r.Footer); f != "" {
+	if f := render.Clean(r.Footer); f != "" {
 		b.WriteString(f + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -113,25 +115,10 @@ func renderPlain(r Reply, bold bool) string {
 // plainQuote is «quote», its hits in ANSI bold when bold is set. The
 // quotation was cleaned when it was cut, and is cleaned again here in case a
 // caller built one by hand: feed text must never carry an escape sequence.
-func plainQuote(q Highlight, bold bool) string {
+func plainQuote(q render.Highlight, bold bool) string {
 	q = q.Clean()
 	if strings.TrimSpace(q.Plain()) == "" {
 		return ""
 	}
 	return "«" + q.ForTerminal(bold) + "»"
-}
-
-// TerminalBold reports whether text for w may use ANSI bold: w must be a
-// terminal (a character device, not a file or a pipe) and NO_COLOR must be
-// unset or empty (https://no-color.org).
-func TerminalBold(w io.Writer, lookupEnv func(string) (string, bool)) bool {
-	if v, ok := lookupEnv("NO_COLOR"); ok && v != "" {
-		return false
-	}
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

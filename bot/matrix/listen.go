@@ -14,6 +14,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 // Handler answers one chat command; bot.Router is one.
@@ -218,7 +219,7 @@ func (c *Client) onMessage(ctx context.Context, evt *event.Event) {
 	cmdCtx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	verb, _, _ := strings.Cut(text, " ")
-	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", bot.Clip(verb, maxShortRunes))
+	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", render.Clip(verb, render.MaxShortRunes))
 	req := bot.Request{
 		Text:     text,
 		Platform: "matrix",

@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
-func hl(ps ...string) bot.Highlight {
+func hl(ps ...string) render.Highlight {
 	// Odd positions are hits: "before", "HIT", "after", ...
-	out := make(bot.Highlight, len(ps))
+	out := make(render.Highlight, len(ps))
 	for i, p := range ps {
 		out[i] = model.SnippetPart{Text: p, Hit: i%2 == 1}
 	}

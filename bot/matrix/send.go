@@ -16,6 +16,7 @@ import (
 	"maunium.net/go/mautrix/id"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 // Send posts one alert as an m.notice. An update (ThreadID set) goes into the
@@ -31,7 +32,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	content := alertContent(bot.BriefWhy(msg, fmt.Sprintf("as in today's first alert on this topic; %s explain %d repeats it", CommandPrefix, msg.Alert.ID)))
+	content := alertContent(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: CommandPrefix + " "}))
 	if msg.ThreadID != "" {
 		root := id.EventID(msg.ThreadID)
 		content.RelatesTo = &event.RelatesTo{

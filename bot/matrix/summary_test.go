@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -47,7 +48,7 @@ func TestSummaryIsNeutralised(t *testing.T) {
 	a := summaryAlert()
 	a.Held.Source = "@room <img src=x onerror=alert(1)>"
 	a.Held.Topics = []string{"<a href='javascript:x'>t</a>"}
-	ct := summaryContent(a)
+	ct := alertContent(render.NewAlertView(a, render.ViewOptions{CommandPrefix: CommandPrefix + " "}))
 	checkHTML(t, ct.FormattedBody)
 	if strings.Contains(ct.Body, "@room") || strings.Contains(ct.FormattedBody, "@room") {
 		t.Errorf("the summary pings the room:\n%s\n%s", ct.Body, ct.FormattedBody)

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
-func hl(ps ...string) bot.Highlight {
+func hl(ps ...string) render.Highlight {
 	// Odd positions are hits: "before", "HIT", "after", ...
-	out := make(bot.Highlight, len(ps))
+	out := make(render.Highlight, len(ps))
 	for i, p := range ps {
 		out[i] = model.SnippetPart{Text: p, Hit: i%2 == 1}
 	}
@@ -39,7 +40,7 @@ func searchReply() bot.Reply {
 func TestQuoteMrkdwn(t *testing.T) {
 	tests := []struct {
 		name string
-		in   bot.Highlight
+		in   render.Highlight
 		want string
 	}{
 		{"words", hl("the so-called ", "New IP", " proposal"), "the so-called *New IP* proposal"},
@@ -116,7 +117,7 @@ func TestOneMoreTopicIsSingular(t *testing.T) {
 	for i := range maxMatchBlocks + 1 {
 		a.Matches = append(a.Matches, model.Match{Topic: fmt.Sprintf("t%d", i)})
 	}
-	blocks, _ := renderAlert(a)
+	blocks, _ := renderAlert(render.NewAlertView(a, render.ViewOptions{}))
 	raw, _ := json.Marshal(blocks)
 	if !strings.Contains(string(raw), "1 more topic matched; see alert #7") {
 		t.Errorf("no singular \"1 more topic matched\" in %s", raw)

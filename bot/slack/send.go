@@ -12,6 +12,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 // MetadataEventType marks ituwatch's alert messages in Slack's message
@@ -50,7 +51,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 		}
 	}
 
-	blocks, text := renderAlert(bot.BriefWhy(msg, fmt.Sprintf("why it matters: as in today's first alert on this topic; /itu explain %d repeats it", msg.Alert.ID)))
+	blocks, text := renderAlert(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: slashCommand + " "}))
 	opts := []slack.MsgOption{
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionText(text, false),

@@ -19,6 +19,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -317,7 +318,7 @@ func TestRenderAlertStaysInsideSlackLimits(t *testing.T) {
 	for range 100 {
 		a.AlsoReportedBy = append(a.AlsoReportedBy, long[:40])
 	}
-	blocks, text := renderAlert(a)
+	blocks, text := renderAlert(render.NewAlertView(a, render.ViewOptions{}))
 	if title := blocks[1].(*slack.SectionBlock).Text.Text; units(title) < maxSectionText-10 || !strings.HasSuffix(title, "…*") { // the URL is too long to link
 		t.Errorf("long title not cut near the limit: %d units, ends %q", units(title), title[len(title)-20:])
 	}

@@ -1,14 +1,14 @@
-package bot
+package render
 
 import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -34,136 +34,14 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func parts(ps ...string) []model.SnippetPart {
-	// Odd positions are hits: "before", "HIT", "after", ...
-	out := make([]model.SnippetPart, len(ps))
-	for i, p := range ps {
-		out[i] = model.SnippetPart{Text: p, Hit: i%2 == 1}
-	}
-	return out
-}
-
-var day = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC)
-
-func newIPAlert() model.Alert {
-	return model.Alert{
-		ID:   42,
-		Kind: model.AlertNew,
-		Item: model.Item{
-			SourceID:  "itu-news",
-			ID:        "guid-1",
-			Title:     `ITU-T TSAG debates a "New IP" work item for FG-NET2030 successor`,
-			Link:      "https://www.itu.int/en/news/tsag-new-ip",
-			Published: day,
-			Document:  &model.DocumentRef{Number: "T22-TSAG-C-0123"},
-		},
-		Matches: []model.Match{{
-			Topic: "new-ip", TopicName: "New IP and successors", Severity: model.SeverityHigh, Score: 5,
-			Annotation: "A top-down redesign of the Internet protocol at ITU-T, first pushed in FG-NET2030.",
-			Hits: []model.Hit{
-				{Term: "new ip", Text: "New IP", Field: "content"},
-				{Term: "fg-net2030", Text: "FG-NET2030", Field: "content"},
-				{Term: "new ip", Text: "new IP", Field: "title"},
-			},
-			Snippets: []model.Snippet{{Field: "content", Parts: parts("…the so-called ", "New IP", " proposal, first floated at ", "FG-NET2030", ", returns…")}},
-		}},
-		CreatedAt: day.Add(time.Hour),
-	}
-}
-
-func updateAlert() model.Alert {
-	return model.Alert{
-		ID:       43,
-		Kind:     model.AlertUpdate,
-		ParentID: 40,
-		Change:   "revised (Rev.1)",
-		Item: model.Item{
-			SourceID: "itu-council-docs",
-			ID:       "C26/51",
-			Title:    "Draft report of CWG-Internet on Internet-related public policy issues",
-			Link:     "https://www.itu.int/md/S26-CL-C-0051/en",
-			Updated:  day,
-			Document: &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"E", "F"}},
-		},
-		Matches: []model.Match{{
-			Topic: "mandate-creep", TopicName: "Mandate creep", Severity: model.SeverityMedium, Score: 2.5,
-			Annotation: "CWG-Internet hangs off Resolution 102, the main route for ITU claims on Internet public policy.",
-			Hits:       []model.Hit{{Term: "cwg-internet", Text: "CWG-Internet", Field: "title"}},
-			Snippets:   []model.Snippet{{Field: "title", Parts: parts("Draft report of ", "CWG-Internet", " on Internet-related public policy issues")}},
-		}},
-		CreatedAt: day.Add(2 * time.Hour),
-	}
-}
-
-func multiTopicAlert() model.Alert {
-	long := strings.Repeat("Plenipotentiary proposals on over-the-top services and network security ", 5)
-	return model.Alert{
-		ID:   57,
-		Kind: model.AlertNew,
-		Item: model.Item{
-			SourceID:  "circleid",
-			ID:        "https://circleid.example/posts/57",
-			Title:     long,
-			Link:      "https://circleid.example/posts/57",
-			Published: day,
-		},
-		Matches: []model.Match{
-			{
-				Topic: "ott", TopicName: "OTT regulation", Severity: model.SeverityMedium, Score: 3.333333,
-				Annotation: "Res. 206 and fair-share fees would put Internet services under telecom rules.",
-				Hits:       []model.Hit{{Text: "Res. 206"}, {Text: "fair share"}, {Text: "res. 206"}},
-				Snippets: []model.Snippet{
-					{Field: "content", Parts: parts("delegates cited ", "Res. 206", " when")},
-					{Field: "content", Parts: parts("a ", "fair share", " levy on platforms")},
-					{Field: "content", Parts: parts("again ", "Res. 206", "")},
-				},
-			},
-			{
-				Topic: "cybersecurity", TopicName: "Cybersecurity mandate", Severity: model.SeverityCritical, Score: 4,
-				Hits: []model.Hit{{Term: "res 130", Text: "Resolution 130"}},
-			},
-			{
-				Topic: "surveillance", TopicName: "Surveillance standards", Severity: model.SeverityLow, Score: 1,
-				Annotation: "SG16 facial-recognition standards were drafted largely by vendors.",
-				Snippets:   []model.Snippet{{Field: "content", Parts: parts(strings.Repeat("long context ", 40), "facial recognition", strings.Repeat(" and more", 40))}},
-			},
-		},
-		AlsoReportedBy: []string{"cdt", "ipwatch", "digwatch"},
-		CreatedAt:      day,
-	}
-}
-
-func hostileAlert() model.Alert {
-	return model.Alert{
-		ID:   66,
-		Kind: model.AlertNew,
-		Item: model.Item{
-			SourceID:  "evil\x07feed",
-			ID:        "x",
-			Title:     "\x1b[31m<!channel> @room <script>alert(1)</script>\x1b[0m\r\nSecond\tline\u202egnp.exe\x00",
-			Link:      "https://evil.example/\x1b]8;;https://phish.example\x07click\x1b]8;;\x07",
-			Published: day,
-			Document:  &model.DocumentRef{Number: "C22/\x1b[2J1", Languages: []string{"E\u009b2J"}},
-		},
-		Matches: []model.Match{{
-			Topic: "new-ip", TopicName: "New IP\x1b[5m", Severity: model.SeverityHigh, Score: 5,
-			Annotation: "why\r\n\r\n\x1b[?1049hhidden",
-			Hits:       []model.Hit{{Text: "New\x1b[0m IP"}},
-			Snippets:   []model.Snippet{{Field: "content", Parts: parts("\u009d0;title\u009cbefore\n\n", "New IP", "\x1bcafter @here")}},
-		}},
-		AlsoReportedBy: []string{"\x1b[1mbold", "<@U123>"},
-		CreatedAt:      day,
-	}
-}
-
 var formatCases = []struct {
 	name  string
 	alert func() model.Alert
 }{
-	{"new", newIPAlert},
-	{"update", updateAlert},
-	{"multi_topic", multiTopicAlert},
-	{"hostile", hostileAlert},
+	{"new", alerttest.NewIP},
+	{"update", alerttest.Update},
+	{"multi_topic", alerttest.MultiTopic},
+	{"hostile", alerttest.Hostile},
 }
 
 func TestFormatTextGolden(t *testing.T) {
@@ -198,22 +76,9 @@ func TestFormatJSONGolden(t *testing.T) {
 	}
 }
 
-// assertTerminalSafe fails if s could drive a terminal.
-func assertTerminalSafe(t *testing.T, s string) {
-	t.Helper()
-	if !utf8.ValidString(s) {
-		t.Errorf("invalid UTF-8 in %q", s)
-	}
-	for _, r := range s {
-		if r != '\n' && isControl(r) {
-			t.Errorf("control character %U left in %q", r, s)
-		}
-	}
-}
-
 func TestHostileAlertIsNeutralised(t *testing.T) {
-	text := FormatText(hostileAlert())
-	assertTerminalSafe(t, text)
+	text := FormatText(alerttest.Hostile())
+	alerttest.AssertTerminalSafe(t, text)
 	for _, bad := range []string{"[31m", "[0m", "[2J", "]8;;", "0;title", "[?1049h", "[5m", "[1m"} {
 		if strings.Contains(text, bad) {
 			t.Errorf("escape sequence remnant %q in:\n%s", bad, text)
@@ -223,14 +88,14 @@ func TestHostileAlertIsNeutralised(t *testing.T) {
 	if n := strings.Count(text, "\n") + 1; n != 6 {
 		t.Errorf("hostile alert printed on %d lines, want 6 (newlines in feed text must not add lines):\n%s", n, text)
 	}
-	js, _ := FormatJSON(hostileAlert())
+	js, _ := FormatJSON(alerttest.Hostile())
 	var back struct {
 		Title string `json:"title"`
 	}
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
-	assertTerminalSafe(t, back.Title)
+	alerttest.AssertTerminalSafe(t, back.Title)
 }
 
 func TestClean(t *testing.T) {
@@ -285,7 +150,7 @@ func TestCut(t *testing.T) {
 }
 
 func TestHighlightSnippetFitsAndKeepsHitsWhole(t *testing.T) {
-	sn := model.Snippet{Parts: parts("lead ", strings.Repeat("hit ", 100), " tail")}
+	sn := model.Snippet{Parts: alerttest.Parts("lead ", strings.Repeat("hit ", 100), " tail")}
 	for max := 1; max < 60; max++ {
 		h := HighlightSnippet(sn, max)
 		if n := utf8.RuneCountInString(h.Plain()); n > max {
@@ -301,14 +166,14 @@ func TestHighlightSnippetFitsAndKeepsHitsWhole(t *testing.T) {
 // plain text form shows the words that matched as they are, and a terminal
 // that allows colour shows them in ANSI bold.
 func TestTextEmphasis(t *testing.T) {
-	plain := FormatText(newIPAlert())
+	plain := FormatText(alerttest.NewIP())
 	if strings.Contains(plain, "**") || strings.Contains(plain, "\x1b") {
 		t.Errorf("plain text has markers or escapes:\n%s", plain)
 	}
 	if !strings.Contains(plain, "«…the so-called New IP proposal, first floated at FG-NET2030, returns…»") {
 		t.Errorf("plain text lacks the snippet:\n%s", plain)
 	}
-	bold := FormatTextWith(newIPAlert(), TextOptions{Bold: true})
+	bold := FormatTextWith(alerttest.NewIP(), TextOptions{Bold: true})
 	if want := "so-called \x1b[1mNew IP\x1b[22m proposal"; !strings.Contains(bold, want) {
 		t.Errorf("bold text lacks %q:\n%q", want, bold)
 	}
@@ -317,11 +182,11 @@ func TestTextEmphasis(t *testing.T) {
 	}
 	// A hostile feed gets no escape sequence through, bold or not: only
 	// ours remain, around the hit.
-	hostile := FormatTextWith(hostileAlert(), TextOptions{Bold: true})
+	hostile := FormatTextWith(alerttest.Hostile(), TextOptions{Bold: true})
 	if n := strings.Count(hostile, "\x1b"); n != 2 {
 		t.Errorf("hostile alert in bold has %d escapes, want 2 (ours):\n%q", n, hostile)
 	}
-	assertTerminalSafe(t, strings.NewReplacer(ansiBold, "", ansiUnbold, "").Replace(hostile))
+	alerttest.AssertTerminalSafe(t, strings.NewReplacer(ansiBold, "", ansiUnbold, "").Replace(hostile))
 }
 
 func TestTerminalBold(t *testing.T) {
