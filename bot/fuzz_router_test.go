@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 )
 
 // FuzzRouterHandle: no chat text may crash the router, leave it without an
@@ -24,7 +24,7 @@ func FuzzRouterHandle(f *testing.F) {
 	}
 	q := newFakeQueries()
 	f.Fuzz(func(t *testing.T, text, platform string, admin bool) {
-		r := NewRouter(RouterOptions{Queries: q, Topics: testTopics, Sources: testSources, Now: (&fakeClock{t: t0}).Now, Version: "1.2.3", Logger: quietLogger(), RateLimit: RateLimit{Burst: -1}})
+		r := NewRouter(RouterOptions{Queries: q, Topics: testTopics, Sources: testSources, Now: (&bottest.Clock{T: bottest.T0}).Now, Version: "1.2.3", Logger: bottest.QuietLogger(), RateLimit: RateLimit{Burst: -1}})
 		rep := r.Handle(context.Background(), Request{Text: text, Platform: platform, Channel: "C1", User: "U1", CanAdmin: admin})
 		if rep.Title == "" {
 			t.Fatalf("empty reply to %q", text)
@@ -36,7 +36,7 @@ func FuzzRouterHandle(f *testing.F) {
 		total := 0
 		for _, s := range all {
 			total += len(s)
-			if err := alerttest.TerminalSafe(s); err != nil || strings.Contains(s, "\n") {
+			if err := bottest.TerminalSafe(s); err != nil || strings.Contains(s, "\n") {
 				t.Fatalf("reply to %q: %v, or a line break in %q", text, err, s)
 			}
 		}

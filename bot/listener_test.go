@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"log/slog"
 	"strings"
 	"sync"
@@ -153,11 +154,11 @@ func TestBackoffIsCappedAndJittered(t *testing.T) {
 // status says, per chat listener, whether commands are answered, and why not.
 func TestStatusShowsChatListeners(t *testing.T) {
 	listeners := []ListenerStatus{
-		{Name: "slack", State: ListenerDown, Since: t0.Add(-12 * time.Minute), Reason: "slack refused the app-level token (invalid_auth): check SLACK_APP_TOKEN"},
-		{Name: "matrix", State: ListenerUp, Since: t0.Add(-3 * time.Hour)},
-		{Name: "matrix2", State: ListenerConnecting, Since: t0},
+		{Name: "slack", State: ListenerDown, Since: bottest.T0.Add(-12 * time.Minute), Reason: "slack refused the app-level token (invalid_auth): check SLACK_APP_TOKEN"},
+		{Name: "matrix", State: ListenerUp, Since: bottest.T0.Add(-3 * time.Hour)},
+		{Name: "matrix2", State: ListenerConnecting, Since: bottest.T0},
 	}
-	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics, Sources: testSources, Now: (&fakeClock{t: t0}).Now, Version: "1.2.3", Logger: quietLogger(),
+	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics, Sources: testSources, Now: (&bottest.Clock{T: bottest.T0}).Now, Version: "1.2.3", Logger: bottest.QuietLogger(),
 		Listeners: func() []ListenerStatus { return listeners }})
 	out := RenderPlain(r.Handle(context.Background(), Request{Text: "status", Platform: "console", User: "u"}))
 	for _, want := range []string{
@@ -174,7 +175,7 @@ func TestStatusShowsChatListeners(t *testing.T) {
 	}
 
 	// Without listeners (the terminal chat) there is no such line.
-	out = RenderPlain(newTestRouter(newFakeQueries(), &fakeClock{t: t0}).Handle(context.Background(), Request{Text: "status", Platform: "console", User: "u"}))
+	out = RenderPlain(newTestRouter(newFakeQueries(), &bottest.Clock{T: bottest.T0}).Handle(context.Background(), Request{Text: "status", Platform: "console", User: "u"}))
 	if strings.Contains(out, "Chat listener") {
 		t.Errorf("status without listeners mentions one:\n%s", out)
 	}

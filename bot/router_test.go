@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"sync"
 	"testing"
@@ -144,33 +144,33 @@ var testSources = []SourceInfo{
 }
 
 func newFakeQueries() *fakeQueries {
-	update := alerttest.Update()
+	update := bottest.Update()
 	update.ID, update.ParentID = 43, 42
 	return &fakeQueries{
-		now:    t0,
-		alerts: []model.Alert{update, alerttest.NewIP(), alerttest.MultiTopic()},
+		now:    bottest.T0,
+		alerts: []model.Alert{update, bottest.NewIP(), bottest.MultiTopic()},
 		hits: []store.SearchHit{
-			{Item: alerttest.NewIP().Item, AlertID: 42, Topics: []string{"new-ip"}, Snippet: model.Snippet{Field: "content", Parts: alerttest.Parts("the so-called ", "New IP", " proposal")}},
-			{Item: model.Item{SourceID: "cdt", Title: "Never alerted"}, Snippet: model.Snippet{Parts: alerttest.Parts("a ", "new IP", " camera")}},
+			{Item: bottest.NewIP().Item, AlertID: 42, Topics: []string{"new-ip"}, Snippet: model.Snippet{Field: "content", Parts: bottest.Parts("the so-called ", "New IP", " proposal")}},
+			{Item: model.Item{SourceID: "cdt", Title: "Never alerted"}, Snippet: model.Snippet{Parts: bottest.Parts("a ", "new IP", " camera")}},
 		},
 		week:  map[string]int{"new-ip": 2},
 		month: map[string]int{"new-ip": 5, "ott": 1},
 		states: []model.SourceState{
-			{SourceID: "itu-news", LastPoll: t0.Add(-time.Hour), LastSuccess: t0.Add(-time.Hour)},
-			{SourceID: "cdt", LastPoll: t0.Add(-time.Hour), LastSuccess: t0.Add(-72 * time.Hour), ConsecutiveFailures: 3, LastError: "fetch https://cdt.example/feed: HTTP 503"},
-			{SourceID: "old", LastPoll: t0.Add(-time.Hour), Retired: true, ConsecutiveFailures: 1, LastError: "HTTP 410 Gone"},
-			{SourceID: "removed-from-config", LastPoll: t0},
+			{SourceID: "itu-news", LastPoll: bottest.T0.Add(-time.Hour), LastSuccess: bottest.T0.Add(-time.Hour)},
+			{SourceID: "cdt", LastPoll: bottest.T0.Add(-time.Hour), LastSuccess: bottest.T0.Add(-72 * time.Hour), ConsecutiveFailures: 3, LastError: "fetch https://cdt.example/feed: HTTP 503"},
+			{SourceID: "old", LastPoll: bottest.T0.Add(-time.Hour), Retired: true, ConsecutiveFailures: 1, LastError: "HTTP 410 Gone"},
+			{SourceID: "removed-from-config", LastPoll: bottest.T0},
 		},
 		dests: []store.DestinationStatus{
-			{Destination: "slack:C1", Pending: 2, OldestPending: t0.Add(-time.Hour), Failed: 1, LastError: "channel_not_found: invite the bot", LastDelivered: t0.Add(-3 * time.Hour)},
-			{Destination: "console", LastDelivered: t0.Add(-time.Minute)},
+			{Destination: "slack:C1", Pending: 2, OldestPending: bottest.T0.Add(-time.Hour), Failed: 1, LastError: "channel_not_found: invite the bot", LastDelivered: bottest.T0.Add(-3 * time.Hour)},
+			{Destination: "console", LastDelivered: bottest.T0.Add(-time.Minute)},
 		},
 		subs: map[string][]string{"slack:C1": {"new-ip"}},
 	}
 }
 
-func newTestRouter(q Queries, clock *fakeClock) *Router {
-	return NewRouter(RouterOptions{Queries: q, Topics: testTopics, Sources: testSources, Now: clock.Now, Version: "1.2.3", Logger: quietLogger()})
+func newTestRouter(q Queries, clock *bottest.Clock) *Router {
+	return NewRouter(RouterOptions{Queries: q, Topics: testTopics, Sources: testSources, Now: clock.Now, Version: "1.2.3", Logger: bottest.QuietLogger()})
 }
 
 func TestRouterCommands(t *testing.T) {
@@ -272,7 +272,7 @@ func TestRouterCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &fakeClock{t: t0}
+			clock := &bottest.Clock{T: bottest.T0}
 			q := newFakeQueries()
 			if tt.setup != nil {
 				tt.setup(q)
@@ -293,7 +293,7 @@ func TestRouterCommands(t *testing.T) {
 					t.Errorf("reply has %q:\n%s", w, out)
 				}
 			}
-			alerttest.AssertTerminalSafe(t, out)
+			bottest.AssertTerminalSafe(t, out)
 			if tt.check != nil {
 				tt.check(t, q)
 			}
@@ -302,7 +302,7 @@ func TestRouterCommands(t *testing.T) {
 }
 
 func TestRouterSubscriptionFlow(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	q := newFakeQueries()
 	r := newTestRouter(q, clock)
 	admin := func(text string) Request {
@@ -349,7 +349,7 @@ func TestRouterStoreErrors(t *testing.T) {
 	for _, text := range []string{"recent", "search x", "topics", "sources", "status", "explain 1", "subscriptions"} {
 		q := newFakeQueries()
 		q.err = errors.New("database is locked")
-		r := newTestRouter(q, &fakeClock{t: t0})
+		r := newTestRouter(q, &bottest.Clock{T: bottest.T0})
 		reply := r.Handle(context.Background(), Request{Text: text, Platform: "slack", Channel: "C1", User: "U1"})
 		out := RenderPlain(reply)
 		if !reply.Error || !strings.Contains(out, "could not read the alert database") || strings.Contains(out, "locked") {
@@ -359,7 +359,7 @@ func TestRouterStoreErrors(t *testing.T) {
 }
 
 func TestRouterRateLimit(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	r := newTestRouter(newFakeQueries(), clock)
 	ask := func(platform, user string) bool {
 		reply := r.Handle(context.Background(), Request{Text: "help", Platform: platform, Channel: "C1", User: user})
@@ -417,7 +417,7 @@ func TestEditDistanceAndClosest(t *testing.T) {
 }
 
 func TestRouterOneTopicIsSingular(t *testing.T) {
-	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics[:1], Now: (&fakeClock{t: t0}).Now, Logger: quietLogger()})
+	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics[:1], Now: (&bottest.Clock{T: bottest.T0}).Now, Logger: bottest.QuietLogger()})
 	out := RenderPlain(r.Handle(context.Background(), Request{Text: "topics", Platform: "console"}))
 	if !strings.HasPrefix(out, "1 topic watched") {
 		t.Errorf("topics with one topic:\n%s", out)

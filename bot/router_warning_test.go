@@ -2,7 +2,7 @@ package bot
 
 import (
 	"context"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
 )
@@ -15,7 +15,7 @@ func TestRouterShowsSourceWarnings(t *testing.T) {
 		"if the page has more to watch, set selector to the part that holds it (for example \"#content\")"
 	q := newFakeQueries()
 	q.states[0].Warning = warning // itu-news, healthy
-	r := newTestRouter(q, &fakeClock{t: t0})
+	r := newTestRouter(q, &bottest.Clock{T: bottest.T0})
 	ctx := context.Background()
 
 	out := RenderPlain(r.Handle(ctx, Request{Text: "sources", Platform: "slack", Channel: "C1", User: "U1"}))
@@ -27,7 +27,7 @@ func TestRouterShowsSourceWarnings(t *testing.T) {
 			t.Errorf("sources lacks %q:\n%s", want, out)
 		}
 	}
-	alerttest.AssertTerminalSafe(t, out)
+	bottest.AssertTerminalSafe(t, out)
 
 	out = RenderPlain(r.Handle(ctx, Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
 	if want := "1 healthy, 1 failing, 1 retired, 1 never polled · needs attention: cdt, old · warnings (sources says why): itu-news"; !strings.Contains(out, want) {

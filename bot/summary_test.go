@@ -2,7 +2,7 @@ package bot
 
 import (
 	"context"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
 
@@ -12,7 +12,7 @@ import (
 
 // Every command a summary's hint names exists.
 func TestSummaryHintNamesCommands(t *testing.T) {
-	w := render.Summary(alerttest.Summary(), "")
+	w := render.Summary(bottest.Summary(), "")
 	for _, cmd := range []string{"recent", "search", "explain"} {
 		if !strings.Contains(w.Hint, cmd) || !strings.Contains(commandsHelp(), cmd) {
 			t.Errorf("the hint names %q, which is not a chat command", cmd)
@@ -32,11 +32,11 @@ func commandsHelp() string {
 // where it was not posted and why.
 func TestExplainSummaryAndHeldAlert(t *testing.T) {
 	q := newFakeQueries()
-	sum := alerttest.Summary()
-	held := alerttest.NewIP()
+	sum := bottest.Summary()
+	held := bottest.NewIP()
 	held.ID, held.HeldFrom = 77, []string{"slack:#itu-alerts"}
 	q.alerts = append(q.alerts, sum, held)
-	r := newTestRouter(q, &fakeClock{t: t0})
+	r := newTestRouter(q, &bottest.Clock{T: bottest.T0})
 
 	reply := r.Handle(context.Background(), Request{Platform: "console", Text: "explain 1021"})
 	text := replyText(reply)

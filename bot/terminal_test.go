@@ -3,7 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"io"
 	"strings"
@@ -80,8 +80,8 @@ func TestRenderPlain(t *testing.T) {
 }
 
 func TestRenderPlainQuote(t *testing.T) {
-	line := ReplyLine{Text: "Title", Note: "#42 · new-ip", Quote: render.Highlight(alerttest.Parts("the so-called ", "New IP", " proposal"))}
-	r := Reply{Lines: []ReplyLine{line, {Text: "in the content", Quote: render.Highlight(alerttest.Parts("\x1b[31m<!channel> *x* ", "_y_ \x1b]0;t\x07", " @room"))}}}
+	line := ReplyLine{Text: "Title", Note: "#42 · new-ip", Quote: render.Highlight(bottest.Parts("the so-called ", "New IP", " proposal"))}
+	r := Reply{Lines: []ReplyLine{line, {Text: "in the content", Quote: render.Highlight(bottest.Parts("\x1b[31m<!channel> *x* ", "_y_ \x1b]0;t\x07", " @room"))}}}
 	want := "  • Title\n    #42 · new-ip · «the so-called New IP proposal»\n  • in the content\n    «<!channel> *x* _y_ @room»"
 	if got := RenderPlain(r); got != want {
 		t.Errorf("RenderPlain =\n%q\nwant\n%q", got, want)

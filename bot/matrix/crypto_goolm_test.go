@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // the store's driver
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 )
 
 // openStoreDB opens a SQLite file the way the store opens its adapter pool.
@@ -75,7 +76,7 @@ func TestEncryptedRoom(t *testing.T) {
 	listen(t, c, &fakeHandler{})
 	f.waitSince(t, "s1") // the batch with the room state was handled
 
-	if _, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: 1, Alert: hostileAlert(), Target: room, Attempt: 1}); err != nil {
+	if _, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 1, Alert: hostileAlert(), Target: room, Attempt: 1}); err != nil {
 		t.Fatalf("Send into the encrypted room: %v", err)
 	}
 	ev := f.waitSent(t)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -82,7 +83,7 @@ func TestSendShortensWhyAlreadyExplainedToday(t *testing.T) {
 	c, _ := newTestClient(t, f, newMemState(), nil)
 	a := hostileAlert()
 	a.Matches[1].Annotation = "Root zone politics."
-	msg := bot.Outgoing{DeliveryID: 1, Alert: a, Target: alertsRoom, Attempt: 1, Explained: map[string]bool{"new-ip": true}}
+	msg := notify.Outgoing{DeliveryID: 1, Alert: a, Target: alertsRoom, Attempt: 1, Explained: map[string]bool{"new-ip": true}}
 	if _, err := c.Send(context.Background(), msg); err != nil {
 		t.Fatalf("Send: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -26,7 +26,7 @@ func summaryAlert() model.Alert {
 func TestSendSummaryGolden(t *testing.T) {
 	f := newFakeHomeserver(t)
 	c, _ := newTestClient(t, f, newMemState(), nil)
-	if _, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: 9, Alert: summaryAlert(), Target: alertsRoom, Attempt: 1}); err != nil {
+	if _, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 9, Alert: summaryAlert(), Target: alertsRoom, Attempt: 1}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	ev := f.waitSent(t)

@@ -2,7 +2,7 @@ package render
 
 import (
 	"encoding/json"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -57,7 +57,7 @@ func FuzzClean(f *testing.F) {
 // line stay single-purpose: no control characters (so no terminal escapes),
 // no extra lines from feed text, valid JSON that round-trips.
 func FuzzFormat(f *testing.F) {
-	h := alerttest.Hostile()
+	h := bottest.Hostile()
 	f.Add(h.Item.Title, h.Item.Link, h.Item.SourceID, "New IP", h.Matches[0].Annotation)
 	f.Add("<!channel> <!here> @room @everyone", "javascript:alert(1)", "s", "<@U123>", "[x](http://evil)")
 	f.Add("line\nline\rline\u2028line\u2029line\u0085", "https://ok.example/a b", "s", "**", "`code`")
@@ -66,15 +66,15 @@ func FuzzFormat(f *testing.F) {
 		a := model.Alert{
 			ID:   7,
 			Kind: model.AlertNew,
-			Item: model.Item{SourceID: source, ID: "x", Title: title, Link: link, Summary: title, Published: alerttest.Day,
+			Item: model.Item{SourceID: source, ID: "x", Title: title, Link: link, Summary: title, Published: bottest.Day,
 				Document: &model.DocumentRef{Number: hit, Languages: []string{title}}},
 			Matches: []model.Match{{
 				Topic: "new-ip", TopicName: hit, Severity: model.SeverityHigh, Score: 1, Annotation: annotation,
 				Hits:     []model.Hit{{Text: hit}},
-				Snippets: []model.Snippet{{Field: "content", Parts: alerttest.Parts(title, hit, annotation)}},
+				Snippets: []model.Snippet{{Field: "content", Parts: bottest.Parts(title, hit, annotation)}},
 			}},
 			AlsoReportedBy: []string{source, hit},
-			CreatedAt:      alerttest.Day,
+			CreatedAt:      bottest.Day,
 		}
 		text := FormatText(a)
 		if !utf8.ValidString(text) {

@@ -3,7 +3,7 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
 
@@ -13,7 +13,7 @@ import (
 // hostileSummary carries markup and control characters where the config
 // and rule pack would never put them, to show they are neutralised anyway.
 func hostileSummary() model.Alert {
-	a := alerttest.Summary()
+	a := bottest.Summary()
 	a.Held.Source = "<!channel> @room\x1b[31m<b>x</b>"
 	a.Held.Topics = []string{"<@U123>\x07", "*bold* _it_ `code`"}
 	a.Held.Count = 1
@@ -21,8 +21,8 @@ func hostileSummary() model.Alert {
 }
 
 func TestSummaryGolden(t *testing.T) {
-	golden(t, "summary.txt", []byte(FormatText(alerttest.Summary())+"\n"))
-	b, err := FormatJSON(alerttest.Summary())
+	golden(t, "summary.txt", []byte(FormatText(bottest.Summary())+"\n"))
+	b, err := FormatJSON(bottest.Summary())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,13 +36,13 @@ func TestSummaryGolden(t *testing.T) {
 	}
 	golden(t, "summary.json", append(b, '\n'))
 
-	if b, _ := FormatJSON(alerttest.NewIP()); bytes.Contains(b, []byte(`"held"`)) {
+	if b, _ := FormatJSON(bottest.NewIP()); bytes.Contains(b, []byte(`"held"`)) {
 		t.Errorf("an ordinary alert's JSON has a held key: %s", b)
 	}
 }
 
 func TestSummaryWords(t *testing.T) {
-	w := Summary(alerttest.Summary(), "")
+	w := Summary(bottest.Summary(), "")
 	for _, want := range []string{"+980 more alerts from flood-wire were not posted", "the 20 most severe and newest were posted, the other 980 are stored", "recent new-ip 20", "recent wsis 20", "search <words>", "explain <number>"} {
 		if !strings.Contains(w.Headline+" "+w.Detail+" "+w.Hint, want) {
 			t.Errorf("summary words lack %q: %+v", want, w)
@@ -52,7 +52,7 @@ func TestSummaryWords(t *testing.T) {
 		t.Errorf("one held alert reads %q", w.Headline)
 	}
 	text := FormatText(hostileSummary())
-	alerttest.AssertTerminalSafe(t, text)
+	bottest.AssertTerminalSafe(t, text)
 	if strings.Contains(text, "\x1b") || strings.Count(text, "\n") != 3 {
 		t.Errorf("hostile summary not neutralised:\n%s", text)
 	}

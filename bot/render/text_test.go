@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,10 +38,10 @@ var formatCases = []struct {
 	name  string
 	alert func() model.Alert
 }{
-	{"new", alerttest.NewIP},
-	{"update", alerttest.Update},
-	{"multi_topic", alerttest.MultiTopic},
-	{"hostile", alerttest.Hostile},
+	{"new", bottest.NewIP},
+	{"update", bottest.Update},
+	{"multi_topic", bottest.MultiTopic},
+	{"hostile", bottest.Hostile},
 }
 
 func TestFormatTextGolden(t *testing.T) {
@@ -77,8 +77,8 @@ func TestFormatJSONGolden(t *testing.T) {
 }
 
 func TestHostileAlertIsNeutralised(t *testing.T) {
-	text := FormatText(alerttest.Hostile())
-	alerttest.AssertTerminalSafe(t, text)
+	text := FormatText(bottest.Hostile())
+	bottest.AssertTerminalSafe(t, text)
 	for _, bad := range []string{"[31m", "[0m", "[2J", "]8;;", "0;title", "[?1049h", "[5m", "[1m"} {
 		if strings.Contains(text, bad) {
 			t.Errorf("escape sequence remnant %q in:\n%s", bad, text)
@@ -88,14 +88,14 @@ func TestHostileAlertIsNeutralised(t *testing.T) {
 	if n := strings.Count(text, "\n") + 1; n != 6 {
 		t.Errorf("hostile alert printed on %d lines, want 6 (newlines in feed text must not add lines):\n%s", n, text)
 	}
-	js, _ := FormatJSON(alerttest.Hostile())
+	js, _ := FormatJSON(bottest.Hostile())
 	var back struct {
 		Title string `json:"title"`
 	}
 	if err := json.Unmarshal(js, &back); err != nil {
 		t.Fatal(err)
 	}
-	alerttest.AssertTerminalSafe(t, back.Title)
+	bottest.AssertTerminalSafe(t, back.Title)
 }
 
 func TestClean(t *testing.T) {
@@ -150,7 +150,7 @@ func TestCut(t *testing.T) {
 }
 
 func TestHighlightSnippetFitsAndKeepsHitsWhole(t *testing.T) {
-	sn := model.Snippet{Parts: alerttest.Parts("lead ", strings.Repeat("hit ", 100), " tail")}
+	sn := model.Snippet{Parts: bottest.Parts("lead ", strings.Repeat("hit ", 100), " tail")}
 	for max := 1; max < 60; max++ {
 		h := HighlightSnippet(sn, max)
 		if n := utf8.RuneCountInString(h.Plain()); n > max {
@@ -166,14 +166,14 @@ func TestHighlightSnippetFitsAndKeepsHitsWhole(t *testing.T) {
 // plain text form shows the words that matched as they are, and a terminal
 // that allows colour shows them in ANSI bold.
 func TestTextEmphasis(t *testing.T) {
-	plain := FormatText(alerttest.NewIP())
+	plain := FormatText(bottest.NewIP())
 	if strings.Contains(plain, "**") || strings.Contains(plain, "\x1b") {
 		t.Errorf("plain text has markers or escapes:\n%s", plain)
 	}
 	if !strings.Contains(plain, "«…the so-called New IP proposal, first floated at FG-NET2030, returns…»") {
 		t.Errorf("plain text lacks the snippet:\n%s", plain)
 	}
-	bold := FormatTextWith(alerttest.NewIP(), TextOptions{Bold: true})
+	bold := FormatTextWith(bottest.NewIP(), TextOptions{Bold: true})
 	if want := "so-called \x1b[1mNew IP\x1b[22m proposal"; !strings.Contains(bold, want) {
 		t.Errorf("bold text lacks %q:\n%q", want, bold)
 	}
@@ -182,11 +182,11 @@ func TestTextEmphasis(t *testing.T) {
 	}
 	// A hostile feed gets no escape sequence through, bold or not: only
 	// ours remain, around the hit.
-	hostile := FormatTextWith(alerttest.Hostile(), TextOptions{Bold: true})
+	hostile := FormatTextWith(bottest.Hostile(), TextOptions{Bold: true})
 	if n := strings.Count(hostile, "\x1b"); n != 2 {
 		t.Errorf("hostile alert in bold has %d escapes, want 2 (ours):\n%q", n, hostile)
 	}
-	alerttest.AssertTerminalSafe(t, strings.NewReplacer(ansiBold, "", ansiUnbold, "").Replace(hostile))
+	bottest.AssertTerminalSafe(t, strings.NewReplacer(ansiBold, "", ansiUnbold, "").Replace(hostile))
 }
 
 func TestTerminalBold(t *testing.T) {

@@ -3,11 +3,11 @@ package render
 import (
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 )
 
 func TestViewBriefensOnlyExplainedTopics(t *testing.T) {
-	a := alerttest.MultiTopic()
+	a := bottest.MultiTopic()
 	v := NewAlertView(a, ViewOptions{Explained: map[string]bool{"ott": true, "surveillance": false}, CommandPrefix: "!itu "})
 	want := "as in today's first alert on this topic; !itu explain 57 repeats it"
 	if m := v.Matches[0]; m.Why != want || !m.Brief {
@@ -25,7 +25,7 @@ func TestViewBriefensOnlyExplainedTopics(t *testing.T) {
 }
 
 func TestViewTitleAndOutlets(t *testing.T) {
-	a := alerttest.NewIP()
+	a := bottest.NewIP()
 	a.Item.Title = " \x1b[0m\t"
 	for i := 0; i < 12; i++ {
 		a.AlsoReportedBy = append(a.AlsoReportedBy, "outlet")

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/ituwatch/ituwatch/bot"
 	"github.com/ituwatch/ituwatch/bot/matrix"
+	"github.com/ituwatch/ituwatch/bot/notify"
 )
 
 // lazyMatrix logs in to the homeserver on first use instead of at start, so
@@ -34,9 +34,9 @@ func (l *lazyMatrix) get(ctx context.Context) (*matrix.Client, error) {
 	return c, nil
 }
 
-// Send implements bot.Notifier; a failed login is a transient error, so the
+// Send implements notify.Notifier; a failed login is a transient error, so the
 // dispatcher keeps the alert and retries with backoff.
-func (l *lazyMatrix) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
+func (l *lazyMatrix) Send(ctx context.Context, msg notify.Outgoing) (string, error) {
 	c, err := l.get(ctx)
 	if err != nil {
 		return "", err

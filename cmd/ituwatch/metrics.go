@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 	"github.com/ituwatch/ituwatch/watchers"
@@ -245,10 +246,10 @@ func observePoll(r watchers.PollResult) {
 // countingNotifier counts each send by destination and outcome.
 type countingNotifier struct {
 	platform string
-	next     bot.Notifier
+	next     notify.Notifier
 }
 
-func (n countingNotifier) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
+func (n countingNotifier) Send(ctx context.Context, msg notify.Outgoing) (string, error) {
 	dest := model.Destination{Platform: n.platform, Target: msg.Target}.String()
 	if msg.Attempt > 1 {
 		retriesTotal.WithLabelValues(dest).Inc()
@@ -256,13 +257,13 @@ func (n countingNotifier) Send(ctx context.Context, msg bot.Outgoing) (string, e
 	id, err := n.next.Send(ctx, msg)
 	outcome := "delivered"
 	if err != nil {
-		_, limited := bot.RetryAfter(err)
+		_, limited := notify.RetryAfter(err)
 		switch {
 		case ctx.Err() != nil:
 			outcome = "stopped"
-		case bot.IsHeld(err):
+		case notify.IsHeld(err):
 			outcome = "held"
-		case bot.IsPermanent(err):
+		case notify.IsPermanent(err):
 			outcome = "failed"
 		case limited:
 			outcome = "rate_limited"

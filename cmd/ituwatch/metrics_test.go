@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/watchers"
 )
@@ -178,7 +179,7 @@ func TestMetricsListenErrorSaysWhatToFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	a := &app{cfg: &config.Config{}, log: slog.New(slog.DiscardHandler), notifiers: map[string]bot.Notifier{},
+	a := &app{cfg: &config.Config{}, log: slog.New(slog.DiscardHandler), notifiers: map[string]notify.Notifier{},
 		scheduler: watchers.NewScheduler(watchers.SchedulerOptions{})}
 	if err := a.serveMetrics(context.Background(), ""); err != nil {
 		t.Fatalf("metrics turned off: %v", err)

@@ -1,9 +1,10 @@
-package bot
+package notify
 
 import (
 	"context"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -39,7 +40,7 @@ func (m *membership) notifier() *fakeNotifier {
 }
 
 func TestDispatcherHoldsOnlyTheDestinationTheBotIsNotIn(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	m := &membership{outside: map[string]bool{"#a": true}}
 	slack := m.notifier()
@@ -57,9 +58,9 @@ func TestDispatcherHoldsOnlyTheDestinationTheBotIsNotIn(t *testing.T) {
 		t.Errorf("sent to #b = %v, want %v: a held destination delayed another", got, []int64{b1, b2})
 	}
 	first := o.get(a1)
-	if first.Status != model.DeliveryPending || !first.HeldSince.Equal(t0) || first.Attempts != 0 ||
-		!first.NextAttempt.Equal(t0.Add(5*time.Second)) || !strings.Contains(first.LastError, "invite it") {
-		t.Errorf("refused delivery = %+v; want pending, held since %v, retried in 5s, no attempt counted, the reason kept", first, t0)
+	if first.Status != model.DeliveryPending || !first.HeldSince.Equal(bottest.T0) || first.Attempts != 0 ||
+		!first.NextAttempt.Equal(bottest.T0.Add(5*time.Second)) || !strings.Contains(first.LastError, "invite it") {
+		t.Errorf("refused delivery = %+v; want pending, held since %v, retried in 5s, no attempt counted, the reason kept", first, bottest.T0)
 	}
 	if got := slack.sentTo("#a"); !equalIDs(got, []int64{a1}) {
 		t.Errorf("sent to #a = %v, want only %d: the later one must wait behind it", got, a1)
@@ -79,8 +80,8 @@ func TestDispatcherHoldsOnlyTheDestinationTheBotIsNotIn(t *testing.T) {
 	if fmt.Sprint(waits) != fmt.Sprint(want) {
 		t.Errorf("waits between tries = %v, want %v", waits, want)
 	}
-	if got := o.get(a1); !got.HeldSince.Equal(t0) || got.Attempts != 0 {
-		t.Errorf("after more refusals: %+v; want still held since %v, no attempts counted", got, t0)
+	if got := o.get(a1); !got.HeldSince.Equal(bottest.T0) || got.Attempts != 0 {
+		t.Errorf("after more refusals: %+v; want still held since %v, no attempts counted", got, bottest.T0)
 	}
 
 	// The bot is invited: the next try sends both, in order, once.
@@ -101,13 +102,13 @@ func TestDispatcherHoldsOnlyTheDestinationTheBotIsNotIn(t *testing.T) {
 }
 
 func TestDispatcherHoldRunsOutWithTheReason(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	m := &membership{outside: map[string]bool{"#a": true}}
 	slack := m.notifier()
 	a1 := o.add(alertN(1), "slack:#a")
 	a2 := o.add(alertN(2), "slack:#a")
-	d := NewDispatcher(DispatcherOptions{Outbox: o, Notifiers: map[string]Notifier{"slack": slack}, Logger: quietLogger(), Now: clock.Now, HoldFor: time.Hour})
+	d := NewDispatcher(DispatcherOptions{Outbox: o, Notifiers: map[string]Notifier{"slack": slack}, Logger: bottest.QuietLogger(), Now: clock.Now, HoldFor: time.Hour})
 	ctx := context.Background()
 	if _, err := d.DeliverDue(ctx); err != nil {
 		t.Fatal(err)
@@ -139,8 +140,8 @@ func TestDispatcherHoldRunsOutWithTheReason(t *testing.T) {
 		}
 	}
 	// The one written later is held from when it was written.
-	if got := o.get(a3); got.Status != model.DeliveryPending || !got.HeldSince.Equal(t0.Add(50*time.Minute)) {
-		t.Errorf("the later delivery = %+v; want pending, held since it was written (%v)", got, t0.Add(50*time.Minute))
+	if got := o.get(a3); got.Status != model.DeliveryPending || !got.HeldSince.Equal(bottest.T0.Add(50*time.Minute)) {
+		t.Errorf("the later delivery = %+v; want pending, held since it was written (%v)", got, bottest.T0.Add(50*time.Minute))
 	}
 	clock.Advance(50 * time.Minute)
 	if _, err := d.DeliverDue(ctx); err != nil {
@@ -171,7 +172,7 @@ func TestHeldDestinationInStatus(t *testing.T) {
 	}
 	defer st.Close()
 	for i := range 3 {
-		a := alerttest.NewIP()
+		a := bottest.NewIP()
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("held-%d", i)
 		if _, err := st.SaveItem(ctx, store.Save{Item: a.Item, Fingerprint: a.Item.Fingerprint(), Alert: &a, Destinations: []string{"slack:#itu-alerts", "console"}}); err != nil {
@@ -179,7 +180,7 @@ func TestHeldDestinationInStatus(t *testing.T) {
 		}
 	}
 	start := time.Now().UTC().Truncate(time.Minute).Add(time.Minute)
-	clock := &fakeClock{t: start}
+	clock := &bottest.Clock{T: start}
 	m := &membership{outside: map[string]bool{"#itu-alerts": true}}
 	d := newTestDispatcher(nil, clock, map[string]Notifier{"slack": m.notifier(), "console": &fakeNotifier{}})
 	d.outbox = st
@@ -187,8 +188,8 @@ func TestHeldDestinationInStatus(t *testing.T) {
 		t.Fatalf("DeliverDue = %d, %v; want the 3 console deliveries", n, err)
 	}
 	clock.Advance(2 * time.Hour)
-	r := NewRouter(RouterOptions{Queries: st, Topics: testTopics, Sources: testSources, Now: clock.Now, Version: "1.2.3", Logger: quietLogger()})
-	out := RenderPlain(r.Handle(ctx, Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
+	r := bot.NewRouter(bot.RouterOptions{Queries: st, Topics: routerTopics, Sources: routerSources, Now: clock.Now, Version: "1.2.3", Logger: bottest.QuietLogger()})
+	out := bot.RenderPlain(r.Handle(ctx, bot.Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
 	want := fmt.Sprintf("Deliveries to slack:#itu-alerts\n    3 held since %s — the bot is not in #itu-alerts yet: invite it; they will be sent in order once the bot can post", start.Format("15:04 UTC"))
 	if !strings.Contains(out, want) {
 		t.Errorf("status does not show the held channel plainly; want %q in:\n%s", want, out)
@@ -202,7 +203,7 @@ func TestHeldDestinationInStatus(t *testing.T) {
 	if n, err := d.DeliverDue(ctx); n != 3 || err != nil {
 		t.Fatalf("after the invite: %d, %v; want 3", n, err)
 	}
-	out = RenderPlain(r.Handle(ctx, Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
+	out = bot.RenderPlain(r.Handle(ctx, bot.Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
 	if strings.Contains(out, "held") || !strings.Contains(out, "Deliveries to slack:#itu-alerts\n    nothing pending") {
 		t.Errorf("after the invite, status says:\n%s", out)
 	}

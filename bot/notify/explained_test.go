@@ -1,10 +1,10 @@
-package bot
+package notify
 
 import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,7 +28,7 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 	defer st.Close()
 	save := func(n int, dests ...string) int64 {
 		t.Helper()
-		a := alerttest.NewIP()
+		a := bottest.NewIP()
 		a.ID = 0
 		a.Item.ID = fmt.Sprintf("guid-%d", n)
 		a.Item.Title = fmt.Sprintf("New IP story %d", n)
@@ -38,10 +38,10 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 		}
 		return id
 	}
-	why := alerttest.NewIP().Matches[0].Annotation
+	why := bottest.NewIP().Matches[0].Annotation
 	slack := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) { return fmt.Sprintf("ts-%d", m.DeliveryID), nil }}
 	var console bytes.Buffer
-	clock := &fakeClock{t: time.Now().Add(time.Second)}
+	clock := &bottest.Clock{T: time.Now().Add(time.Second)}
 	dispatcher := func() *Dispatcher {
 		d := newTestDispatcher(nil, clock, map[string]Notifier{"slack": slack, "console": NewConsoleNotifier(&console, false)})
 		d.outbox = st
@@ -90,7 +90,7 @@ func TestWhyItMattersOncePerTopicDestinationAndDay(t *testing.T) {
 		t.Errorf("second alert to #a: Explained = %v, want new-ip (alert %d was shown there)", last.Explained, first)
 	}
 
-	// The next alerttest.Day, the paragraph is in full again.
+	// The next bottest.Day, the paragraph is in full again.
 	console.Reset()
 	clock.Advance(24 * time.Hour)
 	save(5, "console")

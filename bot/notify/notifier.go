@@ -1,8 +1,9 @@
-// Package bot talks to people: it formats alerts, delivers them from the
-// outbox to chat platforms through Notifiers, and answers chat commands
-// through a platform-neutral Router. Slack and Matrix adapters live in
-// bot/slack and bot/matrix; nothing else knows either platform.
-package bot
+// Package notify delivers alerts: the Dispatcher works the store's outbox,
+// handing each delivery to the Notifier of its platform (bot/slack,
+// bot/matrix, or the ConsoleNotifier here) and recording what became of
+// it. Notifiers tell it what to do next with their errors: Permanent, Held
+// or RetryAfter; anything else is retried with backoff.
+package notify
 
 import (
 	"context"

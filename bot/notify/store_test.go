@@ -1,11 +1,12 @@
-package bot
+package notify
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,8 +18,14 @@ import (
 
 // The real store must satisfy the interfaces the bot declares.
 var (
-	_ Outbox  = (*store.Store)(nil)
-	_ Queries = (*store.Store)(nil)
+	_ Outbox      = (*store.Store)(nil)
+	_ bot.Queries = (*store.Store)(nil)
+)
+
+// The router of these tests watches one topic and one source.
+var (
+	routerTopics  = []bot.TopicInfo{{ID: "new-ip", Name: "New IP", Severity: model.SeverityHigh}}
+	routerSources = []bot.SourceInfo{{ID: "itu-news", Name: "ITU News", Type: "rss", URL: "https://www.itu.int/news/rss"}}
 )
 
 // TestWithRealStore runs the dispatcher and the router against SQLite: an
@@ -33,14 +40,14 @@ func TestWithRealStore(t *testing.T) {
 	}
 	defer st.Close()
 
-	first := alerttest.NewIP()
+	first := bottest.NewIP()
 	first.ID = 0
 	id1, err := st.SaveItem(ctx, store.Save{Item: first.Item, Fingerprint: first.Item.Fingerprint(), Alert: &first,
 		Destinations: []string{"slack:#policy", "console", "matrix:!room:example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	second := alerttest.NewIP()
+	second := bottest.NewIP()
 	second.ID, second.Kind, second.ParentID, second.Change = 0, model.AlertUpdate, id1, "title changed"
 	second.Item.Title += " (revised)"
 	id2, err := st.SaveItem(ctx, store.Save{Item: second.Item, Fingerprint: second.Item.Fingerprint(), Alert: &second,
@@ -51,7 +58,7 @@ func TestWithRealStore(t *testing.T) {
 
 	// The store stamps deliveries with the real time; the dispatcher's clock
 	// starts just after it.
-	clock := &fakeClock{t: time.Now().Add(time.Second)}
+	clock := &bottest.Clock{T: time.Now().Add(time.Second)}
 	limited := true
 	slack := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) {
 		if limited {
@@ -84,8 +91,8 @@ func TestWithRealStore(t *testing.T) {
 		t.Errorf("NextDue = %v, %v, %v; want nothing pending", next, ok, err)
 	}
 
-	r := NewRouter(RouterOptions{Queries: st, Topics: testTopics, Sources: testSources, Now: clock.Now, Version: "test", Logger: quietLogger()})
-	admin := Request{Platform: "slack", Channel: "C1", User: "U1", CanAdmin: true}
+	r := bot.NewRouter(bot.RouterOptions{Queries: st, Topics: routerTopics, Sources: routerSources, Now: clock.Now, Version: "test", Logger: bottest.QuietLogger()})
+	admin := bot.Request{Platform: "slack", Channel: "C1", User: "U1", CanAdmin: true}
 	steps := []struct {
 		text string
 		want []string
@@ -103,7 +110,7 @@ func TestWithRealStore(t *testing.T) {
 	for _, s := range steps {
 		req := admin
 		req.Text = s.text
-		out := RenderPlain(r.Handle(ctx, req))
+		out := bot.RenderPlain(r.Handle(ctx, req))
 		for _, w := range s.want {
 			if !strings.Contains(out, w) {
 				t.Errorf("%q: reply lacks %q:\n%s", s.text, w, out)

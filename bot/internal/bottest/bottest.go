@@ -1,10 +1,14 @@
-// Package alerttest holds the alerts the tests of bot/... render, deliver
-// and explain, so that every surface is tested on the same ones.
-package alerttest
+// Package bottest holds what the tests of bot/... share: the alerts they
+// render, deliver and explain, so that every surface is tested on the same
+// ones, a settable clock and a quiet logger.
+package bottest
 
 import (
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -175,3 +179,29 @@ func AssertTerminalSafe(t testing.TB, s string) {
 		t.Error(err)
 	}
 }
+
+// T0 is the tests' usual "now".
+var T0 = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+
+// Clock is a settable time source.
+type Clock struct {
+	mu sync.Mutex
+	T  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.T
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.T = c.T.Add(d)
+	c.mu.Unlock()
+}
+
+// QuietLogger discards what it is given.
+func QuietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -1,4 +1,4 @@
-package bot
+package notify
 
 import (
 	"bytes"
@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/alerttest"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/bot/render"
-	"io"
-	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -19,34 +17,16 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// fakeClock is a settable time source.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // fakeOutbox is an in-memory outbox with the store's semantics.
 type fakeOutbox struct {
 	mu         sync.Mutex
 	deliveries map[int64]*model.Delivery
 	alerts     map[int64]model.Alert
 	nextID     int64
-	clock      *fakeClock
+	clock      *bottest.Clock
 }
 
-func newFakeOutbox(clock *fakeClock) *fakeOutbox {
+func newFakeOutbox(clock *bottest.Clock) *fakeOutbox {
 	return &fakeOutbox{deliveries: map[int64]*model.Delivery{}, alerts: map[int64]model.Alert{}, clock: clock}
 }
 
@@ -222,12 +202,8 @@ func (n *fakeNotifier) count() int {
 	return len(n.sent)
 }
 
-var t0 = time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
-
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func newTestDispatcher(o *fakeOutbox, clock *fakeClock, notifiers map[string]Notifier) *Dispatcher {
-	d := NewDispatcher(DispatcherOptions{Outbox: o, Notifiers: notifiers, Logger: quietLogger(), Now: clock.Now})
+func newTestDispatcher(o *fakeOutbox, clock *bottest.Clock, notifiers map[string]Notifier) *Dispatcher {
+	d := NewDispatcher(DispatcherOptions{Outbox: o, Notifiers: notifiers, Logger: bottest.QuietLogger(), Now: clock.Now})
 	d.jitter = func() float64 { return 0 }
 	return d
 }
@@ -239,7 +215,7 @@ func alertN(id int64) model.Alert {
 func equalIDs(a, b []int64) bool { return fmt.Sprint(a) == fmt.Sprint(b) }
 
 func TestDispatcherDeliversInOrderPerDestination(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	// Slow sends make overlapping sends to one target likely if the
 	// dispatcher allowed them.
@@ -270,8 +246,8 @@ func TestDispatcherDeliversInOrderPerDestination(t *testing.T) {
 	}
 	for _, id := range append(wantA, wantB...) {
 		dl := o.get(id)
-		if dl.Status != model.DeliveryDelivered || dl.ExternalID != fmt.Sprintf("ts-%d", id) || !dl.DeliveredAt.Equal(t0) {
-			t.Errorf("delivery %d = %+v, want delivered as ts-%d at %v", id, dl, id, t0)
+		if dl.Status != model.DeliveryDelivered || dl.ExternalID != fmt.Sprintf("ts-%d", id) || !dl.DeliveredAt.Equal(bottest.T0) {
+			t.Errorf("delivery %d = %+v, want delivered as ts-%d at %v", id, dl, id, bottest.T0)
 		}
 	}
 	for _, m := range slack.sent {
@@ -285,7 +261,7 @@ func TestDispatcherDeliversInOrderPerDestination(t *testing.T) {
 }
 
 func TestDispatcherRetryAfterHoldsOnlyThatDestination(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	limited := true
 	slack := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) {
@@ -304,8 +280,8 @@ func TestDispatcherRetryAfterHoldsOnlyThatDestination(t *testing.T) {
 		t.Fatalf("first pass = %d, %v; want 1 delivered (to #b)", n, err)
 	}
 	first := o.get(d1)
-	if first.Status != model.DeliveryPending || !first.NextAttempt.Equal(t0.Add(30*time.Second)) || first.Attempts != 1 {
-		t.Errorf("rate-limited delivery = %+v, want pending until %v after 1 attempt", first, t0.Add(30*time.Second))
+	if first.Status != model.DeliveryPending || !first.NextAttempt.Equal(bottest.T0.Add(30*time.Second)) || first.Attempts != 1 {
+		t.Errorf("rate-limited delivery = %+v, want pending until %v after 1 attempt", first, bottest.T0.Add(30*time.Second))
 	}
 	if !strings.Contains(first.LastError, "ratelimited") {
 		t.Errorf("last error %q does not say why", first.LastError)
@@ -334,7 +310,7 @@ func TestDispatcherRetryAfterHoldsOnlyThatDestination(t *testing.T) {
 }
 
 func TestDispatcherPermanentFailure(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	slack := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) {
 		if m.DeliveryID == 1 {
@@ -370,7 +346,7 @@ func TestDispatcherPermanentFailure(t *testing.T) {
 }
 
 func TestDispatcherBackoff(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	tests := []struct {
 		attempts int
@@ -403,7 +379,7 @@ func TestDispatcherBackoff(t *testing.T) {
 	if _, err := d.DeliverDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := o.get(id); !got.NextAttempt.Equal(t0.Add(10*time.Second)) || got.Attempts != 3 || got.LastError != "connection reset" {
+	if got := o.get(id); !got.NextAttempt.Equal(bottest.T0.Add(10*time.Second)) || got.Attempts != 3 || got.LastError != "connection reset" {
 		t.Errorf("after a transient error: %+v, want retry at +10s, 3 attempts", got)
 	}
 	if slack.sent[0].Attempt != 3 {
@@ -412,7 +388,7 @@ func TestDispatcherBackoff(t *testing.T) {
 }
 
 func TestDispatcherPassesThreadOfParent(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	matrix := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) {
 		return fmt.Sprintf("$event%d", m.Alert.ID), nil
@@ -442,7 +418,7 @@ func TestDispatcherPassesThreadOfParent(t *testing.T) {
 }
 
 func TestDispatcherRecoversFromNotifierPanic(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	boom := &fakeNotifier{fn: func(context.Context, Outgoing) (string, error) { panic("nil map") }}
 	ok := &fakeNotifier{}
@@ -454,7 +430,7 @@ func TestDispatcherRecoversFromNotifierPanic(t *testing.T) {
 		t.Fatalf("DeliverDue = %d, %v; want 1, nil", n, err)
 	}
 	got := o.get(p)
-	if got.Status != model.DeliveryPending || !strings.Contains(got.LastError, "crashed") || !got.NextAttempt.After(t0) {
+	if got.Status != model.DeliveryPending || !strings.Contains(got.LastError, "crashed") || !got.NextAttempt.After(bottest.T0) {
 		t.Errorf("panicking delivery = %+v, want pending for a later retry with the crash as reason", got)
 	}
 	if o.get(c).Status != model.DeliveryDelivered {
@@ -466,7 +442,7 @@ func TestDispatcherRecoversFromNotifierPanic(t *testing.T) {
 }
 
 func TestDispatcherShutdownLeavesDeliveryPending(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	started := make(chan struct{})
 	slow := &fakeNotifier{fn: func(ctx context.Context, _ Outgoing) (string, error) {
@@ -484,13 +460,13 @@ func TestDispatcherShutdownLeavesDeliveryPending(t *testing.T) {
 	if _, err := d.DeliverDue(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := o.get(id); got.Status != model.DeliveryPending || got.Attempts != 0 || !got.NextAttempt.Equal(t0) {
+	if got := o.get(id); got.Status != model.DeliveryPending || got.Attempts != 0 || !got.NextAttempt.Equal(bottest.T0) {
 		t.Errorf("after shutdown mid-send: %+v, want pending, untouched", got)
 	}
 }
 
 func TestDispatcherRunWakes(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := &bottest.Clock{T: bottest.T0}
 	o := newFakeOutbox(clock)
 	got := make(chan int64, 10)
 	n := &fakeNotifier{fn: func(_ context.Context, m Outgoing) (string, error) {
@@ -520,11 +496,11 @@ func TestDispatcherRunWakes(t *testing.T) {
 func TestConsoleNotifier(t *testing.T) {
 	var buf bytes.Buffer
 	c := NewConsoleNotifier(&buf, false)
-	id, err := c.Send(context.Background(), Outgoing{DeliveryID: 7, Alert: alerttest.NewIP()})
+	id, err := c.Send(context.Background(), Outgoing{DeliveryID: 7, Alert: bottest.NewIP()})
 	if err != nil || id != "console-7" {
 		t.Fatalf("Send = %q, %v; want console-7", id, err)
 	}
-	if buf.String() != render.FormatText(alerttest.NewIP())+"\n" {
+	if buf.String() != render.FormatText(bottest.NewIP())+"\n" {
 		t.Errorf("text output = %q", buf.String())
 	}
 
@@ -535,7 +511,7 @@ func TestConsoleNotifier(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := j.Send(context.Background(), Outgoing{DeliveryID: int64(i), Alert: alerttest.MultiTopic()}); err != nil {
+			if _, err := j.Send(context.Background(), Outgoing{DeliveryID: int64(i), Alert: bottest.MultiTopic()}); err != nil {
 				t.Error(err)
 			}
 		}()
