@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/notify"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
@@ -92,7 +93,7 @@ type Client struct {
 	now func() time.Time
 
 	mu        sync.Mutex
-	handler   Handler              // set by Listen
+	handler   chat.Handler         // set by Listen
 	aliases   map[string]id.RoomID // "#alias:server" -> room id
 	power     map[id.RoomID]cachedPower
 	encrypted map[id.RoomID]bool // rooms seen encrypted while encryption is off

@@ -18,7 +18,7 @@ import (
 	"maunium.net/go/mautrix/sqlstatestore"
 	_ "modernc.org/sqlite" // the store's driver
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/notify"
 )
 
@@ -126,7 +126,7 @@ func TestEncryptedCommandBetweenTwoDevices(t *testing.T) {
 	}
 	enc := map[string]any{"type": "m.room.encryption", "state_key": "", "sender": alice, "event_id": "$enc", "content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}
 	f.push(joinRooms(room, []any{enc, member(botUser), member(alice)}))
-	h := &fakeHandler{reply: bot.Reply{Title: "All sources healthy"}}
+	h := &fakeHandler{reply: chat.Reply{Title: "All sources healthy"}}
 	listen(t, c, h)
 	f.waitSince(t, "s1")
 

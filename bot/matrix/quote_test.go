@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
@@ -21,10 +21,10 @@ func hl(ps ...string) render.Highlight {
 	return out
 }
 
-func searchReply() bot.Reply {
-	return bot.Reply{
+func searchReply() chat.Reply {
+	return chat.Reply{
 		Title: `Best 2 results for "New IP"`,
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "TSAG debates New IP", URL: "https://www.itu.int/md/T22-TSAG-C-0123", Note: "#42 · new-ip · ITU News", Quote: hl("…the so-called ", "New IP", " proposal, first floated at ", "FG-NET2030", ", returns…")},
 			{Text: "Evil", Note: "no alert", Quote: hl("<!channel> *FREE* _now_ @room <script>alert(1)</script> <a href=\"javascript:x\">y</a> ", "New IP</strong><img src=x>", " **more**")},
 		},

@@ -11,7 +11,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"maunium.net/go/mautrix/event"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -212,7 +212,7 @@ func (m *message) paragraph(s string) {
 
 // replyContent renders a command's answer; every string in it may quote feed
 // text, so all of it is escaped.
-func replyContent(r bot.Reply) *event.MessageEventContent {
+func replyContent(r chat.Reply) *event.MessageEventContent {
 	var m message
 	title := render.Clip(r.Title, maxReplyTextRunes)
 	if r.Error && title != "" {

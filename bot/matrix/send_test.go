@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -317,9 +317,9 @@ func TestSendToAlias(t *testing.T) {
 }
 
 func TestReplyGolden(t *testing.T) {
-	r := bot.Reply{
+	r := chat.Reply{
 		Title: "Recent alerts on new-ip <script>",
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "C20/51 @room", URL: "https://www.itu.int/md/S26-CL-C-0051", Note: "itu-council · 2026-03-02 · #42"},
 			{Text: "Evil <a href=\"javascript:alert(1)\">x</a>", URL: "javascript:alert(1)", Note: "<img src=x onerror=alert(1)>"},
 		},
@@ -331,7 +331,7 @@ func TestReplyGolden(t *testing.T) {
 	}
 	golden(t, "reply.golden.json", indentJSON(t, raw))
 	checkHTML(t, replyContent(r).FormattedBody)
-	errRaw, err := json.Marshal(replyContent(bot.Reply{Title: "Unknown topic \"x\"", Error: true, Footer: "try: topics"}))
+	errRaw, err := json.Marshal(replyContent(chat.Reply{Title: "Unknown topic \"x\"", Error: true, Footer: "try: topics"}))
 	if err != nil {
 		t.Fatal(err)
 	}

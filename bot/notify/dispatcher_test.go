@@ -6,14 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
-	"github.com/ituwatch/ituwatch/bot/render"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 

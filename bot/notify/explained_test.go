@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/store"
 )
 

@@ -3,14 +3,14 @@ package notify
 import (
 	"context"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
@@ -188,8 +188,8 @@ func TestHeldDestinationInStatus(t *testing.T) {
 		t.Fatalf("DeliverDue = %d, %v; want the 3 console deliveries", n, err)
 	}
 	clock.Advance(2 * time.Hour)
-	r := bot.NewRouter(bot.RouterOptions{Queries: st, Topics: routerTopics, Sources: routerSources, Now: clock.Now, Version: "1.2.3", Logger: bottest.QuietLogger()})
-	out := bot.RenderPlain(r.Handle(ctx, bot.Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
+	r := chat.NewRouter(chat.RouterOptions{Queries: st, Topics: routerTopics, Sources: routerSources, Now: clock.Now, Version: "1.2.3", Logger: bottest.QuietLogger()})
+	out := chat.RenderPlain(r.Handle(ctx, chat.Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
 	want := fmt.Sprintf("Deliveries to slack:#itu-alerts\n    3 held since %s — the bot is not in #itu-alerts yet: invite it; they will be sent in order once the bot can post", start.Format("15:04 UTC"))
 	if !strings.Contains(out, want) {
 		t.Errorf("status does not show the held channel plainly; want %q in:\n%s", want, out)
@@ -203,7 +203,7 @@ func TestHeldDestinationInStatus(t *testing.T) {
 	if n, err := d.DeliverDue(ctx); n != 3 || err != nil {
 		t.Fatalf("after the invite: %d, %v; want 3", n, err)
 	}
-	out = bot.RenderPlain(r.Handle(ctx, bot.Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
+	out = chat.RenderPlain(r.Handle(ctx, chat.Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"}))
 	if strings.Contains(out, "held") || !strings.Contains(out, "Deliveries to slack:#itu-alerts\n    nothing pending") {
 		t.Errorf("after the invite, status says:\n%s", out)
 	}

@@ -5,27 +5,27 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
 
 // The real store must satisfy the interfaces the bot declares.
 var (
-	_ Outbox      = (*store.Store)(nil)
-	_ bot.Queries = (*store.Store)(nil)
+	_ Outbox       = (*store.Store)(nil)
+	_ chat.Queries = (*store.Store)(nil)
 )
 
 // The router of these tests watches one topic and one source.
 var (
-	routerTopics  = []bot.TopicInfo{{ID: "new-ip", Name: "New IP", Severity: model.SeverityHigh}}
-	routerSources = []bot.SourceInfo{{ID: "itu-news", Name: "ITU News", Type: "rss", URL: "https://www.itu.int/news/rss"}}
+	routerTopics  = []chat.TopicInfo{{ID: "new-ip", Name: "New IP", Severity: model.SeverityHigh}}
+	routerSources = []chat.SourceInfo{{ID: "itu-news", Name: "ITU News", Type: "rss", URL: "https://www.itu.int/news/rss"}}
 )
 
 // TestWithRealStore runs the dispatcher and the router against SQLite: an
@@ -91,8 +91,8 @@ func TestWithRealStore(t *testing.T) {
 		t.Errorf("NextDue = %v, %v, %v; want nothing pending", next, ok, err)
 	}
 
-	r := bot.NewRouter(bot.RouterOptions{Queries: st, Topics: routerTopics, Sources: routerSources, Now: clock.Now, Version: "test", Logger: bottest.QuietLogger()})
-	admin := bot.Request{Platform: "slack", Channel: "C1", User: "U1", CanAdmin: true}
+	r := chat.NewRouter(chat.RouterOptions{Queries: st, Topics: routerTopics, Sources: routerSources, Now: clock.Now, Version: "test", Logger: bottest.QuietLogger()})
+	admin := chat.Request{Platform: "slack", Channel: "C1", User: "U1", CanAdmin: true}
 	steps := []struct {
 		text string
 		want []string
@@ -110,7 +110,7 @@ func TestWithRealStore(t *testing.T) {
 	for _, s := range steps {
 		req := admin
 		req.Text = s.text
-		out := bot.RenderPlain(r.Handle(ctx, req))
+		out := chat.RenderPlain(r.Handle(ctx, req))
 		for _, w := range s.want {
 			if !strings.Contains(out, w) {
 				t.Errorf("%q: reply lacks %q:\n%s", s.text, w, out)

@@ -2,11 +2,11 @@ package render
 
 import (
 	"encoding/json"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/model"
 )
 

@@ -3,10 +3,10 @@ package render
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/model"
 )
 

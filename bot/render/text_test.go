@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/model"
 )
 

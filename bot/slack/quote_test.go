@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -26,10 +26,10 @@ func hl(ps ...string) render.Highlight {
 var hostileQuote = hl("<!channel> *FREE* _now_ ~gone~ `code` <https://evil.example|click> @room <b>x</b> ", "ITU", "-T says *more*")
 
 // searchReply is what the router answers to "search New IP".
-func searchReply() bot.Reply {
-	return bot.Reply{
+func searchReply() chat.Reply {
+	return chat.Reply{
 		Title: `Best 2 results for "New IP"`,
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "TSAG debates New IP", URL: "https://www.itu.int/md/T22-TSAG-C-0123", Note: "#42 · new-ip · ITU News · 2026-11-20", Quote: hl("…the so-called ", "New IP", " proposal, first floated at ", "FG-NET2030", ", returns…")},
 			{Text: "Evil", Note: "no alert · evilfeed", Quote: hostileQuote},
 		},
@@ -69,7 +69,7 @@ func TestRenderSearchReplyGolden(t *testing.T) {
 
 type searchHandler struct{}
 
-func (searchHandler) Handle(context.Context, bot.Request) bot.Reply { return searchReply() }
+func (searchHandler) Handle(context.Context, chat.Request) chat.Reply { return searchReply() }
 
 // A search answered over Socket Mode shows the matched words in mrkdwn bold,
 // never as **markers**, and nothing a feed wrote can mention, link or format.
@@ -154,7 +154,7 @@ func TestSendShortensWhyAlreadyExplainedToday(t *testing.T) {
 // The help's "subscribe <topic> or *" keeps its asterisk: alone between
 // spaces it cannot format anything, and users type what they read.
 func TestHelpKeepsTheLoneAsterisk(t *testing.T) {
-	blocks := RenderReply(bot.Reply{Title: "ituwatch commands", Lines: []bot.ReplyLine{{Text: "subscribe <topic> or *", Note: "send a topic's alerts to this channel (admins)"}, {Text: "*", Note: "every topic"}}})
+	blocks := RenderReply(chat.Reply{Title: "ituwatch commands", Lines: []chat.ReplyLine{{Text: "subscribe <topic> or *", Note: "send a topic's alerts to this channel (admins)"}, {Text: "*", Note: "every topic"}}})
 	raw, _ := json.Marshal(blocks)
 	var decoded []map[string]any
 	if err := json.Unmarshal(raw, &decoded); err != nil {

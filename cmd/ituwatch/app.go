@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/matrix"
 	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/bot/slack"
@@ -35,7 +35,7 @@ type app struct {
 	scheduler  *watchers.Scheduler
 	ingester   *pipeline.Ingester
 	dispatcher *notify.Dispatcher
-	router     *bot.Router
+	router     *chat.Router
 	commands   countingHandler // the router, counted for /metrics
 	notifiers  map[string]notify.Notifier
 	slack      *slack.Client
@@ -208,7 +208,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		}
 	}
 
-	a.router = bot.NewRouter(bot.RouterOptions{
+	a.router = chat.NewRouter(chat.RouterOptions{
 		Queries:   st,
 		Topics:    topicInfos(eng),
 		Sources:   sourceInfos(cfg),
@@ -222,18 +222,18 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	return a, nil
 }
 
-func topicInfos(eng *rules.Engine) []bot.TopicInfo {
-	var out []bot.TopicInfo
+func topicInfos(eng *rules.Engine) []chat.TopicInfo {
+	var out []chat.TopicInfo
 	for _, t := range eng.Topics() {
-		out = append(out, bot.TopicInfo{ID: t.ID, Name: t.Name, Severity: t.Severity, Annotation: t.Annotation})
+		out = append(out, chat.TopicInfo{ID: t.ID, Name: t.Name, Severity: t.Severity, Annotation: t.Annotation})
 	}
 	return out
 }
 
-func sourceInfos(cfg *config.Config) []bot.SourceInfo {
-	var out []bot.SourceInfo
+func sourceInfos(cfg *config.Config) []chat.SourceInfo {
+	var out []chat.SourceInfo
 	for _, s := range cfg.Sources {
-		out = append(out, bot.SourceInfo{ID: s.ID, Name: s.Name, Type: s.Type, URL: s.URL, Schedule: s.Schedule})
+		out = append(out, chat.SourceInfo{ID: s.ID, Name: s.Name, Type: s.Type, URL: s.URL, Schedule: s.Schedule})
 	}
 	return out
 }

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -198,7 +198,7 @@ func cmdChat(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
-	return bot.RunTerminal(ctx, env.stdin, env.stdout, a.commands)
+	return chat.RunTerminal(ctx, env.stdin, env.stdout, a.commands)
 }
 
 //go:embed starter.yaml

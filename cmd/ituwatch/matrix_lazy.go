@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/matrix"
 	"github.com/ituwatch/ituwatch/bot/notify"
 )
@@ -48,7 +49,7 @@ func (l *lazyMatrix) Send(ctx context.Context, msg notify.Outgoing) (string, err
 // runs the sync loop until it fails or ctx ends. The supervisor in
 // cmdRun retries it. A token the homeserver no longer accepts is dropped
 // when there is a password to log in again with.
-func (l *lazyMatrix) Listen(ctx context.Context, h matrix.Handler, connected func()) error {
+func (l *lazyMatrix) Listen(ctx context.Context, h chat.Handler, connected func()) error {
 	c, err := l.get(ctx)
 	if err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
@@ -161,7 +161,7 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}, Status: "ok", Listeners: []listenerHealth{}, ListenersDown: []string{}}
 	for _, l := range a.listenerStatuses() {
 		h.Listeners = append(h.Listeners, listenerHealth{Name: l.Name, State: string(l.State), Since: l.Since.UTC(), Reason: l.Reason})
-		if l.State == bot.ListenerDown {
+		if l.State == chat.ListenerDown {
 			h.ListenersDown = append(h.ListenersDown, l.Name)
 			h.Status = "degraded"
 		}
@@ -275,15 +275,10 @@ func (n countingNotifier) Send(ctx context.Context, msg notify.Outgoing) (string
 	return id, err
 }
 
-// commandHandler is what chat listeners call; bot.Router is one.
-type commandHandler interface {
-	Handle(ctx context.Context, req bot.Request) bot.Reply
-}
-
 // countingHandler counts chat commands by platform, command and result.
-type countingHandler struct{ next commandHandler }
+type countingHandler struct{ next chat.Handler }
 
-func (h countingHandler) Handle(ctx context.Context, req bot.Request) bot.Reply {
+func (h countingHandler) Handle(ctx context.Context, req chat.Request) chat.Reply {
 	reply := h.next.Handle(ctx, req)
 	name := "help" // an empty command is answered with help
 	if f := strings.Fields(req.Text); len(f) > 0 {
@@ -396,7 +391,7 @@ func (c listenerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descList
 func (c listenerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, l := range c.a.listenerStatuses() {
 		up := 0.0
-		if l.State == bot.ListenerUp {
+		if l.State == chat.ListenerUp {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descListenerUp, prometheus.GaugeValue, up, l.Name)

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/watchers"
@@ -111,8 +111,8 @@ metrics: {listen: "127.0.0.1:0"}
 		t.Fatal(err)
 	}
 	h := countingHandler{next: a.router}
-	h.Handle(ctx, bot.Request{Text: "status", Platform: "slack", User: "U1"})
-	h.Handle(ctx, bot.Request{Text: "frobnicate now", Platform: "slack", User: "U1"})
+	h.Handle(ctx, chat.Request{Text: "status", Platform: "slack", User: "U1"})
+	h.Handle(ctx, chat.Request{Text: "frobnicate now", Platform: "slack", User: "U1"})
 
 	code, body = scrape(t, base+"/metrics")
 	if code != 200 {

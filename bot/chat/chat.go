@@ -1,6 +1,21 @@
-package bot
+// Package chat answers people's commands, whatever the platform: a
+// platform adapter (bot/slack, bot/matrix, or the terminal here) turns a
+// message into a Request, hands it to a Handler, and lays out the Reply in
+// its own markup. The Router is the Handler; it reads the store through
+// Queries. The Supervisor keeps each platform's listener running.
+package chat
 
-import "github.com/ituwatch/ituwatch/bot/render"
+import (
+	"context"
+
+	"github.com/ituwatch/ituwatch/bot/render"
+)
+
+// Handler answers chat commands; the Router is one. Listeners take a
+// Handler so that cmd/ituwatch can wrap the router (to count commands).
+type Handler interface {
+	Handle(ctx context.Context, req Request) Reply
+}
 
 // Request is one chat command as a platform adapter received it.
 type Request struct {

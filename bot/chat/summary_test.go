@@ -1,11 +1,11 @@
-package bot
+package chat
 
 import (
 	"context"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )

@@ -1,10 +1,11 @@
-package bot
+package chat
 
 import (
 	"context"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"testing"
+
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 )
 
 // A source that polls without error but reads something doubtful (a page

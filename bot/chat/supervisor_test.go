@@ -1,15 +1,16 @@
-package bot
+package chat
 
 import (
 	"bytes"
 	"context"
 	"errors"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 )
 
 type lockedBuffer struct {

@@ -1,4 +1,4 @@
-package bot
+package chat
 
 import (
 	"bufio"
@@ -16,9 +16,7 @@ const terminalPrompt = "itu> "
 // RunTerminal is a chat with the bot on a terminal: each line read from in
 // is a command from the local operator, answered on out. It returns nil on
 // "quit", "exit" or end of input, and ctx's error when ctx is done.
-func RunTerminal(ctx context.Context, in io.Reader, out io.Writer, h interface {
-	Handle(context.Context, Request) Reply
-}) error {
+func RunTerminal(ctx context.Context, in io.Reader, out io.Writer, h Handler) error {
 	bold := render.TerminalBold(out, os.LookupEnv)
 	lines := make(chan string)
 	readErr := make(chan error, 1)

@@ -1,13 +1,14 @@
-package bot
+package chat
 
 import (
 	"context"
 	"errors"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
-	"github.com/ituwatch/ituwatch/bot/render"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 type recordingHandler struct{ got []Request }

@@ -1,18 +1,21 @@
-package bot
+package chat
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
+
+// The router answers every listener's commands as is.
+var _ Handler = (*Router)(nil)
 
 // fakeQueries answers the router from fixed data and records its calls.
 type fakeQueries struct {
