@@ -155,40 +155,41 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "explain", err)
 	}
-	if a.Kind == model.AlertSummary {
-		return summaryReply(a)
+	v := render.NewAlertView(a, render.ViewOptions{})
+	if v.Summary != nil {
+		return summaryReply(v)
 	}
 	kind := "new"
-	if a.Kind == model.AlertUpdate {
-		kind = render.UpdateLine(a)
+	if v.Kind == model.AlertUpdate {
+		kind = v.UpdateLine()
 	}
-	reply := Reply{Title: fmt.Sprintf("Why alert #%d matched (%s)", a.ID, kind)}
-	reply.Lines = append(reply.Lines, ReplyLine{Text: render.ItemTitle(a.Item), URL: render.Clip(a.Item.Link, render.MaxURLRunes), Note: strings.Join(r.whereWhen(a.Item, a.CreatedAt), " · ")})
-	for _, m := range a.Matches {
-		head := render.Clip(m.Topic, render.MaxShortRunes)
-		if name := render.Clip(m.TopicName, render.MaxShortRunes*2); name != "" && !strings.EqualFold(name, m.Topic) {
-			head += " — " + name
+	reply := Reply{Title: fmt.Sprintf("Why alert #%d matched (%s)", v.ID, kind)}
+	reply.Lines = append(reply.Lines, ReplyLine{Text: render.Cut(v.Title, render.MaxTitleRunes), URL: render.Cut(v.URL, render.MaxURLRunes), Note: strings.Join(r.whereWhen(a.Item, a.CreatedAt), " · ")})
+	for _, m := range v.Matches {
+		head := m.Topic
+		if !strings.EqualFold(m.Name, m.Topic) {
+			head += " — " + m.Name
 		}
-		note := fmt.Sprintf("%s, score %s", m.Severity, render.FormatScore(m.Score))
-		if terms := render.MatchedTerms(m); len(terms) > 0 {
-			note += " · matched " + render.QuoteAll(terms)
+		note := fmt.Sprintf("%s, score %s", m.Severity, m.Score)
+		if len(m.Terms) > 0 {
+			note += " · matched " + render.QuoteAll(m.Terms)
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: head, Note: note})
-		for i, sn := range m.Snippets {
+		for i, q := range m.Quotes {
 			if i == maxExplainSnips {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + render.Plural(len(m.Snippets)-maxExplainSnips, "more place")})
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + render.Plural(len(m.Quotes)-maxExplainSnips, "more place")})
 				break
 			}
-			if q := render.HighlightSnippet(sn, render.MaxQuoteRunes); q.Plain() != "" {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "in the " + render.Clip(sn.Field, 20), Quote: q})
+			if q.Text.Plain() != "" {
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "in the " + q.Field, Quote: q.Text})
 			}
 		}
-		if why := render.Clip(m.Annotation, render.MaxWhyRunes); why != "" {
+		if why := render.Clip(m.Why, render.MaxWhyRunes); why != "" {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "  why it matters: " + why})
 		}
 	}
-	if also := render.AlsoReported(a.AlsoReportedBy); len(also) > 0 {
-		reply.Lines = append(reply.Lines, ReplyLine{Text: "Also reported by " + strings.Join(also, ", ")})
+	if len(v.AlsoReported) > 0 {
+		reply.Lines = append(reply.Lines, ReplyLine{Text: "Also reported by " + strings.Join(v.AlsoReported, ", ")})
 	}
 	if l, ok := heldLine(a); ok {
 		reply.Lines = append(reply.Lines, l)
@@ -198,10 +199,10 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 
 // summaryReply is explain's answer for a summary's number: what it stands
 // for and how to see the alerts.
-func summaryReply(a model.Alert) Reply {
-	w := render.Summary(a, "")
+func summaryReply(v render.AlertView) Reply {
+	w := v.Summary
 	return Reply{
-		Title:  fmt.Sprintf("Summary #%d: %s", a.ID, w.Headline),
+		Title:  fmt.Sprintf("Summary #%d: %s", v.ID, w.Headline),
 		Lines:  []ReplyLine{{Text: w.Detail}},
 		Footer: w.Hint,
 	}

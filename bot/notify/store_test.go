@@ -16,7 +16,7 @@ import (
 	"github.com/ituwatch/ituwatch/store"
 )
 
-// The real store must satisfy the interfaces the bot declares.
+// The real store must satisfy the interfaces notify and chat declare.
 var (
 	_ Outbox       = (*store.Store)(nil)
 	_ chat.Queries = (*store.Store)(nil)
