@@ -8,18 +8,13 @@ import (
 	"testing"
 
 	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
-func hl(ps ...string) render.Highlight {
-	// Odd positions are hits: "before", "HIT", "after", ...
-	out := make(render.Highlight, len(ps))
-	for i, p := range ps {
-		out[i] = model.SnippetPart{Text: p, Hit: i%2 == 1}
-	}
-	return out
-}
+// hl is a quotation whose odd parts are hits: "before", "HIT", "after", ...
+func hl(ps ...string) render.Highlight { return render.Highlight(bottest.Parts(ps...)) }
 
 // hostileQuote tries every mrkdwn trick a feed could: mentions, a link,
 // bold, italic, strike and code spans, and a hit inside a word.
