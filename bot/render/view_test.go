@@ -2,13 +2,14 @@ package render
 
 import (
 	"testing"
+	"time"
 
 	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 )
 
 func TestViewBriefensOnlyExplainedTopics(t *testing.T) {
 	a := bottest.MultiTopic()
-	v := NewAlertView(a, ViewOptions{Explained: map[string]bool{"ott": true, "surveillance": false}, CommandPrefix: "!itu "})
+	v := NewAlertView(a, ViewOptions{Explained: map[string]bool{"ott": true, "cybersecurity": true, "surveillance": false}, CommandPrefix: "!itu "})
 	want := "as in today's first alert on this topic; !itu explain 57 repeats it"
 	if m := v.Matches[0]; m.Why != want || !m.Brief {
 		t.Errorf("ott why = %q (brief %v), want %q", m.Why, m.Brief, want)
@@ -36,5 +37,28 @@ func TestViewTitleAndOutlets(t *testing.T) {
 	}
 	if n := len(v.AlsoReported); n != 11 || v.AlsoReported[10] != "+2 more" {
 		t.Errorf("also reported = %q, want ten outlets and +2 more", v.AlsoReported)
+	}
+}
+
+func TestMetaLine(t *testing.T) {
+	day := bottest.Day
+	tests := []struct {
+		name  string
+		meta  Meta
+		style MetaStyle
+		want  string
+	}{
+		{"iso", Meta{Source: "itu-council", Date: day, Doc: "C26/51 Rev.1 [E, F]"}, ISOMeta, "itu-council · 2026-11-20 · doc C26/51 Rev.1 [E, F]"},
+		{"written-out date, bare number", Meta{Source: "itu-council", Date: day, Doc: "C26/51"}, MetaStyle{DateLayout: "2 Jan 2006"}, "itu-council · 20 Nov 2026 · C26/51"},
+		{"date in UTC", Meta{Date: time.Date(2026, 11, 21, 1, 0, 0, 0, time.FixedZone("UTC+3", 3*3600))}, ISOMeta, "2026-11-20"},
+		{"nothing known", Meta{}, ISOMeta, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.meta.Line(tt.style); got != tt.want {
+			t.Errorf("%s: Line = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if got := ItemMeta(bottest.Update().Item); got.Line(ISOMeta) != "itu-council-docs · 2026-11-20 · doc C26/51 Rev.1 [E, F]" {
+		t.Errorf("ItemMeta(update) = %+v", got)
 	}
 }
