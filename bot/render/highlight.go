@@ -80,7 +80,7 @@ func HighlightSnippet(sn model.Snippet, max int) Highlight {
 			lead += sg.Text
 		}
 		if n := utf8.RuneCountInString(lead); n > max/3 {
-			segs = append([]model.SnippetPart{{Text: CutLeft(lead, max/3)}}, segs[firstHit:]...)
+			segs = append([]model.SnippetPart{{Text: cutLeft(lead, max/3)}}, segs[firstHit:]...)
 			total -= n - utf8.RuneCountInString(segs[0].Text)
 		}
 	}
@@ -146,9 +146,9 @@ func snippetSegments(sn model.Snippet) []model.SnippetPart {
 	return segs
 }
 
-// CutLeft keeps the end of s, at most max runes, starting with "…" when it
+// cutLeft keeps the end of s, at most max runes, starting with "…" when it
 // cut, and preferably at the start of a word.
-func CutLeft(s string, max int) string {
+func cutLeft(s string, max int) string {
 	r := []rune(s)
 	if len(r) <= max {
 		return s

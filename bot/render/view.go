@@ -106,8 +106,8 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 			Topic:    Clip(m.Topic, MaxShortRunes),
 			Name:     Clip(m.TopicName, MaxShortRunes),
 			Severity: m.Severity,
-			Score:    FormatScore(m.Score),
-			Terms:    MatchedTerms(m),
+			Score:    formatScore(m.Score),
+			Terms:    matchedTerms(m),
 			Why:      cleanLines(m.Annotation),
 		}
 		if mv.Name == "" {
@@ -260,9 +260,9 @@ func cleanLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// MatchedTerms lists the distinct words that matched, as they stand in the
+// matchedTerms lists the distinct words that matched, as they stand in the
 // item, in the order they were found.
-func MatchedTerms(m model.Match) []string {
+func matchedTerms(m model.Match) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, h := range m.Hits {
@@ -289,8 +289,8 @@ func QuoteAll(terms []string) string {
 	return strings.Join(q, ", ")
 }
 
-// FormatScore prints at most two decimals and no trailing zeros: 5, 2.5, 0.33.
-func FormatScore(f float64) string {
+// formatScore prints at most two decimals and no trailing zeros: 5, 2.5, 0.33.
+func formatScore(f float64) string {
 	s := strconv.FormatFloat(f, 'f', 2, 64)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
