@@ -47,7 +47,7 @@ type AlertView struct {
 	// "+N more".
 	AlsoReported []string
 	// Summary holds the words of a summary of held alerts (kind summary);
-	// for one, the other fields but ID and Kind are empty.
+	// for one, the fields but ID, Kind and ParentID are empty.
 	Summary *SummaryWords
 }
 
