@@ -1,5 +1,5 @@
 // Package matrix is ituwatch's Matrix bot: it posts alerts as m.notice events
-// (a bot.Notifier) and answers !itu commands from a sync loop, with optional
+// (a notify.Notifier) and answers !itu commands from a sync loop, with optional
 // end-to-end encryption through mautrix's crypto helper. It is the only
 // package that knows Matrix.
 package matrix
@@ -16,7 +16,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 )
@@ -92,7 +93,7 @@ type Client struct {
 	now func() time.Time
 
 	mu        sync.Mutex
-	handler   Handler              // set by Listen
+	handler   chat.Handler         // set by Listen
 	aliases   map[string]id.RoomID // "#alias:server" -> room id
 	power     map[id.RoomID]cachedPower
 	encrypted map[id.RoomID]bool // rooms seen encrypted while encryption is off
@@ -338,5 +339,5 @@ func (c *Client) noteEncryptedRoom(room id.RoomID) {
 // scrub makes sure no token, password or pickle key ends up in an error
 // message or a log line, whatever mautrix put into the error.
 func (c *Client) scrub(err error) error {
-	return bot.Redact(err, c.secrets, func(string) string { return "[redacted]" })
+	return notify.Redact(err, c.secrets, func(string) string { return "[redacted]" })
 }

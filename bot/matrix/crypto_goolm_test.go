@@ -18,7 +18,8 @@ import (
 	"maunium.net/go/mautrix/sqlstatestore"
 	_ "modernc.org/sqlite" // the store's driver
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/notify"
 )
 
 // openStoreDB opens a SQLite file the way the store opens its adapter pool.
@@ -75,7 +76,7 @@ func TestEncryptedRoom(t *testing.T) {
 	listen(t, c, &fakeHandler{})
 	f.waitSince(t, "s1") // the batch with the room state was handled
 
-	if _, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: 1, Alert: hostileAlert(), Target: room, Attempt: 1}); err != nil {
+	if _, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 1, Alert: hostileAlert(), Target: room, Attempt: 1}); err != nil {
 		t.Fatalf("Send into the encrypted room: %v", err)
 	}
 	ev := f.waitSent(t)
@@ -125,7 +126,7 @@ func TestEncryptedCommandBetweenTwoDevices(t *testing.T) {
 	}
 	enc := map[string]any{"type": "m.room.encryption", "state_key": "", "sender": alice, "event_id": "$enc", "content": map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}
 	f.push(joinRooms(room, []any{enc, member(botUser), member(alice)}))
-	h := &fakeHandler{reply: bot.Reply{Title: "All sources healthy"}}
+	h := &fakeHandler{reply: chat.Reply{Title: "All sources healthy"}}
 	listen(t, c, h)
 	f.waitSince(t, "s1")
 

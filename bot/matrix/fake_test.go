@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 )
 
 const (
@@ -548,7 +548,7 @@ func newTestClient(t *testing.T, f *fakeHomeserver, state StateStore, mutate fun
 }
 
 // listen runs c.Listen until the test ends.
-func listen(t *testing.T, c *Client, h Handler) {
+func listen(t *testing.T, c *Client, h chat.Handler) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -569,21 +569,21 @@ func listen(t *testing.T, c *Client, h Handler) {
 // fakeHandler answers every command with a fixed reply and records requests.
 type fakeHandler struct {
 	mu    sync.Mutex
-	reqs  []bot.Request
-	reply bot.Reply
+	reqs  []chat.Request
+	reply chat.Reply
 }
 
-func (h *fakeHandler) Handle(_ context.Context, req bot.Request) bot.Reply {
+func (h *fakeHandler) Handle(_ context.Context, req chat.Request) chat.Reply {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.reqs = append(h.reqs, req)
 	return h.reply
 }
 
-func (h *fakeHandler) requests() []bot.Request {
+func (h *fakeHandler) requests() []chat.Request {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]bot.Request(nil), h.reqs...)
+	return append([]chat.Request(nil), h.reqs...)
 }
 
 // Sync JSON builders, in the spec's shapes.

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
@@ -194,9 +194,9 @@ func TestAlertsBeforeTheBotJoinsAreHeldThenSentInOrder(t *testing.T) {
 	queueAlerts(t, st, 3, alertsDest, otherDest)
 
 	now := time.Now()
-	d := bot.NewDispatcher(bot.DispatcherOptions{
+	d := notify.NewDispatcher(notify.DispatcherOptions{
 		Outbox:    st,
-		Notifiers: map[string]bot.Notifier{"matrix": gatedClient(t, g)},
+		Notifiers: map[string]notify.Notifier{"matrix": gatedClient(t, g)},
 		Logger:    slog.New(slog.DiscardHandler),
 		Now:       func() time.Time { return now },
 	})
@@ -278,12 +278,12 @@ func TestSendForbiddenIsHeldWithWhatToDo(t *testing.T) {
 				writeJSON(w, 403, map[string]any{"errcode": "M_FORBIDDEN", "error": "You don't have permission to post that to the room. user_level (0) < send_level (50) " + testToken})
 				return true
 			}
-			_, err := gatedClient(t, g).Send(context.Background(), bot.Outgoing{DeliveryID: 5, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1})
+			_, err := gatedClient(t, g).Send(context.Background(), notify.Outgoing{DeliveryID: 5, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1})
 			if err == nil {
 				t.Fatal("Send succeeded, want a refusal")
 			}
-			if !bot.IsHeld(err) || bot.IsPermanent(err) {
-				t.Errorf("Held %v, Permanent %v; want held, not failed (%v)", bot.IsHeld(err), bot.IsPermanent(err), err)
+			if !notify.IsHeld(err) || notify.IsPermanent(err) {
+				t.Errorf("Held %v, Permanent %v; want held, not failed (%v)", notify.IsHeld(err), notify.IsPermanent(err), err)
 			}
 			if !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "(Matrix said M_FORBIDDEN)") {
 				t.Errorf("error %q does not say %q", err, tt.want)
@@ -303,9 +303,9 @@ func TestHeldRoomIsGivenUpAfterHoldForWithWhatToDo(t *testing.T) {
 	dest := "matrix:" + alertsRoom
 	queueAlerts(t, st, 3, dest)
 	now := time.Now()
-	d := bot.NewDispatcher(bot.DispatcherOptions{
+	d := notify.NewDispatcher(notify.DispatcherOptions{
 		Outbox:    st,
-		Notifiers: map[string]bot.Notifier{"matrix": gatedClient(t, g)},
+		Notifiers: map[string]notify.Notifier{"matrix": gatedClient(t, g)},
 		Logger:    slog.New(slog.DiscardHandler),
 		Now:       func() time.Time { return now },
 		HoldFor:   48 * time.Hour,

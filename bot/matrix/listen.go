@@ -13,13 +13,9 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
-
-// Handler answers one chat command; bot.Router is one.
-type Handler interface {
-	Handle(ctx context.Context, req bot.Request) bot.Reply
-}
 
 // CommandPrefix starts a command in a room or a direct message.
 const CommandPrefix = "!itu"
@@ -37,8 +33,8 @@ type powerLevels = event.PowerLevelsEventContent
 // invites; on the very first sync (nothing kept) old messages are skipped.
 // It calls connected (if not nil) after each successful sync. It is one
 // connection: it returns nil when ctx ends and an error, in plain words, at
-// the first failed sync; bot.Supervisor starts it again after a backoff.
-func (c *Client) Listen(ctx context.Context, h Handler, connected func()) error {
+// the first failed sync; chat.Supervisor starts it again after a backoff.
+func (c *Client) Listen(ctx context.Context, h chat.Handler, connected func()) error {
 	if h == nil {
 		return errors.New("matrix listener without a command handler (internal wiring error)")
 	}
@@ -218,8 +214,8 @@ func (c *Client) onMessage(ctx context.Context, evt *event.Event) {
 	cmdCtx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	verb, _, _ := strings.Cut(text, " ")
-	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", bot.Clip(verb, maxShortRunes))
-	req := bot.Request{
+	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", render.Clip(verb, render.MaxShortRunes))
+	req := chat.Request{
 		Text:     text,
 		Platform: "matrix",
 		Channel:  string(evt.RoomID),

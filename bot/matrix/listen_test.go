@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 )
 
 func TestInvites(t *testing.T) {
@@ -81,7 +81,7 @@ func TestCommandReply(t *testing.T) {
 			state := newMemState()
 			state.kv[stateNextBatch] = "s0" // not the first sync
 			c, _ := newTestClient(t, f, state, func(o *Options) { o.Admins = tt.admins })
-			h := &fakeHandler{reply: bot.Reply{Title: "Recent alerts on new-ip", Lines: []bot.ReplyLine{{Text: "C20/51 <b>", URL: "https://www.itu.int/md/S26-CL-C-0051", Note: "itu-council · #42"}}}}
+			h := &fakeHandler{reply: chat.Reply{Title: "Recent alerts on new-ip", Lines: []chat.ReplyLine{{Text: "C20/51 <b>", URL: "https://www.itu.int/md/S26-CL-C-0051", Note: "itu-council · #42"}}}}
 
 			cmd := msgEvent(tt.sender, "m.text", tt.body)
 			f.push(joinRooms(alertsRoom, nil,
@@ -95,7 +95,7 @@ func TestCommandReply(t *testing.T) {
 			ev := f.waitSent(t)
 
 			reqs := h.requests()
-			want := []bot.Request{{Text: tt.wantText, Platform: "matrix", Channel: alertsRoom, User: tt.sender, CanAdmin: tt.canAdmin}}
+			want := []chat.Request{{Text: tt.wantText, Platform: "matrix", Channel: alertsRoom, User: tt.sender, CanAdmin: tt.canAdmin}}
 			if !reflect.DeepEqual(reqs, want) {
 				t.Errorf("handler got %+v, want %+v", reqs, want)
 			}
@@ -129,7 +129,7 @@ func TestCommandInThreadIsAnsweredInThread(t *testing.T) {
 	cmd := msgEvent("@alice:example.org", "m.text", "!itu explain 42")
 	cmd["content"].(map[string]any)["m.relates_to"] = map[string]any{"rel_type": "m.thread", "event_id": "$root", "is_falling_back": true, "m.in_reply_to": map[string]any{"event_id": "$root"}}
 	f.push(joinRooms(alertsRoom, nil, cmd))
-	listen(t, c, &fakeHandler{reply: bot.Reply{Title: "Alert #42"}})
+	listen(t, c, &fakeHandler{reply: chat.Reply{Title: "Alert #42"}})
 	ev := f.waitSent(t)
 	rel, _ := ev.Content["m.relates_to"].(map[string]any)
 	irt, _ := rel["m.in_reply_to"].(map[string]any)
@@ -141,7 +141,7 @@ func TestCommandInThreadIsAnsweredInThread(t *testing.T) {
 func TestFirstSyncSkipsHistory(t *testing.T) {
 	f := newFakeHomeserver(t)
 	c, _ := newTestClient(t, f, newMemState(), nil)
-	h := &fakeHandler{reply: bot.Reply{Title: "ok"}}
+	h := &fakeHandler{reply: chat.Reply{Title: "ok"}}
 	f.push(joinRooms(alertsRoom, nil, msgEvent("@alice:example.org", "m.text", "!itu old command")))
 	listen(t, c, h)
 	f.waitSince(t, "s1") // the first batch was handled
@@ -156,7 +156,7 @@ func TestFirstSyncSkipsHistory(t *testing.T) {
 func TestRestartResumesFromStoredBatch(t *testing.T) {
 	f := newFakeHomeserver(t)
 	state := newMemState()
-	h := &fakeHandler{reply: bot.Reply{Title: "ok"}}
+	h := &fakeHandler{reply: chat.Reply{Title: "ok"}}
 
 	first, _ := newTestClient(t, f, state, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -205,7 +205,7 @@ func TestEncryptedRoomWithoutEncryptionIsAProblem(t *testing.T) {
 	f.push(joinRooms("!secret:example.org", []any{enc}))
 	// A command in another room after it: its answer means the batch is done.
 	f.push(joinRooms(alertsRoom, nil, msgEvent("@alice:example.org", "m.text", "!itu status")))
-	listen(t, c, &fakeHandler{reply: bot.Reply{Title: "ok"}})
+	listen(t, c, &fakeHandler{reply: chat.Reply{Title: "ok"}})
 	f.waitSent(t)
 	got := c.Problems()
 	want := []string{"room !secret:example.org is encrypted but matrix.encryption.enabled is false: alerts there can't be read; enable it (needs a -tags goolm build)"}
@@ -252,7 +252,7 @@ func TestListenStopsWhenTokenRevoked(t *testing.T) {
 }
 
 // Listen is one connection: it reports each good sync and ends at the first
-// failed one with a reason in plain words; bot.Supervisor paces the retries.
+// failed one with a reason in plain words; chat.Supervisor paces the retries.
 func TestListenReportsSyncsAndEndsAtTheFirstFailure(t *testing.T) {
 	f := newFakeHomeserver(t)
 	c, logs := newTestClient(t, f, newMemState(), nil)

@@ -6,23 +6,19 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot"
-	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
+	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
-func hl(ps ...string) bot.Highlight {
-	// Odd positions are hits: "before", "HIT", "after", ...
-	out := make(bot.Highlight, len(ps))
-	for i, p := range ps {
-		out[i] = model.SnippetPart{Text: p, Hit: i%2 == 1}
-	}
-	return out
-}
+// hl is a quotation whose odd parts are hits: "before", "HIT", "after", ...
+func hl(ps ...string) render.Highlight { return render.Highlight(bottest.Parts(ps...)) }
 
-func searchReply() bot.Reply {
-	return bot.Reply{
+func searchReply() chat.Reply {
+	return chat.Reply{
 		Title: `Best 2 results for "New IP"`,
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "TSAG debates New IP", URL: "https://www.itu.int/md/T22-TSAG-C-0123", Note: "#42 · new-ip · ITU News", Quote: hl("…the so-called ", "New IP", " proposal, first floated at ", "FG-NET2030", ", returns…")},
 			{Text: "Evil", Note: "no alert", Quote: hl("<!channel> *FREE* _now_ @room <script>alert(1)</script> <a href=\"javascript:x\">y</a> ", "New IP</strong><img src=x>", " **more**")},
 		},
@@ -81,7 +77,7 @@ func TestSendShortensWhyAlreadyExplainedToday(t *testing.T) {
 	c, _ := newTestClient(t, f, newMemState(), nil)
 	a := hostileAlert()
 	a.Matches[1].Annotation = "Root zone politics."
-	msg := bot.Outgoing{DeliveryID: 1, Alert: a, Target: alertsRoom, Attempt: 1, Explained: map[string]bool{"new-ip": true}}
+	msg := notify.Outgoing{DeliveryID: 1, Alert: a, Target: alertsRoom, Attempt: 1, Explained: map[string]bool{"new-ip": true}}
 	if _, err := c.Send(context.Background(), msg); err != nil {
 		t.Fatalf("Send: %v", err)
 	}

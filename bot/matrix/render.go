@@ -11,19 +11,16 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 	"maunium.net/go/mautrix/event"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
 // Limits keep an alert readable in a chat client whatever a feed sends.
 const (
-	maxTitleRunes      = 200
-	maxSnippetRunes    = 240
 	maxAnnotationRunes = 300
-	maxShortRunes      = 60
 	maxURLRunes        = 500
 	maxSnippetsShown   = 2
-	maxAlsoReported    = 10
 	maxReplyLines      = 50
 	maxReplyTextRunes  = 300
 )
@@ -70,7 +67,7 @@ func (m *message) bold(s string) {
 }
 
 // quote writes a quotation in «», its hits in <strong>.
-func (m *message) quote(h bot.Highlight) {
+func (m *message) quote(h render.Highlight) {
 	m.text("«")
 	for _, p := range h.Clean() {
 		if p.Hit {
@@ -98,40 +95,30 @@ func (m *message) content() *event.MessageEventContent {
 	}
 }
 
-// alertContent renders an alert: a header with the alert number, severity
-// and topics; the linked title; source, date and document; each topic with
-// the matched words in bold in context and why it matters; the update and
-// the other outlets; and how to ask for more.
-func alertContent(a model.Alert) *event.MessageEventContent {
-	if a.Kind == model.AlertSummary {
-		return summaryContent(a)
+// alertContent lays out an alert's view: a header with the alert number,
+// severity and topics; the linked title; source, date and document; each
+// topic with the matched words in bold in context and why it matters; the
+// update and the other outlets; and how to ask for more.
+func alertContent(v render.AlertView) *event.MessageEventContent {
+	if v.Summary != nil {
+		return summaryContent(v)
 	}
 	var m message
 	kind := "New alert"
-	if a.Kind == model.AlertUpdate {
+	if v.Kind == model.AlertUpdate {
 		kind = "Update"
 	}
-	header := fmt.Sprintf("%s #%d", kind, a.ID)
-	var topics []string
-	for _, mt := range a.Matches {
-		if t := bot.Clip(mt.Topic, maxShortRunes); t != "" {
-			topics = append(topics, t)
-		}
-	}
 	m.tag("<p>")
-	m.bold(header)
-	m.text(" · " + a.MaxSeverity().String())
-	if len(topics) > 0 {
-		m.text(" · " + strings.Join(topics, ", "))
+	m.bold(fmt.Sprintf("%s #%d", kind, v.ID))
+	m.text(" · " + v.Severity.String())
+	if len(v.Topics) > 0 {
+		m.text(" · " + strings.Join(v.Topics, ", "))
 	}
 	m.tag("</p>")
 	m.newline()
 
-	title := bot.Clip(a.Item.Title, maxTitleRunes)
-	if title == "" {
-		title = "(untitled item)"
-	}
-	link := safeURL(a.Item.Link)
+	title := render.Cut(v.Title, render.MaxTitleRunes)
+	link := safeURL(v.URL)
 	m.tag("<h4>")
 	if link != "" {
 		m.tag(`<a href="` + html.EscapeString(link) + `">`)
@@ -144,37 +131,29 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 	m.tag("</h4>")
 	m.newline()
 
-	if meta := bot.ItemMeta(a.Item, false); meta != "" {
-		m.tag("<p>")
-		m.text(meta)
-		m.tag("</p>")
-		m.newline()
+	if meta := v.Meta.Line(render.ISOMeta); meta != "" {
+		m.paragraph(meta)
 	}
 
-	if len(a.Matches) > 0 {
+	if len(v.Matches) > 0 {
 		m.tag("<ul>")
-		for _, mt := range a.Matches {
+		for _, mt := range v.Matches {
 			m.tag("<li>")
 			m.plain.WriteString("• ")
-			name := bot.Clip(mt.TopicName, maxShortRunes)
-			topic := bot.Clip(mt.Topic, maxShortRunes)
-			if name == "" {
-				name = topic
-			}
-			m.bold(name)
+			m.bold(mt.Name)
 			detail := []string{}
-			if topic != "" && topic != name {
-				detail = append(detail, topic)
+			if mt.Topic != "" && mt.Topic != mt.Name {
+				detail = append(detail, mt.Topic)
 			}
-			detail = append(detail, mt.Severity.String(), "score "+bot.FormatScore(mt.Score))
+			detail = append(detail, mt.Severity.String(), "score "+mt.Score)
 			m.text(" (" + strings.Join(detail, " · ") + ")")
 			switch {
-			case len(mt.Snippets) > 0:
-				for i, sn := range mt.Snippets {
+			case len(mt.Quotes) > 0:
+				for i, q := range mt.Quotes {
 					if i == maxSnippetsShown {
 						m.tag("<br>")
 						m.plain.WriteString("\n  ")
-						m.text(fmt.Sprintf("(+%d more)", len(mt.Snippets)-maxSnippetsShown))
+						m.text(fmt.Sprintf("(+%d more)", len(mt.Quotes)-maxSnippetsShown))
 						break
 					}
 					if i == 0 {
@@ -183,12 +162,12 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 						m.tag("<br>")
 						m.plain.WriteString("\n  ")
 					}
-					m.quote(bot.HighlightSnippet(sn, maxSnippetRunes))
+					m.quote(q.Text)
 				}
 			default:
-				if terms := bot.MatchedTerms(mt); len(terms) > 0 {
+				if len(mt.Terms) > 0 {
 					m.text(": matched ")
-					for i, t := range terms {
+					for i, t := range mt.Terms {
 						if i > 0 {
 							m.text(", ")
 						}
@@ -196,7 +175,7 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 					}
 				}
 			}
-			if why := bot.Clip(mt.Annotation, maxAnnotationRunes); why != "" {
+			if why := render.Clip(mt.Why, maxAnnotationRunes); why != "" {
 				m.tag("<br><em>")
 				m.plain.WriteString("\n  ")
 				m.text("Why it matters: " + why)
@@ -208,38 +187,34 @@ func alertContent(a model.Alert) *event.MessageEventContent {
 		m.tag("</ul>")
 	}
 
-	if a.Kind == model.AlertUpdate {
-		s := "Update"
-		if a.ParentID != 0 {
-			s += fmt.Sprintf(" of #%d", a.ParentID)
-		}
-		if ch := bot.Clip(a.Change, maxShortRunes*2); ch != "" {
-			s += ": " + ch
-		}
-		m.tag("<p>")
-		m.text(s)
-		m.tag("</p>")
-		m.newline()
+	if v.Kind == model.AlertUpdate {
+		u := v.UpdateLine()
+		m.paragraph(strings.ToUpper(u[:1]) + u[1:])
 	}
-	if also := bot.AlsoReported(a.AlsoReportedBy); len(also) > 0 {
-		m.tag("<p>")
-		m.text("Also reported by: " + strings.Join(also, ", "))
-		m.tag("</p>")
-		m.newline()
+	if len(v.AlsoReported) > 0 {
+		m.paragraph("Also reported by: " + strings.Join(v.AlsoReported, ", "))
 	}
 	m.tag("<p>")
-	m.text(fmt.Sprintf("Alert #%d · details: ", a.ID))
+	m.text(fmt.Sprintf("Alert #%d · details: ", v.ID))
 	m.tag("<code>")
-	m.text(fmt.Sprintf("!itu explain %d", a.ID))
+	m.text(fmt.Sprintf("%s explain %d", CommandPrefix, v.ID))
 	m.tag("</code></p>")
 	return m.content()
 }
 
+// paragraph writes s as a paragraph of its own.
+func (m *message) paragraph(s string) {
+	m.tag("<p>")
+	m.text(s)
+	m.tag("</p>")
+	m.newline()
+}
+
 // replyContent renders a command's answer; every string in it may quote feed
 // text, so all of it is escaped.
-func replyContent(r bot.Reply) *event.MessageEventContent {
+func replyContent(r chat.Reply) *event.MessageEventContent {
 	var m message
-	title := bot.Clip(r.Title, maxReplyTextRunes)
+	title := render.Clip(r.Title, maxReplyTextRunes)
 	if r.Error && title != "" {
 		title = "⚠ " + title
 	}
@@ -261,7 +236,7 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 			}
 			m.tag("<li>")
 			m.plain.WriteString("• ")
-			text := bot.Clip(l.Text, maxReplyTextRunes)
+			text := render.Clip(l.Text, maxReplyTextRunes)
 			if u := safeURL(l.URL); u != "" {
 				if text == "" {
 					text = u
@@ -275,7 +250,7 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 			} else {
 				m.text(text)
 			}
-			note := bot.Clip(l.Note, maxReplyTextRunes)
+			note := render.Clip(l.Note, maxReplyTextRunes)
 			quote := len(l.Quote) > 0 && strings.TrimSpace(l.Quote.Plain()) != ""
 			if note != "" || quote {
 				m.tag("<br><em>")
@@ -294,7 +269,7 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 		}
 		m.tag("</ul>")
 	}
-	if f := bot.Clip(r.Footer, maxReplyTextRunes); f != "" {
+	if f := render.Clip(r.Footer, maxReplyTextRunes); f != "" {
 		m.tag("<p><em>")
 		m.text(f)
 		m.tag("</em></p>")
@@ -305,7 +280,7 @@ func replyContent(r bot.Reply) *event.MessageEventContent {
 // safeURL returns u when it is an absolute http(s) link, "" otherwise, so a
 // feed cannot slip in javascript: or data: links.
 func safeURL(raw string) string {
-	s := bot.Clean(raw)
+	s := render.Clean(raw)
 	if s == "" || utf8.RuneCountInString(s) > maxURLRunes || strings.ContainsAny(s, " <>\"") {
 		return ""
 	}
@@ -324,8 +299,8 @@ func safeURL(raw string) string {
 // what was posted, and the !itu commands that show the rest. Its words come
 // from the config and the rule pack, and are escaped like feed text all
 // the same.
-func summaryContent(a model.Alert) *event.MessageEventContent {
-	w := bot.Summary(a, CommandPrefix+" ")
+func summaryContent(v render.AlertView) *event.MessageEventContent {
+	w := v.Summary
 	var m message
 	m.tag("<p>")
 	m.bold(w.Headline)
@@ -339,7 +314,7 @@ func summaryContent(a model.Alert) *event.MessageEventContent {
 	m.tag("</em></p>")
 	m.newline()
 	m.tag("<p>")
-	m.text(fmt.Sprintf("Summary #%d", a.ID))
+	m.text(fmt.Sprintf("Summary #%d", v.ID))
 	m.tag("</p>")
 	return m.content()
 }

@@ -15,7 +15,8 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 // Send posts one alert as an m.notice. An update (ThreadID set) goes into the
@@ -23,15 +24,15 @@ import (
 // delivery, so a retry after a crash between the homeserver accepting the
 // event and the store recording it is deduplicated by the homeserver instead
 // of posting twice.
-func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
+func (c *Client) Send(ctx context.Context, msg notify.Outgoing) (string, error) {
 	if strings.TrimSpace(msg.Target) == "" {
-		return "", bot.Permanent(errors.New("matrix destination without a room: write it as matrix:!roomid:example.org or matrix:#alias:example.org"))
+		return "", notify.Permanent(errors.New("matrix destination without a room: write it as matrix:!roomid:example.org or matrix:#alias:example.org"))
 	}
 	room, err := c.roomID(ctx, msg.Target)
 	if err != nil {
 		return "", err
 	}
-	content := alertContent(bot.BriefWhy(msg, fmt.Sprintf("as in today's first alert on this topic; %s explain %d repeats it", CommandPrefix, msg.Alert.ID)))
+	content := alertContent(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: CommandPrefix + " "}))
 	if msg.ThreadID != "" {
 		root := id.EventID(msg.ThreadID)
 		content.RelatesTo = &event.RelatesTo{
@@ -58,7 +59,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 // invited by someone whose invitations it does not accept) and while its
 // power level is below what the room asks for messages. Both are fixed by
 // people, after which the alerts should still arrive: the error is
-// bot.Held, so the dispatcher holds them. Whether the bot is in the
+// notify.Held, so the dispatcher holds them. Whether the bot is in the
 // room decides which fix the reason asks for.
 func (c *Client) notAllowedYet(ctx context.Context, target string, room id.RoomID, err error) error {
 	err = c.scrub(err)
@@ -77,13 +78,13 @@ func (c *Client) notAllowedYet(ctx context.Context, target string, room id.RoomI
 			reason = fmt.Sprintf("the bot is not in the Matrix room %s yet: invite it from an account in matrix.allowed_users or on an allowed homeserver (it joins by itself)", target)
 		}
 	}
-	return bot.Held(&reasonError{reason: reason, err: err})
+	return notify.Held(&reasonError{reason: reason, err: err})
 }
 
 // transactionID is stable for one delivery across attempts and restarts.
 // Deliveries without an id (tests, ad-hoc sends) fall back to the alert and
 // the room, which is as stable.
-func transactionID(msg bot.Outgoing, room id.RoomID) string {
+func transactionID(msg notify.Outgoing, room id.RoomID) string {
 	if msg.DeliveryID > 0 {
 		return "itu-d" + strconv.FormatInt(msg.DeliveryID, 10)
 	}
@@ -100,7 +101,7 @@ func (c *Client) roomID(ctx context.Context, target string) (id.RoomID, error) {
 		return id.RoomID(target), nil
 	case strings.HasPrefix(target, "#"):
 	default:
-		return "", bot.Permanent(fmt.Errorf("matrix room %q is neither a room id (!…:server) nor an alias (#…:server): copy it from the room's settings, under Advanced", target))
+		return "", notify.Permanent(fmt.Errorf("matrix room %q is neither a room id (!…:server) nor an alias (#…:server): copy it from the room's settings, under Advanced", target))
 	}
 	c.mu.Lock()
 	room, ok := c.aliases[target]
@@ -111,7 +112,7 @@ func (c *Client) roomID(ctx context.Context, target string) (id.RoomID, error) {
 	resp, err := c.cli.ResolveAlias(ctx, id.RoomAlias(target))
 	if err != nil {
 		if errors.Is(err, mautrix.MNotFound) {
-			return "", bot.Permanent(&reasonError{
+			return "", notify.Permanent(&reasonError{
 				reason: fmt.Sprintf("the matrix room alias %s does not exist: check it in the routes, or use the room id from the room's settings (Advanced)", target),
 				err:    c.scrub(err),
 			})
@@ -168,18 +169,18 @@ func (c *Client) classify(target, doing string, err error) error {
 	code := errCode(err)
 	switch {
 	case code == "M_LIMIT_EXCEEDED" || status == http.StatusTooManyRequests:
-		return &bot.RetryAfterError{After: retryAfter(he), Err: fmt.Errorf("%s in matrix %s: %w", doing, target, err)}
+		return &notify.RetryAfterError{After: retryAfter(he), Err: fmt.Errorf("%s in matrix %s: %w", doing, target, err)}
 	case code == "M_FORBIDDEN":
-		return bot.Permanent(&reasonError{reason: fmt.Sprintf("the bot is not allowed to post in %s: invite it or raise its power level", target), err: err})
+		return notify.Permanent(&reasonError{reason: fmt.Sprintf("the bot is not allowed to post in %s: invite it or raise its power level", target), err: err})
 	case code == "M_NOT_FOUND" || (status == http.StatusNotFound && code != "M_UNRECOGNIZED"):
-		return bot.Permanent(&reasonError{reason: fmt.Sprintf("the homeserver does not know the room %s: check the room id in the routes (room settings → Advanced)", target), err: err})
+		return notify.Permanent(&reasonError{reason: fmt.Sprintf("the homeserver does not know the room %s: check the room id in the routes (room settings → Advanced)", target), err: err})
 	case code == "M_UNKNOWN_TOKEN" || code == "M_MISSING_TOKEN":
 		// A revoked token is fixed by people (a new token, or the password
 		// login logging in again), after which the alerts should still
 		// arrive: hold them rather than fail them.
-		return bot.Held(&reasonError{reason: "the homeserver no longer accepts the bot's access token: create a new one (docs/matrix.md), set MATRIX_ACCESS_TOKEN and restart; the alerts wait until then", err: err})
+		return notify.Held(&reasonError{reason: "the homeserver no longer accepts the bot's access token: create a new one (docs/matrix.md), set MATRIX_ACCESS_TOKEN and restart; the alerts wait until then", err: err})
 	case code == "M_TOO_LARGE" || code == "M_BAD_JSON" || code == "M_NOT_JSON" || code == "M_UNRECOGNIZED":
-		return bot.Permanent(&reasonError{reason: "the homeserver refused the message format; this is a bug in ituwatch, please report it with the alert id", err: err})
+		return notify.Permanent(&reasonError{reason: "the homeserver refused the message format; this is a bug in ituwatch, please report it with the alert id", err: err})
 	}
 	return fmt.Errorf("%s in matrix %s: %w", doing, target, err)
 }

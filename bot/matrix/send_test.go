@@ -14,7 +14,8 @@ import (
 
 	"golang.org/x/net/html"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -127,7 +128,7 @@ func TestSendHostileAlertIsNeutralised(t *testing.T) {
 	c, _ := newTestClient(t, f, newMemState(), nil)
 	a := hostileAlert()
 	a.Item.Link = "javascript:alert(1)" // not even the title link may be one
-	id, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: 7, Alert: a, Target: alertsRoom, Attempt: 1})
+	id, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 7, Alert: a, Target: alertsRoom, Attempt: 1})
 	if err != nil {
 		t.Fatalf("Send: %v", err)
 	}
@@ -159,10 +160,10 @@ func TestSendGolden(t *testing.T) {
 	tests := []struct {
 		name   string
 		golden string
-		msg    bot.Outgoing
+		msg    notify.Outgoing
 	}{
-		{name: "new", golden: "alert_new.golden.json", msg: bot.Outgoing{DeliveryID: 1, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1}},
-		{name: "update in thread", golden: "alert_update.golden.json", msg: bot.Outgoing{
+		{name: "new", golden: "alert_new.golden.json", msg: notify.Outgoing{DeliveryID: 1, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1}},
+		{name: "update in thread", golden: "alert_update.golden.json", msg: notify.Outgoing{
 			DeliveryID: 2, Target: alertsRoom, ThreadID: "$root1", Attempt: 1,
 			Alert: func() model.Alert {
 				a := hostileAlert()
@@ -206,9 +207,9 @@ func TestRetriedSendReusesTransactionID(t *testing.T) {
 		}
 		return false
 	}
-	msg := bot.Outgoing{DeliveryID: 99, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1}
+	msg := notify.Outgoing{DeliveryID: 99, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1}
 	_, err := c.Send(context.Background(), msg)
-	if err == nil || bot.IsPermanent(err) {
+	if err == nil || notify.IsPermanent(err) {
 		t.Fatalf("first attempt: err %v, want a retryable error", err)
 	}
 	msg.Attempt = 2
@@ -262,17 +263,17 @@ func TestSendErrors(t *testing.T) {
 				writeJSON(w, tt.status, tt.body)
 				return true
 			}
-			_, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: 5, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1})
+			_, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 5, Alert: hostileAlert(), Target: alertsRoom, Attempt: 1})
 			if err == nil {
 				t.Fatal("Send succeeded, want an error")
 			}
-			if got := bot.IsPermanent(err); got != tt.permanent {
+			if got := notify.IsPermanent(err); got != tt.permanent {
 				t.Errorf("IsPermanent = %v, want %v (%v)", got, tt.permanent, err)
 			}
-			if got := bot.IsHeld(err); got != tt.held {
+			if got := notify.IsHeld(err); got != tt.held {
 				t.Errorf("IsHeld = %v, want %v (%v)", got, tt.held, err)
 			}
-			wait, ok := bot.RetryAfter(err)
+			wait, ok := notify.RetryAfter(err)
 			if tt.retryAfter != 0 && (!ok || wait != tt.retryAfter) {
 				t.Errorf("RetryAfter = %v, %v; want %v", wait, ok, tt.retryAfter)
 			}
@@ -294,7 +295,7 @@ func TestSendToAlias(t *testing.T) {
 	f.aliases["#itu-alerts:example.org"] = alertsRoom
 	c, _ := newTestClient(t, f, newMemState(), nil)
 	for i := int64(1); i <= 2; i++ {
-		if _, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: i, Alert: hostileAlert(), Target: "#itu-alerts:example.org", Attempt: 1}); err != nil {
+		if _, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: i, Alert: hostileAlert(), Target: "#itu-alerts:example.org", Attempt: 1}); err != nil {
 			t.Fatalf("Send %d: %v", i, err)
 		}
 		if ev := f.waitSent(t); ev.Room != alertsRoom {
@@ -305,20 +306,20 @@ func TestSendToAlias(t *testing.T) {
 		t.Errorf("alias resolved %d times, want once", n)
 	}
 
-	_, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: 3, Alert: hostileAlert(), Target: "#nowhere:example.org", Attempt: 1})
-	if !bot.IsPermanent(err) || !strings.Contains(err.Error(), "#nowhere:example.org does not exist") {
+	_, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 3, Alert: hostileAlert(), Target: "#nowhere:example.org", Attempt: 1})
+	if !notify.IsPermanent(err) || !strings.Contains(err.Error(), "#nowhere:example.org does not exist") {
 		t.Errorf("unknown alias: err %v, want a permanent error naming the alias", err)
 	}
-	_, err = c.Send(context.Background(), bot.Outgoing{DeliveryID: 4, Alert: hostileAlert(), Target: "alerts", Attempt: 1})
-	if !bot.IsPermanent(err) {
+	_, err = c.Send(context.Background(), notify.Outgoing{DeliveryID: 4, Alert: hostileAlert(), Target: "alerts", Attempt: 1})
+	if !notify.IsPermanent(err) {
 		t.Errorf("malformed target: err %v, want permanent", err)
 	}
 }
 
 func TestReplyGolden(t *testing.T) {
-	r := bot.Reply{
+	r := chat.Reply{
 		Title: "Recent alerts on new-ip <script>",
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "C20/51 @room", URL: "https://www.itu.int/md/S26-CL-C-0051", Note: "itu-council · 2026-03-02 · #42"},
 			{Text: "Evil <a href=\"javascript:alert(1)\">x</a>", URL: "javascript:alert(1)", Note: "<img src=x onerror=alert(1)>"},
 		},
@@ -330,7 +331,7 @@ func TestReplyGolden(t *testing.T) {
 	}
 	golden(t, "reply.golden.json", indentJSON(t, raw))
 	checkHTML(t, replyContent(r).FormattedBody)
-	errRaw, err := json.Marshal(replyContent(bot.Reply{Title: "Unknown topic \"x\"", Error: true, Footer: "try: topics"}))
+	errRaw, err := json.Marshal(replyContent(chat.Reply{Title: "Unknown topic \"x\"", Error: true, Footer: "try: topics"}))
 	if err != nil {
 		t.Fatal(err)
 	}

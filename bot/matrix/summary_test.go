@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -25,7 +26,7 @@ func summaryAlert() model.Alert {
 func TestSendSummaryGolden(t *testing.T) {
 	f := newFakeHomeserver(t)
 	c, _ := newTestClient(t, f, newMemState(), nil)
-	if _, err := c.Send(context.Background(), bot.Outgoing{DeliveryID: 9, Alert: summaryAlert(), Target: alertsRoom, Attempt: 1}); err != nil {
+	if _, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 9, Alert: summaryAlert(), Target: alertsRoom, Attempt: 1}); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
 	ev := f.waitSent(t)
@@ -47,7 +48,7 @@ func TestSummaryIsNeutralised(t *testing.T) {
 	a := summaryAlert()
 	a.Held.Source = "@room <img src=x onerror=alert(1)>"
 	a.Held.Topics = []string{"<a href='javascript:x'>t</a>"}
-	ct := summaryContent(a)
+	ct := alertContent(render.NewAlertView(a, render.ViewOptions{CommandPrefix: CommandPrefix + " "}))
 	checkHTML(t, ct.FormattedBody)
 	if strings.Contains(ct.Body, "@room") || strings.Contains(ct.FormattedBody, "@room") {
 		t.Errorf("the summary pings the room:\n%s\n%s", ct.Body, ct.FormattedBody)

@@ -6,15 +6,13 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
 const (
-	maxMatchBlocks   = 8 // topics explained in full; the rest are only badged
-	maxSnippets      = 3 // per topic
-	maxAlsoReported  = 10
-	untitledItemText = "(untitled item)"
+	maxMatchBlocks = 8 // topics explained in full; the rest are only badged
+	maxSnippets    = 3 // per topic
 )
 
 var severityEmoji = map[model.Severity]string{
@@ -46,61 +44,54 @@ func contextLine(m *mrkdwn) *slack.ContextBlock {
 	return slack.NewContextBlock("", mrkdwnText(m.String()))
 }
 
-// renderAlert lays out an alert as Block Kit and a plain fallback for
-// notifications. Every string that came from a feed (title, link, document
-// number, snippets, change, other outlets) is escaped; the header holds only
-// fixed words so no feed text ever reaches it.
-func renderAlert(a model.Alert) ([]slack.Block, string) {
-	if a.Kind == model.AlertSummary {
-		return renderSummary(a)
+// renderAlert lays out an alert's view as Block Kit and a plain fallback
+// for notifications. Every string that came from a feed (title, link,
+// document number, snippets, change, other outlets) is escaped; the header
+// holds only fixed words so no feed text ever reaches it.
+func renderAlert(v render.AlertView) ([]slack.Block, string) {
+	if v.Summary != nil {
+		return renderSummary(v)
 	}
-	sev := a.MaxSeverity()
 	kind := "New alert"
-	if a.Kind == model.AlertUpdate {
+	if v.Kind == model.AlertUpdate {
 		kind = "Update"
 	}
-	headerText := cutPlain(fmt.Sprintf("%s %s · %s", emojiFor(sev), kind, capitalize(sev.String())), maxHeaderText)
+	headerText := cutPlain(fmt.Sprintf("%s %s · %s", emojiFor(v.Severity), kind, capitalize(v.Severity.String())), maxHeaderText)
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, headerText, true, false)),
 	}
 
-	title := strings.TrimSpace(a.Item.Title)
-	if title == "" {
-		title = untitledItemText
-	}
 	t := newMrkdwn(maxSectionText)
-	t.boldLink(a.Item.Link, title)
-	if a.Kind == model.AlertUpdate && a.Change != "" {
+	t.boldLink(v.URL, v.Title)
+	if v.Kind == model.AlertUpdate && v.Change != "" {
 		t.markup("\n", 0)
-		t.text(a.Change, 0)
+		t.text(v.Change, 0)
 	}
 	blocks = append(blocks, section(t))
 
-	if m := itemLine(a.Item); m != nil {
+	if line := v.Meta.Line(slackMeta); line != "" {
+		m := newMrkdwn(maxContextText)
+		m.text(line, 0)
 		blocks = append(blocks, contextLine(m))
 	}
 
-	if len(a.Matches) > 0 {
+	if len(v.Matches) > 0 {
 		badges := newMrkdwn(maxSectionText)
-		for i, mt := range a.Matches {
+		for i, mt := range v.Matches {
 			if i > 0 {
 				badges.markup("   ", 0)
 			}
 			badges.markup(emojiFor(mt.Severity)+" ", 0)
-			badges.bold(topicName(mt))
+			badges.bold(mt.Name)
 			badges.text(" "+mt.Severity.String(), 0)
 		}
 		blocks = append(blocks, section(badges))
 	}
 
-	for i, mt := range a.Matches {
+	for i, mt := range v.Matches {
 		if i == maxMatchBlocks {
 			rest := newMrkdwn(maxContextText)
-			more := fmt.Sprintf("%d more topics matched", len(a.Matches)-i)
-			if len(a.Matches)-i == 1 {
-				more = "1 more topic matched"
-			}
-			rest.text(fmt.Sprintf("%s; see alert #%d", more, a.ID), 0)
+			rest.text(fmt.Sprintf("%s matched; see alert #%d", render.Plural(len(v.Matches)-i, "more topic"), v.ID), 0)
 			blocks = append(blocks, contextLine(rest))
 			break
 		}
@@ -108,109 +99,66 @@ func renderAlert(a model.Alert) ([]slack.Block, string) {
 	}
 
 	foot := newMrkdwn(maxContextText)
-	foot.text(fmt.Sprintf("alert #%d", a.ID), 0)
-	if a.Kind == model.AlertUpdate && a.ParentID != 0 {
-		foot.text(fmt.Sprintf(" · update of #%d", a.ParentID), 0)
+	foot.text(fmt.Sprintf("alert #%d", v.ID), 0)
+	if v.Kind == model.AlertUpdate && v.ParentID != 0 {
+		foot.text(fmt.Sprintf(" · update of #%d", v.ParentID), 0)
 	}
-	if len(a.AlsoReportedBy) > 0 {
-		others := a.AlsoReportedBy
-		more := ""
-		if len(others) > maxAlsoReported {
-			more = fmt.Sprintf(" and %d more", len(others)-maxAlsoReported)
-			others = others[:maxAlsoReported]
-		}
-		foot.text(" · also reported by "+strings.Join(others, ", ")+more, 0)
+	if len(v.AlsoReported) > 0 {
+		foot.text(" · also reported by "+strings.Join(v.AlsoReported, ", "), 0)
 	}
 	blocks = append(blocks, contextLine(foot))
 
 	if len(blocks) > maxBlocks {
 		blocks = blocks[:maxBlocks]
 	}
-	return blocks, alertFallback(a, kind, sev)
+	return blocks, alertFallback(v, kind)
 }
 
-// itemLine is "source · date · document number"; nil when there is nothing.
-func itemLine(it model.Item) *mrkdwn {
-	var parts []string
-	if it.SourceID != "" {
-		parts = append(parts, it.SourceID)
-	}
-	if w := it.When(); !w.IsZero() {
-		parts = append(parts, w.UTC().Format("2 Jan 2006"))
-	}
-	if d := it.Document; d != nil && d.Number != "" {
-		num := d.Number
-		for _, extra := range []string{d.Revision, d.Addendum} {
-			if extra != "" {
-				num += " " + extra
-			}
-		}
-		parts = append(parts, num)
-	}
-	if len(parts) == 0 {
-		return nil
-	}
-	m := newMrkdwn(maxContextText)
-	m.text(strings.Join(parts, " · "), 0)
-	return m
-}
+// slackMeta is "itu-news · 20 Nov 2026 · C20/51": Slack readers see dates
+// written out, and the document needs no label next to its number.
+var slackMeta = render.MetaStyle{DateLayout: "2 Jan 2006"}
 
-// matchText is one topic: its name, the annotation from the rules, and the
-// matched words in context, bold, as quotes.
-func matchText(mt model.Match) *mrkdwn {
+// matchText is one topic: its name, why it matters, and the matched words
+// in context, bold, as quotes.
+func matchText(mt render.MatchView) *mrkdwn {
 	m := newMrkdwn(maxSectionText)
-	m.bold(topicName(mt))
-	if ann := strings.TrimSpace(mt.Annotation); ann != "" {
+	m.bold(mt.Name)
+	if mt.Why != "" {
 		m.text(": ", 0)
-		m.lines(ann, 0)
+		if mt.Brief {
+			m.text("why it matters: ", 0)
+		}
+		m.lines(mt.Why, 0)
 	}
-	for i, sn := range mt.Snippets {
+	for i, q := range mt.Quotes {
 		if i == maxSnippets {
 			break
 		}
 		if !m.markup("\n> ", 0) {
 			break
 		}
-		m.quote(bot.Highlight(sn.Parts))
+		m.quote(q.Text)
 	}
-	if len(mt.Snippets) == 0 && len(mt.Hits) > 0 {
+	if len(mt.Quotes) == 0 && len(mt.Terms) > 0 {
 		// No snippet (a title-only match): at least name the words.
 		m.markup("\n", 0)
 		m.text("matched: ", 0)
-		seen := map[string]bool{}
-		first := true
-		for _, h := range mt.Hits {
-			if seen[h.Text] || h.Text == "" {
-				continue
-			}
-			seen[h.Text] = true
-			if !first {
+		for i, term := range mt.Terms {
+			if i > 0 {
 				m.text(", ", 0)
 			}
-			first = false
-			m.bold(h.Text)
+			m.bold(term)
 		}
 	}
 	return m
 }
 
-func topicName(mt model.Match) string {
-	if mt.TopicName != "" {
-		return mt.TopicName
-	}
-	return mt.Topic
-}
-
-func alertFallback(a model.Alert, kind string, sev model.Severity) string {
-	title := strings.TrimSpace(a.Item.Title)
-	if title == "" {
-		title = untitledItemText
-	}
+func alertFallback(v render.AlertView, kind string) string {
 	var topics []string
-	for _, mt := range a.Matches {
-		topics = append(topics, topicName(mt))
+	for _, mt := range v.Matches {
+		topics = append(topics, mt.Name)
 	}
-	s := fmt.Sprintf("%s (%s): %s", kind, sev, title)
+	s := fmt.Sprintf("%s (%s): %s", kind, v.Severity, v.Title)
 	if len(topics) > 0 {
 		s += " [" + strings.Join(topics, ", ") + "]"
 	}
@@ -232,8 +180,8 @@ const slashCommand = "/itu"
 // words, the headline, what was posted, and the commands that show the
 // rest. Its words come from the config and the rule pack, and are escaped
 // like feed text all the same.
-func renderSummary(a model.Alert) ([]slack.Block, string) {
-	w := bot.Summary(a, slashCommand+" ")
+func renderSummary(v render.AlertView) ([]slack.Block, string) {
+	w := v.Summary
 	header := cutPlain(":inbox_tray: More alerts held back", maxHeaderText)
 	head := newMrkdwn(maxSectionText)
 	head.bold(w.Headline)
@@ -242,7 +190,7 @@ func renderSummary(a model.Alert) ([]slack.Block, string) {
 	hint := newMrkdwn(maxContextText)
 	hint.text(w.Hint, 0)
 	foot := newMrkdwn(maxContextText)
-	foot.text(fmt.Sprintf("summary #%d", a.ID), 0)
+	foot.text(fmt.Sprintf("summary #%d", v.ID), 0)
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, header, true, false)),
 		section(head),

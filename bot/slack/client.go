@@ -1,5 +1,5 @@
 // Package slack is ituwatch's Slack app: it posts alerts as Block Kit
-// messages (a bot.Notifier) and answers /itu and @-mentions over Socket Mode.
+// messages (a notify.Notifier) and answers /itu and @-mentions over Socket Mode.
 // It is the only package that knows Slack.
 package slack
 
@@ -16,7 +16,7 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 )
 
 // Options configure a Client. Tokens come from the environment
@@ -210,7 +210,7 @@ func (c *Client) channelID(ctx context.Context, target string) (string, error) {
 			return id, nil
 		}
 	}
-	return "", bot.Permanent(&reasonError{
+	return "", notify.Permanent(&reasonError{
 		reason: fmt.Sprintf("no Slack channel named #%s is visible to the bot: check the name in the routes, and for a private channel invite the bot with /invite @ituwatch", name),
 		code:   "channel_not_found",
 	})
@@ -317,21 +317,21 @@ func (c *Client) classify(target, doing string, err error) error {
 	var rl *slack.RateLimitedError
 	if errors.As(err, &rl) {
 		c.holdOff(target, rl.RetryAfter)
-		return &bot.RetryAfterError{After: rl.RetryAfter, Err: fmt.Errorf("%s in slack %s: %w", doing, target, err)}
+		return &notify.RetryAfterError{After: rl.RetryAfter, Err: fmt.Errorf("%s in slack %s: %w", doing, target, err)}
 	}
 	var sc slack.StatusCodeError
 	if errors.As(err, &sc) && sc.Code == http.StatusTooManyRequests {
 		c.holdOff(target, defaultRateWait)
-		return &bot.RetryAfterError{After: defaultRateWait, Err: fmt.Errorf("%s in slack %s: %w", doing, target, err)}
+		return &notify.RetryAfterError{After: defaultRateWait, Err: fmt.Errorf("%s in slack %s: %w", doing, target, err)}
 	}
 	var se slack.SlackErrorResponse
 	if errors.As(err, &se) {
 		if reason := permanentReason(se.Err, target, se.Needed); reason != "" {
-			return bot.Permanent(&reasonError{reason: reason, code: se.Err, err: err})
+			return notify.Permanent(&reasonError{reason: reason, code: se.Err, err: err})
 		}
 		if se.Err == "ratelimited" {
 			c.holdOff(target, defaultRateWait)
-			return &bot.RetryAfterError{After: defaultRateWait, Err: fmt.Errorf("%s in slack %s: %w", doing, target, err)}
+			return &notify.RetryAfterError{After: defaultRateWait, Err: fmt.Errorf("%s in slack %s: %w", doing, target, err)}
 		}
 	}
 	return fmt.Errorf("%s in slack %s: %w", doing, target, err)
@@ -341,5 +341,5 @@ func (c *Client) classify(target, doing string, err error) error {
 // slack-go sends tokens in bodies and headers, never in URLs, so this is a
 // guard against future changes, not a filter on every error.
 func (c *Client) scrub(err error) error {
-	return bot.Redact(err, c.tokens, func(t string) string { return tokenKind(t) + "[redacted]" })
+	return notify.Redact(err, c.tokens, func(t string) string { return tokenKind(t) + "[redacted]" })
 }

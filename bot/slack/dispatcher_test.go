@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
 
-// These tests run the real bot.Dispatcher and the real store against the
+// These tests run the real notify.Dispatcher and the real store against the
 // Slack client and a fake Slack, so what they check is what would be on
 // disk after a run.
 
@@ -50,10 +50,10 @@ func (o *crashingOutbox) MarkDelivered(ctx context.Context, id int64, ext string
 	return o.Store.MarkDelivered(ctx, id, ext, at)
 }
 
-func newDispatcher(c *Client, o bot.Outbox, now *time.Time) *bot.Dispatcher {
-	return bot.NewDispatcher(bot.DispatcherOptions{
+func newDispatcher(c *Client, o notify.Outbox, now *time.Time) *notify.Dispatcher {
+	return notify.NewDispatcher(notify.DispatcherOptions{
 		Outbox:    o,
-		Notifiers: map[string]bot.Notifier{"slack": c},
+		Notifiers: map[string]notify.Notifier{"slack": c},
 		Now:       func() time.Time { return *now },
 	})
 }

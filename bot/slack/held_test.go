@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
@@ -94,11 +94,11 @@ func TestAlertsBeforeTheInviteAreHeldThroughARestartThenSentInOrder(t *testing.T
 	queueAlerts(t, st, 3, "slack:#itu-alerts", "slack:#policy")
 	ctx := context.Background()
 	now := time.Now()
-	dispatcher := func(st *store.Store) *bot.Dispatcher {
+	dispatcher := func(st *store.Store) *notify.Dispatcher {
 		c, _ := newTestClient(t, f, nil)
-		return bot.NewDispatcher(bot.DispatcherOptions{
+		return notify.NewDispatcher(notify.DispatcherOptions{
 			Outbox:    st,
-			Notifiers: map[string]bot.Notifier{"slack": c},
+			Notifiers: map[string]notify.Notifier{"slack": c},
 			Logger:    slog.New(slog.DiscardHandler),
 			Now:       func() time.Time { return now },
 		})

@@ -16,13 +16,8 @@ import (
 	"github.com/slack-go/slack/slackevents"
 	"github.com/slack-go/slack/socketmode"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 )
-
-// Handler answers one chat command; bot.Router is one.
-type Handler interface {
-	Handle(ctx context.Context, req bot.Request) bot.Reply
-}
 
 const (
 	maxConcurrentCommands = 8
@@ -36,10 +31,10 @@ const (
 // Slack wants within three seconds; the answer follows through the Web API.
 // It calls connected (if not nil) once the websocket is open. It is one
 // connection: it returns nil when ctx ends and, when Slack cannot be reached
-// or refuses a token, an error saying so in plain words; bot.Supervisor
+// or refuses a token, an error saying so in plain words; chat.Supervisor
 // starts it again. Slack's routine reconnections (it rotates connections
 // every few hours) happen inside and do not end it.
-func (c *Client) Listen(ctx context.Context, h Handler, connected func()) error {
+func (c *Client) Listen(ctx context.Context, h chat.Handler, connected func()) error {
 	if c.appToken == "" {
 		return errors.New("slack commands need Socket Mode: set SLACK_APP_TOKEN to an app-level token (xapp-…) with the connections:write scope, see docs/slack.md")
 	}
@@ -153,7 +148,7 @@ func (c *Client) socketModeError(err error) error {
 type listener struct {
 	c    *Client
 	sm   *socketmode.Client
-	h    Handler
+	h    chat.Handler
 	self string // the bot's own user id
 	sem  chan struct{}
 	wg   sync.WaitGroup
@@ -214,7 +209,7 @@ func (l *listener) spawn(ctx context.Context, fn func(context.Context)) {
 }
 
 func (l *listener) slashCommand(ctx context.Context, cmd slack.SlashCommand) {
-	req := bot.Request{
+	req := chat.Request{
 		Text:     commandText(cmd.Text, ""),
 		Platform: "slack",
 		Channel:  cmd.ChannelID,
@@ -253,7 +248,7 @@ func (l *listener) slashCommand(ctx context.Context, cmd slack.SlashCommand) {
 }
 
 func (l *listener) mention(ctx context.Context, ev slackevents.AppMentionEvent) {
-	req := bot.Request{
+	req := chat.Request{
 		Text:     commandText(ev.Text, l.self),
 		Platform: "slack",
 		Channel:  ev.Channel,

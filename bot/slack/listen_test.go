@@ -11,23 +11,23 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 )
 
 // recordingHandler answers every command with a reply that quotes hostile
 // feed text, and records what it was asked.
 type recordingHandler struct {
 	mu   sync.Mutex
-	reqs []bot.Request
+	reqs []chat.Request
 }
 
-func (h *recordingHandler) Handle(_ context.Context, req bot.Request) bot.Reply {
+func (h *recordingHandler) Handle(_ context.Context, req chat.Request) chat.Reply {
 	h.mu.Lock()
 	h.reqs = append(h.reqs, req)
 	h.mu.Unlock()
-	return bot.Reply{
+	return chat.Reply{
 		Title: "Recent alerts on new-ip",
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "<!channel> Draft resolution", URL: "https://www.itu.int/md/1", Note: "itu-council · alert #42"},
 			{Text: "Study group report <@U123>", Note: "alert #41"},
 		},
@@ -35,10 +35,10 @@ func (h *recordingHandler) Handle(_ context.Context, req bot.Request) bot.Reply 
 	}
 }
 
-func (h *recordingHandler) requests() []bot.Request {
+func (h *recordingHandler) requests() []chat.Request {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return append([]bot.Request(nil), h.reqs...)
+	return append([]chat.Request(nil), h.reqs...)
 }
 
 const testTimeout = 10 * time.Second
@@ -187,7 +187,7 @@ func TestListenAnswersSlashCommandsAndMentions(t *testing.T) {
 	within(t, f.responses, "the last reply")
 
 	reqs := h.requests()
-	want := []bot.Request{
+	want := []chat.Request{
 		{Text: "recent new-ip", Platform: "slack", Channel: alertsID, User: "UALICE01", CanAdmin: true},
 		{Text: "recent new-ip", Platform: "slack", Channel: alertsID, User: "UBOB0001", CanAdmin: false},
 		{Text: "subscribe new-ip", Platform: "slack", Channel: alertsID, User: "UCAROL01", CanAdmin: true},
@@ -269,11 +269,8 @@ func TestCommandText(t *testing.T) {
 	}
 }
 
-// The router answers Slack commands as is.
-var _ Handler = (*bot.Router)(nil)
-
 // Listen is one connection: trouble ends it with a reason in plain words
-// (bot.Supervisor retries), instead of slack-go retrying unseen for ever.
+// (chat.Supervisor retries), instead of slack-go retrying unseen for ever.
 func TestListenEndsOnSlackTroubleAndSaysWhy(t *testing.T) {
 	tests := []struct {
 		name string

@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 // Slack's limits for Block Kit, counted in characters. Slack counts UTF-16
@@ -208,7 +208,7 @@ func (m *mrkdwn) bold(s string) {
 // *bold* only at word boundaries ("*ITU*-T" and "x*y*" stay literal), so a
 // hit that starts or ends inside a word is widened to the whole word. The
 // text is made inert first, so only our asterisks can format anything.
-func (m *mrkdwn) quote(h bot.Highlight) {
+func (m *mrkdwn) quote(h render.Highlight) {
 	var rs []rune
 	var hit []bool
 	for _, p := range h.Clean() {

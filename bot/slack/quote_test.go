@@ -7,28 +7,24 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
-func hl(ps ...string) bot.Highlight {
-	// Odd positions are hits: "before", "HIT", "after", ...
-	out := make(bot.Highlight, len(ps))
-	for i, p := range ps {
-		out[i] = model.SnippetPart{Text: p, Hit: i%2 == 1}
-	}
-	return out
-}
+// hl is a quotation whose odd parts are hits: "before", "HIT", "after", ...
+func hl(ps ...string) render.Highlight { return render.Highlight(bottest.Parts(ps...)) }
 
 // hostileQuote tries every mrkdwn trick a feed could: mentions, a link,
 // bold, italic, strike and code spans, and a hit inside a word.
 var hostileQuote = hl("<!channel> *FREE* _now_ ~gone~ `code` <https://evil.example|click> @room <b>x</b> ", "ITU", "-T says *more*")
 
 // searchReply is what the router answers to "search New IP".
-func searchReply() bot.Reply {
-	return bot.Reply{
+func searchReply() chat.Reply {
+	return chat.Reply{
 		Title: `Best 2 results for "New IP"`,
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "TSAG debates New IP", URL: "https://www.itu.int/md/T22-TSAG-C-0123", Note: "#42 · new-ip · ITU News · 2026-11-20", Quote: hl("…the so-called ", "New IP", " proposal, first floated at ", "FG-NET2030", ", returns…")},
 			{Text: "Evil", Note: "no alert · evilfeed", Quote: hostileQuote},
 		},
@@ -39,7 +35,7 @@ func searchReply() bot.Reply {
 func TestQuoteMrkdwn(t *testing.T) {
 	tests := []struct {
 		name string
-		in   bot.Highlight
+		in   render.Highlight
 		want string
 	}{
 		{"words", hl("the so-called ", "New IP", " proposal"), "the so-called *New IP* proposal"},
@@ -68,7 +64,7 @@ func TestRenderSearchReplyGolden(t *testing.T) {
 
 type searchHandler struct{}
 
-func (searchHandler) Handle(context.Context, bot.Request) bot.Reply { return searchReply() }
+func (searchHandler) Handle(context.Context, chat.Request) chat.Reply { return searchReply() }
 
 // A search answered over Socket Mode shows the matched words in mrkdwn bold,
 // never as **markers**, and nothing a feed wrote can mention, link or format.
@@ -116,7 +112,7 @@ func TestOneMoreTopicIsSingular(t *testing.T) {
 	for i := range maxMatchBlocks + 1 {
 		a.Matches = append(a.Matches, model.Match{Topic: fmt.Sprintf("t%d", i)})
 	}
-	blocks, _ := renderAlert(a)
+	blocks, _ := renderAlert(render.NewAlertView(a, render.ViewOptions{}))
 	raw, _ := json.Marshal(blocks)
 	if !strings.Contains(string(raw), "1 more topic matched; see alert #7") {
 		t.Errorf("no singular \"1 more topic matched\" in %s", raw)
@@ -153,7 +149,7 @@ func TestSendShortensWhyAlreadyExplainedToday(t *testing.T) {
 // The help's "subscribe <topic> or *" keeps its asterisk: alone between
 // spaces it cannot format anything, and users type what they read.
 func TestHelpKeepsTheLoneAsterisk(t *testing.T) {
-	blocks := RenderReply(bot.Reply{Title: "ituwatch commands", Lines: []bot.ReplyLine{{Text: "subscribe <topic> or *", Note: "send a topic's alerts to this channel (admins)"}, {Text: "*", Note: "every topic"}}})
+	blocks := RenderReply(chat.Reply{Title: "ituwatch commands", Lines: []chat.ReplyLine{{Text: "subscribe <topic> or *", Note: "send a topic's alerts to this channel (admins)"}, {Text: "*", Note: "every topic"}}})
 	raw, _ := json.Marshal(blocks)
 	var decoded []map[string]any
 	if err := json.Unmarshal(raw, &decoded); err != nil {

@@ -6,14 +6,14 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 )
 
 // RenderReply lays out a command reply as Block Kit: the title in bold, the
 // lines as a bulleted list packed into as few sections as Slack's limits
 // allow, the footer as a context line. Replies quote feed text (titles,
 // snippets), so every string in r is escaped.
-func RenderReply(r bot.Reply) []slack.Block {
+func RenderReply(r chat.Reply) []slack.Block {
 	var blocks []slack.Block
 	head := newMrkdwn(maxSectionText)
 	if r.Error {
@@ -72,7 +72,7 @@ func RenderReply(r bot.Reply) []slack.Block {
 }
 
 // replyLine is "• <url|text> · note · «quote»", within one section's limit.
-func replyLine(ln bot.ReplyLine) *mrkdwn {
+func replyLine(ln chat.ReplyLine) *mrkdwn {
 	m := newMrkdwn(maxSectionText)
 	m.markup("• ", 0)
 	text := ln.Text
@@ -97,7 +97,7 @@ func replyLine(ln bot.ReplyLine) *mrkdwn {
 
 // ReplyText is the plain fallback of a reply, for notifications and clients
 // that cannot show blocks.
-func ReplyText(r bot.Reply) string {
+func ReplyText(r chat.Reply) string {
 	s := strings.TrimSpace(r.Title)
 	if s == "" {
 		s = "ituwatch"

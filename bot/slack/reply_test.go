@@ -7,13 +7,13 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 )
 
 func TestRenderReplyGolden(t *testing.T) {
-	r := bot.Reply{
+	r := chat.Reply{
 		Title: "Recent alerts on new-ip",
-		Lines: []bot.ReplyLine{
+		Lines: []chat.ReplyLine{
 			{Text: "Draft resolution on future networks & New IP", URL: "https://www.itu.int/md/S25-CL-C-0051/en", Note: "itu-council · 2 Jun 2025 · alert #42"},
 			{Text: "<!channel> vote now", URL: "javascript:alert(1)", Note: "<@U123> · alert #41"},
 			{Text: "", URL: "https://example.org/a|b", Note: ""},
@@ -33,13 +33,13 @@ func TestRenderReplyGolden(t *testing.T) {
 func TestRenderReplyEscapesAndFits(t *testing.T) {
 	tests := []struct {
 		name      string
-		reply     bot.Reply
+		reply     chat.Reply
 		wantMore  string // a "N more not shown" line
 		wantError bool
 	}{
-		{"error", bot.Reply{Title: "unknown topic <!here>", Error: true, Footer: "topics: new-ip, dns"}, "", true},
-		{"empty", bot.Reply{}, "", false},
-		{"many long lines", bot.Reply{Title: "Search results", Lines: manyLines(500, 900)}, "more not shown", false},
+		{"error", chat.Reply{Title: "unknown topic <!here>", Error: true, Footer: "topics: new-ip, dns"}, "", true},
+		{"empty", chat.Reply{}, "", false},
+		{"many long lines", chat.Reply{Title: "Search results", Lines: manyLines(500, 900)}, "more not shown", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,10 +81,10 @@ func TestRenderReplyEscapesAndFits(t *testing.T) {
 	}
 }
 
-func manyLines(n, size int) []bot.ReplyLine {
-	var out []bot.ReplyLine
+func manyLines(n, size int) []chat.ReplyLine {
+	var out []chat.ReplyLine
 	for i := range n {
-		out = append(out, bot.ReplyLine{
+		out = append(out, chat.ReplyLine{
 			Text: fmt.Sprintf("%d <!channel> %s", i, strings.Repeat("é", size)),
 			URL:  fmt.Sprintf("https://www.itu.int/md/%d", i),
 			Note: "<@U123>",

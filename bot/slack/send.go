@@ -11,7 +11,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/bot/render"
 )
 
 // MetadataEventType marks ituwatch's alert messages in Slack's message
@@ -29,10 +30,10 @@ const (
 // posted again. That bounds duplicates after a crash between Slack accepting
 // a message and the store recording it, to messages older than the last 100
 // in the channel or thread.
-func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
+func (c *Client) Send(ctx context.Context, msg notify.Outgoing) (string, error) {
 	log := c.log.With("channel", msg.Target, "alert", msg.Alert.ID, "delivery", msg.DeliveryID)
 	if msg.Target == "" {
-		return "", bot.Permanent(fmt.Errorf("slack destination without a channel: write it as slack:#channel or slack:C0123ABCD"))
+		return "", notify.Permanent(fmt.Errorf("slack destination without a channel: write it as slack:#channel or slack:C0123ABCD"))
 	}
 	if c.mayHavePosted(msg) {
 		ts, err := c.findPosted(ctx, msg)
@@ -41,7 +42,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 			log.Info("alert already in slack, not posting again", "ts", ts)
 			return ts, nil
 		case err != nil:
-			if _, wait := bot.RetryAfter(err); wait {
+			if _, wait := notify.RetryAfter(err); wait {
 				return "", err
 			}
 			// Posting anyway risks a duplicate; not posting risks a lost
@@ -50,7 +51,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 		}
 	}
 
-	blocks, text := renderAlert(bot.BriefWhy(msg, fmt.Sprintf("why it matters: as in today's first alert on this topic; /itu explain %d repeats it", msg.Alert.ID)))
+	blocks, text := renderAlert(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: slashCommand + " "}))
 	opts := []slack.MsgOption{
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionText(text, false),
@@ -73,7 +74,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 	channel, ts, err := c.api.PostMessageContext(ctx, msg.Target, opts...)
 	if err != nil {
 		err = notYetInvited(msg.Target, c.classify(msg.Target, "post alert", err))
-		log.Warn("slack post failed", "err", err, "permanent", bot.IsPermanent(err), "held", bot.IsHeld(err))
+		log.Warn("slack post failed", "err", err, "permanent", notify.IsPermanent(err), "held", notify.IsHeld(err))
 		return "", err
 	}
 	c.rememberChannel(msg.Target, channel)
@@ -82,7 +83,7 @@ func (c *Client) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
 }
 
 // notYetInvited turns Slack's answers for a channel the bot is not in into
-// bot.Held, so that the dispatcher holds the alerts until someone
+// notify.Held, so that the dispatcher holds the alerts until someone
 // invites the bot, instead of failing them: not_in_channel, and
 // channel_not_found, which is also all Slack says about a private channel
 // the bot is not in. A mistyped channel name looks the same; it is held too,
@@ -110,14 +111,14 @@ func notYetInvited(target string, err error) error {
 	default:
 		return err
 	}
-	return bot.Held(&reasonError{reason: reason, code: re.code, err: re.err})
+	return notify.Held(&reasonError{reason: reason, code: re.code, err: re.err})
 }
 
 // mayHavePosted says whether an earlier attempt could have reached Slack:
 // a retry, or an alert older than this process (the dispatcher counts
 // attempts only once they are recorded, so a crash right after Slack
 // accepted the first attempt comes back as attempt 1).
-func (c *Client) mayHavePosted(msg bot.Outgoing) bool {
+func (c *Client) mayHavePosted(msg notify.Outgoing) bool {
 	if msg.Attempt > 1 {
 		return true
 	}
@@ -127,7 +128,7 @@ func (c *Client) mayHavePosted(msg bot.Outgoing) bool {
 
 // findPosted looks through the channel's recent messages (or the thread's
 // replies, for an update) for one carrying msg's delivery id.
-func (c *Client) findPosted(ctx context.Context, msg bot.Outgoing) (string, error) {
+func (c *Client) findPosted(ctx context.Context, msg notify.Outgoing) (string, error) {
 	channel, err := c.channelID(ctx, msg.Target)
 	if err != nil {
 		return "", err

@@ -18,7 +18,8 @@ import (
 
 	"github.com/slack-go/slack"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -87,8 +88,8 @@ func sampleAlert() model.Alert {
 	}
 }
 
-func outgoing(a model.Alert) bot.Outgoing {
-	return bot.Outgoing{DeliveryID: 7, Alert: a, Target: "#itu-alerts", Attempt: 1}
+func outgoing(a model.Alert) notify.Outgoing {
+	return notify.Outgoing{DeliveryID: 7, Alert: a, Target: "#itu-alerts", Attempt: 1}
 }
 
 // postedBlocks decodes the blocks of a chat.postMessage form.
@@ -174,10 +175,10 @@ func TestSendPostsAlertBlocks(t *testing.T) {
 	tests := []struct {
 		name   string
 		golden string
-		edit   func(*bot.Outgoing)
+		edit   func(*notify.Outgoing)
 	}{
-		{"new alert", "alert_new.golden.json", func(*bot.Outgoing) {}},
-		{"update in thread", "alert_update.golden.json", func(o *bot.Outgoing) {
+		{"new alert", "alert_new.golden.json", func(*notify.Outgoing) {}},
+		{"update in thread", "alert_update.golden.json", func(o *notify.Outgoing) {
 			o.Alert.ID = 43
 			o.Alert.Kind = model.AlertUpdate
 			o.Alert.ParentID = 42
@@ -317,7 +318,7 @@ func TestRenderAlertStaysInsideSlackLimits(t *testing.T) {
 	for range 100 {
 		a.AlsoReportedBy = append(a.AlsoReportedBy, long[:40])
 	}
-	blocks, text := renderAlert(a)
+	blocks, text := renderAlert(render.NewAlertView(a, render.ViewOptions{}))
 	if title := blocks[1].(*slack.SectionBlock).Text.Text; units(title) < maxSectionText-10 || !strings.HasSuffix(title, "…*") { // the URL is too long to link
 		t.Errorf("long title not cut near the limit: %d units, ends %q", units(title), title[len(title)-20:])
 	}
@@ -373,11 +374,11 @@ func TestSendRateLimited(t *testing.T) {
 	c, _ := newTestClient(t, f, nil)
 	out := outgoing(sampleAlert())
 	_, err := c.Send(context.Background(), out)
-	wait, ok := bot.RetryAfter(err)
+	wait, ok := notify.RetryAfter(err)
 	if !ok || wait != 2*time.Second {
 		t.Fatalf("Send error = %v; want a RetryAfterError of 2s, got %v %v", err, wait, ok)
 	}
-	if bot.IsPermanent(err) {
+	if notify.IsPermanent(err) {
 		t.Error("a rate limit was marked permanent")
 	}
 	// The dispatcher waits and retries: the retry checks the channel, finds
@@ -439,17 +440,17 @@ func TestSendClassifiesErrors(t *testing.T) {
 			}
 			got := "retry"
 			switch {
-			case bot.IsPermanent(err) && bot.IsHeld(err):
+			case notify.IsPermanent(err) && notify.IsHeld(err):
 				got = "both permanent and held"
-			case bot.IsPermanent(err):
+			case notify.IsPermanent(err):
 				got = "permanent"
-			case bot.IsHeld(err):
+			case notify.IsHeld(err):
 				got = "held"
 			}
 			if got != tt.outcome {
 				t.Errorf("classified %s, want %s (err %v)", got, tt.outcome, err)
 			}
-			if _, ok := bot.RetryAfter(err); ok {
+			if _, ok := notify.RetryAfter(err); ok {
 				t.Errorf("unexpected RetryAfter in %v", err)
 			}
 			if !strings.Contains(err.Error(), tt.say) {
@@ -467,10 +468,10 @@ func TestSendNetworkErrorIsRetried(t *testing.T) {
 	c, _ := newTestClient(t, f, nil)
 	f.srv.Stop() // connection refused from now on
 	_, err := c.Send(context.Background(), outgoing(sampleAlert()))
-	if err == nil || bot.IsPermanent(err) {
+	if err == nil || notify.IsPermanent(err) {
 		t.Fatalf("err = %v, want a retryable error", err)
 	}
-	if _, ok := bot.RetryAfter(err); ok {
+	if _, ok := notify.RetryAfter(err); ok {
 		t.Errorf("a network error asked for a specific wait: %v", err)
 	}
 	if strings.Contains(err.Error(), testBotToken) {
@@ -492,13 +493,13 @@ func TestSendRecoversEarlierPost(t *testing.T) {
 
 	tests := []struct {
 		name     string
-		edit     func(*bot.Outgoing)
+		edit     func(*notify.Outgoing)
 		wantTS   string // "" means a new post is expected
 		wantRead string
 	}{
-		{"retry of the same delivery", func(o *bot.Outgoing) { o.Attempt = 2 }, ts1, "conversations.history"},
-		{"attempt 1 after a restart", func(o *bot.Outgoing) { o.Alert.CreatedAt = time.Now().Add(-time.Hour) }, ts1, "conversations.history"},
-		{"another delivery", func(o *bot.Outgoing) { o.Attempt = 3; o.DeliveryID = 8 }, "", "conversations.history"},
+		{"retry of the same delivery", func(o *notify.Outgoing) { o.Attempt = 2 }, ts1, "conversations.history"},
+		{"attempt 1 after a restart", func(o *notify.Outgoing) { o.Alert.CreatedAt = time.Now().Add(-time.Hour) }, ts1, "conversations.history"},
+		{"another delivery", func(o *notify.Outgoing) { o.Attempt = 3; o.DeliveryID = 8 }, "", "conversations.history"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -635,4 +636,4 @@ func TestNewRejectsWrongTokens(t *testing.T) {
 }
 
 // The notifier contract, checked at compile time.
-var _ bot.Notifier = (*Client)(nil)
+var _ notify.Notifier = (*Client)(nil)

@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/matrix"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/bot/slack"
 	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/model"
@@ -33,10 +34,10 @@ type app struct {
 	engine     *rules.Engine
 	scheduler  *watchers.Scheduler
 	ingester   *pipeline.Ingester
-	dispatcher *bot.Dispatcher
-	router     *bot.Router
+	dispatcher *notify.Dispatcher
+	router     *chat.Router
 	commands   countingHandler // the router, counted for /metrics
-	notifiers  map[string]bot.Notifier
+	notifiers  map[string]notify.Notifier
 	slack      *slack.Client
 	matrix     *lazyMatrix
 	closers    []func() error
@@ -121,7 +122,7 @@ func loadEngine(refs []string) (*rules.Engine, error) {
 }
 
 func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appOptions) (*app, error) {
-	a := &app{cfg: cfg, log: log, notifiers: map[string]bot.Notifier{}}
+	a := &app{cfg: cfg, log: log, notifiers: map[string]notify.Notifier{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -146,7 +147,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if out == nil {
 		out = os.Stdout
 	}
-	a.notifiers["console"] = bot.NewConsoleNotifier(out, opts.jsonLines)
+	a.notifiers["console"] = notify.NewConsoleNotifier(out, opts.jsonLines)
 	if err := a.addChatNotifiers(ctx); err != nil {
 		return nil, err
 	}
@@ -154,7 +155,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		a.notifiers[platform] = countingNotifier{platform: platform, next: n}
 	}
 
-	a.dispatcher = bot.NewDispatcher(bot.DispatcherOptions{
+	a.dispatcher = notify.NewDispatcher(notify.DispatcherOptions{
 		Outbox:    st,
 		Notifiers: a.notifiers,
 		Logger:    log,
@@ -208,7 +209,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		}
 	}
 
-	a.router = bot.NewRouter(bot.RouterOptions{
+	a.router = chat.NewRouter(chat.RouterOptions{
 		Queries:   st,
 		Topics:    topicInfos(eng),
 		Sources:   sourceInfos(cfg),
@@ -222,18 +223,18 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	return a, nil
 }
 
-func topicInfos(eng *rules.Engine) []bot.TopicInfo {
-	var out []bot.TopicInfo
+func topicInfos(eng *rules.Engine) []chat.TopicInfo {
+	var out []chat.TopicInfo
 	for _, t := range eng.Topics() {
-		out = append(out, bot.TopicInfo{ID: t.ID, Name: t.Name, Severity: t.Severity, Annotation: t.Annotation})
+		out = append(out, chat.TopicInfo{ID: t.ID, Name: t.Name, Severity: t.Severity, Annotation: t.Annotation})
 	}
 	return out
 }
 
-func sourceInfos(cfg *config.Config) []bot.SourceInfo {
-	var out []bot.SourceInfo
+func sourceInfos(cfg *config.Config) []chat.SourceInfo {
+	var out []chat.SourceInfo
 	for _, s := range cfg.Sources {
-		out = append(out, bot.SourceInfo{ID: s.ID, Name: s.Name, Type: s.Type, URL: s.URL, Schedule: s.Schedule})
+		out = append(out, chat.SourceInfo{ID: s.ID, Name: s.Name, Type: s.Type, URL: s.URL, Schedule: s.Schedule})
 	}
 	return out
 }

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/internal/perf/corpus"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
@@ -167,7 +167,7 @@ func fillHistory(ctx context.Context, db *sql.DB, from, n int) error {
 	return err
 }
 
-// BenchmarkHistoryCommands answers chat commands through bot.Router over
+// BenchmarkHistoryCommands answers chat commands through chat.Router over
 // the million-item store and reports each command's p99 latency.
 func BenchmarkHistoryCommands(b *testing.B) {
 	path, n := historyStore(b)
@@ -181,7 +181,7 @@ func BenchmarkHistoryCommands(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	router := bot.NewRouter(bot.RouterOptions{Queries: st, Topics: topicInfos(eng), Version: version})
+	router := chat.NewRouter(chat.RouterOptions{Queries: st, Topics: topicInfos(eng), Version: version})
 	b.Logf("store %s: %d items", path, n)
 	for _, cmd := range []string{
 		"recent", "recent 20", "recent mandate-creep", "recent new-ip 20", "recent surveillance",
@@ -193,7 +193,7 @@ func BenchmarkHistoryCommands(b *testing.B) {
 			lines := 0
 			for b.Loop() {
 				t := time.Now()
-				rep := router.Handle(ctx, bot.Request{Text: cmd, Platform: "console", User: "bench"})
+				rep := router.Handle(ctx, chat.Request{Text: cmd, Platform: "console", User: "bench"})
 				lat = append(lat, time.Since(t))
 				if rep.Error {
 					b.Fatalf("%s: %s", cmd, rep.Title)

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/matrix"
 	"github.com/ituwatch/ituwatch/bot/slack"
 )
 
 // listenerBackoff paces the reconnection of a chat listener that failed;
 // tests shorten it.
-var listenerBackoff = bot.DefaultListenerBackoff
+var listenerBackoff = chat.DefaultListenerBackoff
 
 // addChatNotifiers sets up the chat platforms the config names. Nothing is
 // sent here: a platform that is down at start only delays its deliveries.
@@ -63,13 +63,13 @@ func (a *app) listeners() []func(context.Context) {
 	var set []chatListener
 	if a.slack != nil && a.cfg.Slack.AppToken.IsSet() {
 		set = append(set, chatListener{
-			sup:     bot.NewSupervisor("slack", a.log, listenerBackoff),
+			sup:     chat.NewSupervisor("slack", a.log, listenerBackoff),
 			session: func(ctx context.Context, up func()) error { return a.slack.Listen(ctx, a.commands, up) },
 		})
 	}
 	if a.matrix != nil {
 		set = append(set, chatListener{
-			sup:     bot.NewSupervisor("matrix", a.log, listenerBackoff),
+			sup:     chat.NewSupervisor("matrix", a.log, listenerBackoff),
 			session: func(ctx context.Context, up func()) error { return a.matrix.Listen(ctx, a.commands, up) },
 		})
 	}
@@ -92,16 +92,16 @@ type listenerSet struct {
 
 // chatListener is a chat platform's command listener and its supervisor.
 type chatListener struct {
-	sup     *bot.Supervisor
-	session bot.Session
+	sup     *chat.Supervisor
+	session chat.Session
 }
 
 // listenerStatuses is where each chat listener stands, for status,
 // /healthz and /metrics.
-func (a *app) listenerStatuses() []bot.ListenerStatus {
+func (a *app) listenerStatuses() []chat.ListenerStatus {
 	a.chatListeners.mu.Lock()
 	defer a.chatListeners.mu.Unlock()
-	out := make([]bot.ListenerStatus, 0, len(a.chatListeners.list))
+	out := make([]chat.ListenerStatus, 0, len(a.chatListeners.list))
 	for _, l := range a.chatListeners.list {
 		out = append(out, l.sup.Status())
 	}

@@ -11,7 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -147,14 +148,14 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 
 func writeAlert(w io.Writer, a model.Alert, jsonLines bool) error {
 	if jsonLines {
-		b, err := bot.FormatJSON(a)
+		b, err := render.FormatJSON(a)
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
-	_, err := fmt.Fprintln(w, bot.FormatTextWith(a, bot.TextOptions{Bold: bot.TerminalBold(w, os.LookupEnv)}))
+	_, err := fmt.Fprintln(w, render.FormatTextWith(a, render.TextOptions{Bold: render.TerminalBold(w, os.LookupEnv)}))
 	return err
 }
 
@@ -197,7 +198,7 @@ func cmdChat(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
-	return bot.RunTerminal(ctx, env.stdin, env.stdout, a.commands)
+	return chat.RunTerminal(ctx, env.stdin, env.stdout, a.commands)
 }
 
 //go:embed starter.yaml

@@ -17,7 +17,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 )
 
 // The chat listeners of `ituwatch run` against loopback fakes of Slack
@@ -218,7 +218,7 @@ func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
 // fastListenerRetry makes the listeners retry within milliseconds.
 func fastListenerRetry(t *testing.T) {
 	old := listenerBackoff
-	listenerBackoff = bot.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}
+	listenerBackoff = chat.Backoff{Min: 5 * time.Millisecond, Max: 50 * time.Millisecond}
 	t.Cleanup(func() { listenerBackoff = old })
 }
 
@@ -309,7 +309,7 @@ func (d *runningDaemon) healthz(t *testing.T) (int, health) {
 }
 
 // waitListener waits until /healthz shows the listener in state.
-func (d *runningDaemon) waitListener(t *testing.T, name string, state bot.ListenerState) health {
+func (d *runningDaemon) waitListener(t *testing.T, name string, state chat.ListenerState) health {
 	t.Helper()
 	var h health
 	d.until(t, fmt.Sprintf("/healthz to show %s %s", name, state), func() bool {
@@ -435,7 +435,7 @@ func TestRunKeepsGoingWhenSlackIsDownAtStart(t *testing.T) {
 			// The alert queued by the first poll reaches the console.
 			d.until(t, "the alert on the console", func() bool { return strings.Contains(d.stdout.String(), "TSAG debates New IP") })
 
-			h := d.waitListener(t, "slack", bot.ListenerDown)
+			h := d.waitListener(t, "slack", chat.ListenerDown)
 			code, h := d.healthz(t)
 			l, _ := downEntry(h, "slack")
 			if code != http.StatusOK || !h.OK || h.Status != "degraded" || len(h.ListenersDown) != 1 || h.ListenersDown[0] != "slack" || !strings.Contains(l.Reason, tt.reason) {
@@ -446,7 +446,7 @@ func TestRunKeepsGoingWhenSlackIsDownAtStart(t *testing.T) {
 			}
 
 			// Matrix keeps working and its status command names Slack.
-			d.waitListener(t, "matrix", bot.ListenerUp)
+			d.waitListener(t, "matrix", chat.ListenerUp)
 			if v := d.listenerUp(t, "matrix"); v != 1 {
 				t.Errorf("ituwatch_chat_listener_up{listener=matrix} = %v, want 1", v)
 			}
@@ -491,7 +491,7 @@ func TestRunKeepsGoingWhenSlackIsDownAtStart(t *testing.T) {
 			case <-time.After(listenerWait):
 				t.Fatal("no Socket Mode connection after Slack came back")
 			}
-			d.waitListener(t, "slack", bot.ListenerUp)
+			d.waitListener(t, "slack", chat.ListenerUp)
 			if code, h := d.healthz(t); code != 200 || h.Status != "ok" || len(h.ListenersDown) != 0 {
 				t.Errorf("healthz after Slack came back: %d %+v; want ok", code, h)
 			}
@@ -521,13 +521,13 @@ func TestRunSlackAppTokenRevokedMidRunStillPostsAlerts(t *testing.T) {
 	case <-time.After(listenerWait):
 		t.Fatal("no Socket Mode connection")
 	}
-	d.waitListener(t, "slack", bot.ListenerUp)
+	d.waitListener(t, "slack", chat.ListenerUp)
 	d.until(t, "the first alert in Slack", func() bool { return len(slack.accepted_()) == 1 })
 
 	// The app-level token is revoked and Slack drops the connection.
 	slack.setAppToken("xapp-1-A0APP-rotated")
 	slack.dropSockets()
-	h := d.waitListener(t, "slack", bot.ListenerDown)
+	h := d.waitListener(t, "slack", chat.ListenerDown)
 	if l, _ := downEntry(h, "slack"); !strings.Contains(l.Reason, "SLACK_APP_TOKEN") {
 		t.Errorf("down reason %q does not say to check SLACK_APP_TOKEN", l.Reason)
 	}
@@ -546,7 +546,7 @@ func TestRunSlackAppTokenRevokedMidRunStillPostsAlerts(t *testing.T) {
 
 	// The token is fixed (here: Slack accepts it again) and commands come back.
 	slack.setAppToken(testAppToken)
-	d.waitListener(t, "slack", bot.ListenerUp)
+	d.waitListener(t, "slack", chat.ListenerUp)
 	if code := d.stop(t); code != 0 {
 		t.Errorf("run exited %d, want 0", code)
 	}
@@ -574,10 +574,10 @@ func TestRunKeepsGoingWhenMatrixFails(t *testing.T) {
 			rig, cfg := newListenerRig(t, slack, slack.url(), hs, hsSrv.URL, alertingItems[0])
 			d := startRun(t, cfg, rig.env)
 			if tt.during != nil {
-				d.waitListener(t, "matrix", bot.ListenerUp)
+				d.waitListener(t, "matrix", chat.ListenerUp)
 				tt.during(hs)
 			}
-			h := d.waitListener(t, "matrix", bot.ListenerDown)
+			h := d.waitListener(t, "matrix", chat.ListenerDown)
 			if l, _ := downEntry(h, "matrix"); h.Status != "degraded" || !strings.Contains(l.Reason, tt.reason) {
 				t.Errorf("healthz with Matrix down: %+v; want degraded with %q in the reason", h, tt.reason)
 			}
@@ -592,11 +592,11 @@ func TestRunKeepsGoingWhenMatrixFails(t *testing.T) {
 				return strings.Contains(out, "TSAG debates New IP") && strings.Contains(out, "CWG-Internet opens consultation")
 			})
 			d.until(t, "both alerts in Slack", func() bool { return len(slack.accepted_()) == 2 })
-			d.waitListener(t, "slack", bot.ListenerUp)
+			d.waitListener(t, "slack", chat.ListenerUp)
 
 			// The homeserver is back.
 			hs.set(false, false)
-			d.waitListener(t, "matrix", bot.ListenerUp)
+			d.waitListener(t, "matrix", chat.ListenerUp)
 			if code, h := d.healthz(t); code != 200 || h.Status != "ok" {
 				t.Errorf("healthz after Matrix came back: %d %+v", code, h)
 			}
@@ -628,14 +628,14 @@ func TestRunMatrixLogsInAgainWhenItsTokenIsRevoked(t *testing.T) {
 	}
 	env := map[string]string{"MATRIX_PASSWORD": testMatrixPassword}
 	d := startRun(t, cfg, env)
-	d.waitListener(t, "matrix", bot.ListenerUp)
+	d.waitListener(t, "matrix", chat.ListenerUp)
 	if n := hs.loginCount(); n != 1 {
 		t.Fatalf("%d logins at start, want 1", n)
 	}
 
 	hs.set(false, true) // the kept token is revoked
 	d.waitLog(t, regexp.MustCompile(`matrix listener reconnected`))
-	d.waitListener(t, "matrix", bot.ListenerUp)
+	d.waitListener(t, "matrix", chat.ListenerUp)
 	if n := hs.loginCount(); n != 2 {
 		t.Errorf("%d logins, want 2: one at start, one after the token was revoked", n)
 	}

@@ -5,8 +5,9 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/matrix"
+	"github.com/ituwatch/ituwatch/bot/notify"
 )
 
 // lazyMatrix logs in to the homeserver on first use instead of at start, so
@@ -34,9 +35,9 @@ func (l *lazyMatrix) get(ctx context.Context) (*matrix.Client, error) {
 	return c, nil
 }
 
-// Send implements bot.Notifier; a failed login is a transient error, so the
+// Send implements notify.Notifier; a failed login is a transient error, so the
 // dispatcher keeps the alert and retries with backoff.
-func (l *lazyMatrix) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
+func (l *lazyMatrix) Send(ctx context.Context, msg notify.Outgoing) (string, error) {
 	c, err := l.get(ctx)
 	if err != nil {
 		return "", err
@@ -48,7 +49,7 @@ func (l *lazyMatrix) Send(ctx context.Context, msg bot.Outgoing) (string, error)
 // runs the sync loop until it fails or ctx ends. The supervisor in
 // cmdRun retries it. A token the homeserver no longer accepts is dropped
 // when there is a password to log in again with.
-func (l *lazyMatrix) Listen(ctx context.Context, h matrix.Handler, connected func()) error {
+func (l *lazyMatrix) Listen(ctx context.Context, h chat.Handler, connected func()) error {
 	c, err := l.get(ctx)
 	if err != nil {
 		return err

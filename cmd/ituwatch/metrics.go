@@ -15,7 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/watchers"
 )
@@ -159,7 +160,7 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}, Status: "ok", Listeners: []listenerHealth{}, ListenersDown: []string{}}
 	for _, l := range a.listenerStatuses() {
 		h.Listeners = append(h.Listeners, listenerHealth{Name: l.Name, State: string(l.State), Since: l.Since.UTC(), Reason: l.Reason})
-		if l.State == bot.ListenerDown {
+		if l.State == chat.ListenerDown {
 			h.ListenersDown = append(h.ListenersDown, l.Name)
 			h.Status = "degraded"
 		}
@@ -244,10 +245,10 @@ func observePoll(r watchers.PollResult) {
 // countingNotifier counts each send by destination and outcome.
 type countingNotifier struct {
 	platform string
-	next     bot.Notifier
+	next     notify.Notifier
 }
 
-func (n countingNotifier) Send(ctx context.Context, msg bot.Outgoing) (string, error) {
+func (n countingNotifier) Send(ctx context.Context, msg notify.Outgoing) (string, error) {
 	dest := model.Destination{Platform: n.platform, Target: msg.Target}.String()
 	if msg.Attempt > 1 {
 		retriesTotal.WithLabelValues(dest).Inc()
@@ -255,13 +256,13 @@ func (n countingNotifier) Send(ctx context.Context, msg bot.Outgoing) (string, e
 	id, err := n.next.Send(ctx, msg)
 	outcome := "delivered"
 	if err != nil {
-		_, limited := bot.RetryAfter(err)
+		_, limited := notify.RetryAfter(err)
 		switch {
 		case ctx.Err() != nil:
 			outcome = "stopped"
-		case bot.IsHeld(err):
+		case notify.IsHeld(err):
 			outcome = "held"
-		case bot.IsPermanent(err):
+		case notify.IsPermanent(err):
 			outcome = "failed"
 		case limited:
 			outcome = "rate_limited"
@@ -273,15 +274,10 @@ func (n countingNotifier) Send(ctx context.Context, msg bot.Outgoing) (string, e
 	return id, err
 }
 
-// commandHandler is what chat listeners call; bot.Router is one.
-type commandHandler interface {
-	Handle(ctx context.Context, req bot.Request) bot.Reply
-}
-
 // countingHandler counts chat commands by platform, command and result.
-type countingHandler struct{ next commandHandler }
+type countingHandler struct{ next chat.Handler }
 
-func (h countingHandler) Handle(ctx context.Context, req bot.Request) bot.Reply {
+func (h countingHandler) Handle(ctx context.Context, req chat.Request) chat.Reply {
 	reply := h.next.Handle(ctx, req)
 	name := "help" // an empty command is answered with help
 	if f := strings.Fields(req.Text); len(f) > 0 {
@@ -394,7 +390,7 @@ func (c listenerCollector) Describe(ch chan<- *prometheus.Desc) { ch <- descList
 func (c listenerCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, l := range c.a.listenerStatuses() {
 		up := 0.0
-		if l.State == bot.ListenerUp {
+		if l.State == chat.ListenerUp {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descListenerUp, prometheus.GaugeValue, up, l.Name)

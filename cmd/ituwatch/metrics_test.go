@@ -16,7 +16,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/watchers"
 )
@@ -110,8 +111,8 @@ metrics: {listen: "127.0.0.1:0"}
 		t.Fatal(err)
 	}
 	h := countingHandler{next: a.router}
-	h.Handle(ctx, bot.Request{Text: "status", Platform: "slack", User: "U1"})
-	h.Handle(ctx, bot.Request{Text: "frobnicate now", Platform: "slack", User: "U1"})
+	h.Handle(ctx, chat.Request{Text: "status", Platform: "slack", User: "U1"})
+	h.Handle(ctx, chat.Request{Text: "frobnicate now", Platform: "slack", User: "U1"})
 
 	code, body = scrape(t, base+"/metrics")
 	if code != 200 {
@@ -178,7 +179,7 @@ func TestMetricsListenErrorSaysWhatToFix(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	a := &app{cfg: &config.Config{}, log: slog.New(slog.DiscardHandler), notifiers: map[string]bot.Notifier{},
+	a := &app{cfg: &config.Config{}, log: slog.New(slog.DiscardHandler), notifiers: map[string]notify.Notifier{},
 		scheduler: watchers.NewScheduler(watchers.SchedulerOptions{})}
 	if err := a.serveMetrics(context.Background(), ""); err != nil {
 		t.Fatalf("metrics turned off: %v", err)

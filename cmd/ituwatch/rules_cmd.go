@@ -15,7 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/config"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/pipeline"
@@ -205,7 +205,7 @@ func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
 		return
 	}
 	fmt.Fprintf(w, "● %s\n", label)
-	bold := bot.TerminalBold(w, os.LookupEnv) // "**" is nobody's emphasis on a terminal
+	bold := render.TerminalBold(w, os.LookupEnv) // "**" is nobody's emphasis on a terminal
 	for _, m := range matches {
 		var terms []string
 		for _, h := range m.Hits {
@@ -215,7 +215,7 @@ func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
 		}
 		fmt.Fprintf(w, "    %s (%s, score %g): %s\n", m.Topic, m.Severity, m.Score, strings.Join(terms, ", "))
 		for _, s := range m.Snippets {
-			fmt.Fprintf(w, "      %s: «%s»\n", s.Field, bot.Highlight(s.Parts).Clean().ForTerminal(bold))
+			fmt.Fprintf(w, "      %s: «%s»\n", s.Field, render.Highlight(s.Parts).Clean().ForTerminal(bold))
 		}
 	}
 }

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ituwatch/ituwatch/bot"
+	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/matrix"
 	"github.com/ituwatch/ituwatch/config"
 )
@@ -101,7 +101,7 @@ matrix:
 		fmt.Fprintf(&seen, "pollOnce: %v\n", err)
 	}
 	for _, cmd := range []string{"status", "sources", "help"} {
-		rep := a.router.Handle(context.Background(), bot.Request{Text: cmd, Platform: "console"})
+		rep := a.router.Handle(context.Background(), chat.Request{Text: cmd, Platform: "console"})
 		b, _ := json.Marshal(rep)
 		fmt.Fprintf(&seen, "status reply: %s\n", b)
 	}
