@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 )
 
 // Capabilities is what the loaded rule packs define and what this binary
@@ -76,7 +78,7 @@ func (c *Config) checkTopics(known []string, add func(field, format string, args
 					add(f, "%q matches no topic; the topics are: %s", t, strings.Join(known, ", "))
 				}
 			default:
-				if s := suggest(t, known); s != "" {
+				if s := didyoumean.Closest(t, known); s != "" {
 					add(f, "unknown topic %q; did you mean %q?", t, s)
 				} else {
 					add(f, "unknown topic %q; the topics are: %s", t, strings.Join(known, ", "))

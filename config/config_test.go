@@ -733,25 +733,6 @@ func TestDefault(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	keys := []string{"id", "name", "type", "url", "schedule", "max_pages", "selector"}
-	tests := map[string]string{
-		"shedule":   "schedule",
-		"scheduel":  "schedule",
-		"Schedule":  "schedule",
-		"max-pages": "max_pages",
-		"maxpages":  "max_pages",
-		"ulr":       "url",
-		"colour":    "",
-		"x":         "",
-	}
-	for in, want := range tests {
-		if got := suggest(in, keys); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestProblemString(t *testing.T) {
 	tests := []struct {
 		p    Problem

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -201,7 +202,7 @@ func (p *parser) section(n *yaml.Node, path string, fields ...field) bool {
 			}
 		}
 		if f == nil {
-			if s := suggest(key, names); s != "" {
+			if s := didyoumean.Closest(key, names); s != "" {
 				p.problem(pr.key.Line, path, "unknown key %q; did you mean %q?", key, s)
 			} else {
 				p.problem(pr.key.Line, path, "unknown key %q; the keys allowed here are %s", key, strings.Join(names, ", "))

@@ -277,15 +277,9 @@ func mappingKeys(p *problems, n *yaml.Node, where string, allowed []string) map[
 	return out
 }
 
-// suggest names the allowed key closest to a mistyped one.
+// suggest names the allowed key closest to a mistyped one, or lists them all.
 func suggest(got string, allowed []string) string {
-	best, bestD := "", 3
-	for _, a := range allowed {
-		if d := didyoumean.Distance(strings.ToLower(got), a); d < bestD {
-			best, bestD = a, d
-		}
-	}
-	if best != "" {
+	if best := didyoumean.Closest(got, allowed); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (allowed: " + strings.Join(allowed, ", ") + ")"
