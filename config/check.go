@@ -28,7 +28,7 @@ type Capabilities struct {
 func (c *Config) Check(caps Capabilities) error {
 	var ps Problems
 	add := func(field, format string, args ...any) {
-		ps = append(ps, Problem{File: c.File, Line: c.Line(field), Field: field, Message: fmt.Sprintf(format, args...)})
+		ps.Addf(c.File, c.Line(field), field, format, args...)
 	}
 	c.checkTopics(caps.Topics, add)
 	c.checkStoreFolder(add)
@@ -38,7 +38,7 @@ func (c *Config) Check(caps Capabilities) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	sortProblems(ps)
+	ps.Sort()
 	return ps
 }
 

@@ -733,22 +733,6 @@ func TestDefault(t *testing.T) {
 	}
 }
 
-func TestProblemString(t *testing.T) {
-	tests := []struct {
-		p    Problem
-		want string
-	}{
-		{Problem{File: "a.yaml", Line: 3, Field: "http.timeout", Message: "m"}, "a.yaml:3: http.timeout: m"},
-		{Problem{File: "a.yaml", Message: "m"}, "a.yaml: m"},
-		{Problem{Line: 2, Message: "m"}, "line 2: m"},
-	}
-	for _, tt := range tests {
-		if got := tt.p.String(); got != tt.want {
-			t.Errorf("%#v.String() = %q, want %q", tt.p, got, tt.want)
-		}
-	}
-}
-
 // FuzzParse feeds arbitrary files to Parse: it must never panic, and must
 // either return a config or at least one problem with a message.
 func FuzzParse(f *testing.F) {

@@ -46,10 +46,10 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	applyDefaults(c)
 	p.validate(c)
 	if len(p.probs) > 0 {
-		sortProblems(p.probs)
+		p.probs.Sort()
 		return nil, p.probs
 	}
-	sortProblems(p.warns)
+	p.warns.Sort()
 	c.Warnings = p.warns
 	c.lines = p.lines
 	return c, nil
@@ -74,11 +74,11 @@ type parser struct {
 }
 
 func (p *parser) problem(line int, field, format string, args ...any) {
-	p.probs = append(p.probs, Problem{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.probs.Addf(p.file, line, field, format, args...)
 }
 
 func (p *parser) warn(line int, field, format string, args ...any) {
-	p.warns = append(p.warns, Problem{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.warns.Addf(p.file, line, field, format, args...)
 }
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
