@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 )
 
 // Capabilities is what the loaded rule packs define and what this binary
@@ -26,7 +28,7 @@ type Capabilities struct {
 func (c *Config) Check(caps Capabilities) error {
 	var ps Problems
 	add := func(field, format string, args ...any) {
-		ps = append(ps, Problem{File: c.File, Line: c.Line(field), Field: field, Message: fmt.Sprintf(format, args...)})
+		ps.Addf(c.File, c.Line(field), field, format, args...)
 	}
 	c.checkTopics(caps.Topics, add)
 	c.checkStoreFolder(add)
@@ -36,7 +38,7 @@ func (c *Config) Check(caps Capabilities) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	sortProblems(ps)
+	ps.Sort()
 	return ps
 }
 
@@ -76,7 +78,7 @@ func (c *Config) checkTopics(known []string, add func(field, format string, args
 					add(f, "%q matches no topic; the topics are: %s", t, strings.Join(known, ", "))
 				}
 			default:
-				if s := suggest(t, known); s != "" {
+				if s := didyoumean.Closest(t, known); s != "" {
 					add(f, "unknown topic %q; did you mean %q?", t, s)
 				} else {
 					add(f, "unknown topic %q; the topics are: %s", t, strings.Join(known, ", "))

@@ -733,41 +733,6 @@ func TestDefault(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	keys := []string{"id", "name", "type", "url", "schedule", "max_pages", "selector"}
-	tests := map[string]string{
-		"shedule":   "schedule",
-		"scheduel":  "schedule",
-		"Schedule":  "schedule",
-		"max-pages": "max_pages",
-		"maxpages":  "max_pages",
-		"ulr":       "url",
-		"colour":    "",
-		"x":         "",
-	}
-	for in, want := range tests {
-		if got := suggest(in, keys); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestProblemString(t *testing.T) {
-	tests := []struct {
-		p    Problem
-		want string
-	}{
-		{Problem{File: "a.yaml", Line: 3, Field: "http.timeout", Message: "m"}, "a.yaml:3: http.timeout: m"},
-		{Problem{File: "a.yaml", Message: "m"}, "a.yaml: m"},
-		{Problem{Line: 2, Message: "m"}, "line 2: m"},
-	}
-	for _, tt := range tests {
-		if got := tt.p.String(); got != tt.want {
-			t.Errorf("%#v.String() = %q, want %q", tt.p, got, tt.want)
-		}
-	}
-}
-
 // FuzzParse feeds arbitrary files to Parse: it must never panic, and must
 // either return a config or at least one problem with a message.
 func FuzzParse(f *testing.F) {

@@ -19,7 +19,7 @@ func TestDeliveryHoldFor(t *testing.T) {
 		{"too short", "delivery:\n  hold_for: 30m\n", 0, "test.yaml:2: delivery.hold_for: 30m0s is out of range; use between 1h and 365d (the default is 7d)"},
 		{"too long", "delivery:\n  hold_for: 400d\n", 0, "test.yaml:2: delivery.hold_for: 9600h0m0s is out of range"},
 		{"not a duration", "delivery:\n  hold_for: a week\n", 0, `test.yaml:2: delivery.hold_for: "a week" is not a duration; write a number of days or hours, e.g. 7d or 36h`},
-		{"unknown key", "delivery:\n  hold: 7d\n", 0, `test.yaml:2: delivery: unknown key "hold"; the keys allowed here are hold_for`},
+		{"unknown key", "delivery:\n  hold: 7d\n", 0, `test.yaml:2: delivery: unknown key "hold"; did you mean "hold_for"?`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -45,10 +46,10 @@ func Parse(file string, data []byte, lookupEnv func(string) (string, bool)) (*Co
 	applyDefaults(c)
 	p.validate(c)
 	if len(p.probs) > 0 {
-		sortProblems(p.probs)
+		p.probs.Sort()
 		return nil, p.probs
 	}
-	sortProblems(p.warns)
+	p.warns.Sort()
 	c.Warnings = p.warns
 	c.lines = p.lines
 	return c, nil
@@ -73,11 +74,11 @@ type parser struct {
 }
 
 func (p *parser) problem(line int, field, format string, args ...any) {
-	p.probs = append(p.probs, Problem{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.probs.Addf(p.file, line, field, format, args...)
 }
 
 func (p *parser) warn(line int, field, format string, args ...any) {
-	p.warns = append(p.warns, Problem{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.warns.Addf(p.file, line, field, format, args...)
 }
 
 var yamlLineErr = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -201,7 +202,7 @@ func (p *parser) section(n *yaml.Node, path string, fields ...field) bool {
 			}
 		}
 		if f == nil {
-			if s := suggest(key, names); s != "" {
+			if s := didyoumean.Closest(key, names); s != "" {
 				p.problem(pr.key.Line, path, "unknown key %q; did you mean %q?", key, s)
 			} else {
 				p.problem(pr.key.Line, path, "unknown key %q; the keys allowed here are %s", key, strings.Join(names, ", "))

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 )
 
 // validate checks the walked config with defaults applied. Every message
@@ -120,7 +122,7 @@ func (p *parser) checkSources(c *Config) {
 		case !contains(sourceTypes, s.Type):
 			typeOK = false
 			hint := ""
-			if sg := suggest(s.Type, sourceTypes); sg != "" {
+			if sg := didyoumean.Closest(s.Type, sourceTypes); sg != "" {
 				hint = fmt.Sprintf("did you mean %q? ", sg)
 			}
 			p.bad(f+".type", "unknown type %q; %suse one of %s", s.Type, hint, oneOf(sourceTypes))

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"unicode/utf8"
 
+	"github.com/ituwatch/ituwatch/internal/problems"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -139,7 +140,7 @@ type builder struct {
 	uses      [][]use // per phrase
 	sets      map[string][]string
 	setOrigin map[string]string
-	errs      []error
+	errs      problems.List // in the order found, which is the packs' order
 }
 
 // Compile turns packs into an Engine. A later pack's topic replaces an
@@ -204,7 +205,7 @@ func Compile(packs ...*Pack) (*Engine, error) {
 			ct.MinScore = 1
 		}
 		if t.match == nil {
-			b.errs = append(b.errs, fmt.Errorf("%s:%d: topic %s: match is missing", t.source, t.line, t.id))
+			b.errs.Addf(t.source, t.line, "topic "+t.id, "match is missing")
 			continue
 		}
 		ct.root = b.node(t.match, int32(i), &t)
@@ -212,7 +213,7 @@ func Compile(packs ...*Pack) (*Engine, error) {
 		e.topics = append(e.topics, ct)
 	}
 	if len(b.errs) > 0 {
-		return nil, errors.Join(b.errs...)
+		return nil, packError{b.errs}
 	}
 	if b.nNodes >= maxNodes || len(e.vocab)+len(e.pfx) >= maxNodes {
 		return nil, fmt.Errorf("compile rules: %d phrases are more than one engine can hold; split the packs", e.nPhrases)
@@ -278,7 +279,7 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 	case nodeRegex:
 		re, err := regexp.Compile("(?i)" + n.regex)
 		if err != nil {
-			b.errs = append(b.errs, fmt.Errorf("%s:%d: topic %s: regex %q is not valid: %v", t.source, n.line, t.id, n.regex, err))
+			b.errs.Addf(t.source, n.line, "topic "+t.id, "regex %q is not valid: %v", n.regex, err)
 		}
 		leaf.re, leaf.expr = re, n.regex
 		leaf.lits, leaf.prefixed = requiredLiterals(n.regex)
@@ -538,7 +539,7 @@ func (b *builder) setTerms(name string, line int, t *topicSpec) []string {
 		if origin, ok := builtinSets()[name]; ok {
 			hint = fmt.Sprintf("it is defined in %s, so load %s before this pack", origin, origin)
 		}
-		b.errs = append(b.errs, fmt.Errorf("%s:%d: topic %s: unknown set %q; %s", t.source, line, t.id, name, hint))
+		b.errs.Addf(t.source, line, "topic "+t.id, "unknown set %q; %s", name, hint)
 	}
 	return terms
 }

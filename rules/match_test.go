@@ -549,3 +549,18 @@ func TestRequiredLiterals(t *testing.T) {
 		}
 	}
 }
+
+// Compile lists every topic that uses a set no loaded pack defines, one a
+// line, in the packs' order, worded as ParsePack words its problems.
+func TestCompileListsEveryUnknownSet(t *testing.T) {
+	user, err := ParsePack("user.yaml", []byte("pack: u\ntopics:\n  - {id: b, name: B, severity: low, match: {set: itu_context}}\n  - {id: a, name: A, severity: low, match: {any: [{phrase: x}, {set: itu_context}]}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Compile(user)
+	want := `user.yaml:3: topic b: unknown set "itu_context"; it is defined in builtin:itu, so load builtin:itu before this pack` + "\n" +
+		`user.yaml:4: topic a: unknown set "itu_context"; it is defined in builtin:itu, so load builtin:itu before this pack`
+	if err == nil || err.Error() != want {
+		t.Errorf("Compile(user) error =\n%v\nwant\n%s", err, want)
+	}
+}

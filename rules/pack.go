@@ -5,9 +5,7 @@
 package rules
 
 import (
-	"cmp"
 	"embed"
-	"errors"
 	"fmt"
 	"os"
 	"path"
@@ -20,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ituwatch/ituwatch/internal/didyoumean"
+	"github.com/ituwatch/ituwatch/internal/problems"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -109,41 +108,32 @@ var (
 	yamlLinePrefix = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 )
 
-// problems collects every mistake in a pack so that a user fixes them all in
-// one go instead of one per run.
-type problems struct {
+// packProblems collects every mistake in a pack so that a user fixes them
+// all in one go instead of one per run.
+type packProblems struct {
 	source string
-	list   []problem
+	list   problems.List
 }
 
-type problem struct {
-	line int
-	msg  string
+// add records a problem at line (0 for the whole pack); where, if not
+// empty, says which part of the pack, e.g. "topic new-ip".
+func (p *packProblems) add(line int, where, format string, args ...any) {
+	p.list.Addf(p.source, line, where, format, args...)
 }
 
-func (p *problems) add(line int, where, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if where != "" {
-		msg = where + ": " + msg
-	}
-	p.list = append(p.list, problem{line, msg})
-}
-
-func (p *problems) err() error {
+func (p *packProblems) err() error {
 	if len(p.list) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(p.list, func(a, b problem) int { return cmp.Compare(a.line, b.line) })
-	errs := make([]error, len(p.list))
-	for i, pr := range p.list {
-		if pr.line > 0 {
-			errs[i] = fmt.Errorf("%s:%d: %s", p.source, pr.line, pr.msg)
-		} else {
-			errs[i] = fmt.Errorf("%s: %s", p.source, pr.msg)
-		}
-	}
-	return errors.Join(errs...)
+	p.list.Sort()
+	return packError{p.list}
 }
+
+// packError is a pack's problems, one "FILE:LINE: where: what to fix" a
+// line. It is not a bare problems.List, which is what the config's
+// problems are (config.Problems), so that a caller looking for those does
+// not take a pack's for them: the command says which pack it was loading.
+type packError struct{ problems.List }
 
 // LoadPack reads "builtin:NAME" from the packs embedded in the binary, or
 // any other ref as a file path.
@@ -208,7 +198,7 @@ var builtinSets = sync.OnceValue(func() map[string]string {
 // ParsePack parses and validates a pack, reporting every problem at once,
 // each as "FILE:LINE: where: what to fix".
 func ParsePack(source string, data []byte) (*Pack, error) {
-	p := &problems{source: source}
+	p := &packProblems{source: source}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		msg := err.Error()
@@ -253,7 +243,7 @@ func ParsePack(source string, data []byte) (*Pack, error) {
 
 // mappingKeys checks that n is a mapping whose keys are all allowed and
 // unique, and returns the value node of each key.
-func mappingKeys(p *problems, n *yaml.Node, where string, allowed []string) map[string]*yaml.Node {
+func mappingKeys(p *packProblems, n *yaml.Node, where string, allowed []string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
 	if n.Kind != yaml.MappingNode {
 		return out
@@ -277,21 +267,15 @@ func mappingKeys(p *problems, n *yaml.Node, where string, allowed []string) map[
 	return out
 }
 
-// suggest names the allowed key closest to a mistyped one.
+// suggest names the allowed key closest to a mistyped one, or lists them all.
 func suggest(got string, allowed []string) string {
-	best, bestD := "", 3
-	for _, a := range allowed {
-		if d := didyoumean.Distance(strings.ToLower(got), a); d < bestD {
-			best, bestD = a, d
-		}
-	}
-	if best != "" {
+	if best := didyoumean.Closest(got, allowed); best != "" {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (allowed: " + strings.Join(allowed, ", ") + ")"
 }
 
-func scalarString(p *problems, n *yaml.Node, where, key string) string {
+func scalarString(p *packProblems, n *yaml.Node, where, key string) string {
 	if n.Kind != yaml.ScalarNode {
 		p.add(n.Line, where, "%s must be a single text value", key)
 		return ""
@@ -304,7 +288,7 @@ func scalarString(p *problems, n *yaml.Node, where, key string) string {
 }
 
 // stringList accepts a list of text values or a single one.
-func stringList(p *problems, n *yaml.Node, where, key string) []string {
+func stringList(p *packProblems, n *yaml.Node, where, key string) []string {
 	if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
 		return []string{n.Value}
 	}
@@ -327,7 +311,7 @@ func stringList(p *problems, n *yaml.Node, where, key string) []string {
 	return out
 }
 
-func parseSets(p *problems, n *yaml.Node, names map[string]int) []setSpec {
+func parseSets(p *packProblems, n *yaml.Node, names map[string]int) []setSpec {
 	if n.Kind != yaml.MappingNode {
 		p.add(n.Line, "", "sets must be a mapping of set names to lists of terms")
 		return nil
@@ -366,7 +350,7 @@ func parseSets(p *problems, n *yaml.Node, names map[string]int) []setSpec {
 
 var topicKeys = []string{"id", "name", "severity", "annotation", "min_score", "sources", "exclude_sources", "match"}
 
-func parseTopics(p *problems, n *yaml.Node, source string, sets map[string]int) []topicSpec {
+func parseTopics(p *packProblems, n *yaml.Node, source string, sets map[string]int) []topicSpec {
 	if n.Kind != yaml.SequenceNode {
 		p.add(n.Line, "", "topics must be a list; start each topic with \"- id: ...\"")
 		return nil
@@ -481,7 +465,7 @@ func hasPositive(n *nodeSpec) bool {
 
 var nodeKeys = []string{"phrase", "phrases", "set", "regex", "near", "within", "any", "all", "none", "weight", "fields"}
 
-func parseNode(p *problems, n *yaml.Node, where string, sets map[string]int, depth int) *nodeSpec {
+func parseNode(p *packProblems, n *yaml.Node, where string, sets map[string]int, depth int) *nodeSpec {
 	if depth > maxDepth {
 		p.add(n.Line, where, "match is nested more than %d levels deep", maxDepth)
 		return nil
@@ -638,7 +622,7 @@ func parseNode(p *problems, n *yaml.Node, where string, sets map[string]int, dep
 	return nd
 }
 
-func parseNear(p *problems, v *yaml.Node, where string, sets map[string]int, nd *nodeSpec) {
+func parseNear(p *packProblems, v *yaml.Node, where string, sets map[string]int, nd *nodeSpec) {
 	if v.Kind != yaml.SequenceNode {
 		p.add(v.Line, where, "near must be a list of at least two terms, e.g. near: [[\"ITU\", \"ITU-T\"], \"new protocol\"]")
 		return
@@ -688,7 +672,7 @@ func parseNear(p *problems, v *yaml.Node, where string, sets map[string]int, nd 
 	}
 }
 
-func checkSetRef(p *problems, line int, where, name string, sets map[string]int) {
+func checkSetRef(p *packProblems, line int, where, name string, sets map[string]int) {
 	if name == "" {
 		return
 	}

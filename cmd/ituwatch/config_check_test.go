@@ -316,3 +316,19 @@ topics:
 		t.Errorf("rules check without a file: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// A rule pack's mistakes are the pack's, not the config's: the command
+// names the pack it was loading and lists them as the pack check does,
+// without the "the config has N problems" heading.
+func TestBrokenRulePackNamedByTheConfig(t *testing.T) {
+	dir := t.TempDir()
+	pack := writeFile(t, filepath.Join(dir, "ours.yaml"), "pack: ours\ntopics:\n  - id: wsis\n    name: WSIS process\n    severity: urgent\n    match: {phrse: WSIS}\n")
+	cfg := writeFile(t, filepath.Join(dir, "ituwatch.yaml"), fmt.Sprintf("store: {path: %q}\nsources:\n  - {id: news, type: rss, url: \"https://news.example.org/rss\"}\nrules: {packs: [%q]}\n", filepath.Join(dir, "ituwatch.db"), pack))
+	_, errOut, code := runCLIForTest(t, nil, "check-config", "-c", cfg)
+	want := "ituwatch check-config: load rule pack " + pack + ": " +
+		pack + `:5: topic wsis: unknown severity "urgent" (want low, medium, high or critical)` + "\n" +
+		pack + `:6: topic wsis: unknown key "phrse" (did you mean "phrase"?)` + "\n"
+	if code != 1 || errOut != want {
+		t.Errorf("check-config with a broken pack: exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
+	}
+}

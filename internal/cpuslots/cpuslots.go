@@ -31,6 +31,3 @@ func Acquire(ctx context.Context) (release func(), err error) {
 }
 
 func releaseSlot() { <-slots }
-
-// Size is how many pieces of work run at once.
-func Size() int { return cap(slots) }

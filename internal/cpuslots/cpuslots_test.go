@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-func TestAcquireAdmitsSizeAtATime(t *testing.T) {
+func TestAcquireAdmitsCapacityAtATime(t *testing.T) {
 	var releases []func()
-	for range Size() {
+	for range cap(slots) {
 		release, err := Acquire(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -19,7 +19,7 @@ func TestAcquireAdmitsSizeAtATime(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Acquire with all %d slots taken = %v, want it to wait until ctx ends", Size(), err)
+		t.Fatalf("Acquire with all %d slots taken = %v, want it to wait until ctx ends", cap(slots), err)
 	}
 	releases[0]()
 	release, err := Acquire(context.Background())

@@ -3,6 +3,11 @@
 // the right one.
 package didyoumean
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // maxRunes bounds the work on hostile input: nobody mistypes a 65-letter
 // keyword, and the table is quadratic.
 const maxRunes = 64
@@ -40,3 +45,44 @@ func Distance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// Closest returns the candidate the user most likely meant by word, or ""
+// when none is near enough to be worth suggesting: a wrong suggestion costs
+// a policy person more than the list of what is allowed.
+//
+// Case and the separators - and _ do not count, because people mix them up
+// in ids and keys ("max-pages" for max_pages, "mandate_creep" for
+// mandate-creep). A word of three letters or more that begins candidates
+// was cut short ("mandate", "sub"), and its shortest completion is the
+// likeliest. Otherwise the nearest candidate counts if it is at most two
+// edits away (three for words of ten letters or more, whose typos come in
+// more places) and leaves at least one letter of the word standing; ties go
+// to the candidate listed first.
+func Closest(word string, candidates []string) string {
+	w := fold(word)
+	n := utf8.RuneCountInString(w)
+	if n >= 3 {
+		best, bestLen := "", 0
+		for _, c := range candidates {
+			if fc := fold(c); strings.HasPrefix(fc, w) && (best == "" || len(fc) < bestLen) {
+				best, bestLen = c, len(fc)
+			}
+		}
+		if best != "" {
+			return best
+		}
+	}
+	limit := 2
+	if n >= 10 {
+		limit = 3
+	}
+	best, bestD := "", limit+1
+	for _, c := range candidates {
+		if d := Distance(w, fold(c)); d < bestD && d < n {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func fold(s string) string { return strings.ReplaceAll(strings.ToLower(s), "_", "-") }
