@@ -201,7 +201,7 @@ func (r *Router) Handle(ctx context.Context, req Request) Reply {
 	reply := r.help(ctx, req, nil)
 	reply.Error = true
 	reply.Title = fmt.Sprintf("unknown command %q; here is what I understand:", render.Cut(fields[0], 30))
-	if s := closest(name, commandNames()); s != "" {
+	if s := didyoumean.Closest(name, commandNames()); s != "" {
 		reply.Title = fmt.Sprintf("unknown command %q (did you mean %s?); here is what I understand:", render.Cut(fields[0], 30), s)
 	}
 	return reply
@@ -264,19 +264,4 @@ func (r *Router) failed(ctx context.Context, cmd string, err error) Reply {
 
 func usageError(title, example string) Reply {
 	return Reply{Title: title, Footer: "try: " + example, Error: true}
-}
-
-// closest returns the candidate nearest to s if it is near enough to be a
-// typo (or s is a prefix of it), else "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		if len(s) >= 3 && strings.HasPrefix(c, s) {
-			return c
-		}
-		if d := didyoumean.Distance(s, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
 }

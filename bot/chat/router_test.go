@@ -400,24 +400,6 @@ func TestRouterRateLimit(t *testing.T) {
 	}
 }
 
-func TestEditDistanceAndClosest(t *testing.T) {
-	tests := []struct {
-		s    string
-		want string
-	}{
-		{"new-iq", "new-ip"},
-		{"mandate", "mandate-creep"},
-		{"otts", "ott"},
-		{"surveillance", ""},
-		{"x", ""},
-	}
-	for _, tt := range tests {
-		if got := closest(tt.s, []string{"new-ip", "mandate-creep", "ott"}); got != tt.want {
-			t.Errorf("closest(%q) = %q, want %q", tt.s, got, tt.want)
-		}
-	}
-}
-
 func TestRouterOneTopicIsSingular(t *testing.T) {
 	r := NewRouter(RouterOptions{Queries: newFakeQueries(), Topics: testTopics[:1], Now: (&bottest.Clock{T: bottest.T0}).Now, Logger: bottest.QuietLogger()})
 	out := RenderPlain(r.Handle(context.Background(), Request{Text: "topics", Platform: "console"}))

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ituwatch/ituwatch/bot/render"
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -180,7 +181,7 @@ func (r *Router) topicArg(arg string, allowAll bool) (string, Reply, bool) {
 		title = fmt.Sprintf("unknown topic %q; no topics are configured", render.Cut(arg, 30))
 	}
 	reply := Reply{Title: title, Error: true, Footer: "try: topics"}
-	if s := closest(strings.ToLower(arg), r.topicIDs()); s != "" {
+	if s := didyoumean.Closest(arg, r.topicIDs()); s != "" {
 		reply.Footer = "did you mean " + s + "?"
 	}
 	return "", reply, false
