@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -239,7 +240,7 @@ func parseListingRows(body []byte, pageURL *url.URL) (items []model.Item, nextPa
 			continue
 		}
 		docRows[tr.Get(0)] = true
-		it.Categories = appendUnique(slices.Clone(pageCats), seriesCategories(it.Document.Series)...)
+		it.Categories = appendUnique(slices.Clone(pageCats), itudoc.Bodies(it.Document.Series)...)
 		items = mergeListingItems(items, []model.Item{it})
 	}
 	return items, findNextPage(doc, pageURL, docRows), rowCount, nil
@@ -361,9 +362,9 @@ func listingRowItem(cells []*goquery.Selection, lt *listingTable, pageURL *url.U
 	// Every link of the row may carry the document id: the number cell, the
 	// title, and the language versions (whose ids carry the revision).
 	var refs []*model.DocumentRef
-	if ref, ok := ParseDocNumber(numberText); ok {
+	if ref, ok := itudoc.Parse(numberText); ok {
 		refs = append(refs, ref)
-	} else if ref, ok := FindDocNumber(numberText); ok {
+	} else if ref, ok := itudoc.Find(numberText); ok {
 		refs = append(refs, ref)
 	}
 	var rowLinks []*goquery.Selection
@@ -372,13 +373,13 @@ func listingRowItem(cells []*goquery.Selection, lt *listingTable, pageURL *url.U
 	}
 	for _, a := range rowLinks {
 		if abs := resolveListingLink(a.AttrOr("href", ""), pageURL); abs != "" {
-			if ref, ok := docNumberFromURL(abs); ok {
+			if ref, ok := itudoc.FromURL(abs); ok {
 				refs = append(refs, ref)
 			}
 		}
 	}
 	if len(refs) == 0 && numberCell == nil {
-		if ref, ok := FindDocNumber(titleText); ok {
+		if ref, ok := itudoc.Find(titleText); ok {
 			refs = append(refs, ref)
 		}
 	}
@@ -390,7 +391,7 @@ func listingRowItem(cells []*goquery.Selection, lt *listingTable, pageURL *url.U
 			if r.Number != ref.Number {
 				continue
 			}
-			if docRevisionNumber(r.Revision) > docRevisionNumber(ref.Revision) {
+			if itudoc.RevisionNumber(r.Revision) > itudoc.RevisionNumber(ref.Revision) {
 				ref.Revision = r.Revision
 			}
 		}
@@ -409,7 +410,7 @@ func listingRowItem(cells []*goquery.Selection, lt *listingTable, pageURL *url.U
 	for _, a := range rowLinks {
 		inLangCell := langCell != nil && langCell.Get(0) == a.Closest("td, th").Get(0)
 		for _, l := range linkLanguages(a, pageURL, inLangCell, ref.Number) {
-			docAddLanguage(ref, l)
+			itudoc.AddLanguage(ref, l)
 		}
 	}
 
@@ -463,7 +464,7 @@ func documentLink(numberCell, titleCell *goquery.Selection, rowLinks []*goquery.
 			abs := resolveListingLink(a.AttrOr("href", ""), pageURL)
 			switch {
 			case abs == "":
-			case isDocumentFile(abs):
+			case itudoc.IsDocumentFile(abs):
 				if fileLink == "" {
 					fileLink = abs
 				}
@@ -504,32 +505,6 @@ func resolveListingLink(href string, base *url.URL) string {
 	return abs.String()
 }
 
-func isDocumentFile(link string) bool {
-	u, err := url.Parse(link)
-	if err != nil {
-		return false
-	}
-	p := strings.ToLower(u.Path)
-	for _, ext := range docFileExt {
-		if ext != ".htm" && ext != ".html" && strings.HasSuffix(p, ext) {
-			return true
-		}
-	}
-	return false
-}
-
-// languageWords are the ways a listing labels a language version: ITU's
-// one-letter codes, ISO codes, and language names in English and in the
-// language itself (as icons' alt text often has them).
-var languageWords = map[string]string{
-	"e": "en", "en": "en", "eng": "en", "english": "en", "anglais": "en", "inglés": "en",
-	"f": "fr", "fr": "fr", "fre": "fr", "french": "fr", "français": "fr", "francais": "fr", "francés": "fr",
-	"s": "es", "es": "es", "spa": "es", "spanish": "es", "español": "es", "espagnol": "es",
-	"a": "ar", "ar": "ar", "ara": "ar", "arabic": "ar", "arabe": "ar", "العربية": "ar", "عربي": "ar",
-	"c": "zh", "zh": "zh", "chi": "zh", "chinese": "zh", "chinois": "zh", "中文": "zh",
-	"r": "ru", "ru": "ru", "rus": "ru", "russian": "ru", "russe": "ru", "русский": "ru",
-}
-
 // linkLanguages says which language versions a link stands for, from its
 // text, its icon's alt text, its title, hreflang, or the id in its href. A
 // link to the document page (not a file) only counts inside a language
@@ -541,7 +516,7 @@ func linkLanguages(a *goquery.Selection, pageURL *url.URL, inLangCell bool, numb
 	})
 	var out []string
 	for _, l := range labels {
-		if code, ok := languageWords[strings.ToLower(strings.TrimSpace(l))]; ok {
+		if code, ok := itudoc.LanguageOfLabel(l); ok {
 			out = append(out, code)
 		}
 	}
@@ -549,14 +524,14 @@ func linkLanguages(a *goquery.Selection, pageURL *url.URL, inLangCell bool, numb
 		return out
 	}
 	abs := resolveListingLink(a.AttrOr("href", ""), pageURL)
-	if abs == "" || !(inLangCell || isDocumentFile(abs)) {
+	if abs == "" || !(inLangCell || itudoc.IsDocumentFile(abs)) {
 		return nil
 	}
-	if ref, ok := docNumberFromURL(abs); ok && ref.Number == number {
+	if ref, ok := itudoc.FromURL(abs); ok && ref.Number == number {
 		out = append(out, ref.Languages...)
 	}
 	if u, err := url.Parse(abs); err == nil {
-		if code, ok := languageWords[strings.ToLower(u.Query().Get("lang"))]; ok && inLangCell {
+		if code, ok := itudoc.LanguageOfLabel(u.Query().Get("lang")); ok && inLangCell {
 			out = append(out, code)
 		}
 	}
@@ -592,23 +567,8 @@ func parseListingDate(s string) time.Time {
 	return time.Time{}
 }
 
-// Bodies a listing can belong to, found in the page's title, headings and
-// breadcrumb. Order is the order categories are listed in.
-var listingBodies = []struct {
-	re   *regexp.Regexp
-	name string
-}{
-	{regexp.MustCompile(`\bCouncil\b`), "Council"},
-	{regexp.MustCompile(`(?i)\bCWG[- ]?Internet\b|Internet-related Public Policy`), "CWG-Internet"},
-	{regexp.MustCompile(`\bPlenipotentiary\b|\bPP-?\d{2}\b`), "PP"},
-	{regexp.MustCompile(`\bWTSA\b|World Telecommunication Standardization Assembly`), "WTSA"},
-	{regexp.MustCompile(`\bTSAG\b|Telecommunication Standardization Advisory Group`), "TSAG"},
-	{regexp.MustCompile(`\bWTDC\b|World Telecommunication Development Conference`), "WTDC"},
-	{regexp.MustCompile(`\bWCIT\b`), "WCIT"},
-}
-
-var listingStudyGroup = regexp.MustCompile(`\b(?:SG|Study Group)\s?(\d{1,2})\b`)
-
+// listingCategories names the bodies a listing is about, from the page's
+// title, headings and breadcrumb and the table's caption.
 func listingCategories(doc *goquery.Document, table *goquery.Selection) []string {
 	var parts []string
 	parts = append(parts, cellText(doc.Find("title").First()))
@@ -617,38 +577,7 @@ func listingCategories(doc *goquery.Document, table *goquery.Selection) []string
 	})
 	parts = append(parts, cellText(table.ChildrenFiltered("caption")))
 	context := strings.Join(parts, " \n ")
-	var cats []string
-	for _, b := range listingBodies {
-		if b.re.MatchString(context) {
-			cats = appendUnique(cats, b.name)
-		}
-	}
-	if m := listingStudyGroup.FindStringSubmatch(context); m != nil {
-		cats = appendUnique(cats, "SG"+m[1])
-	}
-	return cats
-}
-
-// seriesCategories names the bodies a document's own number points to.
-func seriesCategories(series string) []string {
-	switch {
-	case series == "C":
-		return []string{"Council"}
-	case series == "CWG-Internet":
-		return []string{"Council", "CWG-Internet"}
-	case strings.HasPrefix(series, "CWG-"):
-		return []string{"Council", series}
-	case series == "PP", series == "WTSA", series == "WTDC", series == "WCIT":
-		return []string{series}
-	case strings.HasPrefix(series, "TSAG-"):
-		return []string{"TSAG"}
-	case strings.HasPrefix(series, "SG"):
-		g, _, _ := strings.Cut(series, "-")
-		return []string{g}
-	case strings.HasPrefix(series, "FG-"):
-		return []string{strings.TrimSuffix(strings.TrimSuffix(series, "-C"), "-TD")}
-	}
-	return nil
+	return itudoc.BodiesNamedIn(context)
 }
 
 func appendUnique(list []string, more ...string) []string {
@@ -673,16 +602,16 @@ func mergeListingItems(list, items []model.Item) []model.Item {
 		old := &list[i]
 		oldDoc, newDoc := old.Document, it.Document
 		first, last := old.Published, it.Published
-		if docRevisionNumber(newDoc.Revision) > docRevisionNumber(oldDoc.Revision) {
+		if itudoc.RevisionNumber(newDoc.Revision) > itudoc.RevisionNumber(oldDoc.Revision) {
 			langs := oldDoc.Languages
 			*old = it
 			old.Document = newDoc
 			for _, l := range langs {
-				docAddLanguage(old.Document, l)
+				itudoc.AddLanguage(old.Document, l)
 			}
 		} else {
 			for _, l := range newDoc.Languages {
-				docAddLanguage(oldDoc, l)
+				itudoc.AddLanguage(oldDoc, l)
 			}
 		}
 		if first.IsZero() || (!last.IsZero() && last.Before(first)) {

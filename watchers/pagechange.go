@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -528,7 +529,7 @@ func (st *pageTextStats) add(n *html.Node, inLink bool) {
 				st.linkChars += k
 			}
 		case c.Type == html.ElementNode && !pageSkip[c.Data]:
-			link := !inLink && c.Data == "a" && !isDocumentFile(attr(c, "href"))
+			link := !inLink && c.Data == "a" && !itudoc.IsDocumentFile(attr(c, "href"))
 			if link {
 				st.links++
 			}
