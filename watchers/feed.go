@@ -23,6 +23,7 @@ import (
 	"golang.org/x/text/encoding/charmap"
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
+	"github.com/ituwatch/ituwatch/internal/links"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -433,7 +434,7 @@ func normaliseItem(sourceID string, fi *gofeed.Item, base *url.URL, now time.Tim
 	if link == "" && len(fi.Links) > 0 {
 		link = strings.TrimSpace(fi.Links[0])
 	}
-	it.Link = cleanLink(unwrapRedirect(resolveLink(link, base)), true)
+	it.Link = links.Display(unwrapRedirect(resolveLink(link, base)))
 
 	limit := now.Add(futureDateSlop)
 	it.Published = saneDate(fi.PublishedParsed, limit)
@@ -477,7 +478,7 @@ func itemID(guid string, it model.Item) string {
 		return guid
 	}
 	if it.Link != "" {
-		return canonicalLink(it.Link)
+		return links.Canonical(it.Link)
 	}
 	h := sha256.New()
 	h.Write([]byte(it.Title))
@@ -526,69 +527,6 @@ func unwrapRedirect(link string) string {
 		}
 	}
 	return link
-}
-
-// trackingParam reports query keys that only identify a campaign or a click.
-func trackingParam(key string) bool {
-	k := strings.ToLower(key)
-	if strings.HasPrefix(k, "utm_") {
-		return true
-	}
-	switch k {
-	case "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_hsenc", "_hsmi", "mkt_tok":
-		return true
-	}
-	return false
-}
-
-// canonicalLink is the link as an identity: scheme and host lowercased,
-// default port, fragment and tracking parameters removed. Other parameters
-// keep their order and raw form, since some sites put the article id there.
-func canonicalLink(raw string) string { return cleanLink(raw, false) }
-
-// cleanLink is canonicalLink that may keep the fragment: the link shown to
-// readers, where "#section-3" can matter but utm_source never does.
-func cleanLink(raw string, keepFragment bool) string {
-	raw = strings.TrimSpace(raw)
-	u, err := url.Parse(raw)
-	if err != nil || !u.IsAbs() {
-		return raw
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Hostname())
-	port := u.Port()
-	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
-		port = ""
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	u.Host = host
-	if !keepFragment {
-		u.Fragment, u.RawFragment = "", ""
-	}
-	if u.Path == "" && u.Opaque == "" {
-		u.Path = "/"
-	}
-	if u.RawQuery != "" {
-		var kept []string
-		for _, pair := range strings.Split(u.RawQuery, "&") {
-			key, _, _ := strings.Cut(pair, "=")
-			if k, err := url.QueryUnescape(key); err == nil {
-				key = k
-			}
-			if pair == "" || trackingParam(key) {
-				continue
-			}
-			kept = append(kept, pair)
-		}
-		u.RawQuery = strings.Join(kept, "&")
-	}
-	u.ForceQuery = false
-	return u.String()
 }
 
 var xmlEncodingDecl = regexp.MustCompile(`^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']`)
