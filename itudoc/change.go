@@ -20,13 +20,13 @@ func RevisionNumber(rev string) int {
 
 // Changes says in a few words how a document differs from its prior
 // version ("revised (Rev.1)", "addendum (Add.2)", "new language version:
-// French"); none when neither is a document or nothing of the document
-// changed.
+// French"); none when either version is not a document, or when neither
+// a revision, an addendum nor a language was added.
 func Changes(prev, cur *model.DocumentRef) []string {
-	var parts []string
 	if prev == nil || cur == nil {
 		return nil
 	}
+	var parts []string
 	if cur.Revision != prev.Revision && cur.Revision != "" {
 		parts = append(parts, "revised ("+cur.Revision+")")
 	}
