@@ -20,6 +20,8 @@ func TestChanges(t *testing.T) {
 		{"revision and French", &c2651, &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"en", "fr"}},
 			[]string{"revised (Rev.1)", "new language version: French"}},
 		{"revision withdrawn says nothing", &model.DocumentRef{Number: "C26/51", Revision: "Rev.1"}, &model.DocumentRef{Number: "C26/51"}, nil},
+		{"an addendum already seen says nothing", &model.DocumentRef{Number: "C26/51(Add.2)", Addendum: "Add.2"},
+			&model.DocumentRef{Number: "C26/51(Add.2)", Addendum: "Add.2", Revision: "Rev.1"}, []string{"revised (Rev.1)"}},
 		{"addendum", &c2651, &model.DocumentRef{Number: "C26/51", Addendum: "Add.2", Languages: []string{"en"}}, []string{"addendum (Add.2)"}},
 		{"two languages, one unknown", &c2651, &model.DocumentRef{Number: "C26/51", Languages: []string{"en", "zh", "xx"}},
 			[]string{"new language version: Chinese, xx"}},
