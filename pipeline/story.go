@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/ituwatch/ituwatch/internal/links"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -283,11 +284,13 @@ func (x *storyIndex) find(ctx context.Context, st storySource, it *model.Item, n
 	return best, nil
 }
 
-// storyLink is a link reduced to what identifies an article: no scheme, no
-// "www.", no fragment, no trailing slash. Tracking parameters are already
-// gone (the watchers remove them).
+// storyLink is a link reduced to what identifies an article: its
+// canonical form (links.Canonical: no fragment, no tracking parameters, no
+// default port) without scheme, "www." and trailing slash, so the http and
+// https, www and bare copies of one article are one story. "" for a link
+// with no host.
 func storyLink(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	u, err := url.Parse(links.Canonical(raw))
 	if err != nil || u.Host == "" {
 		return ""
 	}

@@ -252,3 +252,59 @@ func TestStoriesClaimAndSettle(t *testing.T) {
 		t.Errorf("report of an item first alerted without a claim joined %d, want 9", id)
 	}
 }
+
+// The story key of a link, over the cases the key was written for; these
+// were the answers of storyLink before it was built on links.Canonical,
+// for the links the watchers give it.
+func TestStoryLinkKeys(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://www.example.org/x/", "example.org/x"},
+		{"http://example.org/x", "example.org/x"},
+		{"https://example.org/x?id=3#comments", "example.org/x?id=3"},
+		{"https://example.org/x?id=3", "example.org/x?id=3"},
+		{"https://example.org/x?id=4", "example.org/x?id=4"},
+		{"HTTPS://WWW.Example.ORG/Path/Case/", "example.org/Path/Case"},
+		{"https://example.org", "example.org"},
+		{"https://example.org/", "example.org"},
+		{"https://example.org:8443/a", "example.org:8443/a"},
+		{"https://example.org/a?b=2&a=1", "example.org/a?b=2&a=1"},
+		{"https://example.org/a?q=%C3%A9t%C3%A9", "example.org/a?q=%C3%A9t%C3%A9"},
+		{"https://example.org/caf%C3%A9/", "example.org/caf%C3%A9"},
+		{"https://example.org/a%2Fb", "example.org/a%2Fb"},
+		{"https://example.org/a?", "example.org/a"},
+		{"  https://example.org/a  ", "example.org/a"},
+		{"https://user:secret@example.org/a", "example.org/a"},
+		{"//example.org/a/", "example.org/a"},
+		{"//WWW.Example.org/a/", "example.org/a"},
+		{"https://wwwexample.org/a", "wwwexample.org/a"},
+		{"https://www2.example.org/a", "www2.example.org/a"},
+		{"https://[2001:DB8::1]:8080/a", "[2001:db8::1]:8080/a"},
+		{"https://docs.example.org/md/C26/51", "docs.example.org/md/C26/51"},
+		{"/relative/path", ""},
+		{"", ""},
+		{"https://exa mple.org/a", ""},
+		{"mailto:someone@example.org", ""},
+	}
+	for _, tt := range tests {
+		if got := storyLink(tt.in); got != tt.want {
+			t.Errorf("storyLink(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// Built on links.Canonical, the key no longer trusts the watchers to have
+// cleaned the link: a default port or a tracking parameter (which a
+// listing's or a page's link may still carry) no longer splits a story.
+func TestStoryLinkCanonicalises(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://example.org:80/a", "example.org/a"},
+		{"https://www.example.org:443/a/", "example.org/a"},
+		{"https://example.org/a?utm_source=x&id=7&fbclid=y", "example.org/a?id=7"},
+		{"https://example.org/a?utm_medium=feed", "example.org/a"},
+	}
+	for _, tt := range tests {
+		if got := storyLink(tt.in); got != tt.want {
+			t.Errorf("storyLink(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -148,30 +148,6 @@ func TestItemIDFallbacks(t *testing.T) {
 	}
 }
 
-func TestCanonicalLink(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"https://example.org/a", "https://example.org/a"},
-		{"HTTPS://Example.ORG/Path/Case", "https://example.org/Path/Case"},
-		{"https://example.org", "https://example.org/"},
-		{"http://example.org:80/a", "http://example.org/a"},
-		{"https://example.org:8443/a", "https://example.org:8443/a"},
-		{"https://example.org/a#section-2", "https://example.org/a"},
-		{"https://example.org/a?utm_source=x&utm_medium=y", "https://example.org/a"},
-		{"https://example.org/a?id=7&UTM_Campaign=z&page=2", "https://example.org/a?id=7&page=2"},
-		{"https://example.org/a?fbclid=abc&gclid=def&msclkid=g", "https://example.org/a"},
-		{"https://example.org/a?b=2&a=1", "https://example.org/a?b=2&a=1"},
-		{"https://example.org/a?q=%C3%A9t%C3%A9&utm_term=x", "https://example.org/a?q=%C3%A9t%C3%A9"},
-		{"https://example.org/a?page=1&copy=2;mode=x", "https://example.org/a?page=1&copy=2;mode=x"},
-		{"  https://example.org/a  ", "https://example.org/a"},
-		{"/relative/path", "/relative/path"},
-	}
-	for _, tt := range tests {
-		if got := canonicalLink(tt.in); got != tt.want {
-			t.Errorf("canonicalLink(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 func TestHTMLToText(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"plain  text\n with   spaces", "plain text\nwith spaces"},

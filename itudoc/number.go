@@ -1,11 +1,10 @@
-package watchers
+package itudoc
 
 import (
 	"net/url"
 	"path"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -30,16 +29,8 @@ import (
 // does not look at DocumentRef.Addendum, so folding it into its parent would
 // hide it.
 
-// docLangCodes maps ITU's one-letter language suffixes to the ISO 639-1 codes the
-// rest of the program speaks.
-var docLangCodes = map[byte]string{'E': "en", 'F': "fr", 'S': "es", 'A': "ar", 'C': "zh", 'R': "ru"}
-
-// docLangOrder is the order languages are listed in a DocumentRef, so that the
-// same set always prints (and fingerprints) the same way.
-var docLangOrder = []string{"en", "fr", "es", "ar", "zh", "ru"}
-
 // The pieces shared by the printed forms. Each pattern is compiled twice: once
-// anchored (ParseDocNumber) and once free-standing inside text (FindDocNumber).
+// anchored (Parse) and once free-standing inside text (Find).
 const (
 	// "(Rev.1)", "(Add.2)", "(Corr.1)" in any number and order, spaces tolerated.
 	docReSuffix = `(?P<suffix>(?:\s*\(\s*(?:Rev|Add|Corr)\.?\s*\d{1,2}\s*\))*)`
@@ -61,7 +52,7 @@ var docPatterns = []*docPattern{
 		name: "council",
 		core: `C(?P<meeting>\d{2})\s*/\s*(?P<inf>INF\s*/\s*)?(?P<seq>\d{1,4})` + docReSuffix + docReLang,
 		build: func(m map[string]string) *model.DocumentRef {
-			seq := docTrimZeros(m["seq"])
+			seq := trimZeros(m["seq"])
 			if m["inf"] != "" {
 				seq = "INF/" + seq
 			}
@@ -83,7 +74,7 @@ var docPatterns = []*docPattern{
 		core: `CWG[- ]?(?P<wg>Internet|WSIS(?:&|&amp;|and)SDGs?|COP|FHR|LANG)[- ]?(?P<meeting>\d{1,2})\s*/\s*(?P<inf>INF\s*/\s*)?(?P<seq>\d{1,4})` + docReSuffix + docReLang,
 		build: func(m map[string]string) *model.DocumentRef {
 			wg := docCWGName(m["wg"])
-			seq := docTrimZeros(m["seq"])
+			seq := trimZeros(m["seq"])
 			if m["inf"] != "" {
 				seq = "INF/" + seq
 			}
@@ -96,7 +87,7 @@ var docPatterns = []*docPattern{
 		name: "itut",
 		core: `(?:(?P<group>TSAG|SG\s?\d{1,2}|FG-[A-Z0-9]+)\s*-\s*(?P<kind>TD|C)|(?P<bare>TD))\s*(?P<seq>\d{1,5})(?:\s*R(?P<rrev>\d{1,2}))?(?:\s*/\s*(?:GEN|PLEN|WP\s?\d))?` + docReSuffix + docReLang,
 		build: func(m map[string]string) *model.DocumentRef {
-			seq := docTrimZeros(m["seq"])
+			seq := trimZeros(m["seq"])
 			ref := &model.DocumentRef{Seq: seq}
 			if m["bare"] != "" {
 				ref.Series = "TD"
@@ -107,7 +98,7 @@ var docPatterns = []*docPattern{
 				ref.Number = ref.Series + " " + seq
 			}
 			if m["rrev"] != "" {
-				ref.Revision = "Rev." + docTrimZeros(m["rrev"])
+				ref.Revision = "Rev." + trimZeros(m["rrev"])
 			}
 			return ref
 		},
@@ -118,7 +109,7 @@ var docPatterns = []*docPattern{
 		name: "dms-s",
 		core: `S(?P<meeting>\d{2})-(?P<body>CL|PP|WCIT|CWGINT(?P<cwg>\d{1,2}))-(?P<kind>C|INF)-(?P<seq>\d{1,5})` + docReVersion + docReLang,
 		build: func(m map[string]string) *model.DocumentRef {
-			seq := docTrimZeros(m["seq"])
+			seq := trimZeros(m["seq"])
 			if strings.EqualFold(m["kind"], "INF") {
 				seq = "INF/" + seq
 			}
@@ -140,7 +131,7 @@ var docPatterns = []*docPattern{
 		name: "dms-t",
 		core: `T(?P<meeting>\d{2})-(?P<group>TSAG|SG\d{1,2}|WTSA|FG[A-Z0-9-]*?)(?:-\d{6})?-(?P<kind>C|TD)(?:-(?:GEN|PLEN|WP\d))?-(?P<seq>\d{1,5})` + docReVersion + docReLang,
 		build: func(m map[string]string) *model.DocumentRef {
-			seq := docTrimZeros(m["seq"])
+			seq := trimZeros(m["seq"])
 			group := strings.ToUpper(m["group"])
 			kind := strings.ToUpper(m["kind"])
 			if group == "WTSA" && kind == "C" {
@@ -157,7 +148,7 @@ var docPatterns = []*docPattern{
 
 func docConferenceRef(m map[string]string) *model.DocumentRef {
 	conf := strings.ToUpper(m["conf"])
-	seq := docTrimZeros(m["seq"])
+	seq := trimZeros(m["seq"])
 	return &model.DocumentRef{Number: conf + m["meeting"] + "/" + seq, Series: conf, Meeting: m["meeting"], Seq: seq}
 }
 
@@ -183,19 +174,19 @@ func init() {
 	}
 }
 
-// ParseDocNumber reads one ITU document identifier, printed ("C22/51(Rev.1)-F",
+// Parse reads one ITU document identifier, printed ("C22/51(Rev.1)-F",
 // "PP-22 Doc 45", "CWG-Internet 18/3", "TSAG-TD 62R1") or in the
 // document-management form ("S22-CL-C-0065!R1!MSW-E", "T22-SG17-C-0456"),
 // also when it is the last part of a URL such as
 // "https://www.itu.int/md/S22-CL-C-0065/en". The whole string must be the
-// identifier; use FindDocNumber to spot one inside a title.
-func ParseDocNumber(s string) (*model.DocumentRef, bool) {
+// identifier; use Find to spot one inside a title.
+func Parse(s string) (*model.DocumentRef, bool) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, false
 	}
 	if strings.Contains(s, "://") {
-		return docNumberFromURL(s)
+		return FromURL(s)
 	}
 	for _, p := range docPatterns {
 		if m := p.parse.FindStringSubmatch(s); m != nil {
@@ -205,9 +196,9 @@ func ParseDocNumber(s string) (*model.DocumentRef, bool) {
 	return nil, false
 }
 
-// FindDocNumber returns the first ITU document identifier found in text, the
+// Find returns the first ITU document identifier found in text, the
 // leftmost when several forms match.
-func FindDocNumber(text string) (*model.DocumentRef, bool) {
+func Find(text string) (*model.DocumentRef, bool) {
 	best, bestAt := []string(nil), -1
 	var bestP *docPattern
 	for _, p := range docPatterns {
@@ -238,7 +229,7 @@ func (p *docPattern) ref(m []string) *model.DocumentRef {
 	}
 	ref := p.build(groups)
 	for _, part := range docSuffixPart.FindAllStringSubmatch(groups["suffix"], -1) {
-		n := docTrimZeros(part[2])
+		n := trimZeros(part[2])
 		switch strings.ToLower(part[1]) {
 		case "rev":
 			ref.Revision = "Rev." + n
@@ -255,7 +246,7 @@ func (p *docPattern) ref(m []string) *model.DocumentRef {
 		if len(tok) < 2 {
 			continue
 		}
-		n := docTrimZeros(tok[1:])
+		n := trimZeros(tok[1:])
 		switch tok[0] {
 		case 'R':
 			ref.Revision = "Rev." + n
@@ -265,18 +256,18 @@ func (p *docPattern) ref(m []string) *model.DocumentRef {
 		}
 	}
 	if l := groups["lang"]; l != "" {
-		ref.Languages = []string{docLangCodes[strings.ToUpper(l)[0]]}
+		ref.Languages = []string{letterLanguages[strings.ToUpper(l)[0]]}
 	}
 	return ref
 }
 
-// docFileExt lists the file extensions ITU serves document versions as.
-var docFileExt = []string{".docx", ".doc", ".pdf", ".zip", ".pptx", ".ppt", ".xlsx", ".htm", ".html"}
+// fileExts lists the file extensions ITU serves document versions as.
+var fileExts = []string{".docx", ".doc", ".pdf", ".zip", ".pptx", ".ppt", ".xlsx", ".htm", ".html"}
 
-// docNumberFromURL finds the document id in a link to a document page or
+// FromURL finds the document id in a link to a document page or
 // file. ITU puts it in the last path segments ("/md/S22-CL-C-0065/en",
 // ".../S22-CL-C-0065!R1!MSW-E.docx") or in a query parameter.
-func docNumberFromURL(raw string) (*model.DocumentRef, bool) {
+func FromURL(raw string) (*model.DocumentRef, bool) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, false
@@ -288,16 +279,16 @@ func docNumberFromURL(raw string) (*model.DocumentRef, bool) {
 		if err != nil {
 			seg = segs[i]
 		}
-		if i == len(segs)-1 && slices.Contains(docLangOrder, strings.ToLower(seg)) {
+		if i == len(segs)-1 && slices.Contains(languageOrder, strings.ToLower(seg)) {
 			lang = strings.ToLower(seg)
 			continue
 		}
 		ext := strings.ToLower(path.Ext(seg))
-		if slices.Contains(docFileExt, ext) {
+		if slices.Contains(fileExts, ext) {
 			seg = seg[:len(seg)-len(ext)]
 		}
-		if ref, ok := ParseDocNumber(seg); ok {
-			docAddLanguage(ref, lang)
+		if ref, ok := Parse(seg); ok {
+			AddLanguage(ref, lang)
 			return ref, true
 		}
 	}
@@ -306,7 +297,7 @@ func docNumberFromURL(raw string) (*model.DocumentRef, bool) {
 			if strings.Contains(v, "://") {
 				continue
 			}
-			if ref, ok := ParseDocNumber(v); ok {
+			if ref, ok := Parse(v); ok {
 				return ref, true
 			}
 		}
@@ -314,30 +305,23 @@ func docNumberFromURL(raw string) (*model.DocumentRef, bool) {
 	return nil, false
 }
 
-func docAddLanguage(ref *model.DocumentRef, lang string) {
-	if lang == "" || slices.Contains(ref.Languages, lang) {
-		return
+// IsDocumentFile reports whether a link is to a file of a document (a
+// .docx, .pdf, .zip ...) rather than to a web page.
+func IsDocumentFile(link string) bool {
+	u, err := url.Parse(link)
+	if err != nil {
+		return false
 	}
-	ref.Languages = append(ref.Languages, lang)
-	slices.SortFunc(ref.Languages, func(a, b string) int {
-		return docLangRank(a) - docLangRank(b)
-	})
-}
-
-func docLangRank(l string) int {
-	if i := slices.Index(docLangOrder, l); i >= 0 {
-		return i
+	p := strings.ToLower(u.Path)
+	for _, ext := range fileExts {
+		if ext != ".htm" && ext != ".html" && strings.HasSuffix(p, ext) {
+			return true
+		}
 	}
-	return len(docLangOrder)
+	return false
 }
 
-// docRevisionNumber makes "Rev.2" comparable with "Rev.10"; "" is 0.
-func docRevisionNumber(rev string) int {
-	n, _ := strconv.Atoi(strings.TrimLeft(rev, "RevAd."))
-	return n
-}
-
-func docTrimZeros(s string) string {
+func trimZeros(s string) string {
 	s = strings.TrimLeft(s, "0")
 	if s == "" {
 		return "0"

@@ -1,4 +1,4 @@
-package watchers
+package itudoc
 
 import (
 	"reflect"
@@ -7,7 +7,7 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-func TestParseDocNumber(t *testing.T) {
+func TestParse(t *testing.T) {
 	tests := []struct {
 		in   string
 		want *model.DocumentRef // nil: must not match
@@ -68,24 +68,24 @@ func TestParseDocNumber(t *testing.T) {
 		{"https://www.itu.int/en/council/Pages/default.aspx", nil},
 	}
 	for _, tt := range tests {
-		got, ok := ParseDocNumber(tt.in)
+		got, ok := Parse(tt.in)
 		if tt.want == nil {
 			if ok {
-				t.Errorf("ParseDocNumber(%q) = %+v, want no match", tt.in, got)
+				t.Errorf("Parse(%q) = %+v, want no match", tt.in, got)
 			}
 			continue
 		}
 		if !ok {
-			t.Errorf("ParseDocNumber(%q): no match, want %+v", tt.in, tt.want)
+			t.Errorf("Parse(%q): no match, want %+v", tt.in, tt.want)
 			continue
 		}
 		if !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseDocNumber(%q)\n got %+v\nwant %+v", tt.in, got, tt.want)
+			t.Errorf("Parse(%q)\n got %+v\nwant %+v", tt.in, got, tt.want)
 		}
 	}
 }
 
-func TestFindDocNumber(t *testing.T) {
+func TestFind(t *testing.T) {
 	tests := []struct {
 		in   string
 		want string // Number; "" for no match
@@ -103,30 +103,30 @@ func TestFindDocNumber(t *testing.T) {
 		{"IC22/51 is not a document", "", ""},
 	}
 	for _, tt := range tests {
-		got, ok := FindDocNumber(tt.in)
+		got, ok := Find(tt.in)
 		if tt.want == "" {
 			if ok {
-				t.Errorf("FindDocNumber(%q) = %+v, want no match", tt.in, got)
+				t.Errorf("Find(%q) = %+v, want no match", tt.in, got)
 			}
 			continue
 		}
 		if !ok || got.Number != tt.want || got.Revision != tt.rev {
-			t.Errorf("FindDocNumber(%q) = %+v, %v; want %s %s", tt.in, got, ok, tt.want, tt.rev)
+			t.Errorf("Find(%q) = %+v, %v; want %s %s", tt.in, got, ok, tt.want, tt.rev)
 		}
 	}
 }
 
-func FuzzParseDocNumber(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, s := range []string{"C22/51(Rev.1)-F", "S22-CL-C-0065!R1!MSW-E", "https://www.itu.int/md/S22-CL-C-0065/en", "CWG-Internet 18/3", "TSAG-TD 62R1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		ref, ok := ParseDocNumber(s)
+		ref, ok := Parse(s)
 		if ok && ref.Number == "" {
-			t.Errorf("ParseDocNumber(%q) matched with an empty Number", s)
+			t.Errorf("Parse(%q) matched with an empty Number", s)
 		}
-		if ref, ok := FindDocNumber(s); ok && ref.Number == "" {
-			t.Errorf("FindDocNumber(%q) matched with an empty Number", s)
+		if ref, ok := Find(s); ok && ref.Number == "" {
+			t.Errorf("Find(%q) matched with an empty Number", s)
 		}
 	})
 }

@@ -1,0 +1,61 @@
+package itudoc
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// A revision, an addendum or a new language version is an update of the
+// document already seen, never a new one: its Number stays the same. These
+// say how two versions compare and how to tell a reader what changed.
+
+// RevisionNumber makes "Rev.2" comparable with "Rev.10"; "" is 0.
+func RevisionNumber(rev string) int {
+	n, _ := strconv.Atoi(strings.TrimLeft(rev, "RevAd."))
+	return n
+}
+
+// Changes says in a few words how a document differs from its prior
+// version ("revised (Rev.1)", "addendum (Add.2)", "new language version:
+// French"); none when either version is not a document, or when neither
+// a revision, an addendum nor a language was added.
+func Changes(prev, cur *model.DocumentRef) []string {
+	if prev == nil || cur == nil {
+		return nil
+	}
+	var parts []string
+	if cur.Revision != prev.Revision && cur.Revision != "" {
+		parts = append(parts, "revised ("+cur.Revision+")")
+	}
+	if cur.Addendum != prev.Addendum && cur.Addendum != "" {
+		parts = append(parts, "addendum ("+cur.Addendum+")")
+	}
+	var added []string
+	for _, l := range cur.Languages {
+		if !slices.Contains(prev.Languages, l) {
+			added = append(added, LanguageName(l))
+		}
+	}
+	if len(added) > 0 {
+		parts = append(parts, "new language version: "+strings.Join(added, ", "))
+	}
+	return parts
+}
+
+// Label prints a document reference as a reader looks it up, without its
+// languages: "C20/51 Rev.1", "C23/51(Add.1) Add.1"; "" for no document.
+func Label(d *model.DocumentRef) string {
+	if d == nil || d.Number == "" {
+		return ""
+	}
+	s := d.Number
+	for _, extra := range []string{d.Revision, d.Addendum} {
+		if extra != "" {
+			s += " " + extra
+		}
+	}
+	return s
+}

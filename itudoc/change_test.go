@@ -1,0 +1,65 @@
+package itudoc
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+func TestChanges(t *testing.T) {
+	c2651 := model.DocumentRef{Number: "C26/51", Languages: []string{"en"}}
+	tests := []struct {
+		name      string
+		prev, cur *model.DocumentRef
+		want      []string
+	}{
+		{"not documents", nil, nil, nil},
+		{"was not a document", nil, &c2651, nil},
+		{"same", &c2651, &c2651, nil},
+		{"revision and French", &c2651, &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"en", "fr"}},
+			[]string{"revised (Rev.1)", "new language version: French"}},
+		{"revision withdrawn says nothing", &model.DocumentRef{Number: "C26/51", Revision: "Rev.1"}, &model.DocumentRef{Number: "C26/51"}, nil},
+		{"an addendum already seen says nothing", &model.DocumentRef{Number: "C26/51(Add.2)", Addendum: "Add.2"},
+			&model.DocumentRef{Number: "C26/51(Add.2)", Addendum: "Add.2", Revision: "Rev.1"}, []string{"revised (Rev.1)"}},
+		{"addendum", &c2651, &model.DocumentRef{Number: "C26/51", Addendum: "Add.2", Languages: []string{"en"}}, []string{"addendum (Add.2)"}},
+		{"two languages, one unknown", &c2651, &model.DocumentRef{Number: "C26/51", Languages: []string{"en", "zh", "xx"}},
+			[]string{"new language version: Chinese, xx"}},
+		{"a language dropped says nothing", &model.DocumentRef{Number: "C26/51", Languages: []string{"en", "fr"}}, &c2651, nil},
+	}
+	for _, tt := range tests {
+		if got := Changes(tt.prev, tt.cur); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Changes = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRevisionNumber(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{{"", 0}, {"Rev.1", 1}, {"Rev.2", 2}, {"Rev.10", 10}, {"Add.3", 3}, {"Rev.x", 0}}
+	for _, tt := range tests {
+		if got := RevisionNumber(tt.in); got != tt.want {
+			t.Errorf("RevisionNumber(%q) = %d, want %d", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestLabel(t *testing.T) {
+	tests := []struct {
+		in   *model.DocumentRef
+		want string
+	}{
+		{nil, ""},
+		{&model.DocumentRef{}, ""},
+		{&model.DocumentRef{Number: "C20/51", Languages: []string{"en"}}, "C20/51"},
+		{&model.DocumentRef{Number: "C20/51", Revision: "Rev.1"}, "C20/51 Rev.1"},
+		{&model.DocumentRef{Number: "C23/51(Add.1)", Revision: "Rev.2", Addendum: "Add.1"}, "C23/51(Add.1) Rev.2 Add.1"},
+	}
+	for _, tt := range tests {
+		if got := Label(tt.in); got != tt.want {
+			t.Errorf("Label(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
