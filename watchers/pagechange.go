@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
+	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -91,7 +92,7 @@ func (s *pageSource) Poll(ctx context.Context, prev model.SourceState) ([]model.
 		Title:     "Page updated: " + title,
 		Link:      s.url,
 		Published: s.now().UTC(),
-		Summary:   fmt.Sprintf("%s added, %d removed", plural(len(added), "line"), removed),
+		Summary:   fmt.Sprintf("%s added, %d removed", words.Plural(len(added), "line"), removed),
 		Content:   content,
 	}}, next, nil
 }
@@ -99,13 +100,6 @@ func (s *pageSource) Poll(ctx context.Context, prev model.SourceState) ([]model.
 // pageTextFormat starts every stored baseline. Change it when what
 // ExtractPage reads changes enough that old baselines would read as news.
 const pageTextFormat = "[page text v2]\n"
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
-}
 
 // Below these a page's watched text is probably not its content: a few words
 // ("Coming soon"), or a list of links as menus and landing pages are, whose
@@ -195,7 +189,7 @@ func pageWarning(textLen int, st pageTextStats, selector string) string {
 	case st.chars > 0 && st.links > 0 && st.linkChars*100 >= st.chars*pageLinkyPercent && st.linkChars/st.links < pageMenuLinkChars:
 		what = fmt.Sprintf("the watched part of the page is mostly links (%d%% of its text), as a menu is", st.linkChars*100/st.chars)
 	case textLen < pageTinyText:
-		what = fmt.Sprintf("the watched part of the page holds only %s of text", plural(textLen, "character"))
+		what = fmt.Sprintf("the watched part of the page holds only %s of text", words.Plural(textLen, "character"))
 	default:
 		return ""
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot/render"
+	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -117,7 +118,7 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 	if len(hits) > searchResults {
 		hits = hits[:searchResults]
 	}
-	title := fmt.Sprintf("%s for %q", render.Plural(len(hits), "result"), shown)
+	title := fmt.Sprintf("%s for %q", words.Plural(len(hits), "result"), shown)
 	if len(hits) > 1 {
 		title = "Best " + title
 	}
@@ -176,7 +177,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: head, Note: note})
 		for i, q := range m.Quotes {
 			if i == maxExplainSnips {
-				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + render.Plural(len(m.Quotes)-maxExplainSnips, "more place")})
+				reply.Lines = append(reply.Lines, ReplyLine{Text: "  +" + words.Plural(len(m.Quotes)-maxExplainSnips, "more place")})
 				break
 			}
 			if q.Text.Plain() != "" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot/render"
+	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -84,7 +85,7 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 			}
 		}
 		if st.ConsecutiveFailures > 0 {
-			notes = append(notes, render.Plural(st.ConsecutiveFailures, "failure")+" in a row")
+			notes = append(notes, words.Plural(st.ConsecutiveFailures, "failure")+" in a row")
 		}
 		if h != healthOK && st.LastError != "" {
 			notes = append(notes, "last error: "+render.Clip(st.LastError, maxErrorRunes))
@@ -98,7 +99,7 @@ func (r *Router) sourcesCmd(ctx context.Context, _ Request, _ []string) Reply {
 		}
 		reply.Lines = append(reply.Lines, ReplyLine{Text: text, URL: render.Clip(s.URL, render.MaxURLRunes), Note: strings.Join(notes, " · ")})
 	}
-	reply.Title = fmt.Sprintf("%s: %s", render.Plural(len(r.sources), "source"), healthSummary(counts))
+	reply.Title = fmt.Sprintf("%s: %s", words.Plural(len(r.sources), "source"), healthSummary(counts))
 	if warned > 0 {
 		reply.Title += fmt.Sprintf("; %d with a warning", warned)
 	}
@@ -148,7 +149,7 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		}
 		note += " · warnings (sources says why): " + strings.Join(warned, ", ")
 	}
-	reply.Lines = append(reply.Lines, ReplyLine{Text: "Sources: " + render.Plural(len(r.sources), "source"), Note: note})
+	reply.Lines = append(reply.Lines, ReplyLine{Text: "Sources: " + words.Plural(len(r.sources), "source"), Note: note})
 
 	sort.Slice(dests, func(i, j int) bool { return dests[i].Destination < dests[j].Destination })
 	if len(dests) == 0 {

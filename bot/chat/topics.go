@@ -7,6 +7,7 @@ import (
 
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/internal/didyoumean"
+	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -26,13 +27,13 @@ func (r *Router) topicsCmd(ctx context.Context, _ Request, _ []string) Reply {
 	if err != nil {
 		return r.failed(ctx, "topics", err)
 	}
-	reply := Reply{Title: render.Plural(len(r.topics), "topic") + " watched"}
+	reply := Reply{Title: words.Plural(len(r.topics), "topic") + " watched"}
 	for _, t := range r.topics {
 		text := render.Clip(t.ID, render.MaxShortRunes)
 		if name := render.Clip(t.Name, render.MaxShortRunes*2); name != "" && !strings.EqualFold(name, t.ID) {
 			text += " — " + name
 		}
-		note := fmt.Sprintf("%s · %s in the last 7 days, %d in 30 days", t.Severity, render.Plural(week[t.ID], "alert"), month[t.ID])
+		note := fmt.Sprintf("%s · %s in the last 7 days, %d in 30 days", t.Severity, words.Plural(week[t.ID], "alert"), month[t.ID])
 		reply.Lines = append(reply.Lines, ReplyLine{Text: text, Note: note})
 	}
 	reply.Footer = "recent <topic> lists a topic's alerts; subscribe <topic> sends them to this channel"

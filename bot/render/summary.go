@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -37,10 +38,10 @@ func Summary(a model.Alert, prefix string) SummaryWords {
 	if h.Count == 1 {
 		verb = "was"
 	}
-	w.Headline = fmt.Sprintf("+%s from %s %s not posted", Plural(h.Count, "more alert"), src, verb)
+	w.Headline = fmt.Sprintf("+%s from %s %s not posted", words.Plural(h.Count, "more alert"), src, verb)
 	if h.Limit > 0 {
 		w.Detail = fmt.Sprintf("One poll of %s matched more than the %s a poll may post here: the %d most severe and newest were posted, the other %d are stored.",
-			src, Plural(h.Limit, "alert"), h.Limit, h.Count)
+			src, words.Plural(h.Limit, "alert"), h.Limit, h.Count)
 	} else {
 		w.Detail = fmt.Sprintf("One poll of %s matched more alerts than a poll may post here; the other %d are stored.", src, h.Count)
 	}
@@ -53,12 +54,4 @@ func Summary(a model.Alert, prefix string) SummaryWords {
 	}
 	w.Hint = "To see them: " + strings.Join(see, ", ") + " (the latest); " + prefix + "search <words> (any of them); " + prefix + "explain <number> (why one matched)."
 	return w
-}
-
-// Plural writes a count with its noun: "1 alert", "3 alerts".
-func Plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }

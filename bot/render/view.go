@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -210,15 +211,15 @@ func DocLabel(d *model.DocumentRef) string {
 	if d == nil {
 		return ""
 	}
-	s := Clip(d.Number, MaxShortRunes)
+	// Each part is cleaned and cut on its own, so a hostile number cannot
+	// push the revision out of view; itudoc says how the parts combine.
+	s := itudoc.Label(&model.DocumentRef{
+		Number:   Clip(d.Number, MaxShortRunes),
+		Revision: Clip(d.Revision, MaxShortRunes),
+		Addendum: Clip(d.Addendum, MaxShortRunes),
+	})
 	if s == "" {
 		return ""
-	}
-	if rev := Clip(d.Revision, MaxShortRunes); rev != "" {
-		s += " " + rev
-	}
-	if add := Clip(d.Addendum, MaxShortRunes); add != "" {
-		s += " " + add
 	}
 	if langs := CleanList(d.Languages, 10); len(langs) > 0 {
 		s += " [" + strings.Join(langs, ", ") + "]"

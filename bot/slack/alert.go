@@ -7,6 +7,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/ituwatch/ituwatch/bot/render"
+	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -91,7 +92,7 @@ func renderAlert(v render.AlertView) ([]slack.Block, string) {
 	for i, mt := range v.Matches {
 		if i == maxMatchBlocks {
 			rest := newMrkdwn(maxContextText)
-			rest.text(fmt.Sprintf("%s matched; see alert #%d", render.Plural(len(v.Matches)-i, "more topic"), v.ID), 0)
+			rest.text(fmt.Sprintf("%s matched; see alert #%d", words.Plural(len(v.Matches)-i, "more topic"), v.ID), 0)
 			blocks = append(blocks, contextLine(rest))
 			break
 		}
