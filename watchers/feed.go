@@ -18,7 +18,6 @@ import (
 	"golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding/charmap"
 
-	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -50,24 +49,13 @@ func (s *feedSource) ID() string { return s.id }
 // Poll returns nil items when the feed did not change, and a non-nil (maybe
 // empty) slice when it did.
 func (s *feedSource) Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error) {
-	res, release, err := s.fetcher.fetchHeld(ctx, s.url, validatorsOf(prev))
-	defer release() // the body counts against the budget until parsed
-	if err != nil {
-		return nil, prev, err
-	}
-	next := prev
-	res.Validators.applyTo(&next)
-	if res.NotModified {
-		return nil, next, nil
-	}
-	releaseSlot, err := cpuslots.Acquire(ctx)
-	if err != nil {
-		return nil, prev, err
-	}
-	items, err := parseFeed(s.id, res.Body, res.ContentType, res.FinalURL, s.now())
-	releaseSlot()
-	if err != nil {
-		return nil, prev, err
+	var items []model.Item
+	next, changed, err := s.fetcher.pollChanged(ctx, s.url, prev, func(res *FetchResult) (err error) {
+		items, err = parseFeed(s.id, res.Body, res.ContentType, res.FinalURL, s.now())
+		return err
+	})
+	if err != nil || !changed {
+		return nil, next, err
 	}
 	return items, next, nil
 }

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -188,6 +189,33 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string, prev Validators) (*F
 	res, release, err := f.fetchHeld(ctx, rawURL, prev)
 	release()
 	return res, err
+}
+
+// pollChanged is the opening every single-URL source shares: fetch url with
+// prev's validators and, when the body changed, run parse on it in a CPU
+// slot while the body still counts against the budget. next carries the
+// answer's validators; changed is false for a 304 or an unchanged body. On
+// an error next is prev, so nothing of a failed poll is kept.
+func (f *Fetcher) pollChanged(ctx context.Context, url string, prev model.SourceState, parse func(*FetchResult) error) (next model.SourceState, changed bool, err error) {
+	res, release, err := f.fetchHeld(ctx, url, validatorsOf(prev))
+	defer release()
+	if err != nil {
+		return prev, false, err
+	}
+	next = prev
+	res.Validators.applyTo(&next)
+	if res.NotModified {
+		return next, false, nil
+	}
+	releaseSlot, err := cpuslots.Acquire(ctx)
+	if err != nil {
+		return prev, false, err
+	}
+	defer releaseSlot()
+	if err := parse(res); err != nil {
+		return prev, false, err
+	}
+	return next, true, nil
 }
 
 // fetchHeld is Fetch whose body keeps its share of the body budget until

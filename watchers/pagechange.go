@@ -15,7 +15,6 @@ import (
 	"github.com/andybalholm/cascadia"
 	"golang.org/x/net/html"
 
-	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -47,25 +46,15 @@ func (s *pageSource) ID() string { return s.id }
 // part of the page, and none when it does not: the page still works, but
 // silence from it would mean little.
 func (s *pageSource) Poll(ctx context.Context, prev model.SourceState) ([]model.Item, model.SourceState, error) {
-	res, release, err := s.fetcher.fetchHeld(ctx, s.url, validatorsOf(prev))
-	defer release() // the body counts against the budget until parsed
-	if err != nil {
-		return nil, prev, err
-	}
-	next := prev
-	res.Validators.applyTo(&next)
-	if res.NotModified {
-		return nil, next, nil
-	}
-	releaseSlot, err := cpuslots.Acquire(ctx)
-	if err != nil {
-		return nil, prev, err
-	}
-	page, err := ExtractPage(res.Body, s.selector)
-	releaseSlot()
-	release() // the page's text is all that is left of the body
-	if err != nil {
-		return nil, prev, fmt.Errorf("read page %s: %w", s.url, err)
+	var page Page
+	next, changed, err := s.fetcher.pollChanged(ctx, s.url, prev, func(res *FetchResult) (err error) {
+		if page, err = ExtractPage(res.Body, s.selector); err != nil {
+			return fmt.Errorf("read page %s: %w", s.url, err)
+		}
+		return nil
+	})
+	if err != nil || !changed {
+		return nil, next, err
 	}
 	title, text := page.Title, page.Text
 	next.Warning = page.Warning
