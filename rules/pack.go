@@ -1,7 +1,3 @@
-// Package rules decides which topics an item is about. A rule pack (YAML)
-// names topics, each a tree of terms; Compile turns all packs into one
-// Engine whose Match reads an item's text once, whatever the number of
-// phrases, and explains every match with the words that made it.
 package rules
 
 import (
