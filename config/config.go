@@ -1,8 +1,3 @@
-// Package config reads the ituwatch YAML file once into typed structs. It
-// expands ${ENV} references (secrets live in the environment, not the file),
-// applies defaults in one place, and validates everything, reporting every
-// problem at once with its file, line and field so a policy person can fix
-// the file without reading Go.
 package config
 
 import (
