@@ -5,7 +5,8 @@
 //
 // Writes go through one connection so that concurrent writers queue in Go
 // instead of failing with SQLITE_BUSY; reads use a small pool of their own,
-// which WAL lets run beside the writer.
+// which WAL lets run beside the writer; adapters' own tables (and the WAL
+// checkpointer, which needs no connection of its own) use a third.
 package store
 
 import (
@@ -29,7 +30,7 @@ const readConns = 4
 type Store struct {
 	w       *sql.DB // the single writer connection
 	r       *sql.DB // readers; the same pool as w for in-memory databases
-	adapter *sql.DB // handed out by DB(); the same as w for in-memory databases
+	adapter *sql.DB // handed out by DB() and borrowed by ckpt; the same as w for in-memory databases
 	now     func() time.Time
 	group   *groupCommit  // runs writeTx; nil until the schema is migrated
 	ckpt    *checkpointer // nil for in-memory databases
