@@ -1,0 +1,149 @@
+package pipeline
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ituwatch/ituwatch/itudoc"
+	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/store"
+)
+
+func pendingByDest(t *testing.T, st *store.Store) map[string][]string {
+	t.Helper()
+	ds, err := st.PendingDeliveries(context.Background(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, d := range ds {
+		a, err := st.Alert(context.Background(), d.AlertID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[d.Destination] = append(out[d.Destination], a.Item.ID)
+	}
+	return out
+}
+
+func TestMutedAlertIsStoredSearchableAndCounted(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	in := NewIngester(Options{
+		Store:   st,
+		Matcher: keywordMatcher{"New IP": "new-ip", "CWG": "mandate-creep"},
+		Routes: fixedRoutes{"new-ip": {{Platform: "slack", Target: "C1"}, {Platform: "slack", Target: "C2"}},
+			"mandate-creep": {{Platform: "slack", Target: "C2"}}},
+		Logger: slog.New(slog.DiscardHandler),
+		Now:    func() time.Time { return now },
+	})
+	for _, m := range []model.Mute{
+		{Destination: "slack:C2", Kind: model.MuteTopic, Value: "new-ip", ExpiresAt: now.Add(7 * 24 * time.Hour)},
+		{Destination: "slack:C1", Kind: model.MutePhrase, Value: "tsag"},
+		{Destination: "slack:C1", Kind: model.MuteSource, Value: "blog-*"},
+	} {
+		if _, err := st.AddMute(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := in.Ingest(ctx, "news", []model.Item{
+		{ID: "tsag", Title: "New IP returns at TSAG"},
+		{ID: "wtsa", Title: "New IP at WTSA, and CWG"},
+		{ID: "tsagging", Title: "New IP and the tsagging of things"}, // a phrase, not a substring
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Ingest(ctx, "blog-x", []model.Item{{ID: "blog", Title: "New IP, a blog"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := pendingByDest(t, st)
+	if want := []string{"wtsa", "tsagging"}; !equalStrings(got["slack:C1"], want) {
+		t.Errorf("sent to C1 = %v, want %v (TSAG muted as words, blog-* as source)", got["slack:C1"], want)
+	}
+	// C2 muted new-ip; the alert that also matched mandate-creep comes.
+	if want := []string{"wtsa"}; !equalStrings(got["slack:C2"], want) {
+		t.Errorf("sent to C2 = %v, want %v", got["slack:C2"], want)
+	}
+	for dest, want := range map[string]int{"slack:C1": 2, "slack:C2": 3} {
+		counts, err := st.DeliveryCounts(ctx, dest, time.Time{}, time.Now().Add(time.Hour)) // the store stamps rows with its own clock
+		if err != nil || counts[model.DeliveryMuted] != want {
+			t.Errorf("muted deliveries to %s = %v, %v; want %d", dest, counts, err, want)
+		}
+	}
+	hits, err := st.Search(ctx, "TSAG", 5)
+	if err != nil || len(hits) != 1 || hits[0].Item.ID != "tsag" || hits[0].AlertID == 0 {
+		t.Errorf("search for the muted item = %+v, %v; want it with its alert", hits, err)
+	}
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFollowOfDocumentCatchesRevisionsAndLanguages(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	in := NewIngester(Options{
+		Store:   st,
+		Matcher: keywordMatcher{"nothing matches this": "x"},
+		Routes:  fixedRoutes{},
+		Logger:  slog.New(slog.DiscardHandler),
+		Now:     func() time.Time { return now },
+	})
+	ref, ok := itudoc.Parse("C26/51(Rev.1)-F")
+	if !ok {
+		t.Fatal("itudoc.Parse refused C26/51(Rev.1)-F")
+	}
+	for _, f := range []model.Follow{
+		{Destination: "slack:@U1", Kind: model.FollowDocument, Value: ref.Number},
+		{Destination: "matrix:@alice:example.org", Kind: model.FollowWords, Value: "new ip"},
+		{Destination: "matrix:@alice:example.org", Kind: model.FollowProposer, Value: "Russian Federation"},
+	} {
+		if _, err := st.AddFollow(ctx, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	doc := func(rev, lang string) *model.DocumentRef {
+		return &model.DocumentRef{Number: "C26/51", Series: "C", Meeting: "26", Seq: "51", Revision: rev, Languages: []string{lang}}
+	}
+	if err := in.Ingest(ctx, "council", []model.Item{
+		{ID: "C26-51-E", Title: "Contribution on the Internet", Document: doc("", "en")},
+		{ID: "C26-52-E", Title: "Another contribution", Document: &model.DocumentRef{Number: "C26/52", Submitter: "Russian Federation"}},
+		{ID: "renew", Title: "Renew iPhone contracts"},
+		{ID: "newip", Title: "The New-IP proposal is back"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The revision and its French version arrive later, under other ids.
+	if err := in.Ingest(ctx, "council", []model.Item{
+		{ID: "C26-51R1-F", Title: "Contribution sur l'Internet", Document: doc("Rev.1", "fr")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Ingest(ctx, "news", []model.Item{{ID: "press", Title: "Press: C26/51(Rev.1) tabled"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := pendingByDest(t, st)
+	if want := []string{"C26-51-E", "C26-51R1-F", "press"}; !equalStrings(got["slack:@U1"], want) {
+		t.Errorf("DMs to U1 = %v, want %v", got["slack:@U1"], want)
+	}
+	if want := []string{"C26-52-E", "newip"}; !equalStrings(got["matrix:@alice:example.org"], want) {
+		t.Errorf("DMs to alice = %v, want %v", got["matrix:@alice:example.org"], want)
+	}
+	recent, err := st.RecentAlerts(ctx, model.FollowTopic, 10)
+	if err != nil || len(recent) == 0 || recent[0].Matches[0].TopicName == "" {
+		t.Fatalf("follow alerts = %v, %v", recent, err)
+	}
+}
