@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -145,5 +146,74 @@ func TestFollowOfDocumentCatchesRevisionsAndLanguages(t *testing.T) {
 	recent, err := st.RecentAlerts(ctx, model.FollowTopic, 10)
 	if err != nil || len(recent) == 0 || recent[0].Matches[0].TopicName == "" {
 		t.Fatalf("follow alerts = %v, %v", recent, err)
+	}
+}
+
+func TestExpiredMuteTellsTheChannelOnceAndSnoozeSumsUp(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	in := NewIngester(Options{
+		Store:   st,
+		Matcher: keywordMatcher{"New IP": "new-ip"},
+		Routes:  fixedRoutes{"new-ip": {{Platform: "slack", Target: "C1"}}},
+		Logger:  slog.New(slog.DiscardHandler),
+	})
+	start := time.Now()
+	if _, err := st.AddMute(ctx, model.Mute{Destination: "slack:C1", Kind: model.MuteSource, Value: "blog", Reason: "spam week", ExpiresAt: start.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := in.Ingest(ctx, "itu", []model.Item{{ID: "d", Title: "New IP draft"}}); err != nil {
+		t.Fatal(err)
+	}
+	prior, err := st.PriorItems(ctx, "itu", []string{"d"})
+	if err != nil || prior["d"] == nil || prior["d"].FirstAlertID == 0 {
+		t.Fatalf("first alert: %+v, %v", prior, err)
+	}
+	first := prior["d"].FirstAlertID
+	if err := st.Snooze(ctx, model.Snooze{AlertID: first, Destination: "slack:C1", Until: start.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, title := range []string{"New IP draft, revised", "New IP draft, final"} {
+		if err := in.Ingest(ctx, "itu", []model.Item{{ID: "d", Title: title}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := pendingByDest(t, st)["slack:C1"]; len(got) != 1 {
+		t.Fatalf("pending to C1 while snoozed = %v, want only the first alert", got)
+	}
+	wakes := 0
+	for range 3 {
+		if err := EndExpired(ctx, st, start.Add(2*time.Hour), func() { wakes++ }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if wakes != 1 {
+		t.Errorf("EndExpired woke the dispatcher %d times, want once", wakes)
+	}
+	ds, err := st.PendingDeliveries(ctx, 10)
+	if err != nil || len(ds) != 3 {
+		t.Fatalf("pending = %+v, %v; want the first alert, the summing-up update and the notice", ds, err)
+	}
+	var notices, summaries int
+	for _, d := range ds[1:] {
+		a, err := st.Alert(ctx, d.AlertID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch a.Kind {
+		case model.AlertNotice:
+			notices++
+			if a.Item.Title != "The mute of source blog has ended: its alerts come here again. (It was muted because: spam week)" {
+				t.Errorf("notice = %q", a.Item.Title)
+			}
+		case model.AlertUpdate:
+			summaries++
+			if a.ParentID != first || !strings.HasPrefix(a.Change, "2 updates while snoozed") || a.Item.Title != "New IP draft, final" {
+				t.Errorf("summing-up update = parent %d change %q title %q", a.ParentID, a.Change, a.Item.Title)
+			}
+		}
+	}
+	if notices != 1 || summaries != 1 {
+		t.Errorf("%d notices and %d summaries queued, want one each", notices, summaries)
 	}
 }
