@@ -177,3 +177,17 @@ func TestFollowsRoundTrip(t *testing.T) {
 		t.Fatalf("Follows after unfollow = %v", got)
 	}
 }
+
+func TestFollowOnlyAlertIsNoStoryToJoin(t *testing.T) {
+	s, _ := openTest(t)
+	ctx := context.Background()
+	followed := item("news", "f", "Press: C26/51 tabled")
+	a := &model.Alert{Kind: model.AlertNew, Item: followed, Matches: []model.Match{{Topic: model.FollowTopic, TopicName: "you follow document C26/51"}}}
+	mustSave(t, s, model.ItemSave{Item: followed, Fingerprint: "f", Alert: a, Destinations: []string{"slack:@U1"}})
+	topical := item("news", "t", "New IP at TSAG")
+	b := mustSave(t, s, model.ItemSave{Item: topical, Fingerprint: "t", Alert: alertFor(topical, "new-ip"), Destinations: []string{"slack:C1"}})
+	got, err := s.StoryCandidates(ctx, t0.Add(-time.Hour), 10)
+	if err != nil || len(got) != 1 || got[0].AlertID != b {
+		t.Fatalf("StoryCandidates = %+v, %v; want only alert %d", got, err, b)
+	}
+}
