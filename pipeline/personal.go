@@ -104,7 +104,9 @@ func (in *Ingester) loadPersonal(ctx context.Context) (*personal, error) {
 		}
 		e, err := compiled.get(key.String(), func() (*rules.Engine, error) { return compilePhrases(phrases) })
 		if err != nil {
-			return nil, err
+			// Topics and document follows still work; polling must not
+			// stop over a person's phrase.
+			in.opts.Logger.Error("mutes and follows by words are off", "error", err)
 		}
 		p.phrases = e
 	}
@@ -136,7 +138,7 @@ func compilePhrases(list []phraseTopic) (*rules.Engine, error) {
 		if rules.CheckPhrase(t.phrase) != nil {
 			continue
 		}
-		pk.Topics = append(pk.Topics, topic{ID: t.id, Name: t.phrase, Severity: "low", Match: node{Phrase: t.phrase}})
+		pk.Topics = append(pk.Topics, topic{ID: t.id, Name: t.id, Severity: "low", Match: node{Phrase: t.phrase}})
 	}
 	if len(pk.Topics) == 0 {
 		return nil, nil
@@ -157,7 +159,8 @@ func compilePhrases(list []phraseTopic) (*rules.Engine, error) {
 }
 
 // phraseHits matches the item's text, and separately the proposer text
-// (document submitter and authors), against the compiled phrases.
+// (document submitter and authors), against the compiled phrases. The
+// maps are keyed by the topic ids of compilePhrases ("m12", "w3", "p4").
 func (p *personal) phraseHits(it *model.Item) (text, proposer map[string]model.Match) {
 	if p.phrases == nil {
 		return nil, nil
@@ -186,6 +189,16 @@ func (p *personal) phraseHits(it *model.Item) (text, proposer map[string]model.M
 	return text, proposer
 }
 
+// byFollow re-keys phrase hits by follow id, so that the follows are
+// looked up without building a key for each.
+func byFollow(hits map[string]model.Match, into map[int64]model.Match) {
+	for topic, m := range hits {
+		if id, err := strconv.ParseInt(topic[1:], 10, 64); err == nil && (topic[0] == 'w' || topic[0] == 'p') {
+			into[id] = m
+		}
+	}
+}
+
 // followMatches returns, per person (destination), the matches of their
 // follows on it, each a model.Match of topic model.FollowTopic.
 func (p *personal) followMatches(it *model.Item) map[string][]model.Match {
@@ -193,20 +206,21 @@ func (p *personal) followMatches(it *model.Item) map[string][]model.Match {
 		return nil
 	}
 	text, proposer := p.phraseHits(it)
+	hits := map[int64]model.Match{}
+	byFollow(text, hits)
+	byFollow(proposer, hits)
+	numbers := documentNumbers(it)
 	out := map[string][]model.Match{}
 	for _, f := range p.follows {
-		id := strconv.FormatInt(f.ID, 10)
 		var (
 			m  model.Match
 			ok bool
 		)
 		switch f.Kind {
-		case model.FollowWords:
-			m, ok = text["w"+id]
-		case model.FollowProposer:
-			m, ok = proposer["p"+id]
+		case model.FollowWords, model.FollowProposer:
+			m, ok = hits[f.ID]
 		case model.FollowDocument:
-			ok = SameDocument(it, f.Value)
+			ok = slices.ContainsFunc(numbers, func(n string) bool { return strings.EqualFold(n, f.Value) })
 		}
 		if !ok {
 			continue
@@ -230,17 +244,18 @@ func followLabel(f model.Follow) string {
 	return strconv.Quote(f.Value)
 }
 
-// SameDocument reports whether it is, or names in its title, the ITU
-// document number (as itudoc.Parse gives it: without revision and
-// language), so a follow of "C26/51" catches Rev.1 and the French version.
-func SameDocument(it *model.Item, number string) bool {
-	if it.Document != nil && strings.EqualFold(it.Document.Number, number) {
-		return true
+// documentNumbers lists the ITU document numbers an item is or names in
+// its title, as itudoc gives them: without revision and language, so a
+// follow of "C26/51" catches Rev.1 and the French version.
+func documentNumbers(it *model.Item) []string {
+	var out []string
+	if it.Document != nil && it.Document.Number != "" {
+		out = append(out, it.Document.Number)
 	}
-	if ref, ok := itudoc.Find(it.Title); ok && strings.EqualFold(ref.Number, number) {
-		return true
+	if ref, ok := itudoc.Find(it.Title); ok && ref.Number != "" {
+		out = append(out, ref.Number)
 	}
-	return false
+	return out
 }
 
 // muted reports whether a mute of dest keeps alert from it.

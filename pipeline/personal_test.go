@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -215,5 +216,46 @@ func TestExpiredMuteTellsTheChannelOnceAndSnoozeSumsUp(t *testing.T) {
 	}
 	if notices != 1 || summaries != 1 {
 		t.Errorf("%d notices and %d summaries queued, want one each", notices, summaries)
+	}
+}
+
+func TestOddPhrasesCompileOrAreLeftOut(t *testing.T) {
+	for _, phrase := range []string{`say "hi": {x}`, "a\nb", "regulat*", "***", "#channel @room", "é", strings.Repeat("w ", 40)} {
+		e, err := compilePhrases([]phraseTopic{{id: "w1", phrase: phrase}, {id: "w2", phrase: "new ip"}})
+		if err != nil || e == nil {
+			t.Fatalf("compilePhrases with %q: %v", phrase, err)
+		}
+		if got := e.Match(&model.Item{Title: "The New-IP plan"}); len(got) == 0 {
+			t.Errorf("with %q beside it, \"new ip\" no longer matches", phrase)
+		}
+	}
+}
+
+// BenchmarkFollowMatch: one item against 500 people's follows (words and
+// document numbers), as every new or changed item is matched.
+func BenchmarkFollowMatch(b *testing.B) {
+	p := &personal{mutes: map[string][]model.Mute{}}
+	var phrases []phraseTopic
+	for i := range 500 {
+		f := model.Follow{ID: int64(i + 1), Destination: "slack:@U" + strings.Repeat("0", 6) + string(rune('A'+i%26)), Kind: model.FollowWords, Value: "word" + string(rune('a'+i%26)) + string(rune('a'+i/26%26)) + " policy"}
+		if i%2 == 1 {
+			f.Kind, f.Value = model.FollowDocument, "C26/"+strconv.Itoa(i)
+		} else {
+			phrases = append(phrases, phraseTopic{id: "w" + strconv.Itoa(i+1), phrase: f.Value})
+		}
+		p.follows = append(p.follows, f)
+	}
+	e, err := compilePhrases(phrases)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p.phrases = e
+	it := &model.Item{Title: "Council 2026: wordab policy on the New IP", Summary: strings.Repeat("The Council discussed Internet governance and the WSIS review. ", 20),
+		Document: &model.DocumentRef{Number: "C26/11"}}
+	b.ResetTimer()
+	for b.Loop() {
+		if len(p.followMatches(it)) == 0 {
+			b.Fatal("no follow matched")
+		}
 	}
 }
