@@ -65,7 +65,8 @@ func ParseDestination(s string) (Destination, error) {
 		}
 		return Destination{Platform: "slack", Target: target}, nil
 	case "matrix":
-		if !(strings.HasPrefix(target, "!") || strings.HasPrefix(target, "#")) || !strings.Contains(target, ":") {
+		// "@user:server" is that person's direct messages (a follow).
+		if !(strings.HasPrefix(target, "!") || strings.HasPrefix(target, "#") || strings.HasPrefix(target, "@")) || !strings.Contains(target, ":") {
 			return Destination{}, fmt.Errorf("destination %q: name a room id or alias, e.g. \"matrix:!abc123:example.org\"", s)
 		}
 		return Destination{Platform: "matrix", Target: target}, nil

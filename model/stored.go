@@ -29,6 +29,9 @@ type ItemSave struct {
 	Fingerprint  string
 	Alert        *Alert   // nil: store or update the item only
 	Destinations []string // one pending delivery per destination, for Alert
+	// Muted lists destinations a mute keeps Alert from: each gets a
+	// delivery with status DeliveryMuted, never sent.
+	Muted []string
 	// JoinAlertID, when Alert is nil, files the item under that alert as
 	// another report of the same story: no new alert, and the item's source
 	// is added to the alert's "also reported by".

@@ -23,6 +23,8 @@ type batch struct {
 	sent   map[string]int
 	held   map[string]*heldBack
 	capped int // saves[:capped] were capped already
+
+	personal *personal // the mutes and follows in force (personal.go)
 }
 
 func (b *batch) fail(err error) { b.errs = append(b.errs, err) }

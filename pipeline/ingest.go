@@ -109,6 +109,9 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 	if in.opts.AlertLimit != nil {
 		b.limit = in.opts.AlertLimit(sourceID)
 	}
+	if b.personal, err = in.loadPersonal(ctx); err != nil {
+		return fmt.Errorf("ingest %s: %w", sourceID, err)
+	}
 	// Matching is CPU-bound work: it takes a CPU slot, which the batch
 	// gives up whenever it waits for the writer or another batch.
 	if b.release, err = cpuslots.Acquire(ctx); err != nil {
@@ -242,6 +245,7 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 		save.Alert = alert
 		save.Destinations = dests
 	}
+	in.applyPersonal(b.personal, it, prior, tooOld, &save)
 	b.add(save, claim)
 	return nil
 }

@@ -45,7 +45,7 @@ func (s *Store) RecentAlerts(ctx context.Context, topic string, limit int) ([]mo
 		err  error
 	)
 	if topic == "" {
-		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts WHERE kind <> 'summary' ORDER BY id DESC LIMIT ?`, limit)
+		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts WHERE kind NOT IN ('summary', 'notice') ORDER BY id DESC LIMIT ?`, limit)
 	} else {
 		rows, err = s.r.QueryContext(ctx, `SELECT DISTINCT alert_id FROM alert_matches
 			WHERE topic = ? ORDER BY alert_id DESC LIMIT ?`, topic, limit)

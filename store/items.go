@@ -277,10 +277,16 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *model.ItemSave, now time.Time)
 		return 0, err
 	}
 	for _, dest := range sv.Destinations {
+		// An update of an alert the destination snoozed waits as
+		// 'snoozed' until the snooze ends (see EndSnoozes).
 		if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (alert_id, destination, status, next_attempt, created_at)
-			VALUES (?, ?, 'pending', ?, ?)`, alertID, dest, now.UnixNano(), now.UnixNano()); err != nil {
+			VALUES (?1, ?2, CASE WHEN EXISTS (SELECT 1 FROM snoozes WHERE alert_id = ?3 AND destination = ?2 AND until > ?4)
+				THEN 'snoozed' ELSE 'pending' END, ?4, ?4)`, alertID, dest, sv.Alert.ParentID, now.UnixNano()); err != nil {
 			return 0, fmt.Errorf("queue delivery to %q: %w", dest, err)
 		}
+	}
+	if err := insertMuted(ctx, tx, alertID, sv.Muted, now); err != nil {
+		return 0, err
 	}
 	if sv.Alert.Kind == model.AlertSummary {
 		// A summary is not the item's alert: its updates thread under,

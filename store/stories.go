@@ -24,6 +24,9 @@ func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int)
 		FROM alerts a JOIN items i ON i.first_alert_id = a.id
 		WHERE a.created_at >= ? AND a.kind = 'new'
 			AND (a.held_from IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.alert_id = a.id))
+			-- An alert raised for people's follows alone went to no channel:
+			-- later reports must not join it (migration 0009).
+			AND EXISTS (SELECT 1 FROM alert_matches m WHERE m.alert_id = a.id AND m.topic <> 'follow')
 		ORDER BY a.created_at DESC, i.id LIMIT ?`, storedTime(since).UnixNano(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list story candidates: %w", err)

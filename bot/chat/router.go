@@ -167,6 +167,13 @@ func init() {
 		{name: "subscribe", args: "<topic> or *", about: "send a topic's alerts to this channel", admin: true, run: (*Router).subscribe},
 		{name: "unsubscribe", args: "<topic> or *", about: "stop sending a topic's alerts here", admin: true, run: (*Router).unsubscribe},
 		{name: "subscriptions", about: "the topics this channel receives", run: (*Router).subscriptions},
+		{name: "mute", args: "<topic|source:pattern|words> [for 7d] [reason]", about: "stop sending matching alerts here for a while (still stored and searchable)", admin: true, run: (*Router).mute},
+		{name: "unmute", args: "<what was muted>", about: "end a mute now", admin: true, run: (*Router).unmute},
+		{name: "mutes", about: "what this channel has muted, and until when", run: (*Router).mutesCmd},
+		{name: "snooze", args: "<alert number> [for 3d | off]", about: "hold an alert's updates here, then one update sums them up", run: (*Router).snooze},
+		{name: "follow", args: "<words | document number | proposer:name>", about: "your own watch, sent to you by direct message", run: (*Router).follow},
+		{name: "unfollow", args: "<what you follow>", about: "stop one of your follows", run: (*Router).unfollow},
+		{name: "following", about: "what you follow", run: (*Router).following},
 	}
 }
 

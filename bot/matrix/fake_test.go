@@ -67,6 +67,8 @@ type fakeHomeserver struct {
 	oneTimeKeys map[string]map[string]any
 	// toDevice queues to-device events: "user|device" -> events.
 	toDevice map[string][]any
+	// direct holds account data and created rooms (personal_test.go).
+	direct fakeDirect
 }
 
 // caller returns the user and device an access token belongs to.
@@ -172,6 +174,7 @@ func newFakeHomeserver(t *testing.T) *fakeHomeserver {
 	mux.HandleFunc("POST "+p+"keys/query", f.auth(f.keysQuery))
 	mux.HandleFunc("POST "+p+"keys/claim", f.auth(f.keysClaim))
 	mux.HandleFunc("PUT "+p+"sendToDevice/{type}/{txn}", f.auth(f.sendToDevice))
+	f.directHandlers(mux, p)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("fake homeserver: unexpected %s %s", r.Method, r.URL.Path)
 		writeJSON(w, 404, map[string]any{"errcode": "M_UNRECOGNIZED", "error": "Unrecognized request"})

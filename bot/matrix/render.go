@@ -109,8 +109,13 @@ func alertContent(v render.AlertView) *event.MessageEventContent {
 		kind = "Update"
 	}
 	m.tag("<p>")
+	if v.Kind == model.AlertNotice {
+		kind = "ituwatch notice" // a mute ended: no severity
+	}
 	m.bold(fmt.Sprintf("%s #%d", kind, v.ID))
-	m.text(" · " + v.Severity.String())
+	if v.Kind != model.AlertNotice {
+		m.text(" · " + v.Severity.String())
+	}
 	if len(v.Topics) > 0 {
 		m.text(" · " + strings.Join(v.Topics, ", "))
 	}

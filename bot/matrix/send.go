@@ -100,6 +100,8 @@ func (c *Client) roomID(ctx context.Context, target string) (id.RoomID, error) {
 	case strings.HasPrefix(target, "!"):
 		return id.RoomID(target), nil
 	case strings.HasPrefix(target, "#"):
+	case strings.HasPrefix(target, "@"):
+		return c.directRoom(ctx, target)
 	default:
 		return "", notify.Permanent(fmt.Errorf("matrix room %q is neither a room id (!…:server) nor an alias (#…:server): copy it from the room's settings, under Advanced", target))
 	}

@@ -39,6 +39,10 @@ func Text(v AlertView, o TextOptions) string {
 	if v.Kind == model.AlertUpdate {
 		kind = "UPDATE"
 	}
+	if v.Kind == model.AlertNotice {
+		// ituwatch's own words (a mute ended): no severity, no topics.
+		return fmt.Sprintf("━━ NOTICE #%d\n%s", v.ID, Cut(v.Title, MaxTitleRunes))
+	}
 	fmt.Fprintf(&b, "━━ %s #%d · %s", kind, v.ID, v.Severity)
 	if len(v.Topics) > 0 {
 		b.WriteString(" · " + strings.Join(v.Topics, ", "))

@@ -214,3 +214,10 @@ func TestTerminalBold(t *testing.T) {
 		t.Error("bold despite NO_COLOR")
 	}
 }
+
+func TestNoticeText(t *testing.T) {
+	got := FormatText(model.Alert{ID: 7, Kind: model.AlertNotice, Item: model.Item{SourceID: "ituwatch", Title: "The mute of topic new-ip has ended: its alerts come here again."}})
+	if want := "━━ NOTICE #7\nThe mute of topic new-ip has ended: its alerts come here again."; got != want {
+		t.Errorf("notice text = %q, want %q", got, want)
+	}
+}

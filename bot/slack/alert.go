@@ -58,6 +58,9 @@ func renderAlert(v render.AlertView) ([]slack.Block, string) {
 		kind = "Update"
 	}
 	headerText := cutPlain(fmt.Sprintf("%s %s · %s", emojiFor(v.Severity), kind, capitalize(v.Severity.String())), maxHeaderText)
+	if v.Kind == model.AlertNotice {
+		headerText = ":information_source: ituwatch notice" // a mute ended: no severity
+	}
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, headerText, true, false)),
 	}

@@ -77,6 +77,7 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 		c.Handle("/conversations.history", f.history)
 		c.Handle("/conversations.replies", f.replies)
 		c.Handle("/conversations.list", f.list)
+		c.Handle("/conversations.open", f.openConversation) // personal_test.go
 		c.Handle("/users.info", f.usersInfo)
 		c.Handle("/auth.test", f.authTest)
 		c.Handle("/apps.connections.open", f.connectionsOpen)

@@ -35,6 +35,14 @@ func (c *Client) Send(ctx context.Context, msg notify.Outgoing) (string, error) 
 	if msg.Target == "" {
 		return "", notify.Permanent(fmt.Errorf("slack destination without a channel: write it as slack:#channel or slack:C0123ABCD"))
 	}
+	if user, ok := strings.CutPrefix(msg.Target, "@"); ok {
+		// A person's follows go to their direct messages.
+		ch, err := c.directChannel(ctx, user)
+		if err != nil {
+			return "", err
+		}
+		msg.Target = ch
+	}
 	if c.mayHavePosted(msg) {
 		ts, err := c.findPosted(ctx, msg)
 		switch {
