@@ -167,6 +167,10 @@ func init() {
 		{name: "subscribe", args: "<topic> or *", about: "send a topic's alerts to this channel", admin: true, run: (*Router).subscribe},
 		{name: "unsubscribe", args: "<topic> or *", about: "stop sending a topic's alerts here", admin: true, run: (*Router).unsubscribe},
 		{name: "subscriptions", about: "the topics this channel receives", run: (*Router).subscriptions},
+		{name: "claim", args: "<alert number>", about: "tell the team you are on an alert; its message shows it", run: (*Router).claim},
+		{name: "unclaim", args: "<alert number>", about: "let an alert you claimed go", run: (*Router).unclaim},
+		{name: "done", args: "<alert number> [note]", about: "mark an alert handled, with what was done", run: (*Router).done},
+		{name: "notes", args: "<alert number>", about: "the team's notes on an alert (replies in its thread starting with note:)", run: (*Router).notes},
 	}
 }
 
