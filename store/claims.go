@@ -182,6 +182,22 @@ func (s *Store) AddNote(ctx context.Context, n model.NoteReply) (alertID int64, 
 	return alertID, added, nil
 }
 
+// AlertOfMessage returns the alert posted on platform (slack, matrix) as
+// the message externalID, or 0 when no alert was.
+func (s *Store) AlertOfMessage(ctx context.Context, platform, externalID string) (int64, error) {
+	var id int64
+	err := s.r.QueryRowContext(ctx, `SELECT alert_id FROM deliveries
+		WHERE external_id = ? AND destination LIKE ? AND status = 'delivered' ORDER BY id LIMIT 1`,
+		externalID, platform+":%").Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) || externalID == "" {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the alert of %s message %s: %w", platform, externalID, err)
+	}
+	return id, nil
+}
+
 // Notes returns an alert's notes, oldest first, at most limit (capped at 50).
 func (s *Store) Notes(ctx context.Context, alertID int64, limit int) ([]model.AlertNote, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT alert_id, platform, message_id, user_id, user_name, text, at

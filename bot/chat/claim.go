@@ -27,12 +27,18 @@ type ClaimStore interface {
 	AlertClaims(ctx context.Context, alertIDs []int64) (map[int64]model.AlertClaim, error)
 	AddNote(ctx context.Context, n model.NoteReply) (alertID int64, added bool, err error)
 	Notes(ctx context.Context, alertID int64, limit int) ([]model.AlertNote, error)
+	AlertOfMessage(ctx context.Context, platform, externalID string) (int64, error)
 }
 
-// NoteTaker records replies starting with "note:" written in a thread; the
-// Router is one. Listeners find it on their Handler.
-type NoteTaker interface {
+// AlertMessages is what listeners ask about the alert messages people
+// react to or reply under; the Router is one. Listeners find it on their
+// Handler with a type assertion, so a Handler without it simply has no
+// notes or reactions.
+type AlertMessages interface {
+	// TakeNote records a reply starting with "note:" in a thread.
 	TakeNote(ctx context.Context, n model.NoteReply) (alertID int64, err error)
+	// AlertOfMessage is the alert posted on platform as externalID, or 0.
+	AlertOfMessage(ctx context.Context, platform, externalID string) (int64, error)
 }
 
 // NotePrefix starts a reply in an alert's thread that is kept as a note.
@@ -221,6 +227,18 @@ func (r *Router) TakeNote(ctx context.Context, n model.NoteReply) (int64, error)
 	defer cancel()
 	id, _, err := cs.AddNote(ctx, n)
 	return id, err
+}
+
+// AlertOfMessage is the alert posted on platform as externalID (Slack ts,
+// Matrix event id), or 0 when the message is not an alert.
+func (r *Router) AlertOfMessage(ctx context.Context, platform, externalID string) (int64, error) {
+	cs, ok := r.claims()
+	if !ok || externalID == "" {
+		return 0, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
+	return cs.AlertOfMessage(ctx, platform, externalID)
 }
 
 // claimNotes adds "claimed by …" to the lines of listed alerts.

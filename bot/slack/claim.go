@@ -199,7 +199,7 @@ func (l *listener) threadMessage(ctx context.Context, m slackevents.MessageEvent
 	if !ok {
 		return
 	}
-	nt, ok := l.h.(chat.NoteTaker)
+	nt, ok := l.h.(chat.AlertMessages)
 	if !ok {
 		return
 	}

@@ -42,4 +42,4 @@ CREATE TABLE alert_edits (
 CREATE INDEX alert_edits_due ON alert_edits (next_attempt);
 
 -- Finding the alert of a thread a note was written in.
-CREATE INDEX deliveries_external ON deliveries (external_id) WHERE external_id <> '';
+CREATE INDEX deliveries_external ON deliveries (external_id);
