@@ -12,6 +12,7 @@ import (
 	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/store"
 )
@@ -148,5 +149,18 @@ func TestMatrixReactionsClaimAndEditTheAlert(t *testing.T) {
 	}
 	if cl, ok, _ := st.AlertClaim(ctx, a.ID); !ok || cl.State != model.Done || cl.By.ID != "@carol:example.org" {
 		t.Errorf("stored claim = %+v %v", cl, ok)
+	}
+}
+
+// A display name in a claim is text: escaped in the HTML, @room defused.
+func TestClaimLineIsText(t *testing.T) {
+	a := bottest.NewIP()
+	claim := &model.AlertClaim{AlertID: a.ID, State: model.Claimed, By: model.Person{Platform: "matrix", ID: "@eve:x", Name: `<a href="https://evil.example">Eve</a> @room`}}
+	content := alertContent(render.NewAlertView(a, render.ViewOptions{Claim: claim}))
+	if !strings.Contains(content.FormattedBody, "👀 Claimed by &lt;a href=&#34;https://evil.example&#34;&gt;Eve&lt;/a&gt; @\u2060room") || strings.Contains(content.FormattedBody, "evil.example\">") {
+		t.Errorf("formatted body: %s", content.FormattedBody)
+	}
+	if !strings.Contains(content.Body, "@\u2060room") {
+		t.Errorf("body: %s", content.Body)
 	}
 }

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -219,4 +220,40 @@ func TestSlackButtonsClaimAndEditTheAlert(t *testing.T) {
 		t.Errorf("a reply without note: was kept:\n%s", reply)
 	}
 	_ = logs
+}
+
+// The last blocks of an alert as its claim changes, golden; a hostile
+// display name stays text and pings nobody.
+func TestClaimBlocksGolden(t *testing.T) {
+	f := newFakeSlack(t)
+	c, _ := newTestClient(t, f, nil)
+	a := bottest.NewIP()
+	ts, err := c.Send(context.Background(), notify.Outgoing{DeliveryID: 7, Alert: a, Target: "#itu-alerts", Attempt: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	within(t, f.posted, "the alert")
+	at := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		golden string
+		claim  *model.AlertClaim
+	}{
+		{"alert_claimed.golden.json", &model.AlertClaim{AlertID: a.ID, State: model.Claimed, By: model.Person{Platform: "slack", ID: "UEVE0001", Name: "<!channel> <@U123> *Eve* <https://evil.example|x>"}, At: at}},
+		{"alert_done.golden.json", &model.AlertClaim{AlertID: a.ID, State: model.Done, By: model.Person{Platform: "slack", ID: "UEVE0001", Name: "Eve"}, Note: "sent comments to the delegation <!here>", At: at}},
+	} {
+		if err := c.Edit(context.Background(), notify.Edit{Alert: a, Claim: tt.claim, Target: "#itu-alerts", ExternalID: ts, DeliveryID: 7}); err != nil {
+			t.Fatalf("Edit: %v", err)
+		}
+		up := within(t, f.updated, "the chat.update")
+		body := prettyBlocks(t, up)
+		if anyAngle.Match(bytes.ReplaceAll(body, []byte("<https://www.itu.int/en/news/tsag-new-ip|"), nil)) {
+			t.Errorf("markup from a display name or note reached Slack:\n%s", body)
+		}
+		golden(t, tt.golden, body)
+	}
+	// A message Slack no longer has: the edit is given up, not retried.
+	err = c.Edit(context.Background(), notify.Edit{Alert: a, Target: "#itu-alerts", ExternalID: "1.000000", DeliveryID: 7})
+	if !notify.IsPermanent(err) {
+		t.Errorf("edit of a deleted message: %v, want a permanent error", err)
+	}
 }
