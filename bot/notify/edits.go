@@ -58,9 +58,9 @@ type EditWorkerOptions struct {
 
 // EditWorker makes the edits the store owes, one at a time.
 type EditWorker struct {
-	o        EditWorkerOptions
-	wake     chan struct{}
-	jitter   func() float64
+	o      EditWorkerOptions
+	wake   chan struct{}
+	jitter func() float64
 }
 
 const editScan = 100
