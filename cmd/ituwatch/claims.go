@@ -60,6 +60,7 @@ func (l *lazyMatrix) Edit(ctx context.Context, e notify.Edit) error {
 
 // The listeners find notes and reactions through the handler they are
 // given; the counted handler passes them to the router.
+var _ chat.AlertMessages = countingHandler{}
 
 func (h countingHandler) TakeNote(ctx context.Context, n model.NoteReply) (int64, error) {
 	if am, ok := h.next.(chat.AlertMessages); ok {
