@@ -101,7 +101,7 @@ func requestEdits(ctx context.Context, tx *sql.Tx, alertID int64, at time.Time) 
 	_, err := tx.ExecContext(ctx, `INSERT INTO alert_edits (delivery_id, next_attempt, requested_at)
 		SELECT id, ?, ? FROM deliveries WHERE alert_id = ? AND status <> 'failed'
 		ON CONFLICT (delivery_id) DO UPDATE SET version = version + 1, attempts = 0,
-			next_attempt = excluded.next_attempt, last_error = ''`, sinceArg(at), sinceArg(at), alertID)
+			next_attempt = excluded.next_attempt, last_error = '', requested_at = excluded.requested_at`, sinceArg(at), sinceArg(at), alertID)
 	return err
 }
 

@@ -192,7 +192,12 @@ func (l *listener) interactive(ctx context.Context, cb slack.InteractionCallback
 // threadMessage keeps a reply that starts with "note:" in a thread, if the
 // thread is an alert's.
 func (l *listener) threadMessage(ctx context.Context, m slackevents.MessageEvent) {
-	if m.ThreadTimeStamp == "" || m.ThreadTimeStamp == m.TimeStamp || m.SubType != "" || m.BotID != "" || m.User == "" || m.User == l.self {
+	// thread_broadcast: a reply also sent to the channel; other subtypes
+	// are edits, deletions and joins, none of them a new note.
+	if m.SubType != "" && m.SubType != "thread_broadcast" {
+		return
+	}
+	if m.ThreadTimeStamp == "" || m.ThreadTimeStamp == m.TimeStamp || m.BotID != "" || m.User == "" || m.User == l.self {
 		return
 	}
 	text, ok := chat.NoteText(commandText(m.Text, ""))

@@ -200,9 +200,19 @@ func TestSlackButtonsClaimAndEditTheAlert(t *testing.T) {
 	s.expectAck("env-n1")
 	s.send(threadMessageEnvelope("env-n2", "EvN2", "UCAROL01", "just chatting", "1700000400.000200", ts))
 	s.expectAck("env-n2")
+	// A reply also sent to the channel is a note too; an edit of one is not
+	// another note.
+	broadcast := threadMessageEnvelope("env-n4", "EvN4", "UCAROL01", "note: also in the channel", "1700000400.000300", ts)
+	broadcast["payload"].(map[string]any)["event"].(map[string]any)["subtype"] = "thread_broadcast"
+	s.send(broadcast)
+	s.expectAck("env-n4")
+	edited := threadMessageEnvelope("env-n5", "EvN5", "UCAROL01", "note: edited", "1700000400.000400", ts)
+	edited["payload"].(map[string]any)["event"].(map[string]any)["subtype"] = "message_changed"
+	s.send(edited)
+	s.expectAck("env-n5")
 	var notes []model.AlertNote
 	for time.Now().Before(deadline) {
-		if notes, _ = st.Notes(ctx, a.ID, 10); len(notes) > 0 {
+		if notes, _ = st.Notes(ctx, a.ID, 10); len(notes) >= 2 {
 			break
 		}
 		time.Sleep(5 * time.Millisecond)
@@ -211,12 +221,12 @@ func TestSlackButtonsClaimAndEditTheAlert(t *testing.T) {
 	s.send(slashEnvelope("env-n3", "UBOB0001", fmt.Sprintf("notes %d", a.ID), respURL))
 	s.expectAck("env-n3")
 	reply := string(within(t, f.responses, "the notes reply"))
-	for _, want := range []string{"1 note on alert #" + strconv.FormatInt(a.ID, 10), "sent to the delegation \\u0026lt;3", "Done by bob"} {
+	for _, want := range []string{"2 notes on alert #" + strconv.FormatInt(a.ID, 10), "also in the channel", "sent to the delegation \\u0026lt;3", "Done by bob"} {
 		if !strings.Contains(reply, want) {
 			t.Errorf("notes reply lacks %q:\n%s", want, reply)
 		}
 	}
-	if strings.Contains(reply, "just chatting") {
+	if strings.Contains(reply, "just chatting") || strings.Contains(reply, "edited") {
 		t.Errorf("a reply without note: was kept:\n%s", reply)
 	}
 	_ = logs
