@@ -229,11 +229,13 @@ func (s *Store) Notes(ctx context.Context, alertID int64, limit int) ([]model.Al
 const editable = `d.status IN ('delivered', 'failed')`
 
 // DueEdits returns the edits due at now whose message was posted (or will
-// never be), oldest request first.
+// never be), oldest request first. CROSS JOIN keeps SQLite to this order:
+// the few owed edits, then each one's delivery by its key; left to itself
+// it walks every delivered delivery there ever was.
 func (s *Store) DueEdits(ctx context.Context, now time.Time, limit int) ([]model.PendingEdit, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT e.delivery_id, d.alert_id, d.destination,
 			CASE WHEN d.status = 'delivered' THEN d.external_id ELSE '' END, e.attempts, e.version, e.requested_at
-		FROM alert_edits e JOIN deliveries d ON d.id = e.delivery_id
+		FROM alert_edits e CROSS JOIN deliveries d ON d.id = e.delivery_id
 		WHERE e.next_attempt <= ? AND `+editable+` ORDER BY e.requested_at, e.delivery_id LIMIT ?`,
 		sinceArg(now), boundLimit(limit, 100, 1000))
 	if err != nil {
@@ -262,7 +264,7 @@ func (s *Store) DueEdits(ctx context.Context, now time.Time, limit int) ([]model
 func (s *Store) NextEdit(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
 	err := s.r.QueryRowContext(ctx, `SELECT min(e.next_attempt) FROM alert_edits e
-		JOIN deliveries d ON d.id = e.delivery_id WHERE `+editable).Scan(&next)
+		CROSS JOIN deliveries d ON d.id = e.delivery_id WHERE `+editable).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("find next due edit: %w", err)
 	}
