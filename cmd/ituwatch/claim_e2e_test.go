@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -122,6 +125,60 @@ func TestRunSlackButtonClaimsAndEditsTheAlert(t *testing.T) {
 			t.Fatalf("the note was not kept; last answer %q", reply.Text)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if code := d.stop(t); code != 0 {
+		t.Errorf("run exited %d", code)
+	}
+}
+
+func (f *fakeHomeserver) sendRaw(ev map[string]any) {
+	f.mu.Lock()
+	f.raw = append(f.raw, ev)
+	f.mu.Unlock()
+}
+
+func (f *fakeHomeserver) sentContents() []map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]map[string]any(nil), f.events...)
+}
+
+// `ituwatch run` with Matrix: a 👀 reaction on a posted alert claims it for
+// the person who reacted and the alert is edited (m.replace) to say so.
+func TestRunMatrixReactionClaimsAndEditsTheAlert(t *testing.T) {
+	fastListenerRetry(t)
+	hs, hsrv := newListenerHomeserver(t)
+	dir := t.TempDir()
+	feed := &feedServer{bodies: map[string]string{"/news.rss": rss(alertingItems[0])}}
+	fsrv := httptest.NewServer(feed)
+	t.Cleanup(func() { fsrv.CloseClientConnections(); fsrv.Close() })
+	cfg := fmt.Sprintf(`store: {path: %q}
+http: {allow_private_networks: true, timeout: 5s}
+sources:
+  - {id: policy-news, type: rss, url: "%s/news.rss", schedule: "@every 1s"}
+routes:
+  - {topics: ["*"], min_severity: low, to: ["matrix:%s"]}
+metrics: {listen: "127.0.0.1:0"}
+matrix: {homeserver: %q, user_id: "@ituwatch:hs.test", access_token: "${MATRIX_ACCESS_TOKEN}"}
+`, filepath.Join(dir, "ituwatch.db"), fsrv.URL, matrixCmdRoom, hsrv.URL)
+	path := filepath.Join(dir, "ituwatch.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startRun(t, path, map[string]string{"MATRIX_ACCESS_TOKEN": "syt-test-token"})
+	d.until(t, "the alert in Matrix and a resumed sync", func() bool { return len(hs.sentContents()) == 1 && hs.resumedSyncs() > 0 })
+
+	hs.sendRaw(map[string]any{
+		"type": "m.reaction", "sender": "@erin:hs.test", "event_id": "$react1", "origin_server_ts": time.Now().UnixMilli(),
+		"content": map[string]any{"m.relates_to": map[string]any{"rel_type": "m.annotation", "event_id": "$ev1", "key": "👀"}},
+	})
+	d.until(t, "the edit", func() bool { return len(hs.sentContents()) == 2 })
+	edit := hs.sentContents()[1]
+	rel, _ := edit["m.relates_to"].(map[string]any)
+	nc, _ := edit["m.new_content"].(map[string]any)
+	body, _ := nc["body"].(string)
+	if rel["rel_type"] != "m.replace" || rel["event_id"] != "$ev1" || !strings.Contains(body, "Claimed by @erin:hs.test") {
+		t.Errorf("edit relates %v with body:\n%s", rel, body)
 	}
 	if code := d.stop(t); code != 0 {
 		t.Errorf("run exited %d", code)
