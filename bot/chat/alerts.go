@@ -59,6 +59,7 @@ func (r *Router) recent(ctx context.Context, _ Request, args []string) Reply {
 	for _, a := range alerts {
 		reply.Lines = append(reply.Lines, r.alertLine(a))
 	}
+	r.claimNotes(ctx, alerts, reply.Lines)
 	reply.Footer = "explain <number> shows why an alert matched"
 	if capped {
 		reply.Footer = "showing at most 20 · " + reply.Footer
@@ -192,6 +193,9 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Also reported by " + strings.Join(v.AlsoReported, ", ")})
 	}
 	if l, ok := heldLine(a); ok {
+		reply.Lines = append(reply.Lines, l)
+	}
+	if l, ok := r.claimLine(ctx, id); ok {
 		reply.Lines = append(reply.Lines, l)
 	}
 	return reply

@@ -23,6 +23,9 @@ type Request struct {
 	Platform string // console, slack, matrix
 	Channel  string // destination target where it was asked: Slack channel id, Matrix room id
 	User     string // platform user id of the asker
+	// UserName is the asker's display name where the adapter knows it,
+	// shown by claim and done instead of a mention, which would ping them.
+	UserName string
 	// CanAdmin is set by the adapter when the asker may change subscriptions
 	// (a configured admin, a workspace admin, power level >= 50).
 	CanAdmin bool

@@ -174,6 +174,10 @@ func init() {
 		{name: "follow", args: "<words | document number | proposer:name>", about: "your own watch, sent to you by direct message", run: (*Router).follow},
 		{name: "unfollow", args: "<what you follow>", about: "stop one of your follows", run: (*Router).unfollow},
 		{name: "following", about: "what you follow", run: (*Router).following},
+		{name: "claim", args: "<alert number>", about: "tell the team you are on an alert; its message shows it", run: (*Router).claim},
+		{name: "unclaim", args: "<alert number>", about: "let an alert you claimed go", run: (*Router).unclaim},
+		{name: "done", args: "<alert number> [note]", about: "mark an alert handled, with what was done", run: (*Router).done},
+		{name: "notes", args: "<alert number>", about: "the team's notes on an alert (replies in its thread starting with note:)", run: (*Router).notes},
 	}
 }
 

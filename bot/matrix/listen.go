@@ -80,6 +80,7 @@ func newSyncer(c *Client) *syncer {
 	s.OnEventType(event.StateEncryption, c.onEncryption)
 	s.OnEventType(event.EventEncrypted, c.onEncrypted)
 	s.OnEventType(event.StatePowerLevels, c.onPowerLevels)
+	s.OnEventType(event.EventReaction, c.onReaction)
 	return s
 }
 
@@ -199,6 +200,9 @@ func (c *Client) onMessage(ctx context.Context, evt *event.Event) {
 	// Bots answer with m.notice and never to one: that keeps two bots from
 	// talking to each other forever. Edits do not run a command again.
 	if msg.MsgType != event.MsgText || msg.RelatesTo.GetReplaceID() != "" {
+		return
+	}
+	if c.takeNote(ctx, evt, msg) {
 		return
 	}
 	text, ok := command(msg.Body)

@@ -199,11 +199,18 @@ func alertContent(v render.AlertView) *event.MessageEventContent {
 	if len(v.AlsoReported) > 0 {
 		m.paragraph("Also reported by: " + strings.Join(v.AlsoReported, ", "))
 	}
+	if line := claimLine(v); line != "" {
+		m.paragraph(line)
+	}
 	m.tag("<p>")
 	m.text(fmt.Sprintf("Alert #%d · details: ", v.ID))
 	m.tag("<code>")
 	m.text(fmt.Sprintf("%s explain %d", CommandPrefix, v.ID))
-	m.tag("</code></p>")
+	m.tag("</code>")
+	if v.Claim == nil || v.Claim.State != model.Done {
+		m.text(" · react 👀 to claim it, ✅ when done")
+	}
+	m.tag("</p>")
 	return m.content()
 }
 

@@ -50,6 +50,8 @@ type AlertView struct {
 	// Summary holds the words of a summary of held alerts (kind summary);
 	// for one, the fields but ID, Kind and ParentID are empty.
 	Summary *SummaryWords
+	// Claim says who is on the alert or closed it; nil when nobody is.
+	Claim *ClaimView
 }
 
 // MatchView is one topic an alert matched.
@@ -83,6 +85,8 @@ type ViewOptions struct {
 	// commands a view names: "" on the console, "/itu " on Slack, "!itu "
 	// on Matrix.
 	CommandPrefix string
+	// Claim is who is on the alert, for the edit that shows it; nil: nobody.
+	Claim *model.AlertClaim
 }
 
 // NewAlertView decides what a shows.
@@ -93,6 +97,7 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 		v.Summary = &w
 		return v
 	}
+	v.Claim = NewClaimView(o.Claim)
 	v.Severity = a.MaxSeverity()
 	v.Title = Clean(a.Item.Title)
 	if v.Title == "" {

@@ -111,6 +111,7 @@ func renderAlert(v render.AlertView) ([]slack.Block, string) {
 		foot.text(" · also reported by "+strings.Join(v.AlsoReported, ", "), 0)
 	}
 	blocks = append(blocks, contextLine(foot))
+	blocks = append(blocks, claimBlocks(v)...)
 
 	if len(blocks) > maxBlocks {
 		blocks = blocks[:maxBlocks]

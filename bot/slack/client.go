@@ -56,6 +56,7 @@ type Client struct {
 	channels map[string]string      // "#name" -> channel id
 	listedAt time.Time              // last conversations.list
 	userRole map[string]cachedAdmin // user id -> admin or not
+	names    map[string]cachedName  // user id -> display name (claim.go)
 }
 
 type cachedAdmin struct {

@@ -48,6 +48,7 @@ type fakeSlack struct {
 	unavailable map[string]bool
 
 	posted    chan url.Values // every accepted chat.postMessage
+	updated   chan url.Values // every accepted chat.update (claim_test.go)
 	responses chan []byte     // every response_url POST body
 	socket    chan *websocket.Conn
 }
@@ -68,12 +69,14 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 		channels:  map[string]string{"itu-alerts": alertsID, "policy": "C0POLICY1"},
 		admins:    map[string]bool{"UCAROL01": true},
 		posted:    make(chan url.Values, 100),
+		updated:   make(chan url.Values, 100),
 		responses: make(chan []byte, 100),
 		socket:    make(chan *websocket.Conn, 1),
 	}
 	f.srv = slacktest.NewTestServer(func(c slacktest.Customize) {
 		c.Handle("/chat.postMessage", f.postMessage)
 		c.Handle("/chat.postEphemeral", f.postEphemeral)
+		c.Handle("/chat.update", f.chatUpdate)
 		c.Handle("/conversations.history", f.history)
 		c.Handle("/conversations.replies", f.replies)
 		c.Handle("/conversations.list", f.list)

@@ -180,8 +180,14 @@ func (l *listener) dispatch(ctx context.Context, evt socketmode.Event) {
 			mention := *m
 			l.spawn(ctx, func(ctx context.Context) { l.mention(ctx, mention) })
 		}
+		if m, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent); ok {
+			l.threadMessage(ctx, *m)
+		}
 	case socketmode.EventTypeInteractive:
-		l.ack(ctx, evt) // no buttons yet; acknowledged so Slack shows no error
+		l.ack(ctx, evt)
+		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
+			l.interactive(ctx, cb)
+		}
 	}
 }
 

@@ -35,6 +35,7 @@ type app struct {
 	scheduler  *watchers.Scheduler
 	ingester   *pipeline.Ingester
 	dispatcher *notify.Dispatcher
+	editor     *notify.EditWorker // shows claims on posted alerts
 	router     *chat.Router
 	commands   countingHandler // the router, counted for /metrics
 	notifiers  map[string]notify.Notifier
@@ -161,6 +162,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Logger:    log,
 		HoldFor:   cfg.Delivery.HoldFor,
 	})
+	a.editor = notify.NewEditWorker(notify.EditWorkerOptions{Outbox: st, Editors: a.editors(), Logger: log, GiveUpAfter: cfg.Delivery.HoldFor})
 	maxAge := opts.maxAge
 	if maxAge == 0 {
 		maxAge = defaultMaxAge
@@ -210,7 +212,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	}
 
 	a.router = chat.NewRouter(chat.RouterOptions{
-		Queries:   st,
+		Queries:   claimingStore{Store: st, wake: a.editor.Wake},
 		Topics:    topicInfos(eng),
 		Sources:   sourceInfos(cfg),
 		Version:   version,
@@ -259,6 +261,10 @@ func (a *app) pollOnce(ctx context.Context) (failed []string, err error) {
 	}
 	if _, err := a.dispatcher.DeliverDue(ctx); err != nil {
 		return failed, fmt.Errorf("deliver alerts: %w", err)
+	}
+	// Claims made since the last run show on the alerts posted so far.
+	if _, err := a.editor.EditDue(ctx); err != nil {
+		return failed, fmt.Errorf("edit claimed alerts: %w", err)
 	}
 	return failed, nil
 }

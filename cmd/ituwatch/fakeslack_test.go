@@ -34,6 +34,7 @@ type fakeSlackAPI struct {
 	accepted  chan slackPost // every accepted post
 	attempted chan struct{}  // every chat.postMessage
 	calls     map[string]int
+	updated   chan url.Values // when set, gets every chat.update (claim_e2e_test.go)
 	socketMode
 }
 
@@ -143,6 +144,8 @@ func (f *fakeSlackAPI) serve(w http.ResponseWriter, r *http.Request) {
 		f.history(w, r.Form, method == "conversations.replies")
 	case "chat.postMessage":
 		f.post(w, r)
+	case "chat.update":
+		f.update(w, r)
 	default:
 		fakeJSON(w, map[string]any{"ok": false, "error": "unknown_method"})
 	}

@@ -109,6 +109,9 @@ type homeserverSync struct {
 	pending       []string // command bodies for the next /sync
 	resumed       int      // syncs with a since token: the bot reads new messages
 	logins        int      // password logins; the first gets syt-test-token
+
+	// raw holds whole events for the next /sync (claim_e2e_test.go).
+	raw []map[string]any
 }
 
 // tokenOK: syt-test-token unless revoked; a token from a later login always.
@@ -186,10 +189,10 @@ func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("since") != "" {
 		f.resumed++
 	}
-	pending := f.pending
-	f.pending = nil
+	pending, raw := f.pending, f.raw
+	f.pending, f.raw = nil, nil
 	f.mu.Unlock()
-	if len(pending) == 0 && r.URL.Query().Get("timeout") != "0" {
+	if len(pending) == 0 && len(raw) == 0 && r.URL.Query().Get("timeout") != "0" {
 		// A short long poll keeps the test quick and bounded.
 		select {
 		case <-time.After(50 * time.Millisecond):
@@ -208,6 +211,7 @@ func (f *fakeHomeserver) sync(w http.ResponseWriter, r *http.Request) {
 			"origin_server_ts": time.Now().UnixMilli(), "content": map[string]any{"msgtype": "m.text", "body": body},
 		})
 	}
+	events = append(events, raw...)
 	resp := map[string]any{"next_batch": next}
 	if len(events) > 0 {
 		resp["rooms"] = map[string]any{"join": map[string]any{matrixCmdRoom: map[string]any{"timeline": map[string]any{"events": events}}}}
