@@ -29,6 +29,9 @@ type ItemSave struct {
 	Fingerprint  string
 	Alert        *Alert   // nil: store or update the item only
 	Destinations []string // one pending delivery per destination, for Alert
+	// DigestDestinations receive Alert in their next digest instead of
+	// one by one: no delivery, an entry owed to their digest.
+	DigestDestinations []string
 	// JoinAlertID, when Alert is nil, files the item under that alert as
 	// another report of the same story: no new alert, and the item's source
 	// is added to the alert's "also reported by".

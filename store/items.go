@@ -282,6 +282,9 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *model.ItemSave, now time.Time)
 			return 0, fmt.Errorf("queue delivery to %q: %w", dest, err)
 		}
 	}
+	if err := oweDigest(ctx, tx, alertID, sv.DigestDestinations, now); err != nil {
+		return 0, err
+	}
 	if sv.Alert.Kind == model.AlertSummary {
 		// A summary is not the item's alert: its updates thread under,
 		// and search shows, the item's own.

@@ -50,6 +50,9 @@ type AlertView struct {
 	// Summary holds the words of a summary of held alerts (kind summary);
 	// for one, the fields but ID, Kind and ParentID are empty.
 	Summary *SummaryWords
+	// Digest is a page of a digest (kind digest); for one, the fields but
+	// ID, Kind and ParentID are empty.
+	Digest *DigestView
 }
 
 // MatchView is one topic an alert matched.
@@ -91,6 +94,11 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 	if a.Kind == model.AlertSummary {
 		w := Summary(a, o.CommandPrefix)
 		v.Summary = &w
+		return v
+	}
+	if a.Kind == model.AlertDigest && a.Digest != nil {
+		d := NewDigestView(*a.Digest, o.CommandPrefix)
+		v.Digest = &d
 		return v
 	}
 	v.Severity = a.MaxSeverity()
