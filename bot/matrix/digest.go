@@ -40,7 +40,7 @@ func digestContent(id int64, v render.DigestView) *event.MessageEventContent {
 		m.newline()
 		for _, s := range t.Stories {
 			m.tag("<li>")
-			m.text("• ")
+			m.plain.WriteString("• ") // the HTML list has its own bullets
 			if link := safeURL(s.URL); link != "" {
 				m.tag(`<a href="` + html.EscapeString(link) + `">`)
 				m.text(s.Title)
@@ -53,7 +53,8 @@ func digestContent(id int64, v render.DigestView) *event.MessageEventContent {
 				if extra != "" {
 					m.tag("<br>")
 					m.newline()
-					m.text("  " + extra)
+					m.plain.WriteString("  ")
+					m.text(extra)
 				}
 			}
 			m.tag("</li>")
