@@ -293,3 +293,26 @@ func (s *Store) channelDigests(ctx context.Context, destination string) ([]model
 	}
 	return out, nil
 }
+
+// OwedDigests lists the destinations that are owed alerts no digest took
+// yet, so that a digest turned off (in chat or in the config) still sends
+// what it was owed.
+func (s *Store) OwedDigests(ctx context.Context) ([]string, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT destination FROM digest_entries WHERE digest_id IS NULL ORDER BY destination`)
+	if err != nil {
+		return nil, fmt.Errorf("list the digests owed: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("list the digests owed: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list the digests owed: %w", err)
+	}
+	return out, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -22,6 +23,7 @@ type Store interface {
 	// ErrClosed's text and writes nothing.
 	CloseDigest(ctx context.Context, destination string, start, end time.Time, pages []model.Alert, alertIDs []int64) ([]int64, error)
 	ChannelDigests(ctx context.Context) ([]model.ChannelDigest, error)
+	OwedDigests(ctx context.Context) ([]string, error)
 }
 
 // Options configure a Closer.
@@ -137,6 +139,22 @@ func (c *Closer) CloseDue(ctx context.Context) (int, time.Time, error) {
 			next = t
 		}
 	}
+	// A digest turned off still owes what was put aside for it: it goes
+	// out now, as a last digest, rather than never.
+	owed, err := c.opts.Store.OwedDigests(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, dest := range owed {
+		if slices.ContainsFunc(ps, func(p plan) bool { return p.Destination == dest }) {
+			continue
+		}
+		n, err := c.closeAt(ctx, model.DigestPlan{Destination: dest}, now)
+		queued += n
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if queued > 0 {
 		c.opts.Wake()
 	}
@@ -152,7 +170,19 @@ func (c *Closer) closeOne(ctx context.Context, p plan, now time.Time) (int, erro
 	if end.IsZero() {
 		return 0, nil
 	}
-	pages, ids, err := c.build(ctx, p.DigestPlan, last, end)
+	return c.closeAt(ctx, p.DigestPlan, end)
+}
+
+// closeAt closes p's period ending at end.
+func (c *Closer) closeAt(ctx context.Context, p model.DigestPlan, end time.Time) (int, error) {
+	last, err := c.opts.Store.LastDigestEnd(ctx, p.Destination)
+	if err != nil {
+		return 0, err
+	}
+	if !end.After(last) {
+		return 0, nil
+	}
+	pages, ids, err := c.build(ctx, p, last, end)
 	if err != nil {
 		return 0, err
 	}

@@ -142,3 +142,29 @@ func TestChannelDigestOverridesRoutePlan(t *testing.T) {
 		t.Errorf("PlanFor = %+v, %v, %v; want the channel's weekly digest", p, ok, err)
 	}
 }
+
+// A channel that turns its digest off still gets what was put aside for
+// it, at once, as a last digest.
+func TestDigestTurnedOffStillSendsWhatItOwes(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	if err := st.SetChannelDigest(ctx, model.ChannelDigest{Destination: "slack:C1", Schedule: "weekly"}); err != nil {
+		t.Fatal(err)
+	}
+	owe(t, st, "1", "owed", "slack:C1")
+	if _, err := st.RemoveChannelDigest(ctx, "slack:C1"); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now().Add(time.Second)
+	c := NewCloser(Options{Store: st, Now: func() time.Time { return clock }})
+	if n, _, err := c.CloseDue(ctx); err != nil || n != 1 {
+		t.Fatalf("CloseDue = %d, %v; want the owed alert sent as a last digest", n, err)
+	}
+	if p := pending(t, st); len(p) != 1 || p[0].Destination != "slack:C1" {
+		t.Errorf("pending = %+v", p)
+	}
+	clock = clock.Add(time.Hour)
+	if n, _, _ := c.CloseDue(ctx); n != 0 {
+		t.Errorf("sent again: %d", n)
+	}
+}
