@@ -59,6 +59,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	start("scheduler", a.scheduler.Run)
 	start("dispatcher", a.dispatcher.Run)
+	start("digests", a.digests.Run)
 	// The chat listeners never end the run: each one retries under its
 	// supervisor until work ends, so a chat platform's outage or a revoked
 	// token leaves polling, the console and the other platform untouched.
