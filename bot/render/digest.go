@@ -157,3 +157,30 @@ func DigestText(id int64, v DigestView) string {
 	b.WriteString(v.Hint)
 	return b.String()
 }
+
+// cleanDigest is d with every string that came from a feed, the config or
+// the rule pack cleaned of control characters, for the JSON line.
+func cleanDigest(d model.Digest) *model.Digest {
+	d.Destination, d.Schedule, d.Timezone = Clean(d.Destination), Clean(d.Schedule), Clean(d.Timezone)
+	topics := make([]model.DigestTopic, len(d.Topics))
+	for i, t := range d.Topics {
+		t.Topic, t.Name = Clean(t.Topic), Clean(t.Name)
+		stories := make([]model.DigestStory, len(t.Stories))
+		for k, s := range t.Stories {
+			s.Title, s.Link, s.Source = Clean(s.Title), Clean(s.Link), Clean(s.Source)
+			s.Revisions = CleanList(s.Revisions, len(s.Revisions))
+			s.AlsoBy = CleanList(s.AlsoBy, len(s.AlsoBy))
+			if s.Document != nil {
+				doc := *s.Document
+				doc.Number, doc.Revision, doc.Addendum = Clean(doc.Number), Clean(doc.Revision), Clean(doc.Addendum)
+				doc.Languages = CleanList(doc.Languages, len(doc.Languages))
+				s.Document = &doc
+			}
+			stories[k] = s
+		}
+		t.Stories = stories
+		topics[i] = t
+	}
+	d.Topics = topics
+	return &d
+}

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -9,6 +10,14 @@ import (
 
 func TestDigestTextGolden(t *testing.T) {
 	golden(t, "digest.txt", []byte(FormatText(bottest.Digest())+"\n"))
+	b, err := FormatJSON(bottest.HostileDigest())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.ContainsAny(b, "\n\x1b") || !bytes.Contains(b, []byte(`"kind":"digest"`)) || !bytes.Contains(b, []byte(`"title":"Daily digest: 7 alerts"`)) {
+		t.Errorf("digest JSON line = %s", b)
+	}
+	golden(t, "digest_hostile.json", append(b, '\n'))
 	golden(t, "digest_hostile.txt", []byte(FormatText(bottest.HostileDigest())+"\n"))
 }
 

@@ -18,22 +18,23 @@ import (
 // absent values as null) so that scripts can rely on it; fields are only ever
 // added, never renamed.
 type jsonAlert struct {
-	ID             int64       `json:"id"`
-	Kind           string      `json:"kind"`
-	ParentID       int64       `json:"parent_id"`
-	Change         string      `json:"change"`
-	Title          string      `json:"title"`
-	URL            string      `json:"url"`
-	Source         string      `json:"source"`
-	ItemID         string      `json:"item_id"`
-	Published      *time.Time  `json:"published"`
-	Document       *jsonDoc    `json:"document"`
-	Severity       string      `json:"severity"`
-	Topics         []jsonTopic `json:"topics"`
-	Matches        []jsonMatch `json:"matches"`
-	AlsoReportedBy []string    `json:"also_reported_by"`
-	CreatedAt      time.Time   `json:"created_at"`
-	Held           *jsonHeld   `json:"held,omitempty"` // summaries of held alerts only
+	ID             int64         `json:"id"`
+	Kind           string        `json:"kind"`
+	ParentID       int64         `json:"parent_id"`
+	Change         string        `json:"change"`
+	Title          string        `json:"title"`
+	URL            string        `json:"url"`
+	Source         string        `json:"source"`
+	ItemID         string        `json:"item_id"`
+	Published      *time.Time    `json:"published"`
+	Document       *jsonDoc      `json:"document"`
+	Severity       string        `json:"severity"`
+	Topics         []jsonTopic   `json:"topics"`
+	Matches        []jsonMatch   `json:"matches"`
+	AlsoReportedBy []string      `json:"also_reported_by"`
+	CreatedAt      time.Time     `json:"created_at"`
+	Held           *jsonHeld     `json:"held,omitempty"`   // summaries of held alerts only
+	Digest         *model.Digest `json:"digest,omitempty"` // pages of digests only, strings cleaned
 }
 
 type jsonDoc struct {
@@ -88,6 +89,12 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 	}
 	if j.Held = summaryJSON(a); j.Held != nil {
 		j.Title = Summary(a, "").Headline
+	}
+	if a.Kind == model.AlertDigest && a.Digest != nil {
+		j.Digest = cleanDigest(*a.Digest)
+		v := NewDigestView(*a.Digest, "")
+		j.Title = v.Title + ": " + v.Headline
+		j.Source, j.ItemID = "", ""
 	}
 	if w := a.Item.When(); !w.IsZero() {
 		w = w.UTC()
