@@ -18,24 +18,27 @@ import (
 // absent values as null) so that scripts can rely on it; fields are only ever
 // added, never renamed.
 type jsonAlert struct {
-	ID             int64         `json:"id"`
-	Kind           string        `json:"kind"`
-	ParentID       int64         `json:"parent_id"`
-	Change         string        `json:"change"`
-	Title          string        `json:"title"`
-	URL            string        `json:"url"`
-	Source         string        `json:"source"`
-	ItemID         string        `json:"item_id"`
-	Published      *time.Time    `json:"published"`
-	Document       *jsonDoc      `json:"document"`
-	Severity       string        `json:"severity"`
-	Topics         []jsonTopic   `json:"topics"`
-	Matches        []jsonMatch   `json:"matches"`
-	AlsoReportedBy []string      `json:"also_reported_by"`
-	CreatedAt      time.Time     `json:"created_at"`
-	Held           *jsonHeld     `json:"held,omitempty"`   // summaries of held alerts only
-	Digest         *model.Digest `json:"digest,omitempty"` // pages of digests only, strings cleaned
+	ID             int64       `json:"id"`
+	Kind           string      `json:"kind"`
+	ParentID       int64       `json:"parent_id"`
+	Change         string      `json:"change"`
+	Title          string      `json:"title"`
+	URL            string      `json:"url"`
+	Source         string      `json:"source"`
+	ItemID         string      `json:"item_id"`
+	Published      *time.Time  `json:"published"`
+	Document       *jsonDoc    `json:"document"`
+	Severity       string      `json:"severity"`
+	Topics         []jsonTopic `json:"topics"`
+	Matches        []jsonMatch `json:"matches"`
+	AlsoReportedBy []string    `json:"also_reported_by"`
+	CreatedAt      time.Time   `json:"created_at"`
+	Held           *jsonHeld   `json:"held,omitempty"` // summaries of held alerts only
+	Digest         *jsonDigest `json:"digest,omitempty"` // pages of digests only
 }
+
+// jsonDigest is a digest page as stored, its strings cleaned.
+type jsonDigest = model.Digest
 
 type jsonDoc struct {
 	Number    string   `json:"number"`
