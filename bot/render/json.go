@@ -34,7 +34,8 @@ type jsonAlert struct {
 	AlsoReportedBy []string    `json:"also_reported_by"`
 	CreatedAt      time.Time   `json:"created_at"`
 	Held           *jsonHeld   `json:"held,omitempty"` // summaries of held alerts only
-	Digest         *jsonDigest `json:"digest,omitempty"` // pages of digests only
+	// Digest is set on pages of digests only.
+	Digest *jsonDigest `json:"digest,omitempty"`
 }
 
 // jsonDigest is a digest page as stored, its strings cleaned.
