@@ -117,10 +117,11 @@ type RouteDigest struct {
 
 // routeView is how a Route is written out: destinations as the user wrote them.
 type routeView struct {
-	Topics      []string    `yaml:"topics" json:"topics"`
-	MinSeverity string      `yaml:"min_severity" json:"min_severity"`
-	To          []string    `yaml:"to" json:"to"`
-	Digest      *digestView `yaml:"digest,omitempty" json:"digest,omitempty"`
+	Topics      []string `yaml:"topics" json:"topics"`
+	MinSeverity string   `yaml:"min_severity" json:"min_severity"`
+	To          []string `yaml:"to" json:"to"`
+	// Digest as the user wrote it; absent when the route has none.
+	Digest *digestView `yaml:"digest,omitempty" json:"digest,omitempty"`
 }
 
 type digestView struct {
