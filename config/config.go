@@ -93,6 +93,21 @@ type Route struct {
 	Topics      []string            `yaml:"topics" json:"topics"` // topic ids or patterns; "*" is every topic
 	MinSeverity model.Severity      `yaml:"min_severity" json:"min_severity"`
 	To          []model.Destination `yaml:"to" json:"to"`
+	// Digest, when set, gathers the route's alerts into a digest per
+	// period instead of posting them one by one (those below Digest.Below
+	// only, when it is set).
+	Digest *RouteDigest `yaml:"digest,omitempty" json:"digest,omitempty"`
+}
+
+// RouteDigest is when a route's digest closes and which alerts go into it.
+type RouteDigest struct {
+	// Schedule is daily (09:00), weekly (Monday 09:00) or a cron spec.
+	Schedule string `yaml:"schedule" json:"schedule"`
+	// Timezone is the IANA name the schedule runs in; "" is UTC.
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+	// Below: alerts at this severity and above are posted at once, the
+	// rest go into the digest. Unset: every alert goes into the digest.
+	Below model.Severity `yaml:"below,omitempty" json:"below,omitempty"`
 }
 
 // routeView is how a Route is written out: destinations as the user wrote them.
@@ -100,6 +115,14 @@ type routeView struct {
 	Topics      []string `yaml:"topics" json:"topics"`
 	MinSeverity string   `yaml:"min_severity" json:"min_severity"`
 	To          []string `yaml:"to" json:"to"`
+	// Digest as the user wrote it; absent when the route has none.
+	Digest *digestView `yaml:"digest,omitempty" json:"digest,omitempty"`
+}
+
+type digestView struct {
+	Schedule string `yaml:"schedule" json:"schedule"`
+	Timezone string `yaml:"timezone,omitempty" json:"timezone,omitempty"`
+	Below    string `yaml:"below,omitempty" json:"below,omitempty"`
 }
 
 func (r Route) view() routeView {
@@ -109,6 +132,12 @@ func (r Route) view() routeView {
 	}
 	for i, d := range r.To {
 		v.To[i] = d.String()
+	}
+	if r.Digest != nil {
+		v.Digest = &digestView{Schedule: r.Digest.Schedule, Timezone: r.Digest.Timezone}
+		if r.Digest.Below != model.SeverityUnknown {
+			v.Digest.Below = r.Digest.Below.String()
+		}
 	}
 	return v
 }

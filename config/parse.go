@@ -244,6 +244,7 @@ func (p *parser) routes(n *yaml.Node, path string) []Route {
 					r.To = append(r.To, d)
 				})
 			}},
+			field{"digest", func(v *yaml.Node, path string) { r.Digest = p.routeDigest(v, path) }},
 		)
 	}
 	return out
@@ -277,4 +278,36 @@ func (p *parser) matrix(m *Matrix, n *yaml.Node, path string) {
 			)
 		}},
 	)
+}
+
+// routeDigest reads a route's digest: a section (schedule, timezone, below)
+// or, for short, just the schedule ("digest: daily").
+func (p *parser) routeDigest(n *yaml.Node, path string) *RouteDigest {
+	n = resolve(n)
+	if isNull(n) {
+		return nil
+	}
+	d := &RouteDigest{}
+	p.lines[path] = n.Line
+	if n.Kind == yaml.ScalarNode {
+		d.Schedule, _ = p.scalar(n, path, false)
+		return d
+	}
+	p.section(n, path,
+		field{"schedule", p.str(&d.Schedule)},
+		field{"timezone", p.str(&d.Timezone)},
+		field{"below", func(v *yaml.Node, path string) {
+			s, ok := p.scalar(v, path, false)
+			if !ok || s == "" {
+				return
+			}
+			sev, err := model.ParseSeverity(s)
+			if err != nil {
+				p.problem(resolve(v).Line, path, "%v; alerts at this severity and above are posted at once, the others wait for the digest", err)
+				return
+			}
+			d.Below = sev
+		}},
+	)
+	return d
 }

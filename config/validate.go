@@ -17,6 +17,8 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/ituwatch/ituwatch/internal/didyoumean"
+	"github.com/ituwatch/ituwatch/internal/periods"
+	"github.com/ituwatch/ituwatch/model"
 )
 
 // validate checks the walked config with defaults applied. Every message
@@ -245,6 +247,30 @@ func (p *parser) checkRoutes(c *Config) {
 				p.bad(df, "%q sends to Matrix, but there is no matrix section; add one (with homeserver, user_id and access_token) or remove this destination", d.String())
 			}
 		}
+		p.checkRouteDigest(f+".digest", r)
+	}
+}
+
+// checkRouteDigest checks a route's digest the way the digest closer will
+// read it.
+func (p *parser) checkRouteDigest(f string, r Route) {
+	d := r.Digest
+	if d == nil {
+		return
+	}
+	if _, err := periods.LoadTimezone(d.Timezone); err != nil {
+		p.bad(f+".timezone", "%v", err)
+		return
+	}
+	if _, err := periods.Parse(d.Schedule, d.Timezone); err != nil {
+		field := f + ".schedule"
+		if _, ok := p.lines[field]; !ok {
+			field = f
+		}
+		p.bad(field, "%v", err)
+	}
+	if d.Below != model.SeverityUnknown && d.Below <= r.MinSeverity {
+		p.bad(f+".below", "is %s, but the route takes nothing below %s, so no alert would go into the digest; raise below, or remove it to send every alert in the digest", d.Below, r.MinSeverity)
 	}
 }
 

@@ -208,6 +208,8 @@ type Alert struct {
 	// HeldFrom lists the destinations the per-poll limit kept this alert
 	// from: it is stored and searchable, but was not sent there.
 	HeldFrom []string `json:"held_from,omitempty"`
+	// Digest is set on a page of a digest (Kind AlertDigest) only.
+	Digest *Digest `json:"digest,omitempty"`
 }
 
 // Topics lists the topic ids of the alert's matches in match order.

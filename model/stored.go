@@ -32,6 +32,9 @@ type ItemSave struct {
 	// Muted lists destinations a mute keeps Alert from: each gets a
 	// delivery with status DeliveryMuted, never sent.
 	Muted []string
+	// DigestDestinations receive Alert in their next digest instead of
+	// one by one: no delivery, an entry owed to their digest.
+	DigestDestinations []string
 	// JoinAlertID, when Alert is nil, files the item under that alert as
 	// another report of the same story: no new alert, and the item's source
 	// is added to the alert's "also reported by".

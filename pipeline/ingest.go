@@ -242,8 +242,14 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 			in.stories.Add(claim, it, nil) // nothing will be stored: the claim dies
 			return err
 		}
+		dests, digests, err := in.splitDigests(ctx, matches, dests)
+		if err != nil {
+			in.stories.Add(claim, it, nil)
+			return err
+		}
 		save.Alert = alert
 		save.Destinations = dests
+		save.DigestDestinations = digests
 	}
 	in.applyPersonal(b.personal, it, prior, tooOld, &save)
 	b.add(save, claim)

@@ -19,6 +19,8 @@ type route struct {
 	topics      []string // topic ids or path.Match patterns; "*" is every topic
 	minSeverity model.Severity
 	to          []model.Destination
+	digest      bool           // the route gathers alerts into a digest
+	digestBelow model.Severity // and posts those at or above this at once; unknown: none
 }
 
 // NewRouteTable builds the routes of the config, in their order. A route
@@ -27,6 +29,10 @@ func NewRouteTable(routes []config.Route) *RouteTable {
 	t := &RouteTable{routes: make([]route, len(routes))}
 	for i, r := range routes {
 		t.routes[i] = route{topics: r.Topics, minSeverity: r.MinSeverity, to: r.To}
+		if r.Digest != nil {
+			t.routes[i].digest = true
+			t.routes[i].digestBelow = r.Digest.Below
+		}
 	}
 	return t
 }
@@ -53,7 +59,33 @@ func (t *RouteTable) DestinationsFor(topic string, sev model.Severity) []model.D
 	var out []model.Destination
 	seen := map[string]bool{}
 	for _, r := range t.routes {
-		if !r.takes(topic, sev) {
+		if !r.takes(topic, sev) || r.toDigest(sev) {
+			continue
+		}
+		for _, d := range r.to {
+			if k := d.String(); !seen[k] {
+				seen[k] = true
+				out = append(out, d)
+			}
+		}
+	}
+	return out
+}
+
+// toDigest reports whether the route sends a match at severity sev to its
+// digest rather than at once.
+func (r route) toDigest(sev model.Severity) bool {
+	return r.digest && (r.digestBelow == model.SeverityUnknown || sev < r.digestBelow)
+}
+
+// DigestDestinationsFor lists the destinations whose digest a match of
+// topic at severity sev goes into, in route order, each once. A destination
+// that DestinationsFor also gives gets the match at once, not in its digest.
+func (t *RouteTable) DigestDestinationsFor(topic string, sev model.Severity) []model.Destination {
+	var out []model.Destination
+	seen := map[string]bool{}
+	for _, r := range t.routes {
+		if !r.takes(topic, sev) || !r.toDigest(sev) {
 			continue
 		}
 		for _, d := range r.to {

@@ -45,7 +45,7 @@ func (s *Store) RecentAlerts(ctx context.Context, topic string, limit int) ([]mo
 		err  error
 	)
 	if topic == "" {
-		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts WHERE kind NOT IN ('summary', 'notice') ORDER BY id DESC LIMIT ?`, limit)
+		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts WHERE kind NOT IN ('summary', 'notice', 'digest') ORDER BY id DESC LIMIT ?`, limit)
 	} else {
 		rows, err = s.r.QueryContext(ctx, `SELECT DISTINCT alert_id FROM alert_matches
 			WHERE topic = ? ORDER BY alert_id DESC LIMIT ?`, topic, limit)
@@ -91,7 +91,7 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 		return nil, nil
 	}
 	in, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from, digest
 		FROM alerts WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -108,8 +108,9 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 				created sql.NullInt64
 				held    sql.NullString
 				from    sql.NullString
+				digest  sql.NullString
 			)
-			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from); err != nil {
+			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from, &digest); err != nil {
 				return err
 			}
 			a.Kind = model.AlertKind(kind)
@@ -129,6 +130,12 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 				a.Held = new(model.HeldAlerts)
 				if err := json.Unmarshal([]byte(held.String), a.Held); err != nil {
 					return fmt.Errorf("held alerts of summary %d: %w", a.ID, err)
+				}
+			}
+			if digest.Valid {
+				a.Digest = new(model.Digest)
+				if err := json.Unmarshal([]byte(digest.String), a.Digest); err != nil {
+					return fmt.Errorf("page of digest %d: %w", a.ID, err)
 				}
 			}
 			byID[a.ID] = &a

@@ -288,6 +288,9 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *model.ItemSave, now time.Time)
 	if err := insertMuted(ctx, tx, alertID, sv.Muted, now); err != nil {
 		return 0, err
 	}
+	if err := oweDigest(ctx, tx, alertID, sv.DigestDestinations, now); err != nil {
+		return 0, err
+	}
 	if sv.Alert.Kind == model.AlertSummary {
 		// A summary is not the item's alert: its updates thread under,
 		// and search shows, the item's own.

@@ -70,6 +70,9 @@ type RouterOptions struct {
 	// Listeners, if set, says where each chat command listener stands;
 	// status shows it.
 	Listeners func() []ListenerStatus
+	// Digests, if set, previews and describes digests (the digest
+	// command); without it the command says digests are not available.
+	Digests Digests
 }
 
 const (
@@ -96,6 +99,7 @@ type Router struct {
 	problems func() []string
 
 	listeners func() []ListenerStatus
+	digests   Digests
 
 	burst float64
 	every time.Duration
@@ -124,6 +128,7 @@ func NewRouter(opts RouterOptions) *Router {
 		users:    map[string]*bucket{},
 
 		listeners: opts.Listeners,
+		digests:   opts.Digests,
 	}
 	if r.now == nil {
 		r.now = time.Now
@@ -178,6 +183,7 @@ func init() {
 		{name: "unclaim", args: "<alert number>", about: "let an alert you claimed go", run: (*Router).unclaim},
 		{name: "done", args: "<alert number> [note]", about: "mark an alert handled, with what was done", run: (*Router).done},
 		{name: "notes", args: "<alert number>", about: "the team's notes on an alert (replies in its thread starting with note:)", run: (*Router).notes},
+		{name: "digest", args: "daily|weekly|off [topic…] or now", about: "this channel's alerts in one message a day (09:00) or a week (admins); now shows what the next digest holds so far", run: (*Router).digestCmd},
 	}
 }
 

@@ -103,6 +103,9 @@ func alertContent(v render.AlertView) *event.MessageEventContent {
 	if v.Summary != nil {
 		return summaryContent(v)
 	}
+	if v.Digest != nil {
+		return digestContent(v.ID, *v.Digest)
+	}
 	var m message
 	kind := "New alert"
 	if v.Kind == model.AlertUpdate {

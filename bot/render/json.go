@@ -34,7 +34,12 @@ type jsonAlert struct {
 	AlsoReportedBy []string    `json:"also_reported_by"`
 	CreatedAt      time.Time   `json:"created_at"`
 	Held           *jsonHeld   `json:"held,omitempty"` // summaries of held alerts only
+	// Digest is set on pages of digests only.
+	Digest *jsonDigest `json:"digest,omitempty"`
 }
+
+// jsonDigest is a digest page as stored, its strings cleaned.
+type jsonDigest = model.Digest
 
 type jsonDoc struct {
 	Number    string   `json:"number"`
@@ -88,6 +93,12 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 	}
 	if j.Held = summaryJSON(a); j.Held != nil {
 		j.Title = Summary(a, "").Headline
+	}
+	if a.Kind == model.AlertDigest && a.Digest != nil {
+		j.Digest = cleanDigest(*a.Digest)
+		v := NewDigestView(*a.Digest, "")
+		j.Title = v.Title + ": " + v.Headline
+		j.Source, j.ItemID = "", ""
 	}
 	if w := a.Item.When(); !w.IsZero() {
 		w = w.UTC()

@@ -34,6 +34,9 @@ func Text(v AlertView, o TextOptions) string {
 		w := v.Summary
 		return fmt.Sprintf("━━ HELD BACK #%d · %s\n%s\n  %s\n  %s", v.ID, w.Source, w.Headline, w.Detail, w.Hint)
 	}
+	if v.Digest != nil {
+		return DigestText(v.ID, *v.Digest)
+	}
 	var b strings.Builder
 	kind := "NEW ALERT"
 	if v.Kind == model.AlertUpdate {

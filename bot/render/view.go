@@ -52,6 +52,9 @@ type AlertView struct {
 	Summary *SummaryWords
 	// Claim says who is on the alert or closed it; nil when nobody is.
 	Claim *ClaimView
+	// Digest is a page of a digest (kind digest); for one, the fields but
+	// ID, Kind and ParentID are empty.
+	Digest *DigestView
 }
 
 // MatchView is one topic an alert matched.
@@ -95,6 +98,11 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 	if a.Kind == model.AlertSummary {
 		w := Summary(a, o.CommandPrefix)
 		v.Summary = &w
+		return v
+	}
+	if a.Kind == model.AlertDigest && a.Digest != nil {
+		d := NewDigestView(*a.Digest, o.CommandPrefix)
+		v.Digest = &d
 		return v
 	}
 	v.Claim = NewClaimView(o.Claim)

@@ -53,6 +53,9 @@ func renderAlert(v render.AlertView) ([]slack.Block, string) {
 	if v.Summary != nil {
 		return renderSummary(v)
 	}
+	if v.Digest != nil {
+		return renderDigest(v.ID, *v.Digest)
+	}
 	kind := "New alert"
 	if v.Kind == model.AlertUpdate {
 		kind = "Update"

@@ -190,6 +190,7 @@ func (f *fakeSlack) postMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	f.messages[id] = append(f.messages[id], storedMessage{TS: ts, ThreadTS: v.Get("thread_ts"), Metadata: meta, Text: v.Get("text")})
 	v.Set("_accepted", "1")
+	v.Set("_ts", ts)
 	f.posted <- v
 	writeJSON(w, map[string]any{"ok": true, "channel": id, "ts": ts, "message": map[string]any{"ts": ts, "text": v.Get("text")}})
 }

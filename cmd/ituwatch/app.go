@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/bot/digest"
 	"github.com/ituwatch/ituwatch/bot/matrix"
 	"github.com/ituwatch/ituwatch/bot/notify"
 	"github.com/ituwatch/ituwatch/bot/slack"
@@ -36,6 +37,7 @@ type app struct {
 	ingester   *pipeline.Ingester
 	dispatcher *notify.Dispatcher
 	editor     *notify.EditWorker // shows claims on posted alerts
+	digests    *digest.Closer
 	router     *chat.Router
 	commands   countingHandler // the router, counted for /metrics
 	notifiers  map[string]notify.Notifier
@@ -163,6 +165,12 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		HoldFor:   cfg.Delivery.HoldFor,
 	})
 	a.editor = notify.NewEditWorker(notify.EditWorkerOptions{Outbox: st, Editors: a.editors(), Logger: log, GiveUpAfter: cfg.Delivery.HoldFor})
+	a.digests = digest.NewCloser(digest.Options{
+		Store:  st,
+		Plans:  cfg.DigestPlans(),
+		Wake:   a.dispatcher.Wake,
+		Logger: log,
+	})
 	maxAge := opts.maxAge
 	if maxAge == 0 {
 		maxAge = defaultMaxAge
@@ -219,6 +227,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Problems:  a.chatProblems,
 		Logger:    log, // not slog.Default: in chat, info lines would land in the conversation
 		Listeners: a.listenerStatuses,
+		Digests:   a.digests,
 	})
 	a.commands = countingHandler{next: a.router}
 	ok = true
@@ -258,6 +267,11 @@ func (a *app) pollOnce(ctx context.Context) (failed []string, err error) {
 		if r.Err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.SourceID, r.Err))
 		}
+	}
+	// A digest whose period ended since the last run goes out with the
+	// alerts: `once` run from cron sends digests too.
+	if _, _, err := a.digests.CloseDue(ctx); err != nil {
+		a.log.Error("closing digests failed", "error", err)
 	}
 	if _, err := a.dispatcher.DeliverDue(ctx); err != nil {
 		return failed, fmt.Errorf("deliver alerts: %w", err)

@@ -61,6 +61,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	start("dispatcher", a.dispatcher.Run)
 	start("expiry", a.runExpiry) // mutes and snoozes that ran out (expiry.go)
 	start("editor", a.editor.Run)
+	start("digests", a.digests.Run)
 	// The chat listeners never end the run: each one retries under its
 	// supervisor until work ends, so a chat platform's outage or a revoked
 	// token leaves polling, the console and the other platform untouched.

@@ -43,6 +43,7 @@ type slackPost struct {
 	Channel, TS         string
 	ThreadTS            string
 	Text                string
+	Blocks              string // as posted, JSON
 }
 
 const fakeChannelID = "C0ITUALRT"
@@ -180,6 +181,7 @@ func (f *fakeSlackAPI) post(w http.ResponseWriter, r *http.Request) {
 		TS:         fmt.Sprintf("%d.%06d", time.Now().Unix(), f.tsSeq),
 		ThreadTS:   v.Get("thread_ts"),
 		Text:       v.Get("text"),
+		Blocks:     v.Get("blocks"),
 	}
 	f.posts = append(f.posts, p)
 	hold := f.holdNext

@@ -205,3 +205,47 @@ func (c *Clock) Advance(d time.Duration) {
 
 // QuietLogger discards what it is given.
 func QuietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// Digest is the first of two pages of a daily digest: two topics, an ITU
+// document revised twice in the period, a story also reported elsewhere,
+// and matches muted at the destination.
+func Digest() model.Alert {
+	zurich, _ := time.LoadLocation("Europe/Zurich")
+	end := time.Date(2026, 12, 7, 9, 0, 0, 0, zurich)
+	return model.Alert{
+		ID:   2001,
+		Kind: model.AlertDigest,
+		Item: model.Item{SourceID: "itu-council", Title: "Digest"},
+		Digest: &model.Digest{
+			Destination: "slack:#itu-digest", Schedule: "daily", Timezone: "Europe/Zurich",
+			Start: end.AddDate(0, 0, -1).UTC(), End: end.UTC(), Page: 1, Pages: 2, Alerts: 7, Muted: 3,
+			Topics: []model.DigestTopic{
+				{Topic: "mandate-creep", Name: "ITU mandate expansion", Alerts: 3, Stories: []model.DigestStory{{
+					AlertID: 57, Title: "Draft Resolution on the ITU's role in Internet governance", Link: "https://www.itu.int/md/S26-CL-C-0051/en",
+					Source: "itu-council", Severity: model.SeverityHigh, Latest: end.Add(-2 * time.Hour).UTC(), Alerts: 3,
+					Document:  &model.DocumentRef{Number: "C26/51", Revision: "Rev.2", Languages: []string{"E", "F"}},
+					Revisions: []string{"Rev.1", "Rev.2"},
+				}}},
+				{Topic: "new-ip", Name: "New IP", Alerts: 4, Stories: []model.DigestStory{
+					{AlertID: 61, Title: "TSAG to discuss \"future networks\" proposal", Link: "https://www.itu.int/en/ITU-T/tsag/61",
+						Source: "itu-news", Severity: model.SeverityMedium, Latest: end.Add(-time.Hour).UTC(), Alerts: 1, AlsoBy: []string{"Reuters", "The Register"}},
+					{AlertID: 44, Title: "Study group report mentions New IP", Link: "https://www.itu.int/en/ITU-T/sg13/44",
+						Source: "itu-news", Severity: model.SeverityMedium, Latest: end.Add(-20 * time.Hour).UTC(), Alerts: 1},
+				}},
+			},
+		},
+	}
+}
+
+// HostileDigest is Digest with markup, mentions and control characters
+// where feeds put them: titles, links, source and outlet names.
+func HostileDigest() model.Alert {
+	a := Digest()
+	s := &a.Digest.Topics[1].Stories[0]
+	s.Title = "<!channel> @room <@U123> *bold* <script>alert(1)</script>\x1b[31m <https://evil.example|click>"
+	s.Link = "javascript:alert(1)"
+	s.Source = "<!here>"
+	s.AlsoBy = []string{"@room", "<img src=x onerror=alert(1)>"}
+	a.Digest.Topics[0].Name = "<b>*topic*</b>"
+	return a
+}

@@ -1,0 +1,68 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// DigestRoutes is what a Routes also answers when some routes gather
+// alerts into digests; the daemon's RouteTable does.
+type DigestRoutes interface {
+	DigestDestinationsFor(topic string, sev model.Severity) []model.Destination
+}
+
+// ChannelDigests is what an ItemStore also answers when channels can ask,
+// in chat, for their alerts in a digest; *store.Store does.
+type ChannelDigests interface {
+	ChannelDigest(ctx context.Context, destination string) (model.ChannelDigest, bool, error)
+}
+
+// splitDigests takes out of dests the destinations that receive this
+// alert in a digest, and adds those of digest routes: a destination a
+// route posts to at once keeps the alert at once (a route that splits by
+// severity); one whose channel asked for a digest of the alert's topics
+// gets it there.
+func (in *Ingester) splitDigests(ctx context.Context, matches []model.Match, dests []string) (now, digest []string, err error) {
+	if cd, ok := in.opts.Store.(ChannelDigests); ok {
+		for _, d := range dests {
+			c, has, err := cd.ChannelDigest(ctx, d)
+			if err != nil {
+				return nil, nil, fmt.Errorf("digest of %s: %w", d, err)
+			}
+			if has && coversAny(c.Topics, matches) {
+				digest = append(digest, d)
+			} else {
+				now = append(now, d)
+			}
+		}
+	} else {
+		now = dests
+	}
+	if dr, ok := in.opts.Routes.(DigestRoutes); ok {
+		for _, m := range matches {
+			for _, d := range dr.DigestDestinationsFor(m.Topic, m.Severity) {
+				if k := d.String(); !slices.Contains(now, k) && !slices.Contains(digest, k) {
+					digest = append(digest, k)
+				}
+			}
+		}
+	}
+	return now, digest, nil
+}
+
+// coversAny reports whether a channel digest of topics (all when empty)
+// takes any of the matches.
+func coversAny(topics []string, matches []model.Match) bool {
+	if len(topics) == 0 || slices.Contains(topics, "*") {
+		return true
+	}
+	for _, m := range matches {
+		if slices.Contains(topics, m.Topic) {
+			return true
+		}
+	}
+	return false
+}
