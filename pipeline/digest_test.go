@@ -82,3 +82,45 @@ func TestDigestRoutingSplitsBySeverity(t *testing.T) {
 		}
 	}
 }
+
+// A channel that muted a topic gets its alerts neither at once nor in its
+// digest: the digest only counts them among the muted.
+func TestMutedTopicStaysOutOfTheDigest(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	dest := model.Destination{Platform: "slack", Target: "#digest"}
+	routes := NewRouteTable([]config.Route{
+		{Topics: []string{"*"}, MinSeverity: model.SeverityLow, To: []model.Destination{dest},
+			Digest: &config.RouteDigest{Schedule: "daily"}},
+	})
+	if _, err := st.AddMute(ctx, model.Mute{Destination: dest.String(), Kind: model.MuteTopic, Value: "ott"}); err != nil {
+		t.Fatal(err)
+	}
+	in := NewIngester(Options{
+		Store: st,
+		Matcher: titleMatcher{
+			"levy":   {Topic: "ott", Severity: model.SeverityMedium},
+			"new ip": {Topic: "new-ip", Severity: model.SeverityMedium},
+		},
+		Routes: routes,
+		Now:    time.Now,
+	})
+	items := []model.Item{
+		{SourceID: "s", ID: "1", Title: "levy", Link: "https://example.org/1"},
+		{SourceID: "s", ID: "2", Title: "new ip", Link: "https://example.org/2"},
+	}
+	if err := in.Ingest(ctx, "s", items); err != nil {
+		t.Fatal(err)
+	}
+	owed, err := st.OpenDigestEntries(ctx, dest.String(), time.Now().Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(owed) != 1 || owed[0].Item.Title != "new ip" {
+		t.Errorf("digest owes %+v, want only the unmuted alert", owed)
+	}
+	counts, err := st.DeliveryCounts(ctx, dest.String(), time.Time{}, time.Now().Add(time.Hour))
+	if err != nil || counts[model.DeliveryMuted] != 1 {
+		t.Errorf("muted deliveries = %v, %v; want 1", counts, err)
+	}
+}

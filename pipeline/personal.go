@@ -330,15 +330,21 @@ func (in *Ingester) applyPersonal(p *personal, it *model.Item, prior *model.Prio
 	if p.phrases != nil {
 		textHits, _ = p.phraseHits(it)
 	}
-	kept := save.Destinations[:0:0]
-	for _, d := range save.Destinations {
-		if p.muted(d, save.Alert, textHits) {
-			save.Muted = append(save.Muted, d)
-		} else {
-			kept = append(kept, d)
+	// A mute holds an alert back from a channel's digest as well as from
+	// its immediate posts: the digest only counts it among the muted.
+	unmuted := func(dests []string) []string {
+		kept := dests[:0:0]
+		for _, d := range dests {
+			if p.muted(d, save.Alert, textHits) {
+				save.Muted = append(save.Muted, d)
+			} else {
+				kept = append(kept, d)
+			}
 		}
+		return kept
 	}
-	save.Destinations = kept
+	save.Destinations = unmuted(save.Destinations)
+	save.DigestDestinations = unmuted(save.DigestDestinations)
 }
 
 // Expirer ends mutes and snoozes whose time ran out, queuing their
