@@ -180,7 +180,7 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	say("alerts by topic: %s\n", strings.Join(parts, ", "))
 	quiet := demoQuiet(ctx, a, alerted)
 	say("read but stayed quiet (%d): %s\n", len(quiet), strings.Join(quiet, "; "))
-	say("\nNext: copy ituwatch.example.yaml, point it at real sources, and run 'ituwatch run -c ituwatch.yaml'.\n")
+	say("\nNext: 'ituwatch init' writes a starter config that needs no tokens; then 'ituwatch once -c ituwatch.yaml' polls real sources once and 'ituwatch run -c ituwatch.yaml' keeps watching. ituwatch.example.yaml has every setting, Slack and Matrix included.\n")
 	return nil
 }
 
