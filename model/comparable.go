@@ -17,13 +17,13 @@ import (
 var (
 	// boilerDate is a date (and time) after the words that stamp a page
 	// or an entry; the words stay, the date goes.
-	boilerDate = regexp.MustCompile(`(?i)\b((?:last\s+)?(?:updated|modified|reviewed|changed|edited|published|posted)(?:\s+(?:on|at))?\s*:?)\s*` +
+	boilerDate = regexp.MustCompile(`(?i)\b((?:last\s+)?(?:updated|modified|reviewed|changed|edited|published|posted)(?:\s+(?:on|at))?)\s*:?\s*` +
 		`(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?` +
 		`(?:\d{4}-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2})?Z?)?|\d{1,2}[./]\d{1,2}[./]\d{2,4}|\d{1,2}(?:st|nd|rd|th)?\s+[a-z]{3,9}\.?,?\s+\d{4}|[a-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4})` +
 		`(?:,?\s+(?:at\s+)?\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s+(?:utc|gmt|cet|cest))?)?`)
 	// viewCount is a counter of readers: "1,234 views", "Views: 1 234",
 	// "Visitors today: 4 211", "read 87 times".
-	viewCount = regexp.MustCompile(`(?i)\b\d[\d,.\x{a0}\x{202f} ]*\s*(?:views|page views|reads|visits|visitors|hits|downloads)\b` +
+	viewCount = regexp.MustCompile(`(?i)\b\d[\d,.\x{a0}\x{202f} ]*\s*(?:views?|page views|reads|visits|visitors|hits|downloads)\b(?:\s*[.,;·|])?` +
 		`|\b(?:views|page views|visits|visitors(?:\s+today)?|hits|downloads)\s*:\s*\d[\d,.\x{a0}\x{202f} ]*\d?` +
 		`|\bread\s+\d[\d,.]*\s+times\b`)
 	webLink = regexp.MustCompile(`https?://[^\s<>"]+`)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/textdiff"
 )
 
 // DescribeChange says in a few words how an item differs from its prior
@@ -23,4 +24,20 @@ func DescribeChange(prev, cur *model.Item) string {
 		return "updated"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// DiffText compares the words of two versions of an item: its title, then
+// its content, or its summary when it has no content (a summary is most
+// often the start of the content, and would show each change twice). Nil
+// when the words are the same.
+func DiffText(prev, cur *model.Item) *model.TextDiff {
+	return textdiff.Compare(diffable(prev), diffable(cur))
+}
+
+func diffable(it *model.Item) string {
+	body := it.Content
+	if strings.TrimSpace(body) == "" {
+		body = it.Summary
+	}
+	return it.Title + "\n" + body
 }

@@ -91,7 +91,7 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 		return nil, nil
 	}
 	in, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from, diff
 		FROM alerts WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -108,8 +108,9 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 				created sql.NullInt64
 				held    sql.NullString
 				from    sql.NullString
+				diff    sql.NullString
 			)
-			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from); err != nil {
+			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from, &diff); err != nil {
 				return err
 			}
 			a.Kind = model.AlertKind(kind)
@@ -124,6 +125,12 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 			}
 			if err := unmarshalNull(from, &a.HeldFrom); err != nil {
 				return fmt.Errorf("held-from of alert %d: %w", a.ID, err)
+			}
+			if diff.Valid {
+				a.Diff = new(model.TextDiff)
+				if err := json.Unmarshal([]byte(diff.String), a.Diff); err != nil {
+					return fmt.Errorf("text diff of alert %d: %w", a.ID, err)
+				}
 			}
 			if held.Valid {
 				a.Held = new(model.HeldAlerts)
