@@ -38,6 +38,9 @@ const (
 	// similar is how many of two sentences' words (Dice, in percent) they
 	// must share to be shown as one sentence reworded.
 	similar = 50
+	// contained is how many of the shorter sentence's words (in percent)
+	// the longer one must have to be that sentence extended.
+	contained = 80
 )
 
 // Compare returns what changed from old to new, nil when nothing did
@@ -412,7 +415,7 @@ func emit(d *model.TextDiff, a, b []string, h hunk) {
 			}
 		}
 	}
-	for _, j := range h.ins {
+	for n, j := range h.ins {
 		if i, ok := pair[j]; ok {
 			flushDel(i)
 			d.Lines = append(d.Lines, reworded(a[i], b[j]))
@@ -420,6 +423,16 @@ func emit(d *model.TextDiff, a, b []string, h hunk) {
 			d.Removed++
 			continue
 		}
+		// Removed sentences come before the added ones that replace
+		// them, up to the next reworded sentence.
+		upTo := len(a)
+		for _, later := range h.ins[n:] {
+			if i, ok := pair[later]; ok {
+				upTo = i
+				break
+			}
+		}
+		flushDel(upTo)
 		d.Lines = append(d.Lines, whole(model.DiffAdded, b[j]))
 		d.Added++
 	}
@@ -444,7 +457,9 @@ func alike(x, y string) bool {
 			common++
 		}
 	}
-	return 200*common >= similar*(len(wx)+len(wy))
+	// Alike when they share most words, or when one is the other with a
+	// clause added or cut.
+	return 200*common >= similar*(len(wx)+len(wy)) || 100*common >= contained*min(len(wx), len(wy)) && min(len(wx), len(wy)) >= 3
 }
 
 // whole is a sentence added or removed, cut to maxLineWords.

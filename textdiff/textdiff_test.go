@@ -65,7 +65,9 @@ func TestCompare(t *testing.T) {
 			"One two three four five six seven eight nine ten eleven twelve thirteen fourteen.",
 			"One two three four five six seven eight nine TEN eleven twelve thirteen fourteen.",
 			"~ … four five six seven eight nine [-ten-] {+TEN+} eleven twelve thirteen fourteen."},
-		{"unlike sentences are removed and added", s1, s2, "+ " + s2 + "\n- " + s1},
+		{"unlike sentences are removed and added", s1, s2, "- " + s1 + "\n+ " + s2},
+		{"a clause added to a sentence", s3, "Contributions are due by 1 March 2027, through the TIES account.",
+			"~ Contributions are due by 1 March [-2027.-] {+2027, through the TIES account.+}"},
 		{"from nothing", "", s1, "+ " + s1},
 	}
 	for _, tt := range tests {
