@@ -194,6 +194,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	if l, ok := heldLine(a); ok {
 		reply.Lines = append(reply.Lines, l)
 	}
+	reply.Lines = append(reply.Lines, diffLines(a)...)
 	return reply
 }
 

@@ -13,9 +13,9 @@ import (
 // in the alert itself, more in explain.
 const (
 	MaxDiffLinesShown    = 4   // lines of a diff in an alert
-	MaxDiffLinesExplain  = 30  // lines of a diff in explain
+	MaxDiffLinesExplain  = 20  // lines of a diff in explain, within a chat reply's limits
 	MaxDiffLineRunes     = 300 // one sentence of a diff
-	maxDiffLineRunesFull = 600 // one sentence in explain
+	MaxDiffLineRunesFull = 600 // one sentence in explain
 )
 
 // DiffView is what changed in an alert's text, cleaned and cut: at most a
@@ -152,4 +152,29 @@ func PlainLine(l DiffLineView, open, close string) string {
 		}
 	}
 	return b.String()
+}
+
+// DiffHighlight is a diff line as a quotation, for replies that show
+// quotations (explain): the deleted and inserted words between [- -] and
+// {+ +}, the words that matched a topic as hits.
+func DiffHighlight(l DiffLineView) Highlight {
+	var h Highlight
+	for i, p := range l.Parts {
+		if p.Op != "" && (i == 0 || l.Parts[i-1].Op != p.Op) {
+			h = append(h, model.SnippetPart{Text: map[model.DiffOp]string{model.DiffIns: "{+", model.DiffDel: "[-"}[p.Op]})
+		}
+		h = append(h, model.SnippetPart{Text: p.Text, Hit: p.Hit && p.Op != model.DiffDel && l.Kind != model.DiffRemoved})
+		if p.Op != "" && (i == len(l.Parts)-1 || l.Parts[i+1].Op != p.Op) {
+			h = append(h, model.SnippetPart{Text: map[model.DiffOp]string{model.DiffIns: "+}", model.DiffDel: "-]"}[p.Op]})
+		}
+	}
+	return h
+}
+
+// DiffKindWord names what happened to a sentence: added, removed, reworded.
+func DiffKindWord(k model.DiffLineKind) string {
+	if k == model.DiffChanged {
+		return "reworded"
+	}
+	return string(k)
 }
