@@ -1,7 +1,9 @@
 package model
 
 import (
+	"math/rand/v2"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/ituwatch/ituwatch/internal/links"
@@ -57,5 +59,22 @@ func TestFingerprintIgnoresChurn(t *testing.T) {
 	b.Content = "Text changed. 1,299 views."
 	if a.Fingerprint() == b.Fingerprint() {
 		t.Error("a real change kept the fingerprint")
+	}
+}
+
+// collapseSpace's fast path returns tidy text as is; whatever it returns
+// must be the plain definition.
+func TestCollapseSpaceFastPath(t *testing.T) {
+	alphabet := []string{"a", "b", " ", "  ", "\n", "\t", "\u00a0", "\u2003", "é", "1"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		s := b.String()
+		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("collapseSpace(%q) = %q, want %q", s, got, want)
+		}
 	}
 }
