@@ -26,18 +26,19 @@ func DescribeChange(prev, cur *model.Item) string {
 	return strings.Join(parts, "; ")
 }
 
-// DiffText compares the words of two versions of an item: its title, then
-// its content, or its summary when it has no content (a summary is most
-// often the start of the content, and would show each change twice). Nil
-// when the words are the same.
+// DiffText compares the words of two versions of an item: its title, its
+// summary and its content, the summary left out when the content holds it
+// (a summary is most often the start of the content, and would show each
+// change twice). Nil when the words are the same.
 func DiffText(prev, cur *model.Item) *model.TextDiff {
 	return textdiff.Compare(diffable(prev), diffable(cur))
 }
 
 func diffable(it *model.Item) string {
-	body := it.Content
-	if strings.TrimSpace(body) == "" {
-		body = it.Summary
+	parts := []string{it.Title}
+	summary, content := model.ComparableText(it.Summary), model.ComparableText(it.Content)
+	if summary != "" && !strings.Contains(content, strings.TrimRight(strings.TrimSuffix(summary, "…"), ". ")) {
+		parts = append(parts, it.Summary)
 	}
-	return it.Title + "\n" + body
+	return strings.Join(append(parts, it.Content), "\n")
 }

@@ -174,3 +174,32 @@ func TestPageAlertCarriesTheWatchersDiff(t *testing.T) {
 		t.Fatalf("page alert diff = %+v, want the added sentence with IPv6 marked", a.Diff)
 	}
 }
+
+func TestDiffTextReadsSummaryOnlyWhenTheContentLacksIt(t *testing.T) {
+	tests := []struct {
+		name      string
+		prev, cur model.Item
+		want      string // the one added sentence
+	}{
+		{"summary is the start of the content",
+			model.Item{Title: "T", Summary: "The group met.", Content: "The group met. It adjourned."},
+			model.Item{Title: "T", Summary: "The group met.", Content: "The group met. It adjourned. A report follows."},
+			"A report follows."},
+		{"summary of its own",
+			model.Item{Title: "T", Summary: "Short note.", Content: "The group met."},
+			model.Item{Title: "T", Summary: "Short note. Now with a vote.", Content: "The group met."},
+			"Now with a vote."},
+		{"summary only",
+			model.Item{Title: "T", Summary: "The group met."},
+			model.Item{Title: "T", Summary: "The group met. A report follows."},
+			"A report follows."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d := DiffText(&tt.prev, &tt.cur)
+			if d == nil || len(d.Lines) != 1 || d.Lines[0].Kind != model.DiffAdded || d.Lines[0].Parts[0].Text != tt.want {
+				t.Fatalf("diff = %+v, want only %q added", d, tt.want)
+			}
+		})
+	}
+}
