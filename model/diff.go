@@ -6,9 +6,10 @@ package model
 // surface escapes the text and marks insertions, deletions and the words
 // that matched a topic in its own markup.
 type TextDiff struct {
-	Lines   []DiffLine `json:"lines"`
-	Added   int        `json:"added"`   // sentences added, changed ones included
-	Removed int        `json:"removed"` // sentences removed, changed ones included
+	Lines    []DiffLine `json:"lines"`
+	Added    int        `json:"added"`    // sentences added
+	Removed  int        `json:"removed"`  // sentences removed
+	Reworded int        `json:"reworded"` // sentences changed word by word
 	// Omitted counts changed sentences left out of Lines to keep the diff
 	// small enough to store and show.
 	Omitted int `json:"omitted,omitempty"`

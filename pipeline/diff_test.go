@@ -79,7 +79,7 @@ func TestUpdateCarriesTheDiff(t *testing.T) {
 	if a.Diff == nil {
 		t.Fatal("stored update has no diff")
 	}
-	if a.Diff.Added != 2 || a.Diff.Removed != 1 || len(a.Diff.Lines) != 2 {
+	if a.Diff.Added != 1 || a.Diff.Removed != 0 || a.Diff.Reworded != 1 || len(a.Diff.Lines) != 2 {
 		t.Fatalf("diff = %+v, want the reworded deadline and one added sentence", a.Diff)
 	}
 	changed, added := a.Diff.Lines[0], a.Diff.Lines[1]

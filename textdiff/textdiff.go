@@ -69,7 +69,7 @@ func Compare(old, new string) *model.TextDiff {
 		d.Omitted = len(d.Lines) - MaxLines
 		d.Lines = d.Lines[:MaxLines:MaxLines]
 	}
-	if d.Added == 0 && d.Removed == 0 {
+	if d.Added == 0 && d.Removed == 0 && d.Reworded == 0 {
 		return nil
 	}
 	return d
@@ -419,8 +419,7 @@ func emit(d *model.TextDiff, a, b []string, h hunk) {
 		if i, ok := pair[j]; ok {
 			flushDel(i)
 			d.Lines = append(d.Lines, reworded(a[i], b[j]))
-			d.Added++
-			d.Removed++
+			d.Reworded++
 			continue
 		}
 		// Removed sentences come before the added ones that replace

@@ -82,8 +82,8 @@ func TestCompare(t *testing.T) {
 
 func TestCompareCounts(t *testing.T) {
 	d := Compare("A is here. B is here. C is here.", "A is here. C is there. D is new.")
-	if d == nil || d.Added != 2 || d.Removed != 2 {
-		t.Fatalf("got %+v, want 2 added (one reworded) and 2 removed", d)
+	if d == nil || d.Added != 1 || d.Removed != 1 || d.Reworded != 1 {
+		t.Fatalf("got %+v, want 1 added, 1 removed and 1 reworded", d)
 	}
 }
 

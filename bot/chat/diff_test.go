@@ -30,7 +30,7 @@ func TestExplainShowsWhatChanged(t *testing.T) {
 		notWant []string
 	}{
 		{"every line of a short diff", bottest.DiffUpdate(), []string{
-			"What changed: 5 sentences added, 2 removed",
+			"What changed: 1 sentence reworded, 4 added, 1 removed",
 			"reworded\n    «Contributions are due by [-1-] {+15+} March 2027.»",
 			"removed\n    «The chair thanked the secretariat.»",
 			"added\n    «A second session on IPv6 deployment will follow in May.»",

@@ -1,8 +1,6 @@
 package matrix
 
 import (
-	"html"
-
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -34,44 +32,38 @@ func (m *message) diff(v render.AlertView) {
 }
 
 // diffLine writes one sentence: HTML and plain body each in their own
-// marks. Every part is escaped.
+// marks, the spaces at a run's ends outside them. Every part is escaped.
 func (m *message) diffLine(l render.DiffLineView) {
 	if l.Kind == model.DiffRemoved {
 		m.tag("<del>")
 	}
-	for i, p := range l.Parts {
-		first := i == 0 || l.Parts[i-1].Op != p.Op
-		last := i == len(l.Parts)-1 || l.Parts[i+1].Op != p.Op
-		switch p.Op {
+	render.DiffRuns(l, func(op model.DiffOp, lead string, run []model.DiffPart, trail string) {
+		m.text(lead)
+		switch op {
 		case model.DiffIns:
-			if first {
-				m.plain.WriteString("{+")
-				m.html.WriteString("<strong>")
-			}
-			m.text(p.Text)
-			if last {
-				m.plain.WriteString("+}")
-				m.html.WriteString("</strong>")
-			}
+			m.plain.WriteString("{+")
+			m.html.WriteString("<strong>")
 		case model.DiffDel:
-			if first {
-				m.plain.WriteString("[-")
-				m.html.WriteString("<del>")
-			}
-			m.text(p.Text)
-			if last {
-				m.plain.WriteString("-]")
-				m.html.WriteString("</del>")
-			}
-		default:
-			if p.Hit && l.Kind != model.DiffRemoved {
+			m.plain.WriteString("[-")
+			m.html.WriteString("<del>")
+		}
+		for _, p := range run {
+			if p.Hit && op == "" && l.Kind != model.DiffRemoved {
 				m.bold(p.Text)
 			} else {
-				m.plain.WriteString(p.Text)
-				m.html.WriteString(html.EscapeString(p.Text))
+				m.text(p.Text)
 			}
 		}
-	}
+		switch op {
+		case model.DiffIns:
+			m.plain.WriteString("+}")
+			m.html.WriteString("</strong>")
+		case model.DiffDel:
+			m.plain.WriteString("-]")
+			m.html.WriteString("</del>")
+		}
+		m.text(trail)
+	})
 	if l.Kind == model.DiffRemoved {
 		m.tag("</del>")
 	}

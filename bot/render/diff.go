@@ -2,7 +2,9 @@ package render
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ituwatch/ituwatch/internal/words"
@@ -21,8 +23,8 @@ const (
 // DiffView is what changed in an alert's text, cleaned and cut: at most a
 // given number of lines, each at most a given length.
 type DiffView struct {
-	Lines          []DiffLineView
-	Added, Removed int // sentences added and removed (a reworded one counts in both)
+	Lines                    []DiffLineView
+	Added, Removed, Reworded int // sentences
 	// More counts the changed sentences not in Lines: cut here, or left
 	// out when the diff was stored.
 	More int
@@ -30,9 +32,9 @@ type DiffView struct {
 	Partial bool
 }
 
-// DiffLineView is one sentence of a diff. Its parts are cleaned; only the
-// separating parts (Op "") begin or end with a space, so a surface can wrap
-// an insertion, a deletion or a hit in its markup.
+// DiffLineView is one sentence of a diff. Its parts are cleaned, keeping
+// one space where a part began or ended with white space; a surface that
+// wraps a part in its markup puts those spaces outside.
 type DiffLineView struct {
 	Kind  model.DiffLineKind
 	Parts []model.DiffPart
@@ -44,7 +46,7 @@ func NewDiffView(d *model.TextDiff, maxLines, maxRunes int) *DiffView {
 	if d.Empty() {
 		return nil
 	}
-	v := &DiffView{Added: d.Added, Removed: d.Removed, More: d.Omitted, Partial: d.Partial}
+	v := &DiffView{Added: d.Added, Removed: d.Removed, Reworded: d.Reworded, More: d.Omitted, Partial: d.Partial}
 	for i, l := range d.Lines {
 		if i == maxLines {
 			v.More += len(d.Lines) - i
@@ -68,14 +70,14 @@ func cleanDiffParts(in []model.DiffPart, max int) []model.DiffPart {
 	var out []model.DiffPart
 	left := max - 1 // room for "…"
 	for _, p := range in {
+		// Clean trims: the space a part began or ended with is kept, or
+		// the words on either side of it would run together.
 		body := Clean(p.Text)
-		if p.Op == "" && !p.Hit {
-			if strings.TrimLeft(p.Text, " \t\n") != p.Text && body != "" {
-				body = " " + body
-			}
-			if strings.TrimRight(p.Text, " \t\n") != p.Text || body == "" && p.Text != "" {
-				body += " "
-			}
+		if strings.TrimLeftFunc(p.Text, unicode.IsSpace) != p.Text && body != "" {
+			body = " " + body
+		}
+		if strings.TrimRightFunc(p.Text, unicode.IsSpace) != p.Text || body == "" && p.Text != "" && p.Op == "" {
+			body += " "
 		}
 		if body == "" {
 			continue
@@ -104,17 +106,19 @@ func DiffSign(k model.DiffLineKind) string {
 	return "~"
 }
 
-// DiffHeading is "What changed: 2 sentences added, 1 removed".
+// Heading is "What changed: 1 sentence reworded, 2 added, 1 removed".
 func (d *DiffView) Heading() string {
 	var parts []string
-	if d.Added > 0 {
-		parts = append(parts, words.Plural(d.Added, "sentence")+" added")
-	}
-	if d.Removed > 0 {
-		if len(parts) == 0 {
-			parts = append(parts, words.Plural(d.Removed, "sentence")+" removed")
-		} else {
-			parts = append(parts, fmt.Sprintf("%d removed", d.Removed))
+	for _, c := range []struct {
+		n    int
+		verb string
+	}{{d.Reworded, "reworded"}, {d.Added, "added"}, {d.Removed, "removed"}} {
+		switch {
+		case c.n == 0:
+		case len(parts) == 0:
+			parts = append(parts, words.Plural(c.n, "sentence")+" "+c.verb)
+		default:
+			parts = append(parts, fmt.Sprintf("%d %s", c.n, c.verb))
 		}
 	}
 	s := "What changed: " + strings.Join(parts, ", ")
@@ -138,37 +142,64 @@ func (d *DiffView) MoreLine(prefix string, id int64) string {
 // a surface that cannot show them).
 func PlainLine(l DiffLineView, open, close string) string {
 	var b strings.Builder
-	for i, p := range l.Parts {
-		if p.Op != "" && (i == 0 || l.Parts[i-1].Op != p.Op) {
-			b.WriteString(map[model.DiffOp]string{model.DiffIns: "{+", model.DiffDel: "[-"}[p.Op])
-		}
+	for _, p := range DiffHighlight(l) {
 		if p.Hit {
 			b.WriteString(open + p.Text + close)
 		} else {
 			b.WriteString(p.Text)
 		}
-		if p.Op != "" && (i == len(l.Parts)-1 || l.Parts[i+1].Op != p.Op) {
-			b.WriteString(map[model.DiffOp]string{model.DiffIns: "+}", model.DiffDel: "-]"}[p.Op])
-		}
 	}
 	return b.String()
 }
 
+// DiffRuns calls fn for each run of a line's parts with one op, the white
+// space at the run's ends given apart (lead, trail), so that a surface can
+// put its marks around the words only.
+func DiffRuns(l DiffLineView, fn func(op model.DiffOp, lead string, run []model.DiffPart, trail string)) {
+	for i := 0; i < len(l.Parts); {
+		j := i + 1
+		for j < len(l.Parts) && l.Parts[j].Op == l.Parts[i].Op {
+			j++
+		}
+		run := slices.Clone(l.Parts[i:j])
+		first, last := &run[0], &run[len(run)-1]
+		t := strings.TrimLeft(first.Text, " ")
+		lead := first.Text[:len(first.Text)-len(t)]
+		first.Text = t
+		t = strings.TrimRight(last.Text, " ")
+		trail := last.Text[len(t):]
+		last.Text = t
+		fn(l.Parts[i].Op, lead, run, trail)
+		i = j
+	}
+}
+
 // DiffHighlight is a diff line as a quotation, for replies that show
-// quotations (explain): the deleted and inserted words between [- -] and
-// {+ +}, the words that matched a topic as hits.
+// quotations (explain) and for plain text: the deleted and inserted words
+// between [- -] and {+ +}, the words that matched a topic as hits.
 func DiffHighlight(l DiffLineView) Highlight {
 	var h Highlight
-	for i, p := range l.Parts {
-		if p.Op != "" && (i == 0 || l.Parts[i-1].Op != p.Op) {
-			h = append(h, model.SnippetPart{Text: map[model.DiffOp]string{model.DiffIns: "{+", model.DiffDel: "[-"}[p.Op]})
+	DiffRuns(l, func(op model.DiffOp, lead string, run []model.DiffPart, trail string) {
+		open, close := "", ""
+		switch op {
+		case model.DiffIns:
+			open, close = "{+", "+}"
+		case model.DiffDel:
+			open, close = "[-", "-]"
 		}
-		h = append(h, model.SnippetPart{Text: p.Text, Hit: p.Hit && p.Op != model.DiffDel && l.Kind != model.DiffRemoved})
-		if p.Op != "" && (i == len(l.Parts)-1 || l.Parts[i+1].Op != p.Op) {
-			h = append(h, model.SnippetPart{Text: map[model.DiffOp]string{model.DiffIns: "+}", model.DiffDel: "-]"}[p.Op]})
+		h = append(h, model.SnippetPart{Text: lead + open})
+		for _, p := range run {
+			h = append(h, model.SnippetPart{Text: p.Text, Hit: p.Hit && op != model.DiffDel && l.Kind != model.DiffRemoved})
+		}
+		h = append(h, model.SnippetPart{Text: close + trail})
+	})
+	out := h[:0]
+	for _, p := range h {
+		if p.Text != "" {
+			out = append(out, p)
 		}
 	}
-	return h
+	return out
 }
 
 // DiffKindWord names what happened to a sentence: added, removed, reworded.

@@ -39,11 +39,12 @@ type jsonAlert struct {
 
 // jsonDiff is what changed in the item's text, cleaned, not cut.
 type jsonDiff struct {
-	Added   int            `json:"added"`
-	Removed int            `json:"removed"`
-	Omitted int            `json:"omitted"` // changed sentences not in lines
-	Partial bool           `json:"partial"`
-	Lines   []jsonDiffLine `json:"lines"`
+	Added    int            `json:"added"`
+	Removed  int            `json:"removed"`
+	Reworded int            `json:"reworded"`
+	Omitted  int            `json:"omitted"` // changed sentences not in lines
+	Partial  bool           `json:"partial"`
+	Lines    []jsonDiffLine `json:"lines"`
 }
 
 type jsonDiffLine struct {
@@ -63,7 +64,7 @@ func diffJSON(d *model.TextDiff) *jsonDiff {
 	if v == nil {
 		return nil
 	}
-	j := &jsonDiff{Added: v.Added, Removed: v.Removed, Omitted: v.More, Partial: v.Partial, Lines: []jsonDiffLine{}}
+	j := &jsonDiff{Added: v.Added, Removed: v.Removed, Reworded: v.Reworded, Omitted: v.More, Partial: v.Partial, Lines: []jsonDiffLine{}}
 	for _, l := range v.Lines {
 		jl := jsonDiffLine{Kind: string(l.Kind), Parts: make([]jsonDiffPart, len(l.Parts))}
 		var text strings.Builder

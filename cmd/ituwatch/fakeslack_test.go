@@ -42,6 +42,7 @@ type slackPost struct {
 	Channel, TS         string
 	ThreadTS            string
 	Text                string
+	Blocks              string // the Block Kit JSON as posted
 }
 
 const fakeChannelID = "C0ITUALRT"
@@ -177,6 +178,7 @@ func (f *fakeSlackAPI) post(w http.ResponseWriter, r *http.Request) {
 		TS:         fmt.Sprintf("%d.%06d", time.Now().Unix(), f.tsSeq),
 		ThreadTS:   v.Get("thread_ts"),
 		Text:       v.Get("text"),
+		Blocks:     v.Get("blocks"),
 	}
 	f.posts = append(f.posts, p)
 	hold := f.holdNext
