@@ -203,3 +203,28 @@ func TestDiffTextReadsSummaryOnlyWhenTheContentLacksIt(t *testing.T) {
 		})
 	}
 }
+
+// An ITU document's update names its revision as before, and carries the
+// text diff when the listing's text changed too.
+func TestDocumentUpdateNamesRevisionAndTextDiff(t *testing.T) {
+	ctx := context.Background()
+	var alerts []model.Alert
+	in, stored := diffIngester(t, &alerts)
+	v1 := model.Item{ID: "C26/51", Title: "Contribution on IPv6 addressing", Summary: "Proposes a study on IPv6 address allocation.",
+		Document: &model.DocumentRef{Number: "C26/51", Languages: []string{"E"}}}
+	v2 := v1
+	v2.Document = &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"E", "F"}}
+	v2.Summary = "Proposes a study on IPv6 address allocation by regional registries."
+	for _, it := range []model.Item{v1, v2} {
+		if err := in.Ingest(ctx, "council-docs", []model.Item{it}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := stored()
+	if a.Kind != model.AlertUpdate || !strings.Contains(a.Change, "Rev.1") {
+		t.Fatalf("update change = %q, want the revision named", a.Change)
+	}
+	if a.Diff == nil || a.Diff.Reworded != 1 || !hasPart(a.Diff.Lines[0], model.DiffIns, "allocation by regional registries.", false) {
+		t.Fatalf("diff = %+v, want the summary's sentence reworded", a.Diff)
+	}
+}
