@@ -123,7 +123,7 @@ func (d *DiffView) Heading() string {
 	}
 	s := "What changed: " + strings.Join(parts, ", ")
 	if d.Partial {
-		s += " (the text is long; its start was compared)"
+		s += " (compared in part: the text is long or much changed)"
 	}
 	return s
 }
