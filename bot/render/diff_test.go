@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/textdiff"
 )
@@ -40,5 +41,14 @@ func TestDiffViewKeepsWordsApartAndCuts(t *testing.T) {
 	}
 	if NewDiffView(nil, 4, 100) != nil {
 		t.Error("a nil diff has a view")
+	}
+}
+
+// A hostile diff reaches the terminal without control sequences.
+func TestHostileDiffIsTerminalSafe(t *testing.T) {
+	out := FormatText(bottest.HostileDiff())
+	bottest.AssertTerminalSafe(t, out)
+	if !strings.Contains(out, "+ <!channel> @room read <b>this</b> <https://evil.example|") {
+		t.Errorf("the added sentence is missing:\n%s", out)
 	}
 }

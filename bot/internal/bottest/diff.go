@@ -23,7 +23,7 @@ func DiffUpdate() model.Alert {
 // mentions, markup, a link, formatting characters.
 func HostileDiff() model.Alert {
 	old := "The consultation is open."
-	cur := "The consultation is open.\n<!channel> @room read <b>this</b> <https://evil.example|IPv6 now> *urgent* ~gone~ `code` & IPv6 <script>x</script>."
+	cur := "The consultation is open.\n<!channel> @room read <b>this</b>\x1b[2J <https://evil.example|IPv6 now> *urgent* ~gone~ `code` & IPv6 <script>x</script>."
 	return diffAlert(67, "evil-feed", "https://evil.example/a", old, cur, "IPv6", "ipv6", "IPv6 and addressing")
 }
 
