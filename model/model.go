@@ -68,22 +68,30 @@ type Item struct {
 	Authors    []string     `json:"authors,omitempty"`
 	Categories []string     `json:"categories,omitempty"`
 	Document   *DocumentRef `json:"document,omitempty"` // set when the item is an ITU document
+	// Diff is set by a watcher that compares versions itself (a page
+	// source keeps the page's last text, not an item): what changed, for
+	// the pipeline to put on the alert. It is not stored with the item.
+	Diff *TextDiff `json:"-"`
 }
 
 // Key identifies an item across all sources.
 func (it *Item) Key() string { return it.SourceID + "\x00" + it.ID }
 
-// Fingerprint changes when the words a reader sees change; an item seen again
-// with a new fingerprint is an update, not a new item.
+// Fingerprint changes when the words a reader sees change (see
+// ComparableText); an item seen again with a new fingerprint is an update,
+// not a new item.
 func (it *Item) Fingerprint() string {
 	// The text is copied into a reused buffer: hashing a string through
 	// hash.Hash copies it into a new slice each time, and every polled
 	// item is fingerprinted.
 	buf := fingerprintBuffers.Get().(*[]byte)
 	b := (*buf)[:0]
-	for _, s := range []string{it.Title, it.Summary, it.Content, it.Link} {
-		b = append(append(b, s...), 0)
+	// Text is compared as ComparableText: churn (white space, view
+	// counters, "updated" stamps, tracking parameters) is no update.
+	for _, s := range []string{it.Title, it.Summary, it.Content} {
+		b = append(append(b, ComparableText(s)...), 0)
 	}
+	b = append(append(b, stripTracking(strings.TrimSpace(it.Link))...), 0)
 	if it.Document != nil {
 		b = append(append(b, it.Document.Revision...), 0)
 		b = append(b, strings.Join(it.Document.Languages, ",")...)
@@ -210,6 +218,9 @@ type Alert struct {
 	HeldFrom []string `json:"held_from,omitempty"`
 	// Digest is set on a page of a digest (Kind AlertDigest) only.
 	Digest *Digest `json:"digest,omitempty"`
+	// Diff is what changed in the item's text since the version its readers
+	// saw: set on updates, and on a page's alert, when the text changed.
+	Diff *TextDiff `json:"diff,omitempty"`
 }
 
 // Topics lists the topic ids of the alert's matches in match order.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/textdiff"
 )
 
 // DescribeChange says in a few words how an item differs from its prior
@@ -23,4 +24,21 @@ func DescribeChange(prev, cur *model.Item) string {
 		return "updated"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// DiffText compares the words of two versions of an item: its title, its
+// summary and its content, the summary left out when the content holds it
+// (a summary is most often the start of the content, and would show each
+// change twice). Nil when the words are the same.
+func DiffText(prev, cur *model.Item) *model.TextDiff {
+	return textdiff.Compare(diffable(prev), diffable(cur))
+}
+
+func diffable(it *model.Item) string {
+	parts := []string{it.Title}
+	summary, content := model.ComparableText(it.Summary), model.ComparableText(it.Content)
+	if summary != "" && !strings.Contains(content, strings.TrimRight(strings.TrimSuffix(summary, "…"), ". ")) {
+		parts = append(parts, it.Summary)
+	}
+	return strings.Join(append(parts, it.Content), "\n")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
 	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/textdiff"
 )
 
 // Matcher finds the topics an item hits.
@@ -207,6 +208,13 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 	if prior != nil && prior.Fingerprint == fingerprint {
 		return nil
 	}
+	if prior != nil && prior.Item.Fingerprint() == fingerprint {
+		// Only churn changed (see model.ComparableText), or an older
+		// ituwatch fingerprinted the prior version differently: keep the
+		// new version quietly, so the next poll finds its fingerprint.
+		b.add(model.ItemSave{Item: *it, Fingerprint: fingerprint}, nil)
+		return nil
+	}
 	if prior == nil && knownText {
 		// The same words under a new id: a feed that changes guids on every
 		// poll. Not worth a row, let alone an alert.
@@ -236,7 +244,11 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 			alert.Kind = model.AlertUpdate
 			alert.ParentID = prior.FirstAlertID
 			alert.Change = DescribeChange(&prior.Item, it)
+			alert.Diff = DiffText(&prior.Item, it)
+		} else if it.Diff != nil {
+			alert.Diff = it.Diff
 		}
+		textdiff.MarkHits(alert.Diff, matches)
 		dests, err := in.destinations(ctx, matches)
 		if err != nil {
 			in.stories.Add(claim, it, nil) // nothing will be stored: the claim dies

@@ -91,7 +91,7 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 		return nil, nil
 	}
 	in, args := inList(ids)
-	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from, digest
+	rows, err := q.QueryContext(ctx, `SELECT id, kind, coalesce(parent_id, 0), change, item, also_reported_by, created_at, held, held_from, digest, diff
 		FROM alerts WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
@@ -109,8 +109,9 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 				held    sql.NullString
 				from    sql.NullString
 				digest  sql.NullString
+				diff    sql.NullString
 			)
-			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from, &digest); err != nil {
+			if err := rows.Scan(&a.ID, &kind, &a.ParentID, &a.Change, &itemRaw, &also, &created, &held, &from, &digest, &diff); err != nil {
 				return err
 			}
 			a.Kind = model.AlertKind(kind)
@@ -125,6 +126,12 @@ func loadAlerts(ctx context.Context, q querier, ids []int64) ([]model.Alert, err
 			}
 			if err := unmarshalNull(from, &a.HeldFrom); err != nil {
 				return fmt.Errorf("held-from of alert %d: %w", a.ID, err)
+			}
+			if diff.Valid {
+				a.Diff = new(model.TextDiff)
+				if err := json.Unmarshal([]byte(diff.String), a.Diff); err != nil {
+					return fmt.Errorf("text diff of alert %d: %w", a.ID, err)
+				}
 			}
 			if held.Valid {
 				a.Held = new(model.HeldAlerts)

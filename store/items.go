@@ -434,10 +434,18 @@ func insertAlert(ctx context.Context, tx *sql.Tx, itemRowID int64, a *model.Aler
 		}
 		held = string(b)
 	}
+	var diff any
+	if !a.Diff.Empty() {
+		b, err := json.Marshal(a.Diff)
+		if err != nil {
+			return 0, fmt.Errorf("encode text diff: %w", err)
+		}
+		diff = string(b)
+	}
 	var id int64
-	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity, held, held_from)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity()), held, heldFrom).Scan(&id)
+	err = tx.QueryRowContext(ctx, `INSERT INTO alerts (item_rowid, kind, parent_id, change, item, also_reported_by, created_at, max_severity, held, held_from, diff)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		itemRowID, string(a.Kind), parent, a.Change, string(itemJSON), also, now.UnixNano(), int(a.MaxSeverity()), held, heldFrom, diff).Scan(&id)
 	if err != nil {
 		if a.ParentID != 0 && isForeignKeyError(err) {
 			return 0, fmt.Errorf("insert alert: parent alert %d does not exist: %w", a.ParentID, err)

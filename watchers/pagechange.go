@@ -17,6 +17,7 @@ import (
 
 	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/textdiff"
 )
 
 // ErrNoPageText is wrapped when the watched part of a page holds no text.
@@ -83,6 +84,7 @@ func (s *pageSource) Poll(ctx context.Context, prev model.SourceState) ([]model.
 		Published: s.now().UTC(),
 		Summary:   fmt.Sprintf("%s added, %d removed", words.Plural(len(added), "line"), removed),
 		Content:   content,
+		Diff:      textdiff.Compare(old, text),
 	}}, next, nil
 }
 
@@ -191,23 +193,25 @@ func pageWarning(textLen int, st pageTextStats, selector string) string {
 // AddedLines compares two versions of a page's text line by line: added are
 // the lines of new that old does not have (as many times as they are new), in
 // page order; removed counts old's lines that are gone. Lines that only moved
-// are neither.
+// are neither, and lines are compared as model.ComparableText: a line whose
+// view counter or "updated" date changed is the same line.
 func AddedLines(old, new string) (added []string, removed int) {
 	have := map[string]int{}
 	for _, l := range strings.Split(old, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			have[l]++
+		if k := model.ComparableText(l); k != "" {
+			have[k]++
 		}
 	}
 	for _, l := range strings.Split(new, "\n") {
-		if l = strings.TrimSpace(l); l == "" {
+		k := model.ComparableText(l)
+		if k == "" {
 			continue
 		}
-		if have[l] > 0 {
-			have[l]--
+		if have[k] > 0 {
+			have[k]--
 			continue
 		}
-		added = append(added, l)
+		added = append(added, strings.TrimSpace(l))
 	}
 	for _, n := range have {
 		removed += n

@@ -178,6 +178,11 @@ func TestPageSourcePoll(t *testing.T) {
 		Summary:   "2 lines added, 0 removed",
 		Content:   wantContent,
 	}
+	// What changed, sentence by sentence, for the alert to show.
+	if d := it.Diff; d == nil || d.Added != 2 || d.Removed != 0 || len(d.Lines) != 2 || d.Lines[0].Kind != model.DiffAdded {
+		t.Errorf("diff = %+v, want the 2 added lines", it.Diff)
+	}
+	it.Diff = nil
 	if !reflect.DeepEqual(it, want) {
 		t.Errorf("item =\n%+v\nwant\n%+v", it, want)
 	}

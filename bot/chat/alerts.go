@@ -198,6 +198,7 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 	if l, ok := r.claimLine(ctx, id); ok {
 		reply.Lines = append(reply.Lines, l)
 	}
+	reply.Lines = append(reply.Lines, diffLines(a)...)
 	return reply
 }
 

@@ -168,7 +168,7 @@ func init() {
 		{name: "topics", about: "the topics watched and how many alerts each had lately", run: (*Router).topicsCmd},
 		{name: "sources", about: "the sources watched and whether they work", run: (*Router).sourcesCmd},
 		{name: "status", about: "sources and alert deliveries at a glance", run: (*Router).status},
-		{name: "explain", args: "<alert number>", about: "why an alert matched: words, context, score", run: (*Router).explain},
+		{name: "explain", args: "<alert number>", about: "why an alert matched: words, context, score, and what changed", run: (*Router).explain},
 		{name: "subscribe", args: "<topic> or *", about: "send a topic's alerts to this channel", admin: true, run: (*Router).subscribe},
 		{name: "unsubscribe", args: "<topic> or *", about: "stop sending a topic's alerts here", admin: true, run: (*Router).unsubscribe},
 		{name: "subscriptions", about: "the topics this channel receives", run: (*Router).subscriptions},

@@ -31,7 +31,7 @@ const (
 // the second wall, so a mistake in building cannot become an injection.
 var policy = func() *bluemonday.Policy {
 	p := bluemonday.NewPolicy()
-	p.AllowElements("a", "strong", "b", "em", "i", "code", "pre", "br", "p", "ul", "ol", "li", "blockquote", "h4")
+	p.AllowElements("a", "strong", "b", "em", "i", "code", "pre", "br", "p", "ul", "ol", "li", "blockquote", "h4", "del")
 	p.AllowAttrs("href").OnElements("a")
 	p.AllowURLSchemes("http", "https")
 	p.AllowRelativeURLs(false)
@@ -198,6 +198,9 @@ func alertContent(v render.AlertView) *event.MessageEventContent {
 	if v.Kind == model.AlertUpdate {
 		u := v.UpdateLine()
 		m.paragraph(strings.ToUpper(u[:1]) + u[1:])
+	}
+	if v.Diff != nil {
+		m.diff(v)
 	}
 	if len(v.AlsoReported) > 0 {
 		m.paragraph("Also reported by: " + strings.Join(v.AlsoReported, ", "))

@@ -65,7 +65,7 @@ func indentJSON(t *testing.T, raw []byte) []byte {
 // no attribute but an http(s) href on links, and no working @room.
 func checkHTML(t *testing.T, body string) {
 	t.Helper()
-	allowed := map[string]bool{"a": true, "strong": true, "b": true, "em": true, "i": true, "code": true, "pre": true, "br": true, "p": true, "ul": true, "ol": true, "li": true, "blockquote": true, "h4": true}
+	allowed := map[string]bool{"a": true, "strong": true, "b": true, "em": true, "i": true, "code": true, "pre": true, "br": true, "p": true, "ul": true, "ol": true, "li": true, "blockquote": true, "h4": true, "del": true}
 	z := html.NewTokenizer(strings.NewReader(body))
 	for {
 		tt := z.Next()

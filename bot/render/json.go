@@ -36,6 +36,50 @@ type jsonAlert struct {
 	Held           *jsonHeld   `json:"held,omitempty"` // summaries of held alerts only
 	// Digest is set on pages of digests only.
 	Digest *jsonDigest `json:"digest,omitempty"`
+	Diff   *jsonDiff   `json:"diff,omitempty"` // alerts whose text changed only
+}
+
+// jsonDiff is what changed in the item's text, cleaned, not cut.
+type jsonDiff struct {
+	Added    int            `json:"added"`
+	Removed  int            `json:"removed"`
+	Reworded int            `json:"reworded"`
+	Omitted  int            `json:"omitted"` // changed sentences not in lines
+	Partial  bool           `json:"partial"`
+	Lines    []jsonDiffLine `json:"lines"`
+}
+
+type jsonDiffLine struct {
+	Kind  string         `json:"kind"` // added, removed, changed
+	Text  string         `json:"text"` // the sentence as it now reads (as it read, when removed)
+	Parts []jsonDiffPart `json:"parts"`
+}
+
+type jsonDiffPart struct {
+	Text string `json:"text"`
+	Op   string `json:"op"` // "", "ins" or "del"
+	Hit  bool   `json:"hit"`
+}
+
+func diffJSON(d *model.TextDiff) *jsonDiff {
+	v := NewDiffView(d, len(d.Lines), 1<<20)
+	if v == nil {
+		return nil
+	}
+	j := &jsonDiff{Added: v.Added, Removed: v.Removed, Reworded: v.Reworded, Omitted: v.More, Partial: v.Partial, Lines: []jsonDiffLine{}}
+	for _, l := range v.Lines {
+		jl := jsonDiffLine{Kind: string(l.Kind), Parts: make([]jsonDiffPart, len(l.Parts))}
+		var text strings.Builder
+		for i, p := range l.Parts {
+			jl.Parts[i] = jsonDiffPart{Text: p.Text, Op: string(p.Op), Hit: p.Hit}
+			if p.Op != model.DiffDel || l.Kind == model.DiffRemoved {
+				text.WriteString(p.Text)
+			}
+		}
+		jl.Text = strings.Join(strings.Fields(text.String()), " ")
+		j.Lines = append(j.Lines, jl)
+	}
+	return j
 }
 
 // jsonDigest is a digest page as stored, its strings cleaned.
@@ -145,6 +189,9 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 		if c := Clean(s); c != "" {
 			j.AlsoReportedBy = append(j.AlsoReportedBy, c)
 		}
+	}
+	if a.Diff != nil {
+		j.Diff = diffJSON(a.Diff)
 	}
 	out, err := json.Marshal(j)
 	if err != nil {

@@ -86,8 +86,30 @@ func Text(v AlertView, o TextOptions) string {
 	if v.Kind == model.AlertUpdate {
 		b.WriteString("  " + v.UpdateLine() + "\n")
 	}
+	if d := v.Diff; d != nil {
+		b.WriteString(TextDiff(d, o, "", v.ID))
+	}
 	if len(v.AlsoReported) > 0 {
 		b.WriteString("  also reported by: " + strings.Join(v.AlsoReported, ", ") + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// TextDiff lays out what changed for a terminal: a heading, then one line
+// per sentence, "+" added, "−" removed, "~" reworded with [-deleted-] and
+// {+inserted+} words, the words that matched in bold when o.Bold.
+func TextDiff(d *DiffView, o TextOptions, prefix string, id int64) string {
+	var b strings.Builder
+	open, close := "", ""
+	if o.Bold {
+		open, close = ansiBold, ansiUnbold
+	}
+	b.WriteString("  " + d.Heading() + "\n")
+	for _, l := range d.Lines {
+		b.WriteString("    " + DiffSign(l.Kind) + " " + PlainLine(l, open, close) + "\n")
+	}
+	if more := d.MoreLine(prefix, id); more != "" {
+		b.WriteString("    " + more + "\n")
+	}
+	return b.String()
 }

@@ -42,6 +42,8 @@ var formatCases = []struct {
 	{"update", bottest.Update},
 	{"multi_topic", bottest.MultiTopic},
 	{"hostile", bottest.Hostile},
+	{"diff_update", bottest.DiffUpdate},
+	{"diff_hostile", bottest.HostileDiff},
 }
 
 func TestFormatTextGolden(t *testing.T) {

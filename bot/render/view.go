@@ -47,6 +47,9 @@ type AlertView struct {
 	// AlsoReported names the other outlets of the story, at most ten, then
 	// "+N more".
 	AlsoReported []string
+	// Diff is what changed in the item's text, at most MaxDiffLinesShown
+	// lines; nil when the alert has no diff.
+	Diff *DiffView
 	// Summary holds the words of a summary of held alerts (kind summary);
 	// for one, the fields but ID, Kind and ParentID are empty.
 	Summary *SummaryWords
@@ -115,6 +118,7 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 	v.Meta = ItemMeta(a.Item)
 	v.Change = Clip(a.Change, maxChangeRunes)
 	v.AlsoReported = AlsoReported(a.AlsoReportedBy)
+	v.Diff = NewDiffView(a.Diff, MaxDiffLinesShown, MaxDiffLineRunes)
 	for _, m := range a.Matches {
 		mv := MatchView{
 			Topic:    Clip(m.Topic, MaxShortRunes),

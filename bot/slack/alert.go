@@ -82,6 +82,10 @@ func renderAlert(v render.AlertView) ([]slack.Block, string) {
 		blocks = append(blocks, contextLine(m))
 	}
 
+	if v.Diff != nil {
+		blocks = append(blocks, diffSection(v))
+	}
+
 	if len(v.Matches) > 0 {
 		badges := newMrkdwn(maxSectionText)
 		for i, mt := range v.Matches {

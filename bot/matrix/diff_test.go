@@ -1,0 +1,74 @@
+package matrix
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
+	"github.com/ituwatch/ituwatch/bot/notify"
+)
+
+// An update whose text changed shows, in its thread, the sentences that
+// changed: as the homeserver receives the event.
+func TestSendShowsWhatChanged(t *testing.T) {
+	f := newFakeHomeserver(t)
+	c, _ := newTestClient(t, f, newMemState(), nil)
+	msg := notify.Outgoing{DeliveryID: 3, Alert: bottest.DiffUpdate(), Target: alertsRoom, ThreadID: "$root1", Attempt: 1}
+	if _, err := c.Send(context.Background(), msg); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	ev := f.waitSent(t)
+	fb, _ := ev.Content["formatted_body"].(string)
+	body, _ := ev.Content["body"].(string)
+	checkHTML(t, fb)
+	for _, want := range []string{
+		"<li>~ Contributions are due by <del>1</del> <strong>15</strong> March 2027.</li>",
+		"<li>− <del>The chair thanked the secretariat.</del></li>",
+		"<li>+ A second session on <strong>IPv6</strong> deployment will follow in May.</li>",
+	} {
+		if !strings.Contains(fb, want) {
+			t.Errorf("formatted_body lacks %q:\n%s", want, fb)
+		}
+	}
+	for _, want := range []string{
+		"~ Contributions are due by [-1-] {+15+} March 2027.\n",
+		"+ A second session on IPv6 deployment will follow in May.\n",
+		"(+2 more changes; !itu explain 51 shows them)",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %q:\n%s", want, body)
+		}
+	}
+	golden(t, "alert_diff.golden.json", indentJSON(t, ev.Raw))
+}
+
+// A hostile added sentence reaches the room with its matched word in
+// <strong> and nothing in it live: no ping, no element, no link.
+func TestSendDiffEscapesHostileText(t *testing.T) {
+	f := newFakeHomeserver(t)
+	c, _ := newTestClient(t, f, newMemState(), nil)
+	msg := notify.Outgoing{DeliveryID: 4, Alert: bottest.HostileDiff(), Target: alertsRoom, ThreadID: "$root1", Attempt: 1}
+	if _, err := c.Send(context.Background(), msg); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	ev := f.waitSent(t)
+	fb, _ := ev.Content["formatted_body"].(string)
+	body, _ := ev.Content["body"].(string)
+	checkHTML(t, fb)
+	want := "<li>+ &lt;!channel&gt; @\u2060room read &lt;b&gt;this&lt;/b&gt; &lt;https://evil.example|<strong>IPv6</strong> now&gt; " +
+		"*urgent* ~gone~ `code` &amp; <strong>IPv6</strong> &lt;script&gt;x&lt;/script&gt;.</li>"
+	if !strings.Contains(fb, want) {
+		t.Errorf("formatted_body lacks %q:\n%s", want, fb)
+	}
+	if strings.Contains(strings.ToLower(body), "@room") {
+		t.Errorf("body pings @room:\n%s", body)
+	}
+	if !strings.Contains(body, "+ <!channel> @\u2060room read <b>this</b>") {
+		t.Errorf("body does not show the sentence as text:\n%s", body)
+	}
+	if m, ok := ev.Content["m.mentions"].(map[string]any); !ok || len(m) != 0 {
+		t.Errorf("m.mentions = %v, want {}", ev.Content["m.mentions"])
+	}
+	golden(t, "alert_diff_hostile.golden.json", indentJSON(t, ev.Raw))
+}

@@ -1,0 +1,63 @@
+package slack
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ituwatch/ituwatch/bot/internal/bottest"
+)
+
+// An update whose text changed shows, in its thread, the sentences that
+// changed: over the Web API as Slack receives it.
+func TestSendShowsWhatChanged(t *testing.T) {
+	f := newFakeSlack(t)
+	c, _ := newTestClient(t, f, nil)
+	out := outgoing(bottest.DiffUpdate())
+	out.ThreadID = "1700000000.000001"
+	if _, err := c.Send(context.Background(), out); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	p := f.acceptedPosts()[0]
+	if p.Get("thread_ts") != out.ThreadID {
+		t.Errorf("thread_ts = %q, want the first alert's thread", p.Get("thread_ts"))
+	}
+	golden(t, "alert_diff.golden.json", prettyBlocks(t, p))
+}
+
+// A hostile added sentence reaches the thread with its matched word in
+// bold and nothing in it live: no mention, no link, no formatting.
+func TestSendDiffEscapesHostileText(t *testing.T) {
+	f := newFakeSlack(t)
+	c, _ := newTestClient(t, f, nil)
+	out := outgoing(bottest.HostileDiff())
+	out.ThreadID = "1700000000.000001"
+	if _, err := c.Send(context.Background(), out); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	p := f.acceptedPosts()[0]
+	var diff string
+	for _, tx := range texts(postedBlocks(t, p)) {
+		if s := tx["text"].(string); strings.Contains(s, "What changed") {
+			diff = s
+			if tx["verbatim"] != true {
+				t.Errorf("diff text without verbatim: %q", s)
+			}
+		}
+	}
+	if diff == "" {
+		t.Fatalf("no diff section in %s", p.Get("blocks"))
+	}
+	for _, m := range anyAngle.FindAllString(diff, -1) {
+		t.Errorf("live markup %q in %q", m, diff)
+	}
+	for _, want := range []string{
+		":heavy_plus_sign: &lt;!channel&gt; @room read &lt;b&gt;this&lt;/b&gt; &lt;https://evil.example|*IPv6* now&gt;",
+		"∗urgent∗ ∼gone∼ ˋcodeˋ &amp; *IPv6* &lt;script&gt;x&lt;/script&gt;.",
+	} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("diff section lacks %q:\n%s", want, diff)
+		}
+	}
+	golden(t, "alert_diff_hostile.golden.json", prettyBlocks(t, p))
+}
