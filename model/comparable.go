@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/ituwatch/ituwatch/internal/links"
 )
 
 // What changes on a page or in a feed entry without anything a reader
@@ -161,9 +163,8 @@ func hasDigit(s string) bool {
 	return false
 }
 
-// stripTracking drops campaign and click parameters from a link, as
-// internal/links does for an item's own link (model imports nothing of
-// ituwatch; TestTrackingParamsAgreeWithLinks keeps the two lists alike).
+// stripTracking drops campaign and click parameters from a link, by the
+// same list internal/links uses for an item's own link.
 func stripTracking(raw string) string {
 	base, query, ok := strings.Cut(raw, "?")
 	if !ok {
@@ -176,7 +177,7 @@ func stripTracking(raw string) string {
 		if k, err := url.QueryUnescape(key); err == nil {
 			key = k
 		}
-		if pair != "" && !TrackingParam(key) {
+		if pair != "" && !links.TrackingParam(key) {
 			kept = append(kept, pair)
 		}
 	}
@@ -188,17 +189,4 @@ func stripTracking(raw string) string {
 		out += "#" + frag
 	}
 	return out
-}
-
-// TrackingParam reports query keys that only identify a campaign or a click.
-func TrackingParam(key string) bool {
-	k := strings.ToLower(key)
-	if strings.HasPrefix(k, "utm_") {
-		return true
-	}
-	switch k {
-	case "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "mc_cid", "mc_eid", "igshid", "_hsenc", "_hsmi", "mkt_tok":
-		return true
-	}
-	return false
 }

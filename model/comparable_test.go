@@ -2,11 +2,8 @@ package model
 
 import (
 	"math/rand/v2"
-	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/ituwatch/ituwatch/internal/links"
 )
 
 func TestComparableText(t *testing.T) {
@@ -39,17 +36,6 @@ func TestComparableText(t *testing.T) {
 
 // model imports nothing of ituwatch, so it keeps its own list of tracking
 // parameters; it must drop what internal/links drops from an item's link.
-func TestTrackingParamsAgreeWithLinks(t *testing.T) {
-	for _, k := range []string{"utm_source", "UTM_Medium", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid",
-		"yclid", "mc_cid", "mc_eid", "igshid", "_hsenc", "_hsmi", "mkt_tok", "id", "page", "q"} {
-		u := "https://x.org/a?" + url.QueryEscape(k) + "=1"
-		byLinks := links.Canonical(u) == "https://x.org/a"
-		if TrackingParam(k) != byLinks {
-			t.Errorf("%s: model says tracking %v, internal/links %v", k, TrackingParam(k), byLinks)
-		}
-	}
-}
-
 func TestFingerprintIgnoresChurn(t *testing.T) {
 	a := Item{Title: "T", Content: "Text.  1,234 views. Last updated 3 Dec 2026.", Link: "https://x.org/a?utm_source=x"}
 	b := Item{Title: "T", Content: "Text. 1,299 views.\nLast updated 4 Dec 2026.", Link: "https://x.org/a"}

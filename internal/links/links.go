@@ -9,8 +9,8 @@ import (
 	"strings"
 )
 
-// trackingParam reports query keys that only identify a campaign or a click.
-func trackingParam(key string) bool {
+// TrackingParam reports query keys that only identify a campaign or a click.
+func TrackingParam(key string) bool {
 	k := strings.ToLower(key)
 	if strings.HasPrefix(k, "utm_") {
 		return true
@@ -64,7 +64,7 @@ func clean(raw string, keepFragment bool) string {
 			if k, err := url.QueryUnescape(key); err == nil {
 				key = k
 			}
-			if pair == "" || trackingParam(key) {
+			if pair == "" || TrackingParam(key) {
 				continue
 			}
 			kept = append(kept, pair)
