@@ -26,8 +26,9 @@ func councilListing(rows ...[2]string) string {
 }
 
 // A listing whose rows change between two polls, through "ituwatch once":
-// Rev.1 of a document is an update in its thread saying what the revision
-// added; an addendum joins its parent's thread; the addendum of a document
+// Rev.1 of a document, listed as a row of its own, is an update in the
+// document's thread saying what the revision added (compared with the
+// version before it, not the original); an addendum joins its parent's thread; the addendum of a document
 // that never alerted alerts on its own. (The document text itself comes
 // with the listing watcher's file fetching; here the row's title carries
 // the sentence Rev.1 adds.)
@@ -63,7 +64,9 @@ routes:
 	}
 	parent := first[0]["id"].(float64)
 
+	// Rev.1 is listed as a row of its own beside the original.
 	fs.set("/md/council-26", councilListing(
+		[2]string{"C26/51", title},
 		[2]string{"C26/51(Rev.1)", title + " " + added},
 		[2]string{"C26/51(Add.1)", "Regional views on Resolution 102"},
 		[2]string{"C26/60", "Calendar of meetings for 2027"},
@@ -98,6 +101,8 @@ routes:
 	// Rev.2, as the console shows it.
 	fs.set("/md/council-26", councilListing(
 		[2]string{"C26/51(Rev.2)", title + " " + added + " " + added2},
+		[2]string{"C26/51", title},
+		[2]string{"C26/51(Rev.1)", title + " " + added},
 		[2]string{"C26/51(Add.1)", "Regional views on Resolution 102"},
 		[2]string{"C26/60", "Calendar of meetings for 2027"},
 		[2]string{"C26/60(Add.1)", "Side event on Resolution 102 and the multistakeholder model"},
