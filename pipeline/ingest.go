@@ -102,6 +102,7 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 			items[i].SourceID = sourceID
 		}
 	}
+	items = parentsFirst(items)
 	priors, seen, fingerprints, err := in.priorVersions(ctx, sourceID, items)
 	if err != nil {
 		return fmt.Errorf("ingest %s: %w", sourceID, err)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
@@ -33,4 +34,34 @@ func (in *Ingester) parentAlert(ctx context.Context, it *model.Item) (*parentAle
 		return nil, nil
 	}
 	return &parentAlert{alertID: p.FirstAlertID, line: line}, nil
+}
+
+// parentsFirst puts the addenda and corrigenda of a batch after the
+// documents they belong to, so that a listing that shows an addendum above
+// its parent still threads it under the parent's alert. Other items keep
+// their order; the batch is copied only when something moves.
+func parentsFirst(items []model.Item) []model.Item {
+	ids := make(map[string]bool, len(items))
+	for i := range items {
+		ids[items[i].ID] = true
+	}
+	late := func(it *model.Item) bool {
+		number, _, ok := itudoc.Parent(it.Document)
+		return ok && ids[number]
+	}
+	if !slices.ContainsFunc(items, func(it model.Item) bool { return late(&it) }) {
+		return items
+	}
+	out := make([]model.Item, 0, len(items))
+	for i := range items {
+		if !late(&items[i]) {
+			out = append(out, items[i])
+		}
+	}
+	for i := range items {
+		if late(&items[i]) {
+			out = append(out, items[i])
+		}
+	}
+	return out
 }

@@ -142,6 +142,7 @@ func TestAddendumThreadsUnderItsParent(t *testing.T) {
 	}{
 		{"parent alerted earlier", [][]model.Item{{c51("", []string{"en"}, c51Text)}, {add2}}, "Addendum 2 to C26/51"},
 		{"parent in the same poll", [][]model.Item{{c51("", []string{"en"}, c51Text), add2}}, "Addendum 2 to C26/51"},
+		{"parent listed after it in the same poll", [][]model.Item{{add2, c51("", []string{"en"}, c51Text)}}, "Addendum 2 to C26/51"},
 		{"corrigendum", [][]model.Item{{c51("", []string{"en"}, c51Text)}, {corr}}, "Corrigendum 1 to C26/51"},
 		{"parent stored but never alerted", [][]model.Item{{quiet}, {add2}}, ""},
 		{"parent never seen", [][]model.Item{{add2}}, ""},
