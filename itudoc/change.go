@@ -1,6 +1,7 @@
 package itudoc
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -58,4 +59,45 @@ func Label(d *model.DocumentRef) string {
 		}
 	}
 	return s
+}
+
+// parentSuffix is the last "(Add.N)" or "(Corr.N)" of a Number.
+var parentSuffix = regexp.MustCompile(`\((Add|Corr)\.(\d{1,2})\)$`)
+
+// Parent says what an addendum or a corrigendum belongs to: the number of
+// the document it adds to or corrects ("C26/51" for "C26/51(Add.2)") and
+// the line that tells a reader so ("Addendum 2 to C26/51"). ok is false
+// for any other document.
+func Parent(d *model.DocumentRef) (number, line string, ok bool) {
+	if d == nil {
+		return "", "", false
+	}
+	m := parentSuffix.FindStringSubmatchIndex(d.Number)
+	if m == nil || m[0] == 0 {
+		return "", "", false
+	}
+	number = d.Number[:m[0]]
+	kind, n := d.Number[m[2]:m[3]], d.Number[m[4]:m[5]]
+	word := "Addendum"
+	if kind == "Corr" {
+		word = "Corrigendum"
+	}
+	return number, word + " " + n + " to " + number, true
+}
+
+// TextLanguage is the language of the text ituwatch holds of a document:
+// its only language, else English when it has an English version (the
+// one whose text is read); "" when it cannot be told. Texts in two
+// languages are never compared sentence by sentence: every sentence would
+// differ.
+func TextLanguage(d *model.DocumentRef) string {
+	switch {
+	case d == nil || len(d.Languages) == 0:
+		return ""
+	case len(d.Languages) == 1:
+		return d.Languages[0]
+	case slices.Contains(d.Languages, "en"):
+		return "en"
+	}
+	return ""
 }

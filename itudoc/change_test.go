@@ -2,6 +2,7 @@ package itudoc
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ituwatch/ituwatch/model"
@@ -60,6 +61,39 @@ func TestLabel(t *testing.T) {
 	for _, tt := range tests {
 		if got := Label(tt.in); got != tt.want {
 			t.Errorf("Label(%+v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestParent(t *testing.T) {
+	tests := []struct {
+		in, number, line string
+	}{
+		{"C26/51(Add.2)-E", "C26/51", "Addendum 2 to C26/51"},
+		{"PP-22 Doc 45(Corr.1)", "PP22/45", "Corrigendum 1 to PP22/45"},
+		{"S22-CL-C-0065!A1!MSW-E", "C22/65", "Addendum 1 to C22/65"},
+		{"C26/51(Rev.1)-E", "", ""},
+	}
+	for _, tt := range tests {
+		ref, ok := Parse(tt.in)
+		if !ok {
+			t.Fatalf("Parse(%q) failed", tt.in)
+		}
+		number, line, ok := Parent(ref)
+		if number != tt.number || line != tt.line || ok != (tt.number != "") {
+			t.Errorf("Parent(%q) = %q, %q, %v; want %q, %q", tt.in, number, line, ok, tt.number, tt.line)
+		}
+	}
+}
+
+func TestTextLanguage(t *testing.T) {
+	for langs, want := range map[string]string{"": "", "fr": "fr", "en,fr": "en", "fr,ru": ""} {
+		d := &model.DocumentRef{}
+		if langs != "" {
+			d.Languages = strings.Split(langs, ",")
+		}
+		if got := TextLanguage(d); got != want {
+			t.Errorf("TextLanguage(%s) = %q, want %q", langs, got, want)
 		}
 	}
 }

@@ -16,6 +16,12 @@ type TextDiff struct {
 	// Partial says the texts were too long or too different to compare
 	// whole: Lines hold what was compared.
 	Partial bool `json:"partial,omitempty"`
+	// Version names the document version the changes belong to ("Rev.1"),
+	// so the heading can say "Rev.1 adds …"; "" for any other item.
+	Version string `json:"version,omitempty"`
+	// Tracked says the lines are the proposer's own tracked changes, not
+	// a comparison of two texts.
+	Tracked bool `json:"tracked,omitempty"`
 }
 
 // DiffLineKind says what happened to one sentence.

@@ -128,6 +128,17 @@ type DocumentRef struct {
 	Addendum  string   `json:"addendum,omitempty"`
 	Languages []string `json:"languages,omitempty"`
 	Submitter string   `json:"submitter,omitempty"`
+	// Tracked holds the tracked changes of the document's file (a DOCX's
+	// w:ins and w:del runs): the proposer's own diff, preferred to a
+	// computed one when a revision arrives.
+	Tracked *TrackedChanges `json:"tracked,omitempty"`
+}
+
+// TrackedChanges are the runs a document's author marked as inserted or
+// deleted, one entry per paragraph.
+type TrackedChanges struct {
+	Inserted []string `json:"inserted,omitempty"`
+	Deleted  []string `json:"deleted,omitempty"`
 }
 
 // Hit is one place where a rule term matched an item.

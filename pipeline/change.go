@@ -42,3 +42,43 @@ func diffable(it *model.Item) string {
 	}
 	return strings.Join(append(parts, it.Content), "\n")
 }
+
+// ChangeDiff is what an update's readers are shown changed. A document's
+// tracked changes are its proposer's own diff and are preferred when the
+// new version brings them; texts in two languages (a new language
+// version read in place of the old one) are not compared, since every
+// sentence would differ: the change line names the language instead. A
+// revision's diff carries the revision's name for its heading.
+func ChangeDiff(prev, cur *model.Item) *model.TextDiff {
+	var d *model.TextDiff
+	var prevTracked *model.TrackedChanges
+	if prev.Document != nil {
+		prevTracked = prev.Document.Tracked
+	}
+	if cur.Document != nil && !textdiff.SameTracked(prevTracked, cur.Document.Tracked) {
+		d = textdiff.FromTracked(cur.Document.Tracked)
+	}
+	if d == nil {
+		was, is := itudoc.TextLanguage(prev.Document), itudoc.TextLanguage(cur.Document)
+		if was != "" && is != "" && was != is {
+			return nil
+		}
+		d = DiffText(prev, cur)
+	}
+	if d != nil && cur.Document != nil && cur.Document.Revision != "" &&
+		(prev.Document == nil || prev.Document.Revision != cur.Document.Revision) {
+		d.Version = cur.Document.Revision
+	}
+	return d
+}
+
+// joinChange puts two change lines together, either may be empty.
+func joinChange(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/internal/cpuslots"
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 	"github.com/ituwatch/ituwatch/textdiff"
 )
@@ -101,6 +102,7 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 			items[i].SourceID = sourceID
 		}
 	}
+	items = parentsFirst(items)
 	priors, seen, fingerprints, err := in.priorVersions(ctx, sourceID, items)
 	if err != nil {
 		return fmt.Errorf("ingest %s: %w", sourceID, err)
@@ -131,6 +133,11 @@ func (in *Ingester) Ingest(ctx context.Context, sourceID string, items []model.I
 				b.fail(err)
 				continue
 			}
+		}
+		if parent, _, ok := itudoc.Parent(it.Document); ok && batchIDs[parent] {
+			// An addendum listed with its parent threads under the
+			// parent's alert, which must be saved to be found.
+			b.flush(ctx)
 		}
 		batchIDs[it.ID], batchPrints[fingerprints[i]] = true, true
 		if err := in.prepare(ctx, &b, it, fingerprints[i], prior, known); err != nil {
@@ -223,9 +230,16 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 
 	save := model.ItemSave{Item: *it, Fingerprint: fingerprint}
 	matches := in.opts.Matcher.Match(it)
-	tooOld := in.tooOld(it, prior)
+	var parent *parentAlert
+	if len(matches) > 0 {
+		var err error
+		if parent, err = in.parentAlert(ctx, it); err != nil {
+			return err
+		}
+	}
+	tooOld := parent == nil && in.tooOld(it, prior)
 	var claim *storyClaim
-	if len(matches) > 0 && prior == nil {
+	if len(matches) > 0 && prior == nil && parent == nil {
 		// The same story from another outlet, or from the same outlet under
 		// a new guid, joins the first alert instead of alerting again.
 		alertID, c, err := in.stories.Find(ctx, it, !tooOld, b.waitForStory(ctx))
@@ -244,9 +258,16 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 			alert.Kind = model.AlertUpdate
 			alert.ParentID = prior.FirstAlertID
 			alert.Change = DescribeChange(&prior.Item, it)
-			alert.Diff = DiffText(&prior.Item, it)
+			alert.Diff = ChangeDiff(&prior.Item, it)
 		} else if it.Diff != nil {
 			alert.Diff = it.Diff
+		}
+		if parent != nil {
+			// An addendum or corrigendum, and its own updates, go to the
+			// thread of the document it belongs to.
+			alert.Kind = model.AlertUpdate
+			alert.ParentID = parent.alertID
+			alert.Change = joinChange(parent.line, alert.Change)
 		}
 		textdiff.MarkHits(alert.Diff, matches)
 		dests, err := in.destinations(ctx, matches)

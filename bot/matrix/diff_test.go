@@ -72,3 +72,28 @@ func TestSendDiffEscapesHostileText(t *testing.T) {
 	}
 	golden(t, "alert_diff_hostile.golden.json", indentJSON(t, ev.Raw))
 }
+
+// A revision's update says what the revision added, in its heading and
+// its lines, as the homeserver receives the event.
+func TestSendShowsWhatARevisionAdded(t *testing.T) {
+	f := newFakeHomeserver(t)
+	c, _ := newTestClient(t, f, newMemState(), nil)
+	msg := notify.Outgoing{DeliveryID: 4, Alert: bottest.RevisionDiff(), Target: alertsRoom, ThreadID: "$root1", Attempt: 1}
+	if _, err := c.Send(context.Background(), msg); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	ev := f.waitSent(t)
+	fb, _ := ev.Content["formatted_body"].(string)
+	body, _ := ev.Content["body"].(string)
+	checkHTML(t, fb)
+	for _, want := range []string{"<strong>Rev.1 adds 1 sentence, removes 1</strong>",
+		"<li>+ ITU shall coordinate the allocation of <strong>IPv6</strong> address blocks to Member States.</li>"} {
+		if !strings.Contains(fb, want) {
+			t.Errorf("formatted_body lacks %q:\n%s", want, fb)
+		}
+	}
+	if !strings.Contains(body, "Rev.1 adds 1 sentence, removes 1") {
+		t.Errorf("body lacks the revision heading:\n%s", body)
+	}
+	golden(t, "alert_diff_revision.golden.json", indentJSON(t, ev.Raw))
+}

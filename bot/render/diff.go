@@ -30,6 +30,11 @@ type DiffView struct {
 	More int
 	// Partial: the texts were too long to compare whole.
 	Partial bool
+	// Version is the revision the changes belong to ("Rev.1"): the
+	// heading says "Rev.1 adds …". Tracked: they are the proposer's own
+	// tracked changes.
+	Version string
+	Tracked bool
 }
 
 // DiffLineView is one sentence of a diff. Its parts are cleaned, keeping
@@ -46,7 +51,8 @@ func NewDiffView(d *model.TextDiff, maxLines, maxRunes int) *DiffView {
 	if d.Empty() {
 		return nil
 	}
-	v := &DiffView{Added: d.Added, Removed: d.Removed, Reworded: d.Reworded, More: d.Omitted, Partial: d.Partial}
+	v := &DiffView{Added: d.Added, Removed: d.Removed, Reworded: d.Reworded, More: d.Omitted, Partial: d.Partial,
+		Version: d.Version, Tracked: d.Tracked}
 	for i, l := range d.Lines {
 		if i == maxLines {
 			v.More += len(d.Lines) - i
@@ -106,15 +112,20 @@ func DiffSign(k model.DiffLineKind) string {
 	return "~"
 }
 
-// Heading is "What changed: 1 sentence reworded, 2 added, 1 removed".
+// Heading is "What changed: 1 sentence reworded, 2 added, 1 removed", or
+// for a revision "Rev.1 rewords 1 sentence, adds 2, removes 1".
 func (d *DiffView) Heading() string {
 	var parts []string
 	for _, c := range []struct {
-		n    int
-		verb string
-	}{{d.Reworded, "reworded"}, {d.Added, "added"}, {d.Removed, "removed"}} {
+		n          int
+		verb, does string
+	}{{d.Reworded, "reworded", "rewords"}, {d.Added, "added", "adds"}, {d.Removed, "removed", "removes"}} {
 		switch {
 		case c.n == 0:
+		case d.Version != "" && len(parts) == 0:
+			parts = append(parts, c.does+" "+words.Plural(c.n, "sentence"))
+		case d.Version != "":
+			parts = append(parts, fmt.Sprintf("%s %d", c.does, c.n))
 		case len(parts) == 0:
 			parts = append(parts, words.Plural(c.n, "sentence")+" "+c.verb)
 		default:
@@ -122,6 +133,12 @@ func (d *DiffView) Heading() string {
 		}
 	}
 	s := "What changed: " + strings.Join(parts, ", ")
+	if d.Version != "" {
+		s = Clean(d.Version) + " " + strings.Join(parts, ", ")
+	}
+	if d.Tracked {
+		s += " (the proposer's tracked changes)"
+	}
 	if d.Partial {
 		s += " (compared in part: the text is long or much changed)"
 	}

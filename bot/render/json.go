@@ -46,6 +46,8 @@ type jsonDiff struct {
 	Reworded int            `json:"reworded"`
 	Omitted  int            `json:"omitted"` // changed sentences not in lines
 	Partial  bool           `json:"partial"`
+	Version  string         `json:"version,omitempty"` // the revision that made the changes: "Rev.1"
+	Tracked  bool           `json:"tracked,omitempty"` // the proposer's own tracked changes
 	Lines    []jsonDiffLine `json:"lines"`
 }
 
@@ -66,7 +68,7 @@ func diffJSON(d *model.TextDiff) *jsonDiff {
 	if v == nil {
 		return nil
 	}
-	j := &jsonDiff{Added: v.Added, Removed: v.Removed, Reworded: v.Reworded, Omitted: v.More, Partial: v.Partial, Lines: []jsonDiffLine{}}
+	j := &jsonDiff{Added: v.Added, Removed: v.Removed, Reworded: v.Reworded, Omitted: v.More, Partial: v.Partial, Version: v.Version, Tracked: v.Tracked, Lines: []jsonDiffLine{}}
 	for _, l := range v.Lines {
 		jl := jsonDiffLine{Kind: string(l.Kind), Parts: make([]jsonDiffPart, len(l.Parts))}
 		var text strings.Builder

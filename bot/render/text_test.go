@@ -44,6 +44,7 @@ var formatCases = []struct {
 	{"hostile", bottest.Hostile},
 	{"diff_update", bottest.DiffUpdate},
 	{"diff_hostile", bottest.HostileDiff},
+	{"diff_revision", bottest.RevisionDiff},
 }
 
 func TestFormatTextGolden(t *testing.T) {

@@ -61,3 +61,28 @@ func TestSendDiffEscapesHostileText(t *testing.T) {
 	}
 	golden(t, "alert_diff_hostile.golden.json", prettyBlocks(t, p))
 }
+
+// A revision's update says what the revision added, in its heading and
+// its lines, as Slack receives the post.
+func TestSendShowsWhatARevisionAdded(t *testing.T) {
+	f := newFakeSlack(t)
+	c, _ := newTestClient(t, f, nil)
+	out := outgoing(bottest.RevisionDiff())
+	out.ThreadID = "1700000000.000001"
+	if _, err := c.Send(context.Background(), out); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	p := f.acceptedPosts()[0]
+	var diff string
+	for _, tx := range texts(postedBlocks(t, p)) {
+		if s := tx["text"].(string); strings.Contains(s, "Rev.1 adds") {
+			diff = s
+		}
+	}
+	for _, want := range []string{"*Rev.1 adds 1 sentence, removes 1*", ":heavy_plus_sign: ITU shall coordinate the allocation of *IPv6* address blocks"} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("diff section lacks %q:\n%s", want, diff)
+		}
+	}
+	golden(t, "alert_diff_revision.golden.json", prettyBlocks(t, p))
+}

@@ -48,3 +48,17 @@ func diffAlert(id int64, source, link, old, cur, term, topic, name string) model
 		CreatedAt: Day.Add(3 * time.Hour),
 	}
 }
+
+// RevisionDiff is the update of alert 70 that Rev.1 of C26/51 raised: one
+// sentence on IPv6 address blocks added, the one it replaces removed.
+func RevisionDiff() model.Alert {
+	old := "The Council is invited to consider this contribution. Regional Internet Registries allocate IPv6 addresses today."
+	cur := "The Council is invited to consider this contribution. ITU shall coordinate the allocation of IPv6 address blocks to Member States."
+	a := diffAlert(71, "council-docs", "https://www.itu.int/md/S26-CL-C-0051/en", old, cur, "IPv6", "ipv6", "IPv6 and addressing")
+	a.Change = "revised (Rev.1)"
+	a.Item.ID = "C26/51"
+	a.Item.Title = "C26/51 — Contribution on Internet resources"
+	a.Item.Document = &model.DocumentRef{Number: "C26/51", Series: "C", Meeting: "26", Seq: "51", Revision: "Rev.1", Languages: []string{"en"}}
+	a.Diff.Version = "Rev.1"
+	return a
+}
