@@ -65,7 +65,36 @@ func (s *state) explain(e *Engine, t *ctopic, score float64, fields *[numFields]
 		}
 	}
 	m.Snippets = snippets(s.selected, fields)
+	m.Language = hitLanguage(s.selected)
 	return m
+}
+
+// hitLanguage is the language most of the hits were found in, or "" when
+// that is English: an English text quoting one French name stays English.
+func hitLanguage(hits []hitCand) string {
+	best, bestN, en := "", 0, 0
+	for i, h := range hits {
+		if h.lang == "" {
+			en++
+			continue
+		}
+		if h.lang == best || slices.ContainsFunc(hits[:i], func(x hitCand) bool { return x.lang == h.lang }) {
+			continue
+		}
+		n := 0
+		for _, x := range hits[i:] {
+			if x.lang == h.lang {
+				n++
+			}
+		}
+		if n > bestN {
+			best, bestN = h.lang, n
+		}
+	}
+	if bestN <= en {
+		return ""
+	}
+	return best
 }
 
 // collect gathers the hits of the parts of node n that made it hold.
@@ -83,6 +112,14 @@ func (s *state) collect(e *Engine, n int32, fields *[numFields]string) {
 		return
 	}
 	l := &e.leaves[nd.leaf]
+	if l.lang != "" {
+		from := len(s.hits)
+		defer func() {
+			for i := from; i < len(s.hits); i++ {
+				s.hits[i].lang = l.lang
+			}
+		}()
+	}
 	switch l.kind {
 	case nodeTerms:
 		for _, t := range l.terms {
