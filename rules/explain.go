@@ -69,30 +69,34 @@ func (s *state) explain(e *Engine, t *ctopic, score float64, fields *[numFields]
 	return m
 }
 
-// hitLanguage is the language most of the hits were found in, or "" when
-// that is English: an English text quoting one French name stays English.
+// hitLanguage is the language whose hits cover the most text, or "" when
+// that is English: an English text quoting one French name stays English,
+// and "servicios OTT" is Spanish although "OTT" is also a French term.
 func hitLanguage(hits []hitCand) string {
-	best, bestN, en := "", 0, 0
-	for i, h := range hits {
-		if h.lang == "" {
-			en++
-			continue
-		}
-		if h.lang == best || slices.ContainsFunc(hits[:i], func(x hitCand) bool { return x.lang == h.lang }) {
-			continue
-		}
-		n := 0
-		for _, x := range hits[i:] {
-			if x.lang == h.lang {
-				n++
-			}
-		}
-		if n > bestN {
-			best, bestN = h.lang, n
-		}
+	var langs [8]struct {
+		lang string
+		n    int32
 	}
-	if bestN <= en {
-		return ""
+	k := 0
+	for _, h := range hits {
+		i := 0
+		for i < k && langs[i].lang != h.lang {
+			i++
+		}
+		if i == k {
+			if k == len(langs) {
+				continue
+			}
+			langs[k].lang, langs[k].n = h.lang, 0
+			k++
+		}
+		langs[i].n += h.end - h.start
+	}
+	best, bestN := "", int32(0)
+	for _, l := range langs[:k] {
+		if l.n > bestN {
+			best, bestN = l.lang, l.n
+		}
 	}
 	return best
 }
