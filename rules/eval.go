@@ -71,11 +71,11 @@ type TopicScore struct {
 
 // EvalReport scores an engine against a labelled corpus.
 type EvalReport struct {
-	MacroF1  float64               `json:"macro_f1"`
-	Topics   map[string]TopicScore `json:"topics"`
+	MacroF1 float64               `json:"macro_f1"`
+	Topics  map[string]TopicScore `json:"topics"`
 	// Languages scores each language's items over all topics together.
 	Languages map[string]TopicScore `json:"languages"`
-	Mistakes []Mistake             `json:"-"`
+	Mistakes  []Mistake             `json:"-"`
 }
 
 // Mistake is an item the rules got wrong for one topic.

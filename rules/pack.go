@@ -70,7 +70,7 @@ type nodeSpec struct {
 	all    []*nodeSpec
 	none   []*nodeSpec
 	weight float64
-	fields uint8 // bit per field; 0 means all
+	fields uint8  // bit per field; 0 means all
 	lang   string // ISO code of the terms' language; "" is English
 }
 
