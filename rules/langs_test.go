@@ -62,7 +62,7 @@ func TestBuiltinPackLanguageTerms(t *testing.T) {
 		{"fr", "mandate-creep", "La Résolution 102 (Rév. Bucarest, 2022) sera révisée."},
 		{"es", "mandate-creep", "La Resolución 102 será revisada."},
 		{"ru", "mandate-creep", "Резолюции 102 посвящен документ."},
-		{"ar", "mandate-creep", "مراجعة القرار 102"},
+		{"ar", "mandate-creep", "مراجعة القرار 102 (المراجع في بوخارست، 2022)"},
 		{"zh", "mandate-creep", "修订第102号决议"},
 		{"fr", "new-ip", "L'UIT-T examine un nouveau protocole Internet."},
 		{"es", "new-ip", "La UIT examina un nuevo protocolo de Internet."},
@@ -118,6 +118,7 @@ func TestBuiltinPackLanguageTerms(t *testing.T) {
 		"عطل في نظام أسماء النطاقات",
 		"初创企业的新IP，保护知识产权",
 		"La résolution de l'écran atteint 102 pouces",
+		"أصدر المجلس البلدي القرار 102 بشأن تنظيم الأسواق",
 		"The ITU Council discussed Resolution 102.",
 	}
 	for _, text := range traps {
