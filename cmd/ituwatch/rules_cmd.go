@@ -213,7 +213,11 @@ func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
 				terms = append(terms, t)
 			}
 		}
-		fmt.Fprintf(w, "    %s (%s, score %g): %s\n", m.Topic, m.Severity, m.Score, strings.Join(terms, ", "))
+		lang := ""
+		if m.Language != "" {
+			lang = ", matched in " + m.Language
+		}
+		fmt.Fprintf(w, "    %s (%s, score %g%s): %s\n", m.Topic, m.Severity, m.Score, lang, strings.Join(terms, ", "))
 		for _, s := range m.Snippets {
 			fmt.Fprintf(w, "      %s: «%s»\n", s.Field, render.Highlight(s.Parts).Clean().ForTerminal(bold))
 		}

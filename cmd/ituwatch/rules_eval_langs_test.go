@@ -44,3 +44,14 @@ func TestRulesEvalReportsEachLanguage(t *testing.T) {
 		t.Errorf("English-only eval shows a language table:\n%s", out)
 	}
 }
+
+func TestRulesTestSaysTheLanguage(t *testing.T) {
+	out, _, code := runCLIForTest(t, nil, "rules", "test", "--text", "Les services OTT à l'UIT : la Résolution 206 revient")
+	if code != 0 || !strings.Contains(out, "ott (medium, score 8, matched in fr)") {
+		t.Errorf("rules test on a French text (exit %d):\n%s", code, out)
+	}
+	out, _, _ = runCLIForTest(t, nil, "rules", "test", "--text", "OTT services at the ITU: Resolution 206 returns")
+	if strings.Contains(out, "matched in") {
+		t.Errorf("rules test on an English text names a language:\n%s", out)
+	}
+}
