@@ -186,6 +186,9 @@ type Match struct {
 	Annotation string    `json:"annotation"`
 	Hits       []Hit     `json:"hits"`
 	Snippets   []Snippet `json:"snippets"`
+	// Language is the ISO code of the language the hits were found in
+	// ("fr", "ru", ...) when it is not English.
+	Language string `json:"language,omitempty"`
 }
 
 // AlertKind says whether an alert is news or an update of an earlier one.

@@ -133,7 +133,7 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 		e.nodes[idx].any, e.nodes[idx].all, e.nodes[idx].none = a, l, no
 		return idx
 	}
-	leaf := cleaf{kind: n.kind, weight: n.weight, fields: n.fields, topic: topic}
+	leaf := cleaf{kind: n.kind, weight: n.weight, fields: n.fields, topic: topic, lang: n.lang}
 	if leaf.fields == 0 {
 		leaf.fields = allFields
 	}

@@ -68,6 +68,7 @@ type cnode struct {
 
 type cleaf struct {
 	kind   nodeKind // nodeTerms (also sets), nodeNear or nodeRegex
+	lang   string   // the terms' language, "" for English
 	weight float64
 	fields uint8
 	topic  int32

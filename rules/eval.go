@@ -18,6 +18,8 @@ type LabelledItem struct {
 	Title  string   `json:"title"`
 	Text   string   `json:"text"`
 	Labels []string `json:"labels"`
+	// Lang is the ISO code of the item's language; empty means English.
+	Lang string `json:"lang,omitempty"`
 }
 
 // ReadCorpus reads JSON lines of LabelledItem. Blank lines are skipped.
@@ -69,9 +71,11 @@ type TopicScore struct {
 
 // EvalReport scores an engine against a labelled corpus.
 type EvalReport struct {
-	MacroF1  float64               `json:"macro_f1"`
-	Topics   map[string]TopicScore `json:"topics"`
-	Mistakes []Mistake             `json:"-"`
+	MacroF1 float64               `json:"macro_f1"`
+	Topics  map[string]TopicScore `json:"topics"`
+	// Languages scores each language's items over all topics together.
+	Languages map[string]TopicScore `json:"languages"`
+	Mistakes  []Mistake             `json:"-"`
 }
 
 // Mistake is an item the rules got wrong for one topic.
@@ -87,8 +91,13 @@ type Mistake struct {
 func Evaluate(e *Engine, corpus []LabelledItem) EvalReport {
 	topics := e.Topics()
 	counts := make([]TopicScore, len(topics))
-	rep := EvalReport{Topics: make(map[string]TopicScore, len(topics))}
+	rep := EvalReport{Topics: make(map[string]TopicScore, len(topics)), Languages: map[string]TopicScore{}}
 	for _, li := range corpus {
+		lang := li.Lang
+		if lang == "" {
+			lang = "en"
+		}
+		lc := rep.Languages[lang]
 		it := model.Item{ID: li.ID, Title: li.Title, Content: li.Text}
 		matches := e.Match(&it)
 		for i, t := range topics {
@@ -97,14 +106,26 @@ func Evaluate(e *Engine, corpus []LabelledItem) EvalReport {
 			switch {
 			case predicted && labelled:
 				counts[i].TP++
+				lc.TP++
 			case predicted:
 				counts[i].FP++
+				lc.FP++
 				rep.Mistakes = append(rep.Mistakes, Mistake{ItemID: li.ID, Title: li.Title, Topic: t.ID, Kind: "false positive"})
 			case labelled:
 				counts[i].FN++
+				lc.FN++
 				rep.Mistakes = append(rep.Mistakes, Mistake{ItemID: li.ID, Title: li.Title, Topic: t.ID, Kind: "false negative"})
 			}
 		}
+		rep.Languages[lang] = lc
+	}
+	for l, c := range rep.Languages {
+		c.Precision = ratio(c.TP, c.TP+c.FP)
+		c.Recall = ratio(c.TP, c.TP+c.FN)
+		if c.Precision+c.Recall > 0 {
+			c.F1 = 2 * c.Precision * c.Recall / (c.Precision + c.Recall)
+		}
+		rep.Languages[l] = c
 	}
 	sum := 0.0
 	for i, t := range topics {

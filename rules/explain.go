@@ -65,7 +65,40 @@ func (s *state) explain(e *Engine, t *ctopic, score float64, fields *[numFields]
 		}
 	}
 	m.Snippets = snippets(s.selected, fields)
+	m.Language = hitLanguage(s.selected)
 	return m
+}
+
+// hitLanguage is the language whose hits cover the most text, or "" when
+// that is English: an English text quoting one French name stays English,
+// and "servicios OTT" is Spanish although "OTT" is also a French term.
+func hitLanguage(hits []hitCand) string {
+	var langs [8]struct {
+		lang string
+		n    int32
+	}
+	k := 0
+	for _, h := range hits {
+		i := 0
+		for i < k && langs[i].lang != h.lang {
+			i++
+		}
+		if i == k {
+			if k == len(langs) {
+				continue
+			}
+			langs[k].lang, langs[k].n = h.lang, 0
+			k++
+		}
+		langs[i].n += h.end - h.start
+	}
+	best, bestN := "", int32(0)
+	for _, l := range langs[:k] {
+		if l.n > bestN {
+			best, bestN = l.lang, l.n
+		}
+	}
+	return best
 }
 
 // collect gathers the hits of the parts of node n that made it hold.
@@ -83,6 +116,14 @@ func (s *state) collect(e *Engine, n int32, fields *[numFields]string) {
 		return
 	}
 	l := &e.leaves[nd.leaf]
+	if l.lang != "" {
+		from := len(s.hits)
+		defer func() {
+			for i := from; i < len(s.hits); i++ {
+				s.hits[i].lang = l.lang
+			}
+		}()
+	}
 	switch l.kind {
 	case nodeTerms:
 		for _, t := range l.terms {

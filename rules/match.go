@@ -37,6 +37,7 @@ type nearOcc struct {
 
 type hitCand struct {
 	term       string
+	lang       string // of the leaf that found it
 	field      uint8
 	start, end int32
 }

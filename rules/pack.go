@@ -70,8 +70,12 @@ type nodeSpec struct {
 	all    []*nodeSpec
 	none   []*nodeSpec
 	weight float64
-	fields uint8 // bit per field; 0 means all
+	fields uint8  // bit per field; 0 means all
+	lang   string // ISO code of the terms' language; "" is English
 }
+
+// packLanguages are the ITU's six official languages, as a term node's lang.
+var packLanguages = []string{"en", "fr", "es", "ru", "ar", "zh"}
 
 // nearGroup is one element of a near list: phrases, or the terms of a set.
 type nearGroup struct {

@@ -56,6 +56,8 @@ func TestParsePackErrors(t *testing.T) {
 		{"empty match", head + "    match: {}\n", []string{"p.yaml:6: topic t: empty match: give a phrase, phrases, set, regex, near, any, all or none"}},
 		{"aliases", "pack: p\nsets:\n  a: &x [\"b\"]\n  c: *x\ntopics:\n  - {id: t, name: T, severity: low, match: x}\n", []string{"p.yaml:4: set c: anchors and aliases (& and *) are not supported in rule packs"}},
 		{"duplicate key", head + "    match: x\n    match: y\n", []string{`p.yaml:7: topic t: key "match" appears twice`}},
+		{"unknown lang", head + "    match: {phrase: UIT, lang: french}\n", []string{`p.yaml:6: topic t: lang must be one of en, fr, es, ru, ar, zh (the language the terms are written in), not "french"`}},
+		{"lang on a group", head + "    match: {any: [UIT], lang: fr}\n", []string{"p.yaml:6: topic t: lang only applies to a term (phrase, phrases, set, regex or near), not to any"}},
 	}
 	for _, tt := range tests {
 		_, err := ParsePack("p.yaml", []byte(tt.yaml))

@@ -10,7 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-var nodeKeys = []string{"phrase", "phrases", "set", "regex", "near", "within", "any", "all", "none", "weight", "fields"}
+var nodeKeys = []string{"phrase", "phrases", "set", "regex", "near", "within", "any", "all", "none", "weight", "fields", "lang"}
 
 func parseNode(p *packProblems, n *yaml.Node, where string, sets map[string]int, depth int) *nodeSpec {
 	if depth > maxDepth {
@@ -63,7 +63,7 @@ func parseNode(p *packProblems, n *yaml.Node, where string, sets map[string]int,
 	}
 	if len(groupKeys) > 0 {
 		nd.kind = nodeGroup
-		for _, k := range []string{"weight", "fields", "within"} {
+		for _, k := range []string{"weight", "fields", "within", "lang"} {
 			if v, ok := keys[k]; ok {
 				p.add(v.Line, where, "%s only applies to a term (phrase, phrases, set, regex or near), not to %s", k, groupKeys[0])
 			}
@@ -111,6 +111,14 @@ func parseNode(p *packProblems, n *yaml.Node, where string, sets map[string]int,
 				continue
 			}
 			nd.fields |= 1 << i
+		}
+	}
+	if v, ok := keys["lang"]; ok {
+		l := strings.ToLower(strings.TrimSpace(v.Value))
+		if v.Kind != yaml.ScalarNode || !slices.Contains(packLanguages, l) {
+			p.add(v.Line, where, "lang must be one of %s (the language the terms are written in), not %q", strings.Join(packLanguages, ", "), v.Value)
+		} else if l != "en" {
+			nd.lang = l
 		}
 	}
 	if v, ok := keys["within"]; ok && leafKeys[0] != "near" {

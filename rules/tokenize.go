@@ -306,6 +306,12 @@ func (t *tokenizer) hash() uint64 {
 		if t.hashed {
 			return t.h
 		}
+		if t.kind == kindLetter && n >= 4 && t.buf[n-1] >= utf8.RuneSelf {
+			// Only Russian and Arabic words lose bytes here.
+			if w := stemWord(t.buf); len(w) < n {
+				return hashBytes(w)
+			}
+		}
 		return t.prefixHash(n)
 	}
 	keep, addY := foldPlural(t.buf)
@@ -352,7 +358,7 @@ func appendLower(buf []byte, r rune, size int) []byte {
 		}
 		return append(buf, c)
 	}
-	return utf8.AppendRune(buf, unicode.ToLower(r))
+	return appendFolded(buf, unicode.ToLower(r))
 }
 
 // foldPlural returns how the lowercase word w folds: keep bytes of it, then
@@ -430,6 +436,9 @@ func hashFinal(h uint64) uint64 {
 func foldedString(buf []byte, kind int) string {
 	if kind != kindLetter {
 		return string(buf)
+	}
+	if w := stemWord(buf); len(w) < len(buf) {
+		return string(w)
 	}
 	keep, addY := foldPlural(buf)
 	s := string(buf[:keep])

@@ -124,7 +124,7 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 			Topic:    Clip(m.Topic, MaxShortRunes),
 			Name:     Clip(m.TopicName, MaxShortRunes),
 			Severity: m.Severity,
-			Score:    formatScore(m.Score),
+			Score:    formatScore(m.Score) + matchedIn(m.Language),
 			Terms:    matchedTerms(m),
 			Why:      cleanLines(m.Annotation),
 		}
@@ -312,4 +312,14 @@ func formatScore(f float64) string {
 	s := strconv.FormatFloat(f, 'f', 2, 64)
 	s = strings.TrimRight(s, "0")
 	return strings.TrimSuffix(s, ".")
+}
+
+// matchedIn tells a reader that the words matched in another of the ITU's
+// languages, after the score every surface already shows.
+func matchedIn(lang string) string {
+	name := map[string]string{"fr": "French", "es": "Spanish", "ru": "Russian", "ar": "Arabic", "zh": "Chinese"}[lang]
+	if name == "" {
+		return ""
+	}
+	return ", matched in " + name
 }

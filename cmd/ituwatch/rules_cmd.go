@@ -213,7 +213,11 @@ func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
 				terms = append(terms, t)
 			}
 		}
-		fmt.Fprintf(w, "    %s (%s, score %g): %s\n", m.Topic, m.Severity, m.Score, strings.Join(terms, ", "))
+		lang := ""
+		if m.Language != "" {
+			lang = ", matched in " + m.Language
+		}
+		fmt.Fprintf(w, "    %s (%s, score %g%s): %s\n", m.Topic, m.Severity, m.Score, lang, strings.Join(terms, ", "))
 		for _, s := range m.Snippets {
 			fmt.Fprintf(w, "      %s: «%s»\n", s.Field, render.Highlight(s.Parts).Clean().ForTerminal(bold))
 		}
@@ -268,6 +272,7 @@ func cmdRulesEval(_ context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "%-18s %9.3f %7.3f %6.3f %4d %4d %4d\n", id, s.Precision, s.Recall, s.F1, s.TP, s.FP, s.FN)
 	}
 	fmt.Fprintf(env.stdout, "\nmacro F1 %.3f\n", rep.MacroF1)
+	printLanguageScores(env.stdout, rep.Languages)
 	if *mistakes {
 		for _, m := range rep.Mistakes {
 			fmt.Fprintf(env.stdout, "%s %s %s: %s\n", m.Kind, m.Topic, m.ItemID, m.Title)
@@ -326,4 +331,23 @@ func cmdRulesReplay(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stdout, "\nreplayed %d items since %s: %d would alert (nothing was sent)\n", stats.Scanned, *since, stats.Matched)
 	return nil
+}
+
+// printLanguageScores shows precision and recall per language when the
+// corpus has items in more than English: a pack can be strong in one
+// language and blind in another.
+func printLanguageScores(w io.Writer, langs map[string]rules.TopicScore) {
+	if _, en := langs["en"]; len(langs) == 0 || len(langs) == 1 && en {
+		return
+	}
+	codes := make([]string, 0, len(langs))
+	for l := range langs {
+		codes = append(codes, l)
+	}
+	sort.Strings(codes)
+	fmt.Fprintf(w, "\n%-18s %9s %7s %6s %4s %4s %4s\n", "language", "precision", "recall", "F1", "TP", "FP", "FN")
+	for _, l := range codes {
+		s := langs[l]
+		fmt.Fprintf(w, "%-18s %9.3f %7.3f %6.3f %4d %4d %4d\n", l, s.Precision, s.Recall, s.F1, s.TP, s.FP, s.FN)
+	}
 }
