@@ -163,7 +163,7 @@ func continuesName(sep, next string) bool {
 // resolveProposer names the proposers one stretch of text stands for. For
 // a stretch joined from several tokens (strict) only whole names count.
 func resolveProposer(s string, strict bool) ([]string, bool) {
-	s = strings.TrimSpace(s)
+	s = strings.TrimSpace(membershipNote.ReplaceAllString(s, ""))
 	if s == "" {
 		return nil, false
 	}
@@ -220,6 +220,10 @@ func resolveProposer(s string, strict bool) ([]string, bool) {
 	}
 	return nil, false
 }
+
+// membershipNote is a listing's note of what kind of member submitted:
+// "Internet Society (sector member)", "France (Member State)".
+var membershipNote = regexp.MustCompile(`(?i)\s*\((sector member|member state|associate|academia|academic|observer)\)\s*$`)
 
 // officeTitle reads "Chairman, TSAG", "Chair of the CWG-Internet",
 // "Vice-Chairperson of Study Group 17" into "Chair, …"/"Vice-Chair, …".
@@ -336,7 +340,7 @@ func foldProposer(s string) string {
 // cleanProposer tidies a name kept as written: spaces single, no stray
 // punctuation or bullets around it.
 func cleanProposer(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(membershipNote.ReplaceAllString(s, "")), " ")
 	return strings.Trim(s, " ,;:-–—•*")
 }
 

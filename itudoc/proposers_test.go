@@ -51,6 +51,8 @@ func TestProposers(t *testing.T) {
 		{"China Telecom, China", []string{"China Telecom", "China (People's Republic of)"}},
 		{"Arab Satellite Communications Organization (ARABSAT)", []string{"Arab Satellite Communications Organization (ARABSAT)"}},
 		{"Ministry of Science and ICT (Korea)", []string{"Ministry of Science and ICT (Korea)"}},
+		{"Internet Society (sector member)", []string{"Internet Society"}},
+		{"France (Member State)", []string{"France"}},
 		{"  European   Commission ", []string{"European Commission"}},
 		{"Internet Society, ISOC", []string{"Internet Society", "ISOC"}},
 		// Officials.

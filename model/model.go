@@ -128,6 +128,9 @@ type DocumentRef struct {
 	Addendum  string   `json:"addendum,omitempty"`
 	Languages []string `json:"languages,omitempty"`
 	Submitter string   `json:"submitter,omitempty"`
+	// Proposers are who submitted the document, in itudoc's canonical
+	// names ("Russian Federation", "RCC"); sector members as written.
+	Proposers []string `json:"proposers,omitempty"`
 }
 
 // Hit is one place where a rule term matched an item.
