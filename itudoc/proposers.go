@@ -1,9 +1,13 @@
 package itudoc
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/ituwatch/ituwatch/internal/didyoumean"
 )
 
 // Who proposed a document. A listing's source column names Member States
@@ -440,3 +444,39 @@ func trailingBrackets(s string) (outer, inner string, ok bool) {
 }
 
 func splitAliases(line string) []string { return strings.Split(line, "|") }
+
+// ProposerSpellings lists every name and alias ituwatch knows, as written,
+// for a "did you mean" over all of them ("Rusia" is nearer "Russia" than
+// "Russian Federation"); ProposerName turns the one picked canonical.
+func ProposerSpellings() []string {
+	var out []string
+	for _, list := range [][]string{regionalGroups, memberStates, officials} {
+		for _, line := range list {
+			out = append(out, splitAliases(line)...)
+		}
+	}
+	return out
+}
+
+// CheckProposer reads a name a person wrote in a rule, route or command:
+// a known name or alias gives its canonical name; a near miss of one is
+// an error that says which was meant; anything else is a sector member,
+// kept as written (tidied), and matched by its words.
+func CheckProposer(name string) (string, error) {
+	if c, _, ok := ProposerName(name); ok {
+		return c, nil
+	}
+	clean := cleanProposer(name)
+	if clean == "" {
+		return "", fmt.Errorf("a proposer's name is empty")
+	}
+	if best := didyoumean.Closest(clean, ProposerSpellings()); best != "" {
+		c, _, _ := ProposerName(best)
+		meant := strconv.Quote(best)
+		if c != best {
+			meant += ", that is " + strconv.Quote(c)
+		}
+		return "", fmt.Errorf("%q is not a proposer ituwatch knows (did you mean %s?)", name, meant)
+	}
+	return clean, nil
+}

@@ -2,6 +2,7 @@ package itudoc
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -147,5 +148,27 @@ func TestProposerTableConsistent(t *testing.T) {
 	}
 	if n := len(memberStates); n < 193 {
 		t.Errorf("%d Member States, ITU has 193", n)
+	}
+}
+
+func TestCheckProposer(t *testing.T) {
+	tests := []struct {
+		in, want, err string
+	}{
+		{"Russia", "Russian Federation", ""},
+		{"arab group", "Arab States", ""},
+		{"  Huawei   Technologies ", "Huawei Technologies", ""},
+		{"Rusia", "", `did you mean "Russia", that is "Russian Federation"?`},
+		{"CITELL", "", `did you mean "CITEL"?`},
+		{" ", "", "empty"},
+	}
+	for _, tt := range tests {
+		got, err := CheckProposer(tt.in)
+		if tt.err == "" && (err != nil || got != tt.want) {
+			t.Errorf("CheckProposer(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+		if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
+			t.Errorf("CheckProposer(%q) error = %v, want %q", tt.in, err, tt.err)
+		}
 	}
 }
