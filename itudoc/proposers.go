@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ituwatch/ituwatch/internal/didyoumean"
+	"github.com/ituwatch/ituwatch/model"
 )
 
 // Who proposed a document. A listing's source column names Member States
@@ -479,4 +480,29 @@ func CheckProposer(name string) (string, error) {
 		return "", fmt.Errorf("%q is not a proposer ituwatch knows (did you mean %s?)", name, meant)
 	}
 	return clean, nil
+}
+
+// DocumentProposers are who proposed a document. A document stored before
+// proposers were read keeps only its listing's words, read here alike.
+func DocumentProposers(d *model.DocumentRef) []string {
+	if d == nil {
+		return nil
+	}
+	if len(d.Proposers) > 0 {
+		return d.Proposers
+	}
+	return Proposers(d.Submitter)
+}
+
+// ProposedByAny reports whether one of names (any known form, or sector
+// members as written) proposed the document; nil proposed nothing.
+func ProposedByAny(d *model.DocumentRef, names []string) bool {
+	for _, w := range DocumentProposers(d) {
+		for _, n := range names {
+			if SameProposer(n, w) {
+				return true
+			}
+		}
+	}
+	return false
 }

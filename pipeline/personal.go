@@ -184,7 +184,7 @@ func (p *personal) phraseHits(it *model.Item) (text, proposer map[string]model.M
 			text[m.Topic] = m
 		}
 	}
-	who := itemProposers(it)
+	who := itudoc.DocumentProposers(it.Document)
 	who = append(who, it.Authors...)
 	if len(who) > 0 {
 		proposer = map[string]model.Match{}
@@ -195,18 +195,6 @@ func (p *personal) phraseHits(it *model.Item) (text, proposer map[string]model.M
 		}
 	}
 	return text, proposer
-}
-
-// itemProposers are who proposed an item's document. Items stored before
-// proposers were read keep only the listing's words, read here alike.
-func itemProposers(it *model.Item) []string {
-	if it.Document == nil {
-		return nil
-	}
-	if len(it.Document.Proposers) > 0 {
-		return it.Document.Proposers
-	}
-	return itudoc.Proposers(it.Document.Submitter)
 }
 
 // byFollow re-keys phrase hits by follow id, so that the follows are
@@ -230,7 +218,7 @@ func (p *personal) followMatches(it *model.Item) map[string][]model.Match {
 	byFollow(text, hits)
 	byFollow(proposer, hits)
 	if len(p.proposers) > 0 {
-		who := itemProposers(it)
+		who := itudoc.DocumentProposers(it.Document)
 		for id, name := range p.proposers {
 			if slices.Contains(who, name) {
 				hits[id] = model.Match{}

@@ -41,26 +41,5 @@ func proposerAllowed(t *ctopic, it *model.Item) bool {
 	if len(t.proposers) == 0 {
 		return true
 	}
-	return ProposedByAny(it, t.proposers)
-}
-
-// ProposedByAny reports whether one of names (canonical, or sector members
-// as written) proposed the item's document. Items stored before proposers
-// were read are judged by their listing's words.
-func ProposedByAny(it *model.Item, names []string) bool {
-	if it.Document == nil {
-		return false
-	}
-	who := it.Document.Proposers
-	if len(who) == 0 {
-		who = itudoc.Proposers(it.Document.Submitter)
-	}
-	for _, w := range who {
-		for _, n := range names {
-			if itudoc.SameProposer(n, w) {
-				return true
-			}
-		}
-	}
-	return false
+	return itudoc.ProposedByAny(it.Document, t.proposers)
 }
