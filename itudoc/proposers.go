@@ -84,9 +84,19 @@ func SameProposer(want, p string) bool {
 // proposers' canonical names, in the order written, each once. Sector
 // members and anyone unknown are kept as written, tidied.
 func Proposers(source string) []string {
+	if len(source) > maxSourceBytes {
+		// No source column is this long; a hostile page must not make the
+		// list reading (quadratic in the worst case) costly.
+		source = source[:maxSourceBytes]
+		if i := strings.LastIndexAny(source, ",;\n"); i > 0 {
+			source = source[:i]
+		} else if i := strings.LastIndex(strings.ToLower(source), " and "); i > 0 {
+			source = source[:i]
+		}
+	}
 	var out []string
 	for _, part := range splitTop(source, ";\n") {
-		for _, p := range proposerList(part) {
+		for _, p := range proposerList(part, 0) {
 			if p != "" && !slices.Contains(out, p) {
 				out = append(out, p)
 			}
@@ -98,7 +108,7 @@ func Proposers(source string) []string {
 // proposerList reads one ";"-free stretch: names joined by commas and
 // "and", where names themselves may hold either ("Trinidad and Tobago",
 // "Director, TSB", "Huawei Technologies Co., Ltd.").
-func proposerList(s string) []string {
+func proposerList(s string, depth int) []string {
 	toks, seps := splitListTokens(s)
 	type piece struct {
 		text  string
@@ -111,7 +121,7 @@ func proposerList(s string) []string {
 		// The longest run of tokens that names someone known wins.
 		for j := min(len(toks)-1, i+7); j > i; j-- {
 			joined := joinTokens(toks[i:j+1], seps[i:j])
-			if names, ok := resolveProposer(joined, true); ok {
+			if names, ok := resolveProposer(joined, true, depth); ok {
 				pieces = append(pieces, piece{joined, names, true})
 				i, took = j+1, true
 				break
@@ -120,7 +130,7 @@ func proposerList(s string) []string {
 		if took {
 			continue
 		}
-		names, ok := resolveProposer(toks[i], false)
+		names, ok := resolveProposer(toks[i], false, depth)
 		text := toks[i]
 		if !ok {
 			// A lone "Chairman," or "Director," heads the office that follows.
@@ -135,7 +145,7 @@ func proposerList(s string) []string {
 		if n := len(pieces); !ok && n > 0 && !pieces[n-1].known && continuesName(seps[i-1], text) {
 			// "Co., Ltd." and "X and Y Ltd" belong to the name before.
 			pieces[n-1].text = joinTokens([]string{pieces[n-1].text, text}, seps[i-1:i])
-			pieces[n-1].names = []string{cleanProposer(pieces[n-1].text)}
+			pieces[n-1].names = nil // tidied once, below
 		} else {
 			pieces = append(pieces, piece{text, names, ok})
 		}
@@ -143,10 +153,18 @@ func proposerList(s string) []string {
 	}
 	var out []string
 	for _, p := range pieces {
+		if p.names == nil {
+			p.names = []string{cleanProposer(p.text)}
+		}
 		out = append(out, p.names...)
 	}
 	return out
 }
+
+const (
+	maxSourceBytes  = 2048 // about 100 co-signers
+	maxBracketDepth = 3    // "Russian Federation (Korea (Republic of), …)" is two
+)
 
 // leadingOffice is an office title cut from its office by a comma.
 var leadingOffice = regexp.MustCompile(`(?i)^(vice[- ])?(chair(man|woman|person)?|co-chair(man|woman|person)?|director|rapporteur|associate rapporteur|editor|convener|coordinator)$`)
@@ -167,7 +185,7 @@ func continuesName(sep, next string) bool {
 
 // resolveProposer names the proposers one stretch of text stands for. For
 // a stretch joined from several tokens (strict) only whole names count.
-func resolveProposer(s string, strict bool) ([]string, bool) {
+func resolveProposer(s string, strict bool, depth int) ([]string, bool) {
 	s = strings.TrimSpace(membershipNote.ReplaceAllString(s, ""))
 	if s == "" {
 		return nil, false
@@ -198,9 +216,9 @@ func resolveProposer(s string, strict bool) ([]string, bool) {
 	}
 	// "Russian Federation (Armenia, Belarus)": co-signers in brackets.
 	// "Huawei Technologies Co., Ltd. (China)": a sector member's country.
-	if outer, inner, ok := trailingBrackets(s); ok {
-		outerNames, outerOK := resolveProposer(outer, false)
-		innerNames := proposerList(inner)
+	if outer, inner, ok := trailingBrackets(s); ok && depth < maxBracketDepth {
+		outerNames, outerOK := resolveProposer(outer, false, depth+1)
+		innerNames := proposerList(inner, depth+1)
 		innerOK := len(innerNames) > 0
 		innerStates := false
 		for _, n := range innerNames {
@@ -372,7 +390,6 @@ func splitTop(s, seps string) []string {
 // written.
 func splitListTokens(s string) (toks, seps []string) {
 	depth, start := 0, 0
-	lower := strings.ToLower(s)
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -387,7 +404,7 @@ func splitListTokens(s string) (toks, seps []string) {
 		case c == '&' && i > 0 && s[i-1] == ' ':
 			toks, seps = append(toks, s[start:i]), append(seps, " & ")
 			start = i + 1
-		case c == ' ' && strings.HasPrefix(lower[i:], " and "):
+		case c == ' ' && i+5 <= len(s) && strings.EqualFold(s[i:i+5], " and "):
 			toks, seps = append(toks, s[start:i]), append(seps, " and ")
 			start = i + len(" and")
 			i = start - 1

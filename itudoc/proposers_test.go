@@ -3,6 +3,7 @@ package itudoc
 import (
 	"slices"
 	"strings"
+	"time"
 	"testing"
 )
 
@@ -66,6 +67,15 @@ func TestProposers(t *testing.T) {
 		{"Chairman of the Council Working Group on International Internet-related Public Policy Issues", []string{"Chair, Council Working Group on International Internet-related Public Policy Issues"}},
 		{"Vice-Chairman, TSAG", []string{"Vice-Chair, TSAG"}},
 		{"Chairman, TSAG, Brazil", []string{"Chair, TSAG", "Brazil"}},
+		{"Bolivia (Plurinational State of), Venezuela (Bolivarian Republic of) and Cuba", []string{"Bolivia (Plurinational State of)", "Venezuela (Bolivarian Republic of)", "Cuba"}},
+		{"Korea (Democratic People's Republic of)", []string{"Democratic People's Republic of Korea"}},
+		{"Lao P.D.R.", []string{"Lao People's Democratic Republic"}},
+		{"Antigua and Barbuda, Saint Vincent and the Grenadines & Bahamas", []string{"Antigua and Barbuda", "Saint Vincent and the Grenadines", "Bahamas"}},
+		{"Democratic Republic of the Congo and Congo (Republic of the)", []string{"Democratic Republic of the Congo", "Congo (Republic of the)"}},
+		{"Arab States (Algeria, Bahrain, Egypt)", []string{"Arab States", "Algeria", "Bahrain", "Egypt"}},
+		{"Member States of the Asia-Pacific Telecommunity", []string{"APT"}},
+		{"Administration of the United States of America", []string{"United States"}},
+		{"Iran (Islamic Republic of)\nIraq", []string{"Iran (Islamic Republic of)", "Iraq"}},
 		// Duplicates once; nothing from nothing.
 		{"Russia, Russian Federation", []string{"Russian Federation"}},
 		{"", nil},
@@ -169,6 +179,47 @@ func TestCheckProposer(t *testing.T) {
 		}
 		if tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
 			t.Errorf("CheckProposer(%q) error = %v, want %q", tt.in, err, tt.err)
+		}
+	}
+}
+
+// Whatever a listing holds, Proposers does not panic, gives tidy non-empty
+// names, and reads its own output back unchanged.
+func FuzzProposers(f *testing.F) {
+	for _, s := range []string{"Brazil, Mexico and Paraguay", "Russian Federation (Armenia, Belarus)", "Huawei Technologies Co., Ltd. (China)",
+		"Chairman, TSAG, Brazil", "((", "), and ,", "Director,", "Common Proposals of CEPT; RCC"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, p := range Proposers(s) {
+			if p == "" || p != strings.TrimSpace(p) {
+				t.Fatalf("Proposers(%q) gave %q", s, p)
+			}
+			if c, _, ok := ProposerName(p); ok && c != p {
+				t.Fatalf("Proposers(%q) gave %q, which is not canonical (%q)", s, p, c)
+			}
+		}
+	})
+}
+
+// A hostile page's source cell costs little: the input is capped and
+// brackets are followed only so deep. (Before the cap, "(x and y, z) "
+// repeated took 15 s.) The bound is loose for slow, race-enabled CI.
+func TestProposersHostileInputIsCheap(t *testing.T) {
+	for _, s := range []string{
+		strings.Repeat("(", 5000) + strings.Repeat(")", 5000),
+		strings.Repeat("a (b, ", 2000) + strings.Repeat(")", 2000),
+		strings.Repeat("x, ", 10000),
+		strings.Repeat("(x and y, z) ", 3000),
+		strings.Repeat("Brazil and ", 5000),
+	} {
+		start := time.Now()
+		got := Proposers(s)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Proposers of %d bytes (%.20q…) took %v", len(s), s, d)
+		}
+		if strings.HasPrefix(s, "Brazil") && !slices.Equal(got, []string{"Brazil"}) {
+			t.Errorf("Proposers(Brazil and …) = %q", got)
 		}
 	}
 }
