@@ -3,8 +3,8 @@ package itudoc
 import (
 	"slices"
 	"strings"
-	"time"
 	"testing"
+	"time"
 )
 
 func TestProposers(t *testing.T) {
