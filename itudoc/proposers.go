@@ -273,11 +273,12 @@ var groupPhrases = []struct{ phrase, group string }{
 
 // groupAcronyms are matched as written, in capitals, as whole words: "apt"
 // is an English word, "APT" is the Asia-Pacific Telecommunity.
-var groupAcronyms = regexp.MustCompile(`\b(RCC|CEPT|CITEL|APT|ATU|IAPs?|ACPs?|ECPs?|ASMG)\b`)
+// "ACP" is left out: both APT and the ATU call their common proposals so.
+var groupAcronyms = regexp.MustCompile(`\b(RCC|CEPT|CITEL|APT|ATU|IAPs?|ECPs?|ASMG)\b`)
 
 var acronymGroup = map[string]string{
 	"RCC": "RCC", "CEPT": "CEPT", "CITEL": "CITEL", "APT": "APT", "ATU": "ATU",
-	"IAP": "CITEL", "IAPs": "CITEL", "ACP": "APT", "ACPs": "APT", "ECP": "CEPT", "ECPs": "CEPT", "ASMG": "Arab States",
+	"IAP": "CITEL", "IAPs": "CITEL", "ECP": "CEPT", "ECPs": "CEPT", "ASMG": "Arab States",
 }
 
 func groupIn(s string) (string, bool) {

@@ -204,7 +204,7 @@ var memberStates = []string{
 // members table common proposals, with their long names and the labels ITU
 // prints on those proposals.
 var regionalGroups = []string{
-	"APT|Asia-Pacific Telecommunity|Asia Pacific Telecommunity|APT Common Proposals|APT Member States|Member States of the APT|Asia-Pacific Telecommunity Common Proposals|ACP|ACPs",
+	"APT|Asia-Pacific Telecommunity|Asia Pacific Telecommunity|APT Common Proposals|APT Member States|Member States of the APT|Asia-Pacific Telecommunity Common Proposals",
 	"ATU|African Telecommunications Union|African Telecommunication Union|African Common Proposals|African Common Proposal|ATU Member States|Member States of the ATU|African States|African Group|African Member States|AfCP|ACP-Africa",
 	"CEPT|European Conference of Postal and Telecommunications Administrations|Common Proposals of CEPT|CEPT Member States|Member States of CEPT|European Common Proposals|ECP|ECPs|CEPT Administrations",
 	"CITEL|Inter-American Telecommunication Commission|Inter-American Proposals|Inter-American Proposals (IAP)|IAP|IAPs|CITEL Member States|Member States of CITEL|Member States of the Inter-American Telecommunication Commission (CITEL)|OAS/CITEL",

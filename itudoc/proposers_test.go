@@ -42,6 +42,8 @@ func TestProposers(t *testing.T) {
 		{"European Conference of Postal and Telecommunications Administrations (CEPT)", []string{"CEPT"}},
 		{"Inter-American Proposals (IAP)", []string{"CITEL"}},
 		{"Asia-Pacific Telecommunity Common Proposals (ACP)", []string{"APT"}},
+		{"APT Common Proposals (ACPs)", []string{"APT"}},
+		{"African Common Proposals (ACP)", []string{"ATU"}},
 		{"Proposals of the African Telecommunications Union Administrations for the work of the Conference", []string{"ATU"}},
 		// Co-signers in brackets; a group beside its members.
 		{"Russian Federation (Armenia, Belarus, Kazakhstan and Kyrgyzstan)", []string{"Russian Federation", "Armenia", "Belarus", "Kazakhstan", "Kyrgyzstan"}},
