@@ -225,3 +225,17 @@ func TestProposersHostileInputIsCheap(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkProposers(b *testing.B) {
+	cells := []string{
+		"Russian Federation",
+		"Member States of the Regional Commonwealth in the field of Communications (RCC)",
+		"Brazil, Mexico and Paraguay",
+		"Huawei Technologies Co., Ltd. (China)",
+	}
+	for b.Loop() {
+		for _, c := range cells {
+			Proposers(c)
+		}
+	}
+}
