@@ -93,6 +93,9 @@ type Route struct {
 	Topics      []string            `yaml:"topics" json:"topics"` // topic ids or patterns; "*" is every topic
 	MinSeverity model.Severity      `yaml:"min_severity" json:"min_severity"`
 	To          []model.Destination `yaml:"to" json:"to"`
+	// Proposers, when set, limit the route to ITU documents one of them
+	// proposed, in itudoc's canonical names (sector members as written).
+	Proposers []string `yaml:"proposers,omitempty" json:"proposers,omitempty"`
 	// Digest, when set, gathers the route's alerts into a digest per
 	// period instead of posting them one by one (those below Digest.Below
 	// only, when it is set).
@@ -115,6 +118,7 @@ type routeView struct {
 	Topics      []string `yaml:"topics" json:"topics"`
 	MinSeverity string   `yaml:"min_severity" json:"min_severity"`
 	To          []string `yaml:"to" json:"to"`
+	Proposers   []string `yaml:"proposers,omitempty" json:"proposers,omitempty"`
 	// Digest as the user wrote it; absent when the route has none.
 	Digest *digestView `yaml:"digest,omitempty" json:"digest,omitempty"`
 }
@@ -126,7 +130,7 @@ type digestView struct {
 }
 
 func (r Route) view() routeView {
-	v := routeView{Topics: r.Topics, MinSeverity: r.MinSeverity.String(), To: make([]string, len(r.To))}
+	v := routeView{Topics: r.Topics, MinSeverity: r.MinSeverity.String(), To: make([]string, len(r.To)), Proposers: r.Proposers}
 	if r.MinSeverity == model.SeverityUnknown {
 		v.MinSeverity = model.SeverityLow.String()
 	}

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -242,6 +244,19 @@ func (p *parser) routes(n *yaml.Node, path string) []Route {
 					}
 					// A failed entry keeps its place so later checks name the right index.
 					r.To = append(r.To, d)
+				})
+			}},
+			field{"proposers", func(v *yaml.Node, path string) {
+				p.list(v, path, func(s string, line int, path string) {
+					// Canonical names, so the route compares what listings give.
+					name, err := itudoc.CheckProposer(s)
+					if err != nil {
+						p.problem(line, path, "%v", err)
+						return
+					}
+					if !slices.Contains(r.Proposers, name) {
+						r.Proposers = append(r.Proposers, name)
+					}
 				})
 			}},
 			field{"digest", func(v *yaml.Node, path string) { r.Digest = p.routeDigest(v, path) }},

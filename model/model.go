@@ -127,7 +127,10 @@ type DocumentRef struct {
 	Revision  string   `json:"revision,omitempty"`
 	Addendum  string   `json:"addendum,omitempty"`
 	Languages []string `json:"languages,omitempty"`
-	Submitter string   `json:"submitter,omitempty"`
+	Submitter string   `json:"submitter,omitempty"` // the listing's source column as written
+	// Proposers are who submitted the document, in itudoc's canonical
+	// names ("Russian Federation", "RCC"); sector members as written.
+	Proposers []string `json:"proposers,omitempty"`
 	// Tracked holds the tracked changes of the document's file (a DOCX's
 	// w:ins and w:del runs): the proposer's own diff, preferred to a
 	// computed one when a revision arrives.

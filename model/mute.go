@@ -56,7 +56,7 @@ type FollowKind string
 const (
 	FollowWords    FollowKind = "words"    // a phrase, matched like topic phrases
 	FollowDocument FollowKind = "document" // an ITU document number: every revision and language
-	FollowProposer FollowKind = "proposer" // words of the document's submitter or the item's authors
+	FollowProposer FollowKind = "proposer" // a proposer of the document (canonical name), or a sector member by its words
 )
 
 // Follow is one person's own watch, delivered to their direct messages.

@@ -25,7 +25,7 @@ type ChannelDigests interface {
 // route posts to at once keeps the alert at once (a route that splits by
 // severity); one whose channel asked for a digest of the alert's topics
 // gets it there.
-func (in *Ingester) splitDigests(ctx context.Context, matches []model.Match, dests []string) (now, digest []string, err error) {
+func (in *Ingester) splitDigests(ctx context.Context, routes Routes, matches []model.Match, dests []string) (now, digest []string, err error) {
 	if cd, ok := in.opts.Store.(ChannelDigests); ok {
 		for _, d := range dests {
 			c, has, err := cd.ChannelDigest(ctx, d)
@@ -41,7 +41,7 @@ func (in *Ingester) splitDigests(ctx context.Context, matches []model.Match, des
 	} else {
 		now = dests
 	}
-	if dr, ok := in.opts.Routes.(DigestRoutes); ok {
+	if dr, ok := routes.(DigestRoutes); ok {
 		for _, m := range matches {
 			for _, d := range dr.DigestDestinationsFor(m.Topic, m.Severity) {
 				if k := d.String(); !slices.Contains(now, k) && !slices.Contains(digest, k) {

@@ -28,6 +28,20 @@ type Routes interface {
 	DestinationsFor(topic string, sev model.Severity) []model.Destination
 }
 
+// ItemRoutes is what a Routes also answers when some routes take only
+// some items (those of some proposers): the routes that take it.
+type ItemRoutes interface {
+	ForItem(it *model.Item) Routes
+}
+
+// routesFor are the routes that take it.
+func (in *Ingester) routesFor(it *model.Item) Routes {
+	if ir, ok := in.opts.Routes.(ItemRoutes); ok {
+		return ir.ForItem(it)
+	}
+	return in.opts.Routes
+}
+
 // ItemStore is what ingest needs to remember items and queue alerts.
 type ItemStore interface {
 	PriorItems(ctx context.Context, sourceID string, itemIDs []string) (map[string]*model.PriorItem, error)
@@ -270,12 +284,13 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 			alert.Change = joinChange(parent.line, alert.Change)
 		}
 		textdiff.MarkHits(alert.Diff, matches)
-		dests, err := in.destinations(ctx, matches)
+		routes := in.routesFor(it)
+		dests, err := in.destinations(ctx, routes, matches)
 		if err != nil {
 			in.stories.Add(claim, it, nil) // nothing will be stored: the claim dies
 			return err
 		}
-		dests, digests, err := in.splitDigests(ctx, matches, dests)
+		dests, digests, err := in.splitDigests(ctx, routes, matches, dests)
 		if err != nil {
 			in.stories.Add(claim, it, nil)
 			return err
@@ -301,7 +316,7 @@ func (in *Ingester) tooOld(it *model.Item, prior *model.PriorItem) bool {
 
 // destinations merges the configured routes with channel subscriptions,
 // without duplicates, routes first.
-func (in *Ingester) destinations(ctx context.Context, matches []model.Match) ([]string, error) {
+func (in *Ingester) destinations(ctx context.Context, routes Routes, matches []model.Match) ([]string, error) {
 	var out []string
 	add := func(d string) {
 		if !slices.Contains(out, d) {
@@ -309,7 +324,7 @@ func (in *Ingester) destinations(ctx context.Context, matches []model.Match) ([]
 		}
 	}
 	for _, m := range matches {
-		for _, d := range in.opts.Routes.DestinationsFor(m.Topic, m.Severity) {
+		for _, d := range routes.DestinationsFor(m.Topic, m.Severity) {
 			add(d.String())
 		}
 	}

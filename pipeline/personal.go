@@ -40,6 +40,10 @@ type personal struct {
 	// matches "New-IP" but not "renew iPhone". Topic ids are "m<id>" for
 	// mutes, "w<id>" for words and "p<id>" for proposers.
 	phrases *rules.Engine
+	// proposers holds the proposer follows of names itudoc knows, by
+	// follow id, as canonical names: "Russia" follows "Russian
+	// Federation", and "China" does not follow "China Mobile".
+	proposers map[int64]string
 }
 
 // phraseCache keeps the last compiled engine: mutes and follows change
@@ -93,6 +97,15 @@ func (in *Ingester) loadPersonal(ctx context.Context) (*personal, error) {
 			case model.FollowWords:
 				phrases = append(phrases, phraseTopic{id: "w" + strconv.FormatInt(f.ID, 10), phrase: f.Value})
 			case model.FollowProposer:
+				if name, _, known := itudoc.ProposerName(f.Value); known {
+					if p.proposers == nil {
+						p.proposers = map[int64]string{}
+					}
+					p.proposers[f.ID] = name
+					continue
+				}
+				// A sector member is followed by its words: "Huawei"
+				// catches "Huawei Technologies Co., Ltd. (China)".
 				phrases = append(phrases, phraseTopic{id: "p" + strconv.FormatInt(f.ID, 10), phrase: f.Value})
 			}
 		}
@@ -159,7 +172,7 @@ func compilePhrases(list []phraseTopic) (*rules.Engine, error) {
 }
 
 // phraseHits matches the item's text, and separately the proposer text
-// (document submitter and authors), against the compiled phrases. The
+// (the document's proposers and the item's authors), against the compiled phrases. The
 // maps are keyed by the topic ids of compilePhrases ("m12", "w3", "p4").
 func (p *personal) phraseHits(it *model.Item) (text, proposer map[string]model.Match) {
 	if p.phrases == nil {
@@ -171,15 +184,10 @@ func (p *personal) phraseHits(it *model.Item) (text, proposer map[string]model.M
 			text[m.Topic] = m
 		}
 	}
-	var who []string
-	if it.Document != nil && it.Document.Submitter != "" {
-		who = append(who, it.Document.Submitter)
-	}
+	who := itudoc.DocumentProposers(it.Document)
 	who = append(who, it.Authors...)
 	if len(who) > 0 {
 		proposer = map[string]model.Match{}
-		// Issue 15 brings structured proposers; until then a proposer
-		// follow matches the words of the submitter and authors.
 		for _, m := range p.phrases.Match(&model.Item{SourceID: it.SourceID, ID: it.ID, Title: strings.Join(who, "; ")}) {
 			if strings.HasPrefix(m.Topic, "p") {
 				proposer[m.Topic] = m
@@ -209,6 +217,14 @@ func (p *personal) followMatches(it *model.Item) map[string][]model.Match {
 	hits := map[int64]model.Match{}
 	byFollow(text, hits)
 	byFollow(proposer, hits)
+	if len(p.proposers) > 0 {
+		who := itudoc.DocumentProposers(it.Document)
+		for id, name := range p.proposers {
+			if slices.Contains(who, name) {
+				hits[id] = model.Match{}
+			}
+		}
+	}
 	numbers := documentNumbers(it)
 	out := map[string][]model.Match{}
 	for _, f := range p.follows {

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"path"
+	"slices"
 
 	"github.com/ituwatch/ituwatch/config"
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -21,6 +23,7 @@ type route struct {
 	to          []model.Destination
 	digest      bool           // the route gathers alerts into a digest
 	digestBelow model.Severity // and posts those at or above this at once; unknown: none
+	proposers   []string       // the route takes only documents these proposed; none: every item
 }
 
 // NewRouteTable builds the routes of the config, in their order. A route
@@ -28,13 +31,32 @@ type route struct {
 func NewRouteTable(routes []config.Route) *RouteTable {
 	t := &RouteTable{routes: make([]route, len(routes))}
 	for i, r := range routes {
-		t.routes[i] = route{topics: r.Topics, minSeverity: r.MinSeverity, to: r.To}
+		t.routes[i] = route{topics: r.Topics, minSeverity: r.MinSeverity, to: r.To, proposers: r.Proposers}
 		if r.Digest != nil {
 			t.routes[i].digest = true
 			t.routes[i].digestBelow = r.Digest.Below
 		}
 	}
 	return t
+}
+
+// ForItem is the table of the routes that take it: a route with proposers
+// takes only the documents one of them proposed.
+func (t *RouteTable) ForItem(it *model.Item) Routes {
+	if !slices.ContainsFunc(t.routes, func(r route) bool { return len(r.proposers) > 0 }) {
+		return t
+	}
+	var doc *model.DocumentRef
+	if it != nil {
+		doc = it.Document
+	}
+	out := &RouteTable{}
+	for _, r := range t.routes {
+		if len(r.proposers) == 0 || itudoc.ProposedByAny(doc, r.proposers) {
+			out.routes = append(out.routes, r)
+		}
+	}
+	return out
 }
 
 // takes reports whether the route takes a match of topic at severity sev.

@@ -84,6 +84,7 @@ func Compile(packs ...*Pack) (*Engine, error) {
 			Topic:          Topic{ID: t.id, Name: t.name, Severity: t.severity, Annotation: t.annotation, MinScore: t.minScore},
 			sources:        t.sources,
 			excludeSources: t.excludeSources,
+			proposers:      t.proposers,
 		}
 		if ct.MinScore == 0 {
 			ct.MinScore = 1

@@ -57,6 +57,7 @@ type ctopic struct {
 	Topic
 	sources        []string
 	excludeSources []string
+	proposers      []string
 	root           int32
 }
 

@@ -179,7 +179,7 @@ func (e *Engine) Match(it *model.Item) []model.Match {
 	var out []model.Match
 	for _, ti := range s.cands {
 		t := &e.topics[ti]
-		if !sourceAllowed(t, it.SourceID) {
+		if !sourceAllowed(t, it.SourceID) || !proposerAllowed(t, it) {
 			continue
 		}
 		ok, score := s.eval(e, t.root, &fields)

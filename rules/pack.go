@@ -43,6 +43,7 @@ type topicSpec struct {
 	minScore       float64
 	sources        []string
 	excludeSources []string
+	proposers      []string // canonical names; none: every item
 	match          *nodeSpec
 	line           int
 	source         string // pack file, for errors found at compile time

@@ -49,7 +49,7 @@ func parseSets(p *packProblems, n *yaml.Node, names map[string]int) []setSpec {
 	return out
 }
 
-var topicKeys = []string{"id", "name", "severity", "annotation", "min_score", "sources", "exclude_sources", "match"}
+var topicKeys = []string{"id", "name", "severity", "annotation", "min_score", "sources", "exclude_sources", "proposers", "match"}
 
 func parseTopics(p *packProblems, n *yaml.Node, source string, sets map[string]int) []topicSpec {
 	if n.Kind != yaml.SequenceNode {
@@ -138,6 +138,9 @@ func parseTopics(p *packProblems, n *yaml.Node, source string, sets map[string]i
 			} else {
 				t.excludeSources = globs
 			}
+		}
+		if v, ok := keys["proposers"]; ok {
+			t.proposers = parseProposers(p, v, where)
 		}
 		if v, ok := keys["match"]; ok {
 			t.match = parseNode(p, v, where, sets, 0)

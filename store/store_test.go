@@ -392,7 +392,8 @@ func TestPriorItemRoundTrip(t *testing.T) {
 			Summary: "summary ünïcode", Content: "content with \"quotes\" and \x00 nul",
 			Authors: []string{"Secretary-General"}, Categories: []string{"Council", "CWG-Internet"},
 			Document: &model.DocumentRef{Number: "C20/51", Series: "C", Meeting: "20", Seq: "51", Revision: "Rev.1",
-				Addendum: "Add.2", Languages: []string{"en", "fr"}, Submitter: "Member State"},
+				Addendum: "Add.2", Languages: []string{"en", "fr"}, Submitter: "Member State",
+				Proposers: []string{"Russian Federation", "RCC"}},
 		}},
 		{"far dates", model.Item{SourceID: "s", ID: "far", Title: "t", Published: time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)}},
 	}

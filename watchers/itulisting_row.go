@@ -99,10 +99,42 @@ func listingRowItem(cells []*goquery.Selection, lt *listingTable, pageURL *url.U
 	it.Link = documentLink(numberCell, titleCell, rowLinks, pageURL)
 	if src := cellText(lt.cell(cells, colSource)); src != "" {
 		ref.Submitter = src
+		ref.Proposers = listingProposers(lt.cell(cells, colSource))
 		it.Summary = "Source: " + src
 	}
 	it.Published = parseListingDate(cellText(lt.cell(cells, colDate)))
 	return it, true
+}
+
+// listingProposers reads who proposed the document off its source cell.
+// ITU links each submitter to the listing filtered by it, so each link is
+// one name; a cell of plain text is read as a list.
+func listingProposers(cell *goquery.Selection) []string {
+	var out []string
+	add := func(text string) {
+		for _, p := range itudoc.Proposers(text) {
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+	}
+	links := cell.Find("a")
+	if links.Length() < 2 {
+		add(cellText(cell))
+		return out
+	}
+	links.Each(func(_ int, a *goquery.Selection) { add(cellText(a)) })
+	// Words outside the links are mostly glue ("Common proposals of",
+	// "and"); only a known name among them (a co-signer without a link)
+	// counts.
+	rest := cell.Clone()
+	rest.Find("a").Remove()
+	for _, p := range itudoc.Proposers(cellText(rest)) {
+		if _, _, known := itudoc.ProposerName(p); known && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // documentLink prefers the number's own link to the document page, then the

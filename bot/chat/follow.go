@@ -58,6 +58,11 @@ func parseFollow(text string) (model.Follow, error) {
 	}
 	if who, ok := strings.CutPrefix(text, "proposer:"); ok {
 		who = strings.TrimSpace(who)
+		// A Member State, regional group or official is followed by its
+		// canonical name, so "Russia" and "Russian Federation" are one follow.
+		if name, _, known := itudoc.ProposerName(who); known {
+			return model.Follow{Kind: model.FollowProposer, Value: name}, nil
+		}
 		if err := rules.CheckPhrase(who); err != nil {
 			return model.Follow{}, err
 		}
@@ -135,7 +140,10 @@ func (r *Router) follow(ctx context.Context, req Request, args []string) Reply {
 	case model.FollowDocument:
 		note = "documents with this number, and items that name it in their title"
 	case model.FollowProposer:
-		note = "the submitter of a document, or an item's authors, contain these words"
+		note = "documents whose proposers, or items whose authors, contain these words"
+		if _, _, known := itudoc.ProposerName(f.Value); known {
+			note = "documents proposed by " + f.Value + ", however the listing writes the name"
+		}
 	}
 	return Reply{
 		Title:  "You now follow " + followLabel(f) + "; new items and updates come to you " + where + ".",

@@ -124,17 +124,24 @@ func TestFollowCommands(t *testing.T) {
 	if rep := ask(slack, "follow proposer:Russian Federation"); rep.Error || !strings.Contains(rep.Title, `proposals by "Russian Federation"`) {
 		t.Errorf("follow of a proposer = %+v", rep)
 	}
+	// Proposers are followed by their canonical names, whatever alias is typed.
+	if rep := ask(slack, "follow proposer:russia"); !strings.Contains(rep.Title, "already follow") {
+		t.Errorf("follow of an alias of a followed proposer = %+v", rep)
+	}
+	if rep := ask(slack, "follow proposer:Regional Commonwealth in the field of Communications"); rep.Error || !strings.Contains(rep.Title, `proposals by "RCC"`) {
+		t.Errorf("follow of a regional group by its long name = %+v", rep)
+	}
 	if rep := ask(slack, "follow C26/51"); !strings.Contains(rep.Title, "already follow") {
 		t.Errorf("second follow = %+v", rep)
 	}
 	fs, err := st.Follows(ctx, "slack:@U0123ABCD")
-	if err != nil || len(fs) != 4 {
+	if err != nil || len(fs) != 5 {
 		t.Fatalf("stored follows = %v, %v", fs, err)
 	}
 	if rep := ask(Request{Platform: "matrix", Channel: "!r:example.org", User: "@alice:example.org"}, "following"); !strings.Contains(rep.Title, "nothing") {
 		t.Errorf("another person's following = %+v", rep)
 	}
-	if rep := ask(slack, "following"); len(rep.Lines) != 4 {
+	if rep := ask(slack, "following"); len(rep.Lines) != 5 {
 		t.Errorf("following = %+v", rep)
 	}
 	if rep := ask(slack, "unfollow C26/51-E"); rep.Error || !strings.Contains(rep.Title, "no longer follow document C26/51") {

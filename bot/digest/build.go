@@ -187,6 +187,7 @@ func storyWeight(s model.DigestStory) int {
 	}
 	if s.Document != nil {
 		w += 7 * utf8.RuneCountInString(render.DocLabel(s.Document)) * 4
+		w += 7 * len(render.ProposedBy(render.ProposerList(s.Document.Proposers)))
 	}
 	return w
 }

@@ -102,7 +102,8 @@ func hostileAlert() model.Alert {
 			Title:     `New IP @room <script>alert(1)</script> & "quotes"`,
 			Link:      "https://www.itu.int/md/S26-CL-C-0051/en",
 			Published: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
-			Document:  &model.DocumentRef{Number: "C20/51", Revision: "Rev.1", Languages: []string{"E", "F"}},
+			Document: &model.DocumentRef{Number: "C20/51", Revision: "Rev.1", Languages: []string{"E", "F"},
+				Proposers: []string{"Russian Federation", "<b>RCC</b> & @room"}},
 		},
 		Matches: []model.Match{
 			{

@@ -99,6 +99,9 @@ func NewDigestView(d model.Digest, prefix string) DigestView {
 			}
 			tv.Severity = max(tv.Severity, s.Severity)
 			meta := Meta{Source: Clip(s.Source, MaxShortRunes), Date: s.Latest, Doc: DocLabel(s.Document)}
+			if s.Document != nil {
+				meta.Proposers = ProposerList(s.Document.Proposers)
+			}
 			sv.Meta = meta.Line(ISOMeta)
 			var counts []string
 			if s.Alerts > 1 {
@@ -174,6 +177,7 @@ func cleanDigest(d model.Digest) *model.Digest {
 				doc := *s.Document
 				doc.Number, doc.Revision, doc.Addendum = Clean(doc.Number), Clean(doc.Revision), Clean(doc.Addendum)
 				doc.Languages = CleanList(doc.Languages, len(doc.Languages))
+				doc.Proposers = CleanList(doc.Proposers, len(doc.Proposers))
 				s.Document = &doc
 			}
 			stories[k] = s

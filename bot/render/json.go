@@ -91,6 +91,7 @@ type jsonDoc struct {
 	Number    string   `json:"number"`
 	Revision  string   `json:"revision"`
 	Languages []string `json:"languages"`
+	Proposers []string `json:"proposers"` // canonical names; [] when the listing named nobody
 }
 
 type jsonTopic struct {
@@ -151,7 +152,12 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 		j.Published = &w
 	}
 	if d := a.Item.Document; d != nil {
-		j.Document = &jsonDoc{Number: Clean(d.Number), Revision: Clean(d.Revision), Languages: []string{}}
+		j.Document = &jsonDoc{Number: Clean(d.Number), Revision: Clean(d.Revision), Languages: []string{}, Proposers: []string{}}
+		for _, p := range d.Proposers {
+			if c := Clean(p); c != "" {
+				j.Document.Proposers = append(j.Document.Proposers, c)
+			}
+		}
 		for _, l := range d.Languages {
 			if c := Clean(l); c != "" {
 				j.Document.Languages = append(j.Document.Languages, c)

@@ -188,11 +188,39 @@ type Meta struct {
 	Source string    // the source id or name
 	Date   time.Time // zero when the item has none
 	Doc    string    // the document label, "C20/51 Rev.1 [E, F]"
+	// Proposers are who proposed the document, cleaned, at most ten,
+	// then "+N more".
+	Proposers []string
 }
 
 // ItemMeta is an item's Meta, its source named by id.
 func ItemMeta(it model.Item) Meta {
-	return Meta{Source: Clip(it.SourceID, MaxShortRunes), Date: it.When(), Doc: DocLabel(it.Document)}
+	m := Meta{Source: Clip(it.SourceID, MaxShortRunes), Date: it.When(), Doc: DocLabel(it.Document)}
+	if it.Document != nil {
+		m.Proposers = ProposerList(it.Document.Proposers)
+	}
+	return m
+}
+
+// maxProposers keeps a common proposal of forty co-signers to one line.
+const maxProposers = 10
+
+// ProposerList is who proposed a document as shown: cleaned, at most ten,
+// then "+N more".
+func ProposerList(names []string) []string {
+	out := CleanList(names, maxProposers)
+	if extra := len(names) - maxProposers; extra > 0 {
+		out = append(out, fmt.Sprintf("+%d more", extra))
+	}
+	return out
+}
+
+// ProposedBy is "proposed by Russian Federation, RCC"; empty for nobody.
+func ProposedBy(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return "proposed by " + strings.Join(names, ", ")
 }
 
 // MetaStyle is how a surface writes the meta line.
@@ -215,6 +243,9 @@ func (m Meta) Parts(s MetaStyle) []string {
 	}
 	if m.Doc != "" {
 		parts = append(parts, s.DocPrefix+m.Doc)
+	}
+	if p := ProposedBy(m.Proposers); p != "" {
+		parts = append(parts, p)
 	}
 	return parts
 }

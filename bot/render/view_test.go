@@ -58,7 +58,7 @@ func TestMetaLine(t *testing.T) {
 			t.Errorf("%s: Line = %q, want %q", tt.name, got, tt.want)
 		}
 	}
-	if got := ItemMeta(bottest.Update().Item); got.Line(ISOMeta) != "itu-council-docs · 2026-11-20 · doc C26/51 Rev.1 [E, F]" {
+	if got := ItemMeta(bottest.Update().Item); got.Line(ISOMeta) != "itu-council-docs · 2026-11-20 · doc C26/51 Rev.1 [E, F] · proposed by Russian Federation, RCC" {
 		t.Errorf("ItemMeta(update) = %+v", got)
 	}
 }

@@ -65,7 +65,8 @@ func sampleAlert() model.Alert {
 			Title:     "Draft resolution on future networks & New IP",
 			Link:      "https://www.itu.int/md/S25-CL-C-0051/en",
 			Published: time.Date(2025, 6, 2, 9, 0, 0, 0, time.UTC),
-			Document:  &model.DocumentRef{Number: "C25/51", Revision: "Rev.1"},
+			Document: &model.DocumentRef{Number: "C25/51", Revision: "Rev.1",
+				Proposers: []string{"Russian Federation", "RCC", "<!here> & *Acme* <@U1>"}},
 		},
 		Matches: []model.Match{
 			{

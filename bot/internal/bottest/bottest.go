@@ -70,7 +70,8 @@ func Update() model.Alert {
 			Title:    "Draft report of CWG-Internet on Internet-related public policy issues",
 			Link:     "https://www.itu.int/md/S26-CL-C-0051/en",
 			Updated:  Day,
-			Document: &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"E", "F"}},
+			Document: &model.DocumentRef{Number: "C26/51", Revision: "Rev.1", Languages: []string{"E", "F"},
+				Proposers: []string{"Russian Federation", "RCC"}},
 		},
 		Matches: []model.Match{{
 			Topic: "mandate-creep", TopicName: "Mandate creep", Severity: model.SeverityMedium, Score: 2.5,
@@ -132,7 +133,8 @@ func Hostile() model.Alert {
 			Title:     "\x1b[31m<!channel> @room <script>alert(1)</script>\x1b[0m\r\nSecond\tline\u202egnp.exe\x00",
 			Link:      "https://evil.example/\x1b]8;;https://phish.example\x07click\x1b]8;;\x07",
 			Published: Day,
-			Document:  &model.DocumentRef{Number: "C22/\x1b[2J1", Languages: []string{"E\u009b2J"}},
+			Document: &model.DocumentRef{Number: "C22/\x1b[2J1", Languages: []string{"E\u009b2J"},
+				Proposers: []string{"<!channel> *Acme* @room", "<https://evil.example|Brazil>"}},
 		},
 		Matches: []model.Match{{
 			Topic: "new-ip", TopicName: "New IP\x1b[5m", Severity: model.SeverityHigh, Score: 5,
@@ -223,7 +225,8 @@ func Digest() model.Alert {
 				{Topic: "mandate-creep", Name: "ITU mandate expansion", Alerts: 3, Stories: []model.DigestStory{{
 					AlertID: 57, Title: "Draft Resolution on the ITU's role in Internet governance", Link: "https://www.itu.int/md/S26-CL-C-0051/en",
 					Source: "itu-council", Severity: model.SeverityHigh, Latest: end.Add(-2 * time.Hour).UTC(), Alerts: 3,
-					Document:  &model.DocumentRef{Number: "C26/51", Revision: "Rev.2", Languages: []string{"E", "F"}},
+					Document: &model.DocumentRef{Number: "C26/51", Revision: "Rev.2", Languages: []string{"E", "F"},
+						Proposers: []string{"Brazil", "Mexico", "Paraguay"}},
 					Revisions: []string{"Rev.1", "Rev.2"},
 				}}},
 				{Topic: "new-ip", Name: "New IP", Alerts: 4, Stories: []model.DigestStory{
