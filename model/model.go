@@ -128,6 +128,31 @@ type DocumentRef struct {
 	Addendum  string   `json:"addendum,omitempty"`
 	Languages []string `json:"languages,omitempty"`
 	Submitter string   `json:"submitter,omitempty"`
+	// Files are the document's files as its page lists them; TextFrom the
+	// one whose text is the item's Content.
+	Files    []DocumentFile `json:"files,omitempty"`
+	TextFrom string         `json:"text_from,omitempty"`
+	// Restricted says why the text was not read when the file needs a
+	// TIES login; the item still alerts on its listing row.
+	Restricted string `json:"restricted,omitempty"`
+	// Tracked are the tracked changes of a Word file: the proposer's own
+	// diff, preferred to one computed between revisions.
+	Tracked *TrackedChanges `json:"tracked,omitempty"`
+}
+
+// DocumentFile is one file of an ITU document: a format in a language.
+type DocumentFile struct {
+	URL      string `json:"url"`
+	Format   string `json:"format"`             // docx, pdf, htm, zip
+	Language string `json:"language,omitempty"` // en, fr, es, ar, zh, ru
+	Size     int64  `json:"size,omitempty"`
+}
+
+// TrackedChanges are the runs inside a Word file's insertions (w:ins) and
+// deletions (w:del), one entry per paragraph.
+type TrackedChanges struct {
+	Inserted []string `json:"inserted,omitempty"`
+	Deleted  []string `json:"deleted,omitempty"`
 }
 
 // Hit is one place where a rule term matched an item.

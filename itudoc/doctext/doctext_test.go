@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ituwatch/ituwatch/itudoc/doctext/doctexttest"
 )
 
 // A Council contribution as Word writes it: a cover table, a paragraph with
 // a tracked insertion and deletion, a deleted paragraph, a line break.
-var contribution = para("Council 2026") +
+var contribution = doctexttest.Para("Council 2026") +
 	`<w:tbl><w:tblPr><w:tblW w:w="0" w:type="auto"/></w:tblPr>` +
 	`<w:tr><w:tc><w:p><w:r><w:t>Agenda item:</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>PL 1.7</w:t></w:r></w:p></w:tc></w:tr>` +
 	`<w:tr><w:tc><w:p><w:r><w:t>Source:</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>Russian</w:t></w:r><w:r><w:t xml:space="preserve"> Federation</w:t></w:r></w:p><w:p><w:r><w:t>RCC</w:t></w:r></w:p></w:tc></w:tr>` +
@@ -45,12 +47,12 @@ func TestDOCX(t *testing.T) {
 		},
 		{
 			name: "no tracked changes",
-			body: para("Addendum 14 to Document 1") + para("  spaced   out  "),
+			body: doctexttest.Para("Addendum 14 to Document 1") + doctexttest.Para("  spaced   out  "),
 			want: "Addendum 14 to Document 1\nspaced out",
 		},
 		{
 			name:      "cut at the limit without splitting a character",
-			body:      para("Résolution 102 (Rév. Dubaï, 2018)"),
+			body:      doctexttest.Para("Résolution 102 (Rév. Dubaï, 2018)"),
 			limit:     2,
 			want:      "R",
 			truncated: true,
@@ -62,7 +64,7 @@ func TestDOCX(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := DOCX(buildDOCX(t, tc.body), tc.limit)
+			got, err := DOCX(doctexttest.DOCX(tc.body), tc.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -85,12 +87,12 @@ func TestUnreadable(t *testing.T) {
 		data         []byte
 	}{
 		{"html login page named .docx", FormatDOCX, []byte("<html><body>Sign in to TIES</body></html>")},
-		{"zip without document.xml", FormatDOCX, zipOf(t, "readme.txt", []byte("hello"))},
-		{"broken xml", FormatDOCX, buildDOCX(t, "<w:p><w:r><w:t>open")},
+		{"zip without document.xml", FormatDOCX, doctexttest.Zip("readme.txt", []byte("hello"))},
+		{"broken xml", FormatDOCX, doctexttest.DOCX("<w:p><w:r><w:t>open")},
 		{"html named .pdf", FormatPDF, []byte("<html>login</html>")},
-		{"truncated pdf", FormatPDF, buildPDF([][]string{{"Resolution 102"}})[:200]},
-		{"pdf without text", FormatPDF, buildPDF([][]string{{}})},
-		{"zip with nothing to read", FormatZIP, zipOf(t, "T25-SG21-C-0001!!MSW-E.txt", []byte("x"))},
+		{"truncated pdf", FormatPDF, doctexttest.PDF([][]string{{"Resolution 102"}})[:200]},
+		{"pdf without text", FormatPDF, doctexttest.PDF([][]string{{}})},
+		{"zip with nothing to read", FormatZIP, doctexttest.Zip("T25-SG21-C-0001!!MSW-E.txt", []byte("x"))},
 		{"unknown format", "odt", []byte("x")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,7 +105,7 @@ func TestUnreadable(t *testing.T) {
 }
 
 func TestPDF(t *testing.T) {
-	data := buildPDF([][]string{
+	data := doctexttest.PDF([][]string{
 		{"Addendum 14 to Document 1-E", "Common proposals for the work of the Conference"},
 		{"Resolution 102 (Rev. Bucharest, 2022): ITU's role with regard to", "international Internet-related public policy issues"},
 	})
@@ -122,12 +124,12 @@ func TestPDF(t *testing.T) {
 }
 
 func TestZip(t *testing.T) {
-	docx := buildDOCX(t, para("Inside the archive: Resolution 102"))
-	got, err := Extract(FormatZIP, zipOf(t, "S26-PP-C-0001!!MSW-E.docx", docx), 0)
+	docx := doctexttest.DOCX(doctexttest.Para("Inside the archive: Resolution 102"))
+	got, err := Extract(FormatZIP, doctexttest.Zip("S26-PP-C-0001!!MSW-E.docx", docx), 0)
 	if err != nil || got.Body != "Inside the archive: Resolution 102" {
 		t.Fatalf("got %q, %v", got.Body, err)
 	}
-	got, err = Extract(FormatZIP, zipOf(t, "S26-PP-C-0001!!PDF-E.pdf", buildPDF([][]string{{"A PDF in a zip"}})), 0)
+	got, err = Extract(FormatZIP, doctexttest.Zip("S26-PP-C-0001!!PDF-E.pdf", doctexttest.PDF([][]string{{"A PDF in a zip"}})), 0)
 	if err != nil || !strings.Contains(got.Body, "A PDF in a zip") {
 		t.Fatalf("got %q, %v", got.Body, err)
 	}
@@ -163,7 +165,7 @@ func TestExtractionTime(t *testing.T) {
 		}
 		fmt.Fprintf(&body, `</w:t></w:r><w:ins w:id="%d" w:author="A"><w:r><w:t>and IPv6 deployment</w:t></w:r></w:ins></w:p>`, i)
 		if i%2000 == 1999 {
-			docx = buildDOCX(t, body.String())
+			docx = doctexttest.DOCX(body.String())
 		}
 	}
 	var pages [][]string
@@ -174,7 +176,7 @@ func TestExtractionTime(t *testing.T) {
 		}
 		pages = append(pages, lines)
 	}
-	pdfData := buildPDF(pages)
+	pdfData := doctexttest.PDF(pages)
 	start := time.Now()
 	d, err := DOCX(docx, 0)
 	docxTime := time.Since(start)

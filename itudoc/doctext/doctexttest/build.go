@@ -1,67 +1,57 @@
-package doctext
+// Package doctexttest builds files in the formats ITU publishes, for
+// tests: a Word file is a zip of WordprocessingML parts, a PDF is objects,
+// a cross-reference table and a trailer, written with their offsets.
+package doctexttest
 
 import (
 	"archive/zip"
 	"bytes"
 	"fmt"
 	"strings"
-	"testing"
 )
 
-// Fixtures are built here in the real formats: a Word file is a zip of
-// WordprocessingML parts, a PDF is objects, a cross-reference table and a
-// trailer, written byte by byte with their offsets.
-
-const wordHead = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+const WordHead = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><w:body>`
 
-const wordTail = `<w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:body></w:document>`
+const WordTail = `<w:sectPr><w:pgSz w:w="11906" w:h="16838"/></w:sectPr></w:body></w:document>`
 
-// para is one plain paragraph.
-func para(text string) string {
+// Para is one plain paragraph of document.xml.
+func Para(text string) string {
 	return `<w:p><w:pPr><w:pStyle w:val="Normal"/></w:pPr><w:r><w:t xml:space="preserve">` + xmlEscape(text) + `</w:t></w:r></w:p>`
 }
 
 func xmlEscape(s string) string {
-	var b bytes.Buffer
-	_ = xmlEscapeTo(&b, s)
-	return b.String()
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
 }
 
-func xmlEscapeTo(b *bytes.Buffer, s string) error {
-	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
-	_, err := b.WriteString(r.Replace(s))
-	return err
-}
-
-// buildDOCX zips document.xml with the parts Word writes beside it.
-func buildDOCX(t testing.TB, body string) []byte {
-	t.Helper()
+// DOCX zips a document.xml body (paragraphs and tables) with the parts
+// Word writes beside it.
+func DOCX(body string) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	parts := []struct{ name, data string }{
 		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>`},
 		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>`},
-		{"word/document.xml", wordHead + body + wordTail},
+		{"word/document.xml", WordHead + body + WordTail},
 	}
 	for _, p := range parts {
 		w, err := zw.Create(p.name)
 		if err != nil {
-			t.Fatal(err)
+			panic(err)
 		}
 		if _, err := w.Write([]byte(p.data)); err != nil {
-			t.Fatal(err)
+			panic(err)
 		}
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return buf.Bytes()
 }
 
-// buildPDF writes a PDF 1.4 file with one page per entry of pages, each
+// PDF writes a PDF 1.4 file with one page per entry of pages, each
 // page's lines drawn in Helvetica top-down.
-func buildPDF(pages [][]string) []byte {
+func PDF(pages [][]string) []byte {
 	var objs []string
 	// 1: catalog, 2: pages, 3: font, then per page a page and its content.
 	n := len(pages)
@@ -103,19 +93,19 @@ func buildPDF(pages [][]string) []byte {
 	return b.Bytes()
 }
 
-func zipOf(t testing.TB, name string, data []byte) []byte {
-	t.Helper()
+// Zip is an archive holding one file.
+func Zip(name string, data []byte) []byte {
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
 	w, err := zw.Create(name)
 	if err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	if err := zw.Close(); err != nil {
-		t.Fatal(err)
+		panic(err)
 	}
 	return buf.Bytes()
 }
