@@ -89,6 +89,8 @@ type jsonDoc struct {
 	Number    string   `json:"number"`
 	Revision  string   `json:"revision"`
 	Languages []string `json:"languages"`
+	// Restricted is why the document's text was not read (a TIES login).
+	Restricted string `json:"restricted,omitempty"`
 }
 
 type jsonTopic struct {
@@ -149,7 +151,7 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 		j.Published = &w
 	}
 	if d := a.Item.Document; d != nil {
-		j.Document = &jsonDoc{Number: Clean(d.Number), Revision: Clean(d.Revision), Languages: []string{}}
+		j.Document = &jsonDoc{Number: Clean(d.Number), Revision: Clean(d.Revision), Languages: []string{}, Restricted: Clean(d.Restricted)}
 		for _, l := range d.Languages {
 			if c := Clean(l); c != "" {
 				j.Document.Languages = append(j.Document.Languages, c)
