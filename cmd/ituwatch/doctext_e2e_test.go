@@ -32,8 +32,8 @@ func TestOnceAlertsOnDocumentBody(t *testing.T) {
 				doctexttest.Para("Common proposals for the work of the Conference") +
 				doctexttest.Para("The Member States of the RCC propose to revise Resolution 102 so that ITU leads the work on Internet-related public policy issues.") +
 				doctexttest.Para("Reasons: consistency with the decisions of the Council.")),
-		"/md/S26-PP-C-0002/en": []byte(`<html><body><a href="/dms_pub/itu-s/md/26/pp/c/S26-PP-C-0002!!MSW-E.docx">Word</a></body></html>`),
-		"/md/S26-PP-C-0003/en": []byte(`<html><body><a href="/dms_pub/itu-s/md/26/pp/c/S26-PP-C-0003!!MSW-E.docx">Word</a></body></html>`),
+		"/md/S26-PP-C-0002/en":                                []byte(`<html><body><a href="/dms_pub/itu-s/md/26/pp/c/S26-PP-C-0002!!MSW-E.docx">Word</a></body></html>`),
+		"/md/S26-PP-C-0003/en":                                []byte(`<html><body><a href="/dms_pub/itu-s/md/26/pp/c/S26-PP-C-0003!!MSW-E.docx">Word</a></body></html>`),
 		"/dms_pub/itu-s/md/26/pp/c/S26-PP-C-0003!!MSW-E.docx": doctexttest.DOCX(doctexttest.Para("Schedule of the plenary meetings.")),
 	}
 	files["/md/pp26"] = []byte(fmt.Sprintf(`<html><body><h1>PP-26 Contributions</h1><table>
