@@ -173,7 +173,7 @@ const restrictedTIES = "TIES login"
 func (s *ituListingSource) readText(ctx context.Context, it *model.Item) (textOutcome, string) {
 	doc := it.Document
 	files := []model.DocumentFile{}
-	if itudoc.IsDocumentFile(it.Link) || doctext.FormatOf(linkPath(it.Link)) == doctext.FormatHTM && strings.Contains(it.Link, "!!") {
+	if itudoc.IsDocumentFile(it.Link) || doctext.FormatOf(linkPath(it.Link)) == doctext.FormatHTM && strings.Contains(linkPath(it.Link), "!!") {
 		files = append(files, fileOf(it.Link, ""))
 	} else {
 		res, release, err := s.fetcher.fetchHeld(ctx, it.Link, Validators{})

@@ -23,11 +23,12 @@ type docSite struct {
 	files map[string][]byte // path → body; pages and files alike
 	types map[string]string
 	login map[string]bool // paths that redirect to the login page
+	codes map[string]int  // paths answered with this status
 	hits  []string
 }
 
 func newDocSite() *docSite {
-	return &docSite{files: map[string][]byte{}, types: map[string]string{}, login: map[string]bool{}}
+	return &docSite{files: map[string][]byte{}, types: map[string]string{}, login: map[string]bool{}, codes: map[string]int{}}
 }
 
 func (s *docSite) put(path, contentType string, body []byte) {
@@ -46,9 +47,11 @@ func (s *docSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.hits = append(s.hits, r.URL.Path)
 	body, ok := s.files[r.URL.Path]
-	ct, login := s.types[r.URL.Path], s.login[r.URL.Path]
+	ct, login, code := s.types[r.URL.Path], s.login[r.URL.Path], s.codes[r.URL.Path]
 	s.mu.Unlock()
 	switch {
+	case code != 0:
+		http.Error(w, http.StatusText(code), code)
 	case login:
 		http.Redirect(w, r, "/ties/login.aspx?ReturnUrl="+r.URL.Path, http.StatusFound)
 	case r.URL.Path == "/ties/login.aspx":
@@ -382,5 +385,25 @@ func TestITUListingDocumentRetry(t *testing.T) {
 			t.Errorf("warning %q", st.Warning)
 		}
 		prev = st
+	}
+}
+
+// TestITUListingDocumentForbidden: a file answered 401 or 403 is behind the
+// login too; the document alerts on its row, the source stays healthy.
+func TestITUListingDocumentForbidden(t *testing.T) {
+	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		site, ts := newDocSiteFixture(t)
+		site.mu.Lock()
+		site.codes["/dms_pub/itu-s/md/26/cl/c/S26-CL-C-0102!!PDF-E.pdf"] = code
+		site.mu.Unlock()
+		src := NewITUListingSourceWithText("council", ts.URL+"/md/cl", NewFetcher(FetcherOptions{AllowPrivateNetworks: true}), 1, DocumentText{})
+		items, st, err := src.Poll(context.Background(), model.SourceState{LastSuccess: timeOfTest})
+		if err != nil {
+			t.Fatalf("%d: %v", code, err)
+		}
+		it := byID(items)["C26/102"]
+		if it.Document == nil || it.Document.Restricted != "TIES login" || it.Content != "" || st.Warning != "" {
+			t.Errorf("%d: item %+v, warning %q", code, it.Document, st.Warning)
+		}
 	}
 }

@@ -24,6 +24,9 @@ func PDF(data []byte, limit int) (t Text, err error) {
 	if err != nil {
 		return Text{}, fmt.Errorf("%w: not a PDF: %v", ErrUnreadable, err)
 	}
+	if err := checkPageTree(r.Trailer().Key("Root").Key("Pages"), 0, new(int)); err != nil {
+		return Text{}, err
+	}
 	w := bodyWriter{limit: limit}
 	for i := 1; i <= r.NumPage() && !w.full(); i++ {
 		p := r.Page(i)
@@ -47,4 +50,27 @@ func PDF(data []byte, limit int) (t Text, err error) {
 		return Text{}, fmt.Errorf("%w: the PDF has no text (a scan?)", ErrUnreadable)
 	}
 	return Text{Body: strings.TrimSpace(w.b.String()), Truncated: w.truncated}, nil
+}
+
+// Bounds of a page tree: a real document of thousands of pages is a few
+// levels deep. The reader walks the tree without remembering where it has
+// been, so a damaged file whose tree points back at itself would keep it
+// walking forever; such a tree is refused before any page is read.
+const (
+	maxPageTreeDepth = 64
+	maxPageTreeNodes = 100000
+)
+
+func checkPageTree(v pdf.Value, depth int, seen *int) error {
+	*seen++
+	if depth > maxPageTreeDepth || *seen > maxPageTreeNodes {
+		return fmt.Errorf("%w: damaged PDF: its page tree is deeper than %d levels or larger than %d nodes (a loop?)", ErrUnreadable, maxPageTreeDepth, maxPageTreeNodes)
+	}
+	kids := v.Key("Kids")
+	for i := 0; i < kids.Len(); i++ {
+		if err := checkPageTree(kids.Index(i), depth+1, seen); err != nil {
+			return err
+		}
+	}
+	return nil
 }
