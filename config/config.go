@@ -66,7 +66,19 @@ type Source struct {
 
 	// MaxAlertsPerPoll overrides Alerts.MaxPerPoll for this source; 0 = not set.
 	MaxAlertsPerPoll int `yaml:"max_alerts_per_poll,omitempty" json:"max_alerts_per_poll,omitempty"`
+
+	// itu-listing only: the language whose file a document's text is read
+	// from ("none": the listing rows only), and how many documents' files
+	// one poll reads.
+	DocumentLanguage    string `yaml:"document_language,omitempty" json:"document_language,omitempty"`
+	MaxDocumentsPerPoll int    `yaml:"max_documents_per_poll,omitempty" json:"max_documents_per_poll,omitempty"`
 }
+
+// DocumentLanguageNone switches reading documents' text off.
+const DocumentLanguageNone = "none"
+
+// documentLanguages are ITU's six, as the config writes them.
+var documentLanguages = []string{"en", "fr", "es", "ar", "zh", "ru"}
 
 // Source types. rss, atom and feed are the same thing to the watcher (gofeed
 // detects the format); the three names exist because users call feeds by
@@ -211,6 +223,8 @@ const (
 	DefaultBodyMemory         = 64 << 20
 	DefaultRulePack           = "builtin:itu"
 	DefaultMaxPages           = 5
+	DefaultDocumentLanguage   = "en"
+	DefaultDocumentsPerPoll   = 10
 	DefaultFeedSchedule       = "@every 1h"
 	DefaultListingSchedule    = "@every 6h"
 	DefaultPageSchedule       = "@daily"
@@ -264,6 +278,12 @@ func applyDefaults(c *Config) {
 		}
 		if s.Type == TypeITUListing && s.MaxPages == 0 {
 			s.MaxPages = DefaultMaxPages
+		}
+		if s.Type == TypeITUListing && s.DocumentLanguage == "" {
+			s.DocumentLanguage = DefaultDocumentLanguage
+		}
+		if s.Type == TypeITUListing && s.MaxDocumentsPerPoll == 0 {
+			s.MaxDocumentsPerPoll = DefaultDocumentsPerPoll
 		}
 	}
 	if c.Delivery.HoldFor == 0 {

@@ -86,7 +86,8 @@ sources:
 			check: func(t *testing.T, c *Config) {
 				want := []Source{
 					{ID: "news", Name: "news", Type: "rss", URL: "https://news.example.org/feed", Schedule: DefaultFeedSchedule, Line: 3},
-					{ID: "docs", Name: "docs", Type: "itu-listing", URL: "https://www.itu.int/md/S25-CL-C/en", Schedule: DefaultListingSchedule, MaxPages: DefaultMaxPages, Line: 4},
+					{ID: "docs", Name: "docs", Type: "itu-listing", URL: "https://www.itu.int/md/S25-CL-C/en", Schedule: DefaultListingSchedule, MaxPages: DefaultMaxPages, Line: 4,
+						DocumentLanguage: DefaultDocumentLanguage, MaxDocumentsPerPoll: DefaultDocumentsPerPoll},
 					{ID: "fg", Name: "fg", Type: "page", URL: "https://www.itu.int/en/ITU-T/focusgroups/Pages/default.aspx", Schedule: DefaultPageSchedule, Selector: "#content", Line: 5},
 				}
 				if !reflect.DeepEqual(c.Sources, want) {
@@ -272,6 +273,16 @@ func TestParseProblems(t *testing.T) {
 			want: []string{`test.yaml:1: the file must be a set of sections (store, http, sources, rules, routes, slack, matrix, metrics); start from ituwatch.example.yaml`},
 		},
 		{
+			name: "document text keys are checked",
+			src: "sources:\n  - {id: a, type: itu-listing, url: \"https://www.itu.int/md/S26-CL-C/en\", document_language: english, max_documents_per_poll: 500}\n" +
+				"  - {id: b, type: rss, url: \"https://b.example/rss\", document_language: fr}\n",
+			want: []string{
+				`test.yaml:2: sources[0].document_language: unknown language "english"; use one of en, fr, es, ar, zh, ru (ITU's six), or none to read the listing rows only`,
+				`test.yaml:2: sources[0].max_documents_per_poll: 500 is out of range; use 1 to 100 (the default is 10): ITU's server is slow, the documents left wait for the next poll`,
+				`test.yaml:3: sources[1].document_language: only itu-listing sources read documents' text; remove document_language and max_documents_per_poll or set type: itu-listing`,
+			},
+		},
+		{
 			name: "unknown section with suggestion",
 			src:  feed + "route:\n  - {topics: [\"*\"], to: [console]}\n",
 			want: []string{`test.yaml:3: unknown key "route"; did you mean "routes"?`},
@@ -366,7 +377,7 @@ func TestParseProblems(t *testing.T) {
 			name: "a source that is not a section is reported once",
 			src:  "sources:\n  - https://www.itu.int/hub/feed/\nroutes:\n  -\n",
 			want: []string{
-				`test.yaml:2: sources[0]: must be a section of settings (id, name, type, url, schedule, max_pages, selector, max_alerts_per_poll), each on its own line as key: value`,
+				`test.yaml:2: sources[0]: must be a section of settings (id, name, type, url, schedule, max_pages, selector, max_alerts_per_poll, document_language, max_documents_per_poll), each on its own line as key: value`,
 				`test.yaml:4: routes[0]: is empty; give the route topics and to`,
 			},
 		},

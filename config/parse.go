@@ -197,6 +197,8 @@ func (p *parser) sources(n *yaml.Node, path string) []Source {
 			field{"max_pages", p.integer(&s.MaxPages)},
 			field{"selector", p.str(&s.Selector)},
 			field{"max_alerts_per_poll", p.integer(&s.MaxAlertsPerPoll)},
+			field{"document_language", p.str(&s.DocumentLanguage)},
+			field{"max_documents_per_poll", p.integer(&s.MaxDocumentsPerPoll)},
 		)
 	}
 	return out

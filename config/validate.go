@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,6 +143,15 @@ func (p *parser) checkSources(c *Config) {
 			p.bad(f+".max_pages", "only itu-listing sources have pages to follow; remove it or change the type")
 		} else if s.MaxPages < 0 || s.MaxPages > 50 {
 			p.bad(f+".max_pages", "%d is out of range; use 1 to 50 (the default is %d)", s.MaxPages, DefaultMaxPages)
+		}
+		if (s.DocumentLanguage != "" || s.MaxDocumentsPerPoll != 0) && typeOK && s.Type != TypeITUListing {
+			p.bad(f+".document_language", "only itu-listing sources read documents' text; remove document_language and max_documents_per_poll or set type: itu-listing")
+		}
+		if l := s.DocumentLanguage; l != "" && l != DocumentLanguageNone && !slices.Contains(documentLanguages, l) {
+			p.bad(f+".document_language", "unknown language %q; use one of en, fr, es, ar, zh, ru (ITU's six), or none to read the listing rows only", l)
+		}
+		if s.MaxDocumentsPerPoll < 0 || s.MaxDocumentsPerPoll > 100 {
+			p.bad(f+".max_documents_per_poll", "%d is out of range; use 1 to 100 (the default is %d): ITU's server is slow, the documents left wait for the next poll", s.MaxDocumentsPerPoll, DefaultDocumentsPerPoll)
 		}
 		if s.Selector != "" && typeOK && s.Type != TypePage {
 			p.bad(f+".selector", "only page sources use a selector; remove it or set type: page")

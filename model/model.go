@@ -131,14 +131,28 @@ type DocumentRef struct {
 	// Proposers are who submitted the document, in itudoc's canonical
 	// names ("Russian Federation", "RCC"); sector members as written.
 	Proposers []string `json:"proposers,omitempty"`
-	// Tracked holds the tracked changes of the document's file (a DOCX's
-	// w:ins and w:del runs): the proposer's own diff, preferred to a
-	// computed one when a revision arrives.
+	// Files are the document's files as its page lists them; TextFrom the
+	// one whose text is the item's Content.
+	Files    []DocumentFile `json:"files,omitempty"`
+	TextFrom string         `json:"text_from,omitempty"`
+	// Restricted says why the text was not read when the file needs a
+	// TIES login; the item still alerts on its listing row.
+	Restricted string `json:"restricted,omitempty"`
+	// Tracked are the tracked changes of a Word file: the proposer's own
+	// diff, preferred to one computed between revisions.
 	Tracked *TrackedChanges `json:"tracked,omitempty"`
 }
 
-// TrackedChanges are the runs a document's author marked as inserted or
-// deleted, one entry per paragraph.
+// DocumentFile is one file of an ITU document: a format in a language.
+type DocumentFile struct {
+	URL      string `json:"url"`
+	Format   string `json:"format"`             // docx, pdf, htm, zip
+	Language string `json:"language,omitempty"` // en, fr, es, ar, zh, ru
+	Size     int64  `json:"size,omitempty"`
+}
+
+// TrackedChanges are the runs inside a Word file's insertions (w:ins) and
+// deletions (w:del), one entry per paragraph.
 type TrackedChanges struct {
 	Inserted []string `json:"inserted,omitempty"`
 	Deleted  []string `json:"deleted,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/PuerkitoBio/goquery"
 	"golang.org/x/net/html"
@@ -26,6 +27,10 @@ type ituListingSource struct {
 	id, url  string
 	fetcher  *Fetcher
 	maxPages int
+
+	text     *DocumentText // nil: the listing rows only
+	mu       sync.Mutex
+	attempts map[string]int // document and revision → polls its files failed
 }
 
 // NewITUListingSource watches an ITU document-management listing (a table of
@@ -84,6 +89,23 @@ func (s *ituListingSource) Poll(ctx context.Context, prev model.SourceState) ([]
 	}
 	for i := range items {
 		items[i].SourceID = s.id
+	}
+	if s.text != nil && len(items) > 0 {
+		var held bool
+		var notes []string
+		items, held, notes, err = s.readTexts(ctx, items, prev.LastSuccess.IsZero())
+		if err != nil {
+			return nil, prev, err
+		}
+		if held {
+			// Documents wait for a later poll: keep the old validators,
+			// so that it reads the listing again rather than "not
+			// modified".
+			st.ETag, st.LastModified, st.BodyHash = prev.ETag, prev.LastModified, prev.BodyHash
+		}
+		if len(notes) > 0 && st.Warning == "" {
+			st.Warning = "the text of some documents was not read (they were alerted on their listing rows): " + strings.Join(notes, "; ")
+		}
 	}
 	if items == nil {
 		items = []model.Item{}

@@ -91,6 +91,10 @@ func listingRowItem(cells []*goquery.Selection, lt *listingTable, pageURL *url.U
 		}
 	}
 
+	if restrictedRow(cells) {
+		ref.Restricted = restrictedTIES
+	}
+
 	it := model.Item{ID: ref.Number, Document: ref}
 	it.Title = ref.Number
 	if titleText != "" {
@@ -251,4 +255,29 @@ func parseListingDate(s string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// restrictedMark is how a listing marks a members-only file: a lock icon
+// titled "TIES" or "restricted", or a cell that says so alone. A title
+// that merely mentions TIES is not a mark.
+var restrictedMark = regexp.MustCompile(`(?i)^\(?\s*(ties|restricted|ties restricted|restricted \(ties\)|ties access( only)?|members only)\s*\)?$`)
+
+func restrictedRow(cells []*goquery.Selection) bool {
+	for _, c := range uniqueCells(cells) {
+		found := false
+		c.Find("img, span, i, a").EachWithBreak(func(_ int, e *goquery.Selection) bool {
+			for _, label := range []string{e.AttrOr("alt", ""), e.AttrOr("title", ""), e.AttrOr("aria-label", "")} {
+				l := strings.ToLower(label)
+				if restrictedMark.MatchString(strings.TrimSpace(label)) || strings.Contains(l, "ties restricted") || strings.Contains(l, "restricted access") {
+					found = true
+					return false
+				}
+			}
+			return true
+		})
+		if found || restrictedMark.MatchString(strings.TrimSpace(c.Text())) {
+			return true
+		}
+	}
+	return false
 }

@@ -92,6 +92,8 @@ type jsonDoc struct {
 	Revision  string   `json:"revision"`
 	Languages []string `json:"languages"`
 	Proposers []string `json:"proposers"` // canonical names; [] when the listing named nobody
+	// Restricted is why the document's text was not read (a TIES login).
+	Restricted string `json:"restricted,omitempty"`
 }
 
 type jsonTopic struct {
@@ -152,7 +154,7 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 		j.Published = &w
 	}
 	if d := a.Item.Document; d != nil {
-		j.Document = &jsonDoc{Number: Clean(d.Number), Revision: Clean(d.Revision), Languages: []string{}, Proposers: []string{}}
+		j.Document = &jsonDoc{Number: Clean(d.Number), Revision: Clean(d.Revision), Languages: []string{}, Proposers: []string{}, Restricted: Clean(d.Restricted)}
 		for _, p := range d.Proposers {
 			if c := Clean(p); c != "" {
 				j.Document.Proposers = append(j.Document.Proposers, c)

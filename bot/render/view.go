@@ -272,6 +272,11 @@ func DocLabel(d *model.DocumentRef) string {
 	if langs := CleanList(d.Languages, 10); len(langs) > 0 {
 		s += " [" + strings.Join(langs, ", ") + "]"
 	}
+	if r := Clip(d.Restricted, MaxShortRunes); r != "" {
+		// Said wherever the document is, so nobody takes the missing
+		// quotes from its body for a document that says nothing.
+		s += ", restricted (" + r + "): text not read"
+	}
 	return s
 }
 

@@ -208,7 +208,13 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		var s watchers.Source
 		switch src.Type {
 		case config.TypeITUListing:
-			s = watchers.NewITUListingSource(src.ID, src.URL, fetcher, src.MaxPages)
+			if src.DocumentLanguage == config.DocumentLanguageNone {
+				s = watchers.NewITUListingSource(src.ID, src.URL, fetcher, src.MaxPages)
+				break
+			}
+			s = watchers.NewITUListingSourceWithText(src.ID, src.URL, fetcher, src.MaxPages, watchers.DocumentText{
+				Known: st, Language: src.DocumentLanguage, MaxPerPoll: src.MaxDocumentsPerPoll, Logger: log,
+			})
 		case config.TypePage:
 			s = watchers.NewPageSource(src.ID, src.URL, fetcher, src.Selector)
 		default:
