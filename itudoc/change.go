@@ -86,13 +86,23 @@ func Parent(d *model.DocumentRef) (number, line string, ok bool) {
 }
 
 // TextLanguage is the language of the text ituwatch holds of a document:
-// its only language, else English when it has an English version (the
-// one whose text is read); "" when it cannot be told. Texts in two
-// languages are never compared sentence by sentence: every sentence would
-// differ.
+// the language of the file it was read from when that is known, else its
+// only language, else English when it has an English version (the one
+// read by default); "" when it cannot be told. Texts in two languages are
+// never compared sentence by sentence: every sentence would differ.
 func TextLanguage(d *model.DocumentRef) string {
+	if d == nil {
+		return ""
+	}
+	if d.TextFrom != "" {
+		for _, f := range d.Files {
+			if f.URL == d.TextFrom && f.Language != "" {
+				return f.Language
+			}
+		}
+	}
 	switch {
-	case d == nil || len(d.Languages) == 0:
+	case len(d.Languages) == 0:
 		return ""
 	case len(d.Languages) == 1:
 		return d.Languages[0]

@@ -97,3 +97,24 @@ func TestTextLanguage(t *testing.T) {
 		}
 	}
 }
+
+// The file the text was read from says its language, whatever else the
+// document is published in: a source reading French documents compares
+// French with French.
+func TestTextLanguageOfTheFileRead(t *testing.T) {
+	d := &model.DocumentRef{
+		Languages: []string{"en", "fr"},
+		Files: []model.DocumentFile{
+			{URL: "https://www.itu.int/md/S26-CL-C-0051/fr.docx", Format: "docx", Language: "fr"},
+			{URL: "https://www.itu.int/md/S26-CL-C-0051/en.docx", Format: "docx", Language: "en"},
+		},
+		TextFrom: "https://www.itu.int/md/S26-CL-C-0051/fr.docx",
+	}
+	if got := TextLanguage(d); got != "fr" {
+		t.Errorf("TextLanguage = %q, want fr (the file read)", got)
+	}
+	d.TextFrom = "https://elsewhere.example/unknown.pdf"
+	if got := TextLanguage(d); got != "en" {
+		t.Errorf("TextLanguage with an unknown file = %q, want en", got)
+	}
+}
