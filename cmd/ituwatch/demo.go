@@ -33,6 +33,7 @@ type demoSource struct {
 var demoSources = []demoSource{
 	{"itu-news", "ITU Newsroom (sample)", "rss", "itu-news.rss"},
 	{"cwg-internet-docs", "CWG-Internet documents (sample)", "itu-listing", "cwg-internet-listing.html"},
+	{"pp26-docs", "PP-26 contributions (sample)", "itu-listing", "pp26-contributions.html"},
 	{"open-internet-dispatch", "Open Internet Dispatch (sample)", "atom", "civil-society.atom"},
 	{"telecom-trade-wire", "Telecom Trade Wire (sample)", "feed", "trade-press.json"},
 }
@@ -66,8 +67,12 @@ func (d *demoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/xml; charset=utf-8")
 	case ".json":
 		w.Header().Set("Content-Type", "application/feed+json")
-	case ".html":
+	case ".html", "":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	case ".docx":
+		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+	case ".pdf":
+		w.Header().Set("Content-Type", "application/pdf")
 	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
 }
@@ -89,6 +94,7 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 		}
 		srv.set("/"+s.file, body)
 	}
+	srv.serveDocs(demoDocs)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("listen on loopback for the sample sources: %w", err)
@@ -138,9 +144,10 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 			fmt.Fprintf(out, format, args...)
 		}
 	}
-	say("ituwatch demo: %d sample sources served on %s (ITU news, an ITU document listing, civil-society and trade press)\n\n", len(demoSources), base)
+	say("ituwatch demo: %d sample sources served on %s (ITU news, two ITU document listings, civil-society and trade press)\n\n", len(demoSources), base)
 
-	say("── Poll 1: every source is new ──────────────────────────────\n\n")
+	say("── Poll 1: every source is new ──────────────────────────────\n")
+	say("   Look at PP26/1(Add.14): its title and source match nothing; the text of its Word file does, quoted, with its proposer (RCC).\n\n")
 	if err := demoPoll(ctx, a, env); err != nil {
 		return err
 	}
@@ -152,12 +159,16 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	say("   %d new alerts\n\n", countAlerts(&mu, alertedTopics)-before)
 
-	say("── Poll 3: the listing now has a revision and a French version ──\n\n")
-	v2, err := demoFiles.ReadFile("demo/cwg-internet-listing-v2.html")
-	if err != nil {
-		return fmt.Errorf("read embedded sample: %w", err)
+	say("── Poll 3: the listings now have revisions and a French version ──\n")
+	say("   Look at PP26/1(Add.14) Rev.1: its Word file's tracked changes say what the revision adds.\n\n")
+	for _, f := range []string{"cwg-internet-listing", "pp26-contributions"} {
+		v2, err := demoFiles.ReadFile("demo/" + f + "-v2.html")
+		if err != nil {
+			return fmt.Errorf("read embedded sample: %w", err)
+		}
+		srv.set("/"+f+".html", v2)
 	}
-	srv.set("/cwg-internet-listing.html", v2)
+	srv.serveDocs(demoDocsV2)
 	if err := demoPoll(ctx, a, env); err != nil {
 		return err
 	}

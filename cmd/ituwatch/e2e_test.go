@@ -320,3 +320,56 @@ routes:
 		t.Errorf("alert #%d from %s lists also reported by %v, want the two other sources", a.ID, a.Item.SourceID, a.AlsoReportedBy)
 	}
 }
+
+// TestDemoShowsDocumentBodyAndRevisionDiff: the demo's PP-26 listing has a
+// row whose title and source say nothing a topic matches; it alerts because
+// the text of its Word file proposes revising Resolution 102, quotes that
+// sentence and names its proposer; in the third poll its Rev.1 is an update
+// whose tracked changes say what it adds. Without document text reading
+// there would be no such alert at all.
+func TestDemoShowsDocumentBodyAndRevisionDiff(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	env := &cliEnv{stdout: &stdout, stderr: &stderr, stdin: strings.NewReader(""), lookupEnv: func(string) (string, bool) { return "", false }}
+	if code := runCLI(context.Background(), env, []string{"demo"}); code != 0 {
+		t.Fatalf("demo exited %d\nstderr:\n%s", code, stderr.String())
+	}
+	out := stdout.String()
+	if s := stderr.String(); strings.Contains(s, "not read") || strings.Contains(s, "not found") {
+		t.Errorf("the demo's documents were not all served:\n%s", s)
+	}
+	poll1, poll3, ok := strings.Cut(out, "── Poll 3")
+	if !ok {
+		t.Fatalf("no third poll in the demo's output:\n%s", out)
+	}
+	block := func(section, title string) string {
+		i := strings.Index(section, title)
+		if i < 0 {
+			return ""
+		}
+		start := strings.LastIndex(section[:i], "━━ ")
+		end := strings.Index(section[i:], "━━ ")
+		if end < 0 {
+			end = len(section) - i
+		}
+		if next := strings.Index(section[i:], "── "); next >= 0 && next < end {
+			end = next
+		}
+		return section[start : i+end]
+	}
+	const title = "Addendum 14 to Document 1 — Proposals for the work of the Conference"
+	first := block(poll1, title)
+	if first == "" {
+		t.Fatalf("the addendum whose body proposes revising Resolution 102 did not alert in the first poll:\n%s", poll1)
+	}
+	for _, want := range []string{"NEW ALERT", "proposed by RCC", "mandate-creep", "revise Resolution 102 so that ITU takes the lead on Internet-related public policy"} {
+		if !strings.Contains(first, want) {
+			t.Errorf("the addendum's alert lacks %q:\n%s", want, first)
+		}
+	}
+	rev := block(poll3, title)
+	for _, want := range []string{"UPDATE", "Rev.1", "Rev.1 adds 1 sentence (the proposer's tracked changes)", "+ " + demoRev1Sentence} {
+		if !strings.Contains(rev, want) {
+			t.Errorf("the addendum's Rev.1 update lacks %q:\n%s", want, rev)
+		}
+	}
+}
