@@ -54,7 +54,9 @@ func Label(d *model.DocumentRef) string {
 	}
 	s := d.Number
 	for _, extra := range []string{d.Revision, d.Addendum} {
-		if extra != "" {
+		// A number as printed may already name its addendum
+		// ("C23/51(Add.1)"): say it once.
+		if extra != "" && !strings.Contains(d.Number, extra) {
 			s += " " + extra
 		}
 	}

@@ -56,7 +56,8 @@ func TestLabel(t *testing.T) {
 		{&model.DocumentRef{}, ""},
 		{&model.DocumentRef{Number: "C20/51", Languages: []string{"en"}}, "C20/51"},
 		{&model.DocumentRef{Number: "C20/51", Revision: "Rev.1"}, "C20/51 Rev.1"},
-		{&model.DocumentRef{Number: "C23/51(Add.1)", Revision: "Rev.2", Addendum: "Add.1"}, "C23/51(Add.1) Rev.2 Add.1"},
+		{&model.DocumentRef{Number: "C23/51(Add.1)", Revision: "Rev.2", Addendum: "Add.1"}, "C23/51(Add.1) Rev.2"},
+		{&model.DocumentRef{Number: "C23/51", Addendum: "Add.1"}, "C23/51 Add.1"},
 	}
 	for _, tt := range tests {
 		if got := Label(tt.in); got != tt.want {
