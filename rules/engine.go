@@ -70,6 +70,9 @@ type cnode struct {
 type cleaf struct {
 	kind   nodeKind // nodeTerms (also sets), nodeNear or nodeRegex
 	lang   string   // the terms' language, "" for English
+	// context: the terms come from a set named *context* (itu_context):
+	// they make a topic hold but do not make it the subject of a text.
+	context bool
 	weight float64
 	fields uint8
 	topic  int32
