@@ -52,6 +52,10 @@ func (s *state) salience(fields *[numFields]string) (float64, string) {
 			continue
 		}
 		places++
+		if places >= repeatPlaces {
+			// Enough: stop here, a text can have thousands of hits.
+			return 1, fmt.Sprintf("%d places, deep in a long text", places)
+		}
 		for j := range s.hits {
 			if c := &s.hits[j]; c.context && c.field == h.field && abs32(c.start-h.start) <= contextBytes {
 				nearCtx = true
