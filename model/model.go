@@ -206,6 +206,10 @@ type Match struct {
 	// Language is the ISO code of the language the hits were found in
 	// ("fr", "ru", ...) when it is not English.
 	Language string `json:"language,omitempty"`
+	// Salience says, for a long text, where the topic's words stood and
+	// how that weighed on Score ("in the title", "2 places, deep in a
+	// long text: score × 0.5"); empty for short texts, which count in full.
+	Salience string `json:"salience,omitempty"`
 }
 
 // AlertKind says whether an alert is news or an update of an earlier one.

@@ -148,6 +148,7 @@ func (b *builder) node(n *nodeSpec, topic int32, t *topicSpec) int32 {
 		terms := n.terms
 		if n.kind == nodeSet {
 			terms = b.setTerms(n.set, n.line, t)
+			leaf.context = strings.Contains(n.set, "context")
 		}
 		leaf.terms = b.terms(terms, leafID, -1)
 	case nodeNear:

@@ -91,6 +91,9 @@ type cleaf struct {
 	anch      *regexp.Regexp
 	anchCtx   *regexp.Regexp
 	maxLen    int // bytes a match can span, -1 if unbounded
+	// context: the terms come from a set named *context* (itu_context):
+	// they make a topic hold but do not make it the subject of a text.
+	context bool
 }
 
 // use says that a leaf uses a phrase; group is the near group, or -1.

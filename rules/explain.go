@@ -116,11 +116,12 @@ func (s *state) collect(e *Engine, n int32, fields *[numFields]string) {
 		return
 	}
 	l := &e.leaves[nd.leaf]
-	if l.lang != "" {
+	if l.lang != "" || l.context {
 		from := len(s.hits)
 		defer func() {
 			for i := from; i < len(s.hits); i++ {
 				s.hits[i].lang = l.lang
+				s.hits[i].context = l.context
 			}
 		}()
 	}

@@ -38,6 +38,7 @@ type nearOcc struct {
 type hitCand struct {
 	term       string
 	lang       string // of the leaf that found it
+	context    bool   // found by a context set (see cleaf.context)
 	field      uint8
 	start, end int32
 }
@@ -186,7 +187,13 @@ func (e *Engine) Match(it *model.Item) []model.Match {
 		if !ok || score < t.MinScore {
 			continue
 		}
-		out = append(out, s.explain(e, t, score, &fields))
+		m := s.explain(e, t, score, &fields)
+		factor, why := s.salience(&fields)
+		if factor < 1 && score*factor < t.MinScore {
+			continue
+		}
+		m.Score, m.Salience = score*factor, why
+		out = append(out, m)
 	}
 	slices.SortStableFunc(out, func(a, b model.Match) int {
 		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {

@@ -217,6 +217,9 @@ func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
 		if m.Language != "" {
 			lang = ", matched in " + m.Language
 		}
+		if m.Salience != "" {
+			lang += ", " + m.Salience
+		}
 		fmt.Fprintf(w, "    %s (%s, score %g%s): %s\n", m.Topic, m.Severity, m.Score, lang, strings.Join(terms, ", "))
 		for _, s := range m.Snippets {
 			fmt.Fprintf(w, "      %s: «%s»\n", s.Field, render.Highlight(s.Parts).Clean().ForTerminal(bold))
