@@ -123,7 +123,48 @@ func EvaluatePacks(packs []*Pack, corpus []LabelledItem) (EvalReport, error) {
 	if err != nil {
 		return EvalReport{}, fmt.Errorf("compile the packs without thresholds: %w", err)
 	}
-	return evaluate(e, le, corpus), nil
+	bare := make([]*Pack, len(packs))
+	for i, p := range loose {
+		bare[i] = p.anyTerm()
+	}
+	be, err := Compile(bare...)
+	if err != nil {
+		return EvalReport{}, fmt.Errorf("compile the packs' terms alone: %w", err)
+	}
+	return evaluate(e, &nearMiss{le, be}, corpus), nil
+}
+
+// nearMiss holds the engines that explain a missed topic: loose is the
+// rules without thresholds, bare any one of their terms alone.
+type nearMiss struct{ loose, bare *Engine }
+
+// anyTerm is a copy of p whose topics hold on any one of their terms,
+// whatever their all and none say: what is left when a topic's conditions
+// fail although some of its words occur.
+func (p *Pack) anyTerm() *Pack {
+	q := *p
+	q.topics = slices.Clone(p.topics)
+	for i := range q.topics {
+		if m := q.topics[i].match; m != nil && m.kind == nodeGroup {
+			flat := &nodeSpec{line: m.line, kind: nodeGroup}
+			var walk func(*nodeSpec)
+			walk = func(n *nodeSpec) {
+				if n.kind != nodeGroup {
+					flat.any = append(flat.any, n)
+					return
+				}
+				for _, c := range n.any {
+					walk(c)
+				}
+				for _, c := range n.all {
+					walk(c)
+				}
+			}
+			walk(m)
+			q.topics[i].match = flat
+		}
+	}
+	return &q
 }
 
 // withoutThresholds is a copy of p whose topics hold at any score above 0.
@@ -136,7 +177,7 @@ func (p *Pack) withoutThresholds() *Pack {
 	return &q
 }
 
-func evaluate(e, loose *Engine, corpus []LabelledItem) EvalReport {
+func evaluate(e *Engine, nm *nearMiss, corpus []LabelledItem) EvalReport {
 	topics := e.Topics()
 	counts := make([]TopicScore, len(topics))
 	rep := EvalReport{Topics: make(map[string]TopicScore, len(topics)), Languages: map[string]TopicScore{}}
@@ -148,7 +189,7 @@ func evaluate(e, loose *Engine, corpus []LabelledItem) EvalReport {
 		lc := rep.Languages[lang]
 		it := model.Item{ID: li.ID, Title: li.Title, Content: li.Text}
 		matches := e.Match(&it)
-		var looseMatches []model.Match
+		var looseMatches, bareMatches []model.Match
 		looseDone := false
 		for i, t := range topics {
 			mi := slices.IndexFunc(matches, func(m model.Match) bool { return m.Topic == t.ID })
@@ -163,19 +204,22 @@ func evaluate(e, loose *Engine, corpus []LabelledItem) EvalReport {
 				lc.FP++
 				m := matches[mi]
 				rep.Mistakes = append(rep.Mistakes, Mistake{ItemID: li.ID, Title: li.Title, Topic: t.ID, Kind: "false positive",
-					Cause: triggerCause(&it, m.Hits), Score: m.Score})
+					Cause: "triggered by " + termsWhere(&it, m.Hits), Score: m.Score})
 			case labelled:
 				counts[i].FN++
 				lc.FN++
 				mk := Mistake{ItemID: li.ID, Title: li.Title, Topic: t.ID, Kind: "false negative", Cause: "not matched"}
-				if loose != nil {
+				if nm != nil {
 					if !looseDone {
-						looseMatches, looseDone = loose.Match(&it), true
+						looseMatches, bareMatches, looseDone = nm.loose.Match(&it), nm.bare.Match(&it), true
 					}
 					mk.Cause = "no hit at all"
-					if j := slices.IndexFunc(looseMatches, func(m model.Match) bool { return m.Topic == t.ID }); j >= 0 {
+					isT := func(m model.Match) bool { return m.Topic == t.ID }
+					if j := slices.IndexFunc(looseMatches, isT); j >= 0 {
 						mk.Cause = "hits below the threshold " + strconv.FormatFloat(t.MinScore, 'g', -1, 64)
 						mk.Score = looseMatches[j].Score
+					} else if j := slices.IndexFunc(bareMatches, isT); j >= 0 {
+						mk.Cause = "only part of its rules held: " + termsWhere(&it, bareMatches[j].Hits)
 					}
 				}
 				rep.Mistakes = append(rep.Mistakes, mk)
@@ -253,9 +297,9 @@ func hitPlace(it *model.Item, h model.Hit) int {
 	return placeDeep
 }
 
-// triggerCause names the terms that made a topic match and where each
-// stands at its most prominent: `triggered by "OTT" deep in the text`.
-func triggerCause(it *model.Item, hits []model.Hit) string {
+// termsWhere names the terms of hits and where each stands at its most
+// prominent: `"OTT" deep in the text`.
+func termsWhere(it *model.Item, hits []model.Hit) string {
 	var terms []string
 	place := map[string]int{}
 	for _, h := range hits {
@@ -272,7 +316,7 @@ func triggerCause(it *model.Item, hits []model.Hit) string {
 		}
 	}
 	if len(terms) == 0 {
-		return "matched with no term to show"
+		return "no term to show"
 	}
 	// One place for all the terms reads as one phrase; otherwise each term
 	// says its own, most prominent first.
@@ -283,13 +327,13 @@ func triggerCause(it *model.Item, hits []model.Hit) string {
 		return strings.Compare(a, b)
 	})
 	var b strings.Builder
-	b.WriteString("triggered by ")
 	same := place[terms[0]] == place[terms[len(terms)-1]]
 	for i, t := range terms {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(strconv.Quote(t))
+		// Not strconv.Quote: a regex reads as its rule wrote it.
+		b.WriteString(`"` + t + `"`)
 		if !same {
 			b.WriteString(" " + placeWords[place[t]])
 		}

@@ -41,6 +41,10 @@ func TestReadCorpusIgnoresUnknownFields(t *testing.T) {
 const causesPack = `pack: t
 topics:
   - {id: ott, name: OTT, severity: low, match: {phrases: ["OTT", "over-the-top"]}}
+  - id: ctx
+    name: needs context
+    severity: low
+    match: {all: ["ITU"], any: ["numbering"]}
   - id: newip
     name: New IP
     severity: low
@@ -62,6 +66,7 @@ func causesCorpus() []LabelledItem {
 		{ID: "n1", Text: "New IP only", Labels: []string{"newip"}},
 		{ID: "n2", Text: "nothing", Labels: []string{"newip", "ott"}},
 		{ID: "n3", Text: "nothing at all", Labels: []string{"newip"}},
+		{ID: "c1", Text: "numbering plans", Labels: []string{"ctx"}},
 		{ID: "ok", Text: "New IP and Network 2030 over OTT", Labels: []string{"newip", "ott"}},
 	}
 }
@@ -79,6 +84,7 @@ func TestGroupMistakesByCause(t *testing.T) {
 	want := []MistakeGroup{
 		{Topic: "newip", Kind: "false negative", Cause: "no hit at all", Items: []string{"n2", "n3"}},
 		{Topic: "ott", Kind: "false positive", Cause: `triggered by "OTT" deep in the text`, Items: []string{"f2", "f3"}},
+		{Topic: "ctx", Kind: "false negative", Cause: `only part of its rules held: "numbering" in the first paragraph`, Items: []string{"c1"}},
 		{Topic: "newip", Kind: "false negative", Cause: "hits below the threshold 3", Items: []string{"n1 (score 2)"}},
 		{Topic: "ott", Kind: "false positive", Cause: `triggered by "OTT" in the title`, Items: []string{"f1"}},
 		{Topic: "ott", Kind: "false positive", Cause: `triggered by "over-the-top" in the first paragraph`, Items: []string{"f4"}},
@@ -125,6 +131,7 @@ func TestCompareReports(t *testing.T) {
 	// ott before: TP 1, FP 4, FN 1 → P .2, R .5; after: TP 0, FP 1, FN 2 → 0.
 	// newip before: TP 1, FN 3 → R .25, P 1; after: TP 2, FN 2 → R .5, P 1.
 	wantTopics := []TopicChange{
+		{ID: "ctx", InBefore: true, InAfter: true},
 		{ID: "newip", Before: 0.4, After: 2.0 / 3, InBefore: true, InAfter: true},
 		{ID: "ott", Before: 2 * .2 * .5 / .7, After: 0, InBefore: true, InAfter: true},
 	}

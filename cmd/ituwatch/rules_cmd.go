@@ -338,7 +338,7 @@ func printMistakeGroups(w io.Writer, ms []rules.Mistake) {
 		}
 		link := " "
 		if g.Kind == "false negative" {
-			link = " with "
+			link = ", "
 		}
 		fmt.Fprintf(w, "%s: %d %s%s%s\n    %s\n", g.Topic, len(g.Items), kind, link, g.Cause, strings.Join(g.Items, ", "))
 	}
