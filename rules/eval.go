@@ -84,15 +84,17 @@ type EvalReport struct {
 
 // Mistake is an item the rules got wrong for one topic.
 type Mistake struct {
-	ItemID, Title, Topic string
-	Kind                 string // "false positive" | "false negative"
+	ItemID string `json:"item_id"`
+	Title  string `json:"title"`
+	Topic  string `json:"topic"`
+	Kind   string `json:"kind"` // "false positive" | "false negative"
 	// Cause says why, in words that group alike mistakes: the terms that
 	// triggered a false positive and where, or whether a missed topic had
 	// no hit at all or a score under its threshold.
-	Cause string
+	Cause string `json:"cause"`
 	// Score is the false positive's score, or the missed topic's score
 	// under its threshold (0 when it had no hit).
-	Score float64
+	Score float64 `json:"score,omitempty"`
 }
 
 // Evaluate matches every corpus item (title as the item's title, text as its
@@ -390,18 +392,22 @@ func GroupMistakes(ms []Mistake) []MistakeGroup {
 // TopicChange is one topic's F1 under two packs. A topic only one of them
 // defines has InBefore or InAfter false.
 type TopicChange struct {
-	ID                string
-	Before, After     float64
-	InBefore, InAfter bool
+	ID       string  `json:"id"`
+	Before   float64 `json:"f1_before"`
+	After    float64 `json:"f1_after"`
+	InBefore bool    `json:"in_before"`
+	InAfter  bool    `json:"in_after"`
 }
 
 // Comparison is what changed between two evaluations of the same corpus.
 type Comparison struct {
 	// Fixed are the old mistakes the new rules no longer make; Broken are
 	// the new rules' mistakes the old ones did not make.
-	Fixed, Broken           []Mistake
-	Topics                  []TopicChange // by id
-	MacroBefore, MacroAfter float64
+	Fixed       []Mistake     `json:"fixed"`
+	Broken      []Mistake     `json:"broken"`
+	Topics      []TopicChange `json:"topics"` // by id
+	MacroBefore float64       `json:"macro_f1_before"`
+	MacroAfter  float64       `json:"macro_f1_after"`
 }
 
 // Compare lists, item by item, what the after rules fix and break relative

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,22 @@ func TestRulesEvalCompare(t *testing.T) {
 		t.Fatalf("rules eval --compare exited %d: %s", code, errOut)
 	}
 	checkGolden(t, "rules_eval_compare.golden", out)
+
+	out, errOut, code = runCLIForTest(t, nil, "rules", "eval", "--pack", "testdata/eval_new.yaml",
+		"--compare", "testdata/eval_old.yaml", "--corpus", "testdata/eval_causes.jsonl", "--json")
+	var c struct {
+		Fixed, Broken []struct {
+			ItemID string `json:"item_id"`
+			Cause  string `json:"cause"`
+		}
+		MacroBefore float64 `json:"macro_f1_before"`
+	}
+	if err := json.Unmarshal([]byte(out), &c); code != 0 || err != nil {
+		t.Fatalf("--compare --json (exit %d, %v, %s):\n%s", code, err, errOut, out)
+	}
+	if len(c.Fixed) != 4 || len(c.Broken) != 1 || c.Broken[0].ItemID != "r09" || c.Broken[0].Cause != "no hit at all" || c.MacroBefore == 0 {
+		t.Errorf("--compare --json: %+v", c)
+	}
 
 	// The same pack on both sides changes nothing.
 	out, errOut, code = runCLIForTest(t, nil, "rules", "eval", "--compare", "builtin:itu", "--corpus", "../../rules/testdata/corpus.jsonl")
