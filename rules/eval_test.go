@@ -16,7 +16,7 @@ func TestReadCorpus(t *testing.T) {
 	}{
 		{"good", `{"id":"a","title":"T","text":"x","labels":["new-ip"]}` + "\n\n" + `{"id":"b","title":"U","text":"y","labels":[]}` + "\n", []string{"a", "b"}, ""},
 		{"bad json", `{"id":"a"}` + "\n" + `{"id":` + "\n", nil, "line 2: not a labelled item"},
-		{"unknown field", `{"id":"a","label":["x"]}`, nil, `line 1: not a labelled item (want {"id", "title", "text", "labels"}): json: unknown field "label"`},
+		{"unknown field", `{"id":"a","url":"https://example.org/a"}`, []string{"a"}, ""},
 		{"missing id", `{"title":"a"}`, nil, "line 1: id is missing"},
 		{"duplicate id", `{"id":"a"}` + "\n" + `{"id":"a"}`, nil, `line 2: id "a" is already used on line 1`},
 		{"two objects", `{"id":"a"} {"id":"b"}`, nil, "line 1: more than one JSON object"},
@@ -76,10 +76,10 @@ topics:
 		t.Errorf("macro F1 %v, want %v", rep.MacroF1, wantMacro)
 	}
 	wantMistakes := []Mistake{
-		{ItemID: "2", Topic: "beta", Kind: "false positive"},
-		{ItemID: "3", Topic: "alpha", Kind: "false negative"},
-		{ItemID: "3", Topic: "beta", Kind: "false negative"},
-		{ItemID: "5", Topic: "alpha", Kind: "false positive"},
+		{ItemID: "2", Topic: "beta", Kind: "false positive", Cause: `triggered by "beta" in the first paragraph`, Score: 1},
+		{ItemID: "3", Topic: "alpha", Kind: "false negative", Cause: "not matched"},
+		{ItemID: "3", Topic: "beta", Kind: "false negative", Cause: "not matched"},
+		{ItemID: "5", Topic: "alpha", Kind: "false positive", Cause: `triggered by "alpha" in the first paragraph`, Score: 1},
 	}
 	if !reflect.DeepEqual(rep.Mistakes, wantMistakes) {
 		t.Errorf("mistakes %+v\nwant %+v", rep.Mistakes, wantMistakes)

@@ -62,7 +62,10 @@ func rulesUsage(w io.Writer) {
   ituwatch rules test   [--pack REF]... (--text "..." | --feed FILE) [--json]
                         what matches and why
   ituwatch rules eval   [--pack REF]... --corpus FILE.jsonl [--json] [--mistakes]
-                        precision, recall and F1 per topic against labelled items
+                        [--compare OLD_REF]...
+                        precision, recall and F1 per topic against labelled items;
+                        --mistakes groups them by cause, --compare lists the items
+                        a change of pack fixed and broke
   ituwatch rules replay -c FILE --since YYYY-MM-DD [--topic T]
                         run the current rules over stored items; sends nothing
 REF is builtin:itu (the default) or the path of a pack file.
@@ -228,12 +231,13 @@ func printMatches(w io.Writer, it *model.Item, matches []model.Match) {
 }
 
 func cmdRulesEval(_ context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "rules eval", "rules eval [--pack REF]... --corpus FILE.jsonl [--json] [--mistakes]")
-	var packs packList
+	fs := newFlags(env, "rules eval", "rules eval [--pack REF]... --corpus FILE.jsonl [--json] [--mistakes] [--compare OLD_REF]...")
+	var packs, old packList
 	fs.Var(&packs, "pack", "rule pack: builtin:itu or a file (repeatable; default builtin:itu)")
-	corpusPath := fs.String("corpus", "", "labelled items, one JSON object a line: id, title, text, labels")
+	fs.Var(&old, "compare", "the rule packs before a change (a saved copy of a pack file, or builtin:itu; repeatable): list the items fixed and broken")
+	corpusPath := fs.String("corpus", "", "labelled items, one JSON object a line: id, title, text, labels (other fields are ignored)")
 	jsonOut := fs.Bool("json", false, "print one JSON object")
-	mistakes := fs.Bool("mistakes", false, "list every false positive and false negative")
+	mistakes := fs.Bool("mistakes", false, "list the false positives and false negatives, grouped by cause")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -241,10 +245,6 @@ func cmdRulesEval(_ context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintln(env.stderr, "--corpus is required")
 		fs.Usage()
 		return errUsage
-	}
-	eng, err := loadEngine(packs)
-	if err != nil {
-		return err
 	}
 	f, err := os.Open(*corpusPath)
 	if err != nil {
@@ -255,7 +255,30 @@ func cmdRulesEval(_ context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read corpus %s: %w", *corpusPath, err)
 	}
-	rep := rules.Evaluate(eng, corpus)
+	rep, err := evaluateRefs(packs, corpus)
+	if err != nil {
+		return err
+	}
+	if len(old) > 0 {
+		before, err := evaluateRefs(old, corpus)
+		if err != nil {
+			return err
+		}
+		cmp := rules.Compare(before, rep)
+		if *jsonOut {
+			b, err := json.Marshal(cmp)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "%s\n", b)
+			return nil
+		}
+		printComparison(env.stdout, len(corpus), old.String(), cmp)
+		if *mistakes {
+			printMistakeGroups(env.stdout, rep.Mistakes)
+		}
+		return nil
+	}
 	if *jsonOut {
 		b, err := json.Marshal(rep)
 		if err != nil {
@@ -277,11 +300,83 @@ func cmdRulesEval(_ context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintf(env.stdout, "\nmacro F1 %.3f\n", rep.MacroF1)
 	printLanguageScores(env.stdout, rep.Languages)
 	if *mistakes {
-		for _, m := range rep.Mistakes {
-			fmt.Fprintf(env.stdout, "%s %s %s: %s\n", m.Kind, m.Topic, m.ItemID, m.Title)
-		}
+		printMistakeGroups(env.stdout, rep.Mistakes)
 	}
 	return nil
+}
+
+// evaluateRefs loads and evaluates the packs refs name (builtin:itu when
+// none), so that missed topics say whether they had any hit at all.
+func evaluateRefs(refs []string, corpus []rules.LabelledItem) (rules.EvalReport, error) {
+	if len(refs) == 0 {
+		refs = []string{config.DefaultRulePack}
+	}
+	packs := make([]*rules.Pack, 0, len(refs))
+	for _, ref := range refs {
+		p, err := rules.LoadPack(ref)
+		if err != nil {
+			return rules.EvalReport{}, fmt.Errorf("load rule pack %s: %w", ref, err)
+		}
+		packs = append(packs, p)
+	}
+	rep, err := rules.EvaluatePacks(packs, corpus)
+	if err != nil {
+		return rules.EvalReport{}, fmt.Errorf("compile rules %s: %w", strings.Join(refs, ", "), err)
+	}
+	return rep, nil
+}
+
+// printMistakeGroups lists mistakes by topic and cause, largest group
+// first: the causes worth a rule change come first.
+func printMistakeGroups(w io.Writer, ms []rules.Mistake) {
+	if len(ms) == 0 {
+		fmt.Fprintln(w, "\nno mistakes")
+		return
+	}
+	fmt.Fprintln(w, "\nmistakes by cause, largest group first:")
+	for _, g := range rules.GroupMistakes(ms) {
+		kind := g.Kind
+		if len(g.Items) != 1 {
+			kind += "s"
+		}
+		link := " "
+		if g.Kind == "false negative" {
+			link = ", "
+		}
+		fmt.Fprintf(w, "%s: %d %s%s%s\n    %s\n", g.Topic, len(g.Items), kind, link, g.Cause, strings.Join(g.Items, ", "))
+	}
+}
+
+// printComparison shows what a rule change fixed and broke, item by item,
+// and each topic's F1 before and after.
+func printComparison(w io.Writer, items int, old string, c rules.Comparison) {
+	fmt.Fprintf(w, "%d labelled items, compared with %s: %d fixed, %d broken\n", items, old, len(c.Fixed), len(c.Broken))
+	list := func(head string, ms []rules.Mistake, verb string) {
+		if len(ms) == 0 {
+			return
+		}
+		fmt.Fprintf(w, "\n%s:\n", head)
+		for _, m := range ms {
+			fmt.Fprintf(w, "  %s %s: %s %s (%s) — %s\n", m.Topic, m.ItemID, verb, m.Kind, m.Cause, m.Title)
+		}
+	}
+	list("fixed", c.Fixed, "was a")
+	list("broken", c.Broken, "now a")
+	fmt.Fprintf(w, "\n%-18s %6s   %6s %7s\n", "topic", "F1 was", "now", "change")
+	f1 := func(v float64, ok bool) string {
+		if !ok {
+			return "—"
+		}
+		return fmt.Sprintf("%.3f", v)
+	}
+	for _, t := range c.Topics {
+		change := ""
+		if t.InBefore && t.InAfter {
+			change = fmt.Sprintf("%+.3f", t.After-t.Before)
+		}
+		fmt.Fprintf(w, "%-18s %6s → %6s %7s\n", t.ID, f1(t.Before, t.InBefore), f1(t.After, t.InAfter), change)
+	}
+	fmt.Fprintf(w, "\nmacro F1 %.3f → %.3f (%+.3f)\n", c.MacroBefore, c.MacroAfter, c.MacroAfter-c.MacroBefore)
 }
 
 func cmdRulesReplay(ctx context.Context, env *cliEnv, args []string) error {
