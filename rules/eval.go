@@ -262,10 +262,9 @@ func ratio(n, d int) float64 {
 	return float64(n) / float64(d)
 }
 
-// leadBytes is how far into an item's text a hit still counts as in its
-// first paragraph when the text has no paragraph break before: about the
-// first hundred words, what a reader sees before deciding to read on.
-const leadBytes = 600
+// A hit counts as in the first paragraph up to the text's first paragraph
+// break, and at most leadBytes in: the same opening that salience.go
+// gives full weight.
 
 // Places of a hit, most prominent first.
 const (
