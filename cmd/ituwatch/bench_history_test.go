@@ -28,14 +28,14 @@ import (
 //
 //	ITUWATCH_BENCH_HISTORY=1 go test ./cmd/ituwatch -run '^$' -bench History -benchtime 200x
 //
-// ITUWATCH_HISTORY_DB names the file (default /tmp/ituwatch-history-1m.db),
+// ITUWATCH_HISTORY_DB names the file (default /tmp/ituwatch-history-zipf-1m.db),
 // ITUWATCH_HISTORY_ITEMS its size (default 1,000,000). Delete the file to
 // build it again.
 func historyStore(b *testing.B) (path string, n int) {
 	if os.Getenv("ITUWATCH_BENCH_HISTORY") == "" {
 		b.Skip("set ITUWATCH_BENCH_HISTORY=1 to build (once) and query a store of a million items")
 	}
-	path = cmpOr(os.Getenv("ITUWATCH_HISTORY_DB"), "/tmp/ituwatch-history-1m.db")
+	path = cmpOr(os.Getenv("ITUWATCH_HISTORY_DB"), "/tmp/ituwatch-history-zipf-1m.db")
 	n = 1_000_000
 	if v, err := strconv.Atoi(os.Getenv("ITUWATCH_HISTORY_ITEMS")); err == nil && v > 0 {
 		n = v
@@ -118,7 +118,7 @@ func fillHistory(ctx context.Context, db *sql.DB, from, n int) error {
 			when := t0.Add(-time.Duration(n-i) * time.Minute)
 			it := model.Item{
 				SourceID: fmt.Sprint("src-", i%40), ID: fmt.Sprint("item-", i),
-				Title: corpus.Title(r, 30), Summary: corpus.Text(r, 200, 40), Content: corpus.Text(r, 500, 40),
+				Title: corpus.ZipfTitle(r, 30), Summary: corpus.ZipfText(r, 200, 40), Content: corpus.ZipfText(r, 500, 40),
 				Link: fmt.Sprint("https://news.example/", i), Published: when,
 			}
 			var rowID int64
