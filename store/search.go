@@ -21,6 +21,11 @@ const (
 	hitClose = "\uE001"
 )
 
+// searchWindow is the rowid range of the first window of the candidate
+// walk (see searchCandidateIDs); a variable so tests can walk a small
+// store in many windows.
+var searchWindow int64 = 4_096
+
 var hitMarkers = strings.NewReplacer(hitOpen, "", hitClose, "")
 
 // withoutHitMarkers removes the snippet markers from stored text.
@@ -37,8 +42,13 @@ const (
 	// items would otherwise make every search rank half a million rows.
 	searchCandidates = 500
 	// maxSearchWords bounds the query a user can type.
-	maxSearchWords = 16
-	snippetTokens  = 16
+	maxSearchWords  = 16
+	searchWindowMax = 1 << 20
+	// searchWindowTime is what one window of the walk should take.
+	searchWindowTime = 5 * time.Millisecond
+	// searchBudget bounds the candidate walk (see searchCandidateIDs).
+	searchBudget  = 30 * time.Millisecond
+	snippetTokens = 16
 	// searchIndexWait bounds how long a search waits for the items
 	// stored just before it to be indexed.
 	searchIndexWait = time.Second
@@ -127,16 +137,10 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // and the column checks are confined to their rowid range, so the cost of a
 // search does not grow with the store.
 func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.SearchHit, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ?
-		ORDER BY rowid DESC LIMIT ?`, match, searchCandidates)
-	if err != nil {
-		return nil, err
-	}
-	cands, err := scanIDs(rows)
+	cands, spans, err := searchCandidateIDs(ctx, tx, match)
 	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
-	oldest := cands[len(cands)-1]
 	tier := make(map[int64]int, len(cands))
 	for _, id := range cands {
 		tier[id] = 3
@@ -145,23 +149,25 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.S
 		level   int
 		columns string
 	}{{2, "{title summary}"}, {1, "title"}} {
-		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid >= ?`,
-			t.columns+" : ("+match+")", oldest)
-		if err != nil {
-			return nil, err
-		}
-		ids, err := scanIDs(rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if _, ok := tier[id]; ok {
-				tier[id] = t.level
+		for _, sp := range spans {
+			rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`,
+				t.columns+" : ("+match+")", sp.lo, sp.hi)
+			if err != nil {
+				return nil, err
+			}
+			ids, err := scanIDs(rows)
+			if err != nil {
+				return nil, err
+			}
+			for _, id := range ids {
+				if _, ok := tier[id]; ok {
+					tier[id] = t.level
+				}
 			}
 		}
 	}
 	in, args := inList(cands)
-	rows, err = tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen) FROM items WHERE id IN (`+in+`)`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen) FROM items WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -190,35 +196,20 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.S
 	})
 	ids = ids[:min(limit, len(ids))]
 
-	// One walk over the candidates' rowid range computes the snippets of the
-	// chosen few: looking each up by rowid makes FTS5 seek from the start of
-	// the word's doclist every time. The unary + keeps the IN list from being
-	// handed to FTS5 as rowid lookups.
-	topIn, topArgs := inList(ids)
-	rows, err = tx.QueryContext(ctx, `SELECT rowid,
-			snippet(items_fts, 0, ?2, ?3, '…', ?4),
-			snippet(items_fts, 1, ?2, ?3, '…', ?4),
-			snippet(items_fts, 2, ?2, ?3, '…', ?4)
-		FROM items_fts WHERE items_fts MATCH ?1 AND rowid >= ?5 AND +rowid IN (`+topIn+`)`,
-		append([]any{match, hitOpen, hitClose, snippetTokens, oldest}, topArgs...)...)
-	if err != nil {
-		return nil, err
-	}
 	snippets := make(map[int64]model.Snippet, len(ids))
-	for rows.Next() {
-		var (
-			id   int64
-			cols [3]string
-		)
-		if err := rows.Scan(&id, &cols[0], &cols[1], &cols[2]); err != nil {
-			rows.Close()
+	for _, sp := range spans {
+		var in []int64
+		for _, id := range ids {
+			if id >= sp.lo && id <= sp.hi {
+				in = append(in, id)
+			}
+		}
+		if len(in) == 0 {
+			continue
+		}
+		if err := searchSnippets(ctx, tx, match, slices.Min(in), slices.Max(in), in, snippets); err != nil {
 			return nil, fmt.Errorf("snippets: %w", err)
 		}
-		snippets[id] = bestSnippet(cols)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("snippets: %w", err)
 	}
 
 	itemStmt, err := tx.PrepareContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0) FROM items WHERE id = ?`)
@@ -261,6 +252,109 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.S
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// span is a rowid range of the index that holds candidates.
+type span struct{ lo, hi int64 }
+
+// searchCandidateIDs returns the newest searchCandidates items matching
+// match, newest first, and the rowid ranges they lie in.
+//
+// It walks the index from the newest item back in rowid windows. Each
+// window is read in ascending rowid order: FTS5 walks a phrase's doclists
+// backwards from their start, so ORDER BY rowid DESC cost a walk over the
+// whole index for every phrase query (1.6 s for "the the" at a million
+// items even when bounded to the newest 17,000). A window that answered
+// quickly is followed by a larger one, a slow one by a smaller one, so a
+// rare word crosses the store in a few windows and a phrase of common
+// words reads its positions a few thousand items at a time. The walk
+// stops once it has spent searchBudget: a phrase of common words that
+// never stand side by side must read the positions of every item holding
+// them, which no index FTS5 keeps can avoid, so such a search answers for
+// the newest items it could read in time.
+//
+// The checks that follow (tiers, snippets) look only at the ranges that
+// held candidates, instead of everything from the oldest candidate on: a
+// query with a few matches spread over the years would otherwise walk the
+// doclists of its common words three more times.
+func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64, []span, error) {
+	var top sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil || !top.Valid {
+		return nil, nil, err
+	}
+	var (
+		cands []int64
+		spans []span
+		start = time.Now()
+	)
+	for hi, w := top.Int64, searchWindow; hi > 0 && len(cands) < searchCandidates; {
+		if len(spans) > 0 || hi < top.Int64 {
+			if time.Since(start) > searchBudget {
+				break
+			}
+		}
+		lo := max(1, hi-w+1)
+		t := time.Now()
+		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		slices.Sort(ids)
+		slices.Reverse(ids)
+		if len(ids) > 0 {
+			ids = ids[:min(len(ids), searchCandidates-len(cands))]
+			sp := span{lo: ids[len(ids)-1], hi: ids[0]}
+			// Ranges close together are read in one query: each query
+			// pays to find every word's doclist in every index segment.
+			if n := len(spans); n > 0 && spans[n-1].lo-sp.hi <= spans[n-1].hi-sp.lo {
+				spans[n-1].lo = sp.lo
+			} else {
+				spans = append(spans, sp)
+			}
+			cands = append(cands, ids...)
+		}
+		switch el := time.Since(t); {
+		case el < searchWindowTime/4:
+			w = min(w*4, searchWindowMax)
+		case el > searchWindowTime:
+			w = max(w/2, searchWindow/4)
+		}
+		hi = lo - 1
+	}
+	return cands, spans, nil
+}
+
+// searchSnippets computes the snippets of the items in ids, which lie
+// between lo and hi, in one walk over that range: looking each up by rowid
+// makes FTS5 seek from the start of the word's doclist every time. The
+// unary + keeps the IN list from being handed to FTS5 as rowid lookups.
+func searchSnippets(ctx context.Context, tx *sql.Tx, match string, lo, hi int64, ids []int64, into map[int64]model.Snippet) error {
+	in, args := inList(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT rowid,
+			snippet(items_fts, 0, ?2, ?3, '…', ?4),
+			snippet(items_fts, 1, ?2, ?3, '…', ?4),
+			snippet(items_fts, 2, ?2, ?3, '…', ?4)
+		FROM items_fts WHERE items_fts MATCH ?1 AND rowid BETWEEN ?5 AND ?6 AND +rowid IN (`+in+`)`,
+		append([]any{match, hitOpen, hitClose, snippetTokens, lo, hi}, args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   int64
+			cols [3]string
+		)
+		if err := rows.Scan(&id, &cols[0], &cols[1], &cols[2]); err != nil {
+			return err
+		}
+		into[id] = bestSnippet(cols)
+	}
+	return rows.Err()
 }
 
 var snippetFields = [3]string{"title", "summary", "content"}
