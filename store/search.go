@@ -310,7 +310,7 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 			sp := span{lo: ids[len(ids)-1], hi: ids[0]}
 			// Ranges close together are read in one query: each query
 			// pays to find every word's doclist in every index segment.
-			if n := len(spans); n > 0 && spans[n-1].lo-sp.hi <= spans[n-1].hi-sp.lo {
+			if n := len(spans); n > 0 && spans[n-1].lo-sp.hi <= (spans[n-1].hi-spans[n-1].lo)+(sp.hi-sp.lo) {
 				spans[n-1].lo = sp.lo
 			} else {
 				spans = append(spans, sp)
