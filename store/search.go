@@ -288,10 +288,8 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 		start = time.Now()
 	)
 	for hi, w := top.Int64, searchWindow; hi > 0 && len(cands) < searchCandidates; {
-		if len(spans) > 0 || hi < top.Int64 {
-			if time.Since(start) > searchBudget {
-				break
-			}
+		if hi < top.Int64 && time.Since(start) > searchBudget {
+			break // the first window is always read
 		}
 		lo := max(1, hi-w+1)
 		t := time.Now()
