@@ -10,6 +10,8 @@ import (
 	"time"
 	"unicode"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -61,6 +63,17 @@ const (
 // An unbalanced quote is ignored. Words without a letter or digit are
 // dropped, as the tokenizer would drop them.
 func ftsQuery(input string) string {
+	phrases := searchPhrases(input)
+	for i, p := range phrases {
+		// p holds no double quote by construction, so quoting is enough.
+		phrases[i] = `"` + p + `"`
+	}
+	return strings.Join(phrases, " ")
+}
+
+// searchPhrases returns the words and "quoted phrases" of what a user
+// typed, as ftsQuery quotes them.
+func searchPhrases(input string) []string {
 	input = withoutHitMarkers(input)
 	if strings.Count(input, `"`)%2 == 1 {
 		i := strings.LastIndex(input, `"`)
@@ -82,13 +95,12 @@ func ftsQuery(input string) string {
 		if !strings.ContainsFunc(chunk, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
 			continue
 		}
-		// chunk holds no double quote by construction, so quoting is enough.
-		phrases = append(phrases, `"`+chunk+`"`)
+		phrases = append(phrases, chunk)
 		if len(phrases) == maxSearchWords {
 			break
 		}
 	}
-	return strings.Join(phrases, " ")
+	return phrases
 }
 
 // Search finds items whose title, summary or content contain all the words
@@ -98,6 +110,7 @@ func ftsQuery(input string) string {
 // is capped at 50.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.SearchHit, error) {
 	limit = boundLimit(limit, 10, maxList)
+	phrases := searchPhrases(query)
 	match := ftsQuery(query)
 	if match == "" {
 		return nil, nil
@@ -113,7 +126,7 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.Se
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
 	defer tx.Rollback()
-	hits, err := search(ctx, tx, match, limit)
+	hits, err := search(ctx, tx, match, phrases, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
@@ -136,49 +149,37 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // may take.) Only the newest searchCandidates matching items are ranked,
 // and the column checks are confined to their rowid range, so the cost of a
 // search does not grow with the store.
-func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.SearchHit, error) {
+func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, error) {
 	cands, spans, err := searchCandidateIDs(ctx, tx, match)
 	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
-	tier := make(map[int64]int, len(cands))
-	for _, id := range cands {
-		tier[id] = 3
-	}
-	for _, t := range []struct {
-		level   int
-		columns string
-	}{{2, "{title summary}"}, {1, "title"}} {
-		for _, sp := range spans {
-			rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`,
-				t.columns+" : ("+match+")", sp.lo, sp.hi)
-			if err != nil {
-				return nil, err
-			}
-			ids, err := scanIDs(rows)
-			if err != nil {
-				return nil, err
-			}
-			for _, id := range ids {
-				if _, ok := tier[id]; ok {
-					tier[id] = t.level
-				}
-			}
-		}
+	// The tiers are computed here from the candidates' titles and
+	// summaries rather than by asking FTS5 for column matches: that walked
+	// the candidates' rowid ranges twice more, reading positions, and took
+	// 40–85 ms of a search whose candidates were spread over the store.
+	var want [][]string
+	for _, p := range phrases {
+		want = append(want, ftsTokens(p))
 	}
 	in, args := inList(cands)
-	rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen) FROM items WHERE id IN (`+in+`)`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen), title, summary FROM items WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
+	tier := make(map[int64]int, len(cands))
 	when := make(map[int64]int64, len(cands))
 	for rows.Next() {
-		var id, w int64
-		if err := rows.Scan(&id, &w); err != nil {
+		var (
+			id, w          int64
+			title, summary string
+		)
+		if err := rows.Scan(&id, &w, &title, &summary); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		when[id] = w
+		tier[id] = columnTier(want, ftsTokens(title), ftsTokens(summary))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -254,6 +255,65 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.S
 	return out, nil
 }
 
+// columnTier is 1 when every phrase is in the title, 2 when each is in
+// the title or the summary, 3 otherwise: what FTS5's column filters
+// "title : (…)" and "{title summary} : (…)" answer, without a walk.
+func columnTier(phrases [][]string, title, summary []string) int {
+	inTitle, inEither := true, true
+	for _, p := range phrases {
+		t := hasPhrase(title, p)
+		inTitle = inTitle && t
+		inEither = inEither && (t || hasPhrase(summary, p))
+	}
+	switch {
+	case inTitle:
+		return 1
+	case inEither:
+		return 2
+	}
+	return 3
+}
+
+func hasPhrase(tokens, phrase []string) bool {
+	if len(phrase) == 0 {
+		return true
+	}
+	for i := 0; i+len(phrase) <= len(tokens); i++ {
+		if slices.Equal(tokens[i:i+len(phrase)], phrase) {
+			return true
+		}
+	}
+	return false
+}
+
+// ftsTokens splits s as the index's tokenizer (unicode61 remove_diacritics
+// 2) does: runs of letters, numbers and private-use characters, folded to
+// lower case without diacritics.
+func ftsTokens(s string) []string {
+	var (
+		out []string
+		b   strings.Builder
+	)
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// a diacritic: dropped, and it does not split the word
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
 // span is a rowid range of the index that holds candidates.
 type span struct{ lo, hi int64 }
 
@@ -273,10 +333,10 @@ type span struct{ lo, hi int64 }
 // them, which no index FTS5 keeps can avoid, so such a search answers for
 // the newest items it could read in time.
 //
-// The checks that follow (tiers, snippets) look only at the ranges that
-// held candidates, instead of everything from the oldest candidate on: a
+// The snippets that follow are computed over the ranges that held the
+// chosen items only, instead of everything from the oldest candidate on: a
 // query with a few matches spread over the years would otherwise walk the
-// doclists of its common words three more times.
+// doclists of its common words again.
 func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64, []span, error) {
 	var top sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil || !top.Valid {
@@ -305,19 +365,14 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 		slices.Reverse(ids)
 		if len(ids) > 0 {
 			ids = ids[:min(len(ids), searchCandidates-len(cands))]
-			sp := span{lo: ids[len(ids)-1], hi: ids[0]}
-			// Ranges close together are read in one query: each query
-			// pays to find every word's doclist in every index segment.
-			if n := len(spans); n > 0 && spans[n-1].lo-sp.hi <= (spans[n-1].hi-spans[n-1].lo)+(sp.hi-sp.lo) {
-				spans[n-1].lo = sp.lo
-			} else {
-				spans = append(spans, sp)
-			}
+			spans = append(spans, span{lo: ids[len(ids)-1], hi: ids[0]})
 			cands = append(cands, ids...)
 		}
 		switch el := time.Since(t); {
 		case el < searchWindowTime/4:
 			w = min(w*4, searchWindowMax)
+		case el < searchWindowTime/2:
+			w = min(w*2, searchWindowMax)
 		case el > searchWindowTime:
 			w = max(w/2, searchWindow/4)
 		}

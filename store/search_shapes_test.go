@@ -92,3 +92,58 @@ func TestSearchWalksEveryWindow(t *testing.T) {
 		}
 	}
 }
+
+// ftsTokens must split and fold as the index's tokenizer does, or the
+// tiers computed from it would rank differently from FTS5's column filters.
+func TestFTSTokens(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want []string
+	}{
+		{"Council document C26/51-E", []string{"council", "document", "c26", "51", "e"}},
+		{"over-the-top", []string{"over", "the", "top"}},
+		{"Résolution 102, São Paulo", []string{"resolution", "102", "sao", "paulo"}},
+		{"ITU-T's  Study\tGroup", []string{"itu", "t", "s", "study", "group"}},
+		{"", nil},
+	} {
+		if got := ftsTokens(tt.in); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ftsTokens(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+	// The tiers agree with FTS5's column filters on the index itself.
+	s, clock := openTest(t)
+	seedSearch(t, s, clock)
+	ctx := context.Background()
+	for _, q := range []string{"new ip", `"new ip"`, "patent dispute", "itu", "new ip itu", "C20/51-E", "camera"} {
+		want := map[int64]int{}
+		for _, c := range []struct {
+			tier int
+			cols string
+		}{{3, ""}, {2, "{title summary} : "}, {1, "title : "}} {
+			rows, err := s.r.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ?`, c.cols+"("+ftsQuery(q)+")")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids, err := scanIDs(rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids {
+				want[id] = c.tier
+			}
+		}
+		var phrases [][]string
+		for _, p := range searchPhrases(q) {
+			phrases = append(phrases, ftsTokens(p))
+		}
+		for id, tier := range want {
+			var title, summary string
+			if err := s.r.QueryRowContext(ctx, `SELECT title, summary FROM items WHERE id = ?`, id).Scan(&title, &summary); err != nil {
+				t.Fatal(err)
+			}
+			if got := columnTier(phrases, ftsTokens(title), ftsTokens(summary)); got != tier {
+				t.Errorf("%q: item %d (%q / %q): tier %d, FTS5 says %d", q, id, title, summary, got, tier)
+			}
+		}
+	}
+}
