@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -300,6 +301,13 @@ func ftsTokens(s string) []string {
 			b.Reset()
 		}
 	}
+	if isASCII(s) {
+		// Most text: one lower-cased copy and substrings of it, as this
+		// runs over the title and summary of 500 candidates per search.
+		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+			return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+		})
+	}
 	for _, r := range norm.NFD.String(s) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
@@ -312,6 +320,15 @@ func ftsTokens(s string) []string {
 	}
 	flush()
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // span is a rowid range of the index that holds candidates.
@@ -368,13 +385,19 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 			spans = append(spans, span{lo: ids[len(ids)-1], hi: ids[0]})
 			cands = append(cands, ids...)
 		}
-		switch el := time.Since(t); {
+		el := time.Since(t)
+		switch {
 		case el < searchWindowTime/4:
 			w = min(w*4, searchWindowMax)
 		case el < searchWindowTime/2:
 			w = min(w*2, searchWindowMax)
 		case el > searchWindowTime:
 			w = max(w/2, searchWindow/4)
+		}
+		// Nor should the next window overrun the budget by much, at the
+		// rate this one was read.
+		if left := searchBudget - time.Since(start); left > 0 {
+			w = max(1, min(w, int64(float64(left)/float64(el+1)*float64(hi-lo+1))))
 		}
 		hi = lo - 1
 	}
