@@ -147,9 +147,10 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // then the rest; newer first within each. (FTS5's bm25 was measured too
 // slow: it counts every item holding each query word on every search, which
 // for "ITU" in a million-item store takes well over the 50 ms a chat answer
-// may take.) Only the newest searchCandidates matching items are ranked,
-// and the column checks are confined to their rowid range, so the cost of a
-// search does not grow with the store.
+// may take.) Only the newest searchCandidates matching items the walk of
+// searchCandidateIDs reaches are ranked, their tiers are read from their
+// own titles and summaries, and snippets only from the ranges holding the
+// chosen few, so the cost of a search does not grow with the store.
 func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, error) {
 	cands, spans, err := searchCandidateIDs(ctx, tx, match)
 	if err != nil || len(cands) == 0 {
