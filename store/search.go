@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/ituwatch/ituwatch/model"
 )
@@ -20,6 +23,11 @@ const (
 	hitOpen  = "\uE000"
 	hitClose = "\uE001"
 )
+
+// searchWindow is the rowid range of the first window of the candidate
+// walk (see searchCandidateIDs); a variable so tests can walk a small
+// store in many windows.
+var searchWindow int64 = 4_096
 
 var hitMarkers = strings.NewReplacer(hitOpen, "", hitClose, "")
 
@@ -37,8 +45,13 @@ const (
 	// items would otherwise make every search rank half a million rows.
 	searchCandidates = 500
 	// maxSearchWords bounds the query a user can type.
-	maxSearchWords = 16
-	snippetTokens  = 16
+	maxSearchWords  = 16
+	searchWindowMax = 1 << 20
+	// searchWindowTime is what one window of the walk should take.
+	searchWindowTime = 5 * time.Millisecond
+	// searchBudget bounds the candidate walk (see searchCandidateIDs).
+	searchBudget  = 30 * time.Millisecond
+	snippetTokens = 16
 	// searchIndexWait bounds how long a search waits for the items
 	// stored just before it to be indexed.
 	searchIndexWait = time.Second
@@ -51,6 +64,17 @@ const (
 // An unbalanced quote is ignored. Words without a letter or digit are
 // dropped, as the tokenizer would drop them.
 func ftsQuery(input string) string {
+	phrases := searchPhrases(input)
+	for i, p := range phrases {
+		// p holds no double quote by construction, so quoting is enough.
+		phrases[i] = `"` + p + `"`
+	}
+	return strings.Join(phrases, " ")
+}
+
+// searchPhrases returns the words and "quoted phrases" of what a user
+// typed, as ftsQuery quotes them.
+func searchPhrases(input string) []string {
 	input = withoutHitMarkers(input)
 	if strings.Count(input, `"`)%2 == 1 {
 		i := strings.LastIndex(input, `"`)
@@ -72,13 +96,12 @@ func ftsQuery(input string) string {
 		if !strings.ContainsFunc(chunk, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) {
 			continue
 		}
-		// chunk holds no double quote by construction, so quoting is enough.
-		phrases = append(phrases, `"`+chunk+`"`)
+		phrases = append(phrases, chunk)
 		if len(phrases) == maxSearchWords {
 			break
 		}
 	}
-	return strings.Join(phrases, " ")
+	return phrases
 }
 
 // Search finds items whose title, summary or content contain all the words
@@ -88,6 +111,7 @@ func ftsQuery(input string) string {
 // is capped at 50.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.SearchHit, error) {
 	limit = boundLimit(limit, 10, maxList)
+	phrases := searchPhrases(query)
 	match := ftsQuery(query)
 	if match == "" {
 		return nil, nil
@@ -103,7 +127,7 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.Se
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
 	defer tx.Rollback()
-	hits, err := search(ctx, tx, match, limit)
+	hits, err := search(ctx, tx, match, phrases, limit)
 	if err != nil {
 		return nil, fmt.Errorf("search %q: %w", query, err)
 	}
@@ -123,56 +147,41 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // then the rest; newer first within each. (FTS5's bm25 was measured too
 // slow: it counts every item holding each query word on every search, which
 // for "ITU" in a million-item store takes well over the 50 ms a chat answer
-// may take.) Only the newest searchCandidates matching items are ranked,
-// and the column checks are confined to their rowid range, so the cost of a
-// search does not grow with the store.
-func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.SearchHit, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ?
-		ORDER BY rowid DESC LIMIT ?`, match, searchCandidates)
-	if err != nil {
-		return nil, err
-	}
-	cands, err := scanIDs(rows)
+// may take.) Only the newest searchCandidates matching items the walk of
+// searchCandidateIDs reaches are ranked, their tiers are read from their
+// own titles and summaries, and snippets only from the ranges holding the
+// chosen few, so the cost of a search does not grow with the store.
+func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, error) {
+	cands, spans, err := searchCandidateIDs(ctx, tx, match)
 	if err != nil || len(cands) == 0 {
 		return nil, err
 	}
-	oldest := cands[len(cands)-1]
-	tier := make(map[int64]int, len(cands))
-	for _, id := range cands {
-		tier[id] = 3
-	}
-	for _, t := range []struct {
-		level   int
-		columns string
-	}{{2, "{title summary}"}, {1, "title"}} {
-		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid >= ?`,
-			t.columns+" : ("+match+")", oldest)
-		if err != nil {
-			return nil, err
-		}
-		ids, err := scanIDs(rows)
-		if err != nil {
-			return nil, err
-		}
-		for _, id := range ids {
-			if _, ok := tier[id]; ok {
-				tier[id] = t.level
-			}
-		}
+	// The tiers are computed here from the candidates' titles and
+	// summaries rather than by asking FTS5 for column matches: that walked
+	// the candidates' rowid ranges twice more, reading positions, and took
+	// 40–85 ms of a search whose candidates were spread over the store.
+	var want [][]string
+	for _, p := range phrases {
+		want = append(want, ftsTokens(p))
 	}
 	in, args := inList(cands)
-	rows, err = tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen) FROM items WHERE id IN (`+in+`)`, args...)
+	rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen), title, summary FROM items WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
+	tier := make(map[int64]int, len(cands))
 	when := make(map[int64]int64, len(cands))
 	for rows.Next() {
-		var id, w int64
-		if err := rows.Scan(&id, &w); err != nil {
+		var (
+			id, w          int64
+			title, summary string
+		)
+		if err := rows.Scan(&id, &w, &title, &summary); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		when[id] = w
+		tier[id] = columnTier(want, ftsTokens(title), ftsTokens(summary))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
@@ -190,35 +199,20 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.S
 	})
 	ids = ids[:min(limit, len(ids))]
 
-	// One walk over the candidates' rowid range computes the snippets of the
-	// chosen few: looking each up by rowid makes FTS5 seek from the start of
-	// the word's doclist every time. The unary + keeps the IN list from being
-	// handed to FTS5 as rowid lookups.
-	topIn, topArgs := inList(ids)
-	rows, err = tx.QueryContext(ctx, `SELECT rowid,
-			snippet(items_fts, 0, ?2, ?3, '…', ?4),
-			snippet(items_fts, 1, ?2, ?3, '…', ?4),
-			snippet(items_fts, 2, ?2, ?3, '…', ?4)
-		FROM items_fts WHERE items_fts MATCH ?1 AND rowid >= ?5 AND +rowid IN (`+topIn+`)`,
-		append([]any{match, hitOpen, hitClose, snippetTokens, oldest}, topArgs...)...)
-	if err != nil {
-		return nil, err
-	}
 	snippets := make(map[int64]model.Snippet, len(ids))
-	for rows.Next() {
-		var (
-			id   int64
-			cols [3]string
-		)
-		if err := rows.Scan(&id, &cols[0], &cols[1], &cols[2]); err != nil {
-			rows.Close()
+	for _, sp := range spans {
+		var in []int64
+		for _, id := range ids {
+			if id >= sp.lo && id <= sp.hi {
+				in = append(in, id)
+			}
+		}
+		if len(in) == 0 {
+			continue
+		}
+		if err := searchSnippets(ctx, tx, match, slices.Min(in), slices.Max(in), in, snippets); err != nil {
 			return nil, fmt.Errorf("snippets: %w", err)
 		}
-		snippets[id] = bestSnippet(cols)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("snippets: %w", err)
 	}
 
 	itemStmt, err := tx.PrepareContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0) FROM items WHERE id = ?`)
@@ -261,6 +255,183 @@ func search(ctx context.Context, tx *sql.Tx, match string, limit int) ([]model.S
 		out = append(out, h)
 	}
 	return out, nil
+}
+
+// columnTier is 1 when every phrase is in the title, 2 when each is in
+// the title or the summary, 3 otherwise: what FTS5's column filters
+// "title : (…)" and "{title summary} : (…)" answer, without a walk.
+func columnTier(phrases [][]string, title, summary []string) int {
+	inTitle, inEither := true, true
+	for _, p := range phrases {
+		t := hasPhrase(title, p)
+		inTitle = inTitle && t
+		inEither = inEither && (t || hasPhrase(summary, p))
+	}
+	switch {
+	case inTitle:
+		return 1
+	case inEither:
+		return 2
+	}
+	return 3
+}
+
+func hasPhrase(tokens, phrase []string) bool {
+	if len(phrase) == 0 {
+		return true
+	}
+	for i := 0; i+len(phrase) <= len(tokens); i++ {
+		if slices.Equal(tokens[i:i+len(phrase)], phrase) {
+			return true
+		}
+	}
+	return false
+}
+
+// ftsTokens splits s as the index's tokenizer (unicode61 remove_diacritics
+// 2) does: runs of letters, numbers and private-use characters, folded to
+// lower case without diacritics.
+func ftsTokens(s string) []string {
+	var (
+		out []string
+		b   strings.Builder
+	)
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	if isASCII(s) {
+		// Most text: one lower-cased copy and substrings of it, as this
+		// runs over the title and summary of 500 candidates per search.
+		return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+			return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+		})
+	}
+	for _, r := range norm.NFD.String(s) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// a diacritic: dropped, and it does not split the word
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Co, r):
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// span is a rowid range of the index that holds candidates.
+type span struct{ lo, hi int64 }
+
+// searchCandidateIDs returns the newest searchCandidates items matching
+// match, newest first, and the rowid ranges they lie in.
+//
+// It walks the index from the newest item back in rowid windows. Each
+// window is read in ascending rowid order: FTS5 walks a phrase's doclists
+// backwards from their start, so ORDER BY rowid DESC cost a walk over the
+// whole index for every phrase query (1.6 s for "the the" at a million
+// items even when bounded to the newest 17,000). A window that answered
+// quickly is followed by a larger one, a slow one by a smaller one, so a
+// rare word crosses the store in a few windows and a phrase of common
+// words reads its positions a few thousand items at a time. The walk
+// stops once it has spent searchBudget: a phrase of common words that
+// never stand side by side must read the positions of every item holding
+// them, which no index FTS5 keeps can avoid, so such a search answers for
+// the newest items it could read in time.
+//
+// The snippets that follow are computed over the ranges that held the
+// chosen items only, instead of everything from the oldest candidate on: a
+// query with a few matches spread over the years would otherwise walk the
+// doclists of its common words again.
+func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64, []span, error) {
+	var top sql.NullInt64
+	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil || !top.Valid {
+		return nil, nil, err
+	}
+	var (
+		cands []int64
+		spans []span
+		start = time.Now()
+	)
+	for hi, w := top.Int64, searchWindow; hi > 0 && len(cands) < searchCandidates; {
+		if hi < top.Int64 && time.Since(start) > searchBudget {
+			break // the first window is always read
+		}
+		lo := max(1, hi-w+1)
+		t := time.Now()
+		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
+		if err != nil {
+			return nil, nil, err
+		}
+		ids, err := scanIDs(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		slices.Sort(ids)
+		slices.Reverse(ids)
+		if len(ids) > 0 {
+			ids = ids[:min(len(ids), searchCandidates-len(cands))]
+			spans = append(spans, span{lo: ids[len(ids)-1], hi: ids[0]})
+			cands = append(cands, ids...)
+		}
+		el := time.Since(t)
+		switch {
+		case el < searchWindowTime/4:
+			w = min(w*4, searchWindowMax)
+		case el < searchWindowTime/2:
+			w = min(w*2, searchWindowMax)
+		case el > searchWindowTime:
+			w = max(w/2, searchWindow/4)
+		}
+		// Nor should the next window overrun the budget by much, at the
+		// rate this one was read.
+		if left := searchBudget - time.Since(start); left > 0 {
+			w = max(1, min(w, int64(float64(left)/float64(el+1)*float64(hi-lo+1))))
+		}
+		hi = lo - 1
+	}
+	return cands, spans, nil
+}
+
+// searchSnippets computes the snippets of the items in ids, which lie
+// between lo and hi, in one walk over that range: looking each up by rowid
+// makes FTS5 seek from the start of the word's doclist every time. The
+// unary + keeps the IN list from being handed to FTS5 as rowid lookups.
+func searchSnippets(ctx context.Context, tx *sql.Tx, match string, lo, hi int64, ids []int64, into map[int64]model.Snippet) error {
+	in, args := inList(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT rowid,
+			snippet(items_fts, 0, ?2, ?3, '…', ?4),
+			snippet(items_fts, 1, ?2, ?3, '…', ?4),
+			snippet(items_fts, 2, ?2, ?3, '…', ?4)
+		FROM items_fts WHERE items_fts MATCH ?1 AND rowid BETWEEN ?5 AND ?6 AND +rowid IN (`+in+`)`,
+		append([]any{match, hitOpen, hitClose, snippetTokens, lo, hi}, args...)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   int64
+			cols [3]string
+		)
+		if err := rows.Scan(&id, &cols[0], &cols[1], &cols[2]); err != nil {
+			return err
+		}
+		into[id] = bestSnippet(cols)
+	}
+	return rows.Err()
 }
 
 var snippetFields = [3]string{"title", "summary", "content"}

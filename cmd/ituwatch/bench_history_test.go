@@ -28,14 +28,14 @@ import (
 //
 //	ITUWATCH_BENCH_HISTORY=1 go test ./cmd/ituwatch -run '^$' -bench History -benchtime 200x
 //
-// ITUWATCH_HISTORY_DB names the file (default /tmp/ituwatch-history-1m.db),
+// ITUWATCH_HISTORY_DB names the file (default /tmp/ituwatch-history-zipf-1m.db),
 // ITUWATCH_HISTORY_ITEMS its size (default 1,000,000). Delete the file to
 // build it again.
 func historyStore(b *testing.B) (path string, n int) {
 	if os.Getenv("ITUWATCH_BENCH_HISTORY") == "" {
 		b.Skip("set ITUWATCH_BENCH_HISTORY=1 to build (once) and query a store of a million items")
 	}
-	path = cmpOr(os.Getenv("ITUWATCH_HISTORY_DB"), "/tmp/ituwatch-history-1m.db")
+	path = cmpOr(os.Getenv("ITUWATCH_HISTORY_DB"), "/tmp/ituwatch-history-zipf-1m.db")
 	n = 1_000_000
 	if v, err := strconv.Atoi(os.Getenv("ITUWATCH_HISTORY_ITEMS")); err == nil && v > 0 {
 		n = v
@@ -118,7 +118,7 @@ func fillHistory(ctx context.Context, db *sql.DB, from, n int) error {
 			when := t0.Add(-time.Duration(n-i) * time.Minute)
 			it := model.Item{
 				SourceID: fmt.Sprint("src-", i%40), ID: fmt.Sprint("item-", i),
-				Title: corpus.Title(r, 30), Summary: corpus.Text(r, 200, 40), Content: corpus.Text(r, 500, 40),
+				Title: corpus.ZipfTitle(r, 30), Summary: corpus.ZipfText(r, 200, 40), Content: corpus.ZipfText(r, 500, 40),
 				Link: fmt.Sprint("https://news.example/", i), Published: when,
 			}
 			var rowID int64
@@ -242,3 +242,104 @@ func (w *countWriter) Write(p []byte) (int, error) {
 }
 
 var _ io.Writer = (*countWriter)(nil)
+
+// searchMix returns the distinct search queries of BenchmarkHistorySearch
+// in a fixed random order: common and rare words, two- and three-word
+// queries, quoted phrases (real ones, and common words that never stand
+// side by side), misses, document numbers, hyphenated words and numbers,
+// the shapes people type, each asked once so that no answer comes from a
+// cache warmed by the same query.
+func searchMix() []string {
+	r := rand.New(rand.NewPCG(16, 150))
+	vocab := corpus.Vocabulary()
+	common := func() string { return vocab[r.IntN(60)] }
+	mid := func() string { return vocab[200+r.IntN(2_000)] }
+	rare := func() string { return vocab[15_000+r.IntN(len(vocab)-15_000)] }
+	domain := corpus.Words()
+	seen := map[string]bool{}
+	var qs []string
+	add := func(q string) {
+		if !seen[q] {
+			seen[q] = true
+			qs = append(qs, q)
+		}
+	}
+	for _, q := range []string{
+		"sovereignty", "ITU", "council resolution", `"new IP"`, "stadium", "zzzunseen",
+		"over-the-top", "2030 over-the-top", "Internet-related", "civil-society", "treaty-based", "top-down",
+		"2030", "102", "network 2030", `"network 2030"`, "Resolution 102", "IPv6", "CWG-Internet", "ITU-T",
+		`"the council"`, `"budget stadium"`, `"ferry council"`, `"the the"`, `"new the"`, `"council budget"`,
+		`"over the top"`, `"Internet protocol"`, `"digital sovereignty"`, `"study group"`,
+	} {
+		add(q)
+	}
+	for len(qs) < 200 {
+		switch r.IntN(12) {
+		case 0:
+			add(common())
+		case 1:
+			add(mid())
+		case 2:
+			add(rare())
+		case 3:
+			add(common() + " " + common())
+		case 4:
+			add(common() + " " + rare())
+		case 5:
+			add(mid() + " " + common() + " " + common())
+		case 6: // common words that are seldom or never neighbours
+			add(`"` + common() + " " + common() + `"`)
+		case 7:
+			add(`"` + domain[r.IntN(len(domain))] + " " + domain[r.IntN(len(domain))] + `"`)
+		case 8:
+			add(fmt.Sprintf("C%02d/%d", 10+r.IntN(17), 1+r.IntN(120)))
+		case 9:
+			add(fmt.Sprint(1990 + r.IntN(46)))
+		case 10:
+			add(common() + "-" + mid())
+		default: // misses
+			add(fmt.Sprintf("%sq%dx", rare(), r.IntN(1000)))
+		}
+	}
+	r.Shuffle(len(qs), func(i, j int) { qs[i], qs[j] = qs[j], qs[i] })
+	return qs
+}
+
+// BenchmarkHistorySearch asks each query of searchMix once through
+// chat.Router over the million-item store and reports p50, p99 and max
+// over all of them; -v logs the slowest. Run it with -benchtime 1x.
+func BenchmarkHistorySearch(b *testing.B) {
+	path, n := historyStore(b)
+	ctx := context.Background()
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	router := chat.NewRouter(chat.RouterOptions{Queries: st, Version: version})
+	qs := searchMix()
+	b.Logf("store %s: %d items, %d distinct queries", path, n, len(qs))
+	type timed struct {
+		q     string
+		d     time.Duration
+		lines int
+	}
+	for b.Loop() {
+		lat := make([]timed, 0, len(qs))
+		for _, q := range qs {
+			t := time.Now()
+			rep := router.Handle(ctx, chat.Request{Text: "search " + q, Platform: "console", User: "bench"})
+			lat = append(lat, timed{q, time.Since(t), len(rep.Lines)})
+			if rep.Error {
+				b.Fatalf("search %s: %s", q, rep.Title)
+			}
+		}
+		slices.SortFunc(lat, func(a, b timed) int { return int(a.d - b.d) })
+		b.ReportMetric(ms(lat[len(lat)/2].d), "p50-ms")
+		b.ReportMetric(ms(lat[len(lat)*99/100].d), "p99-ms")
+		b.ReportMetric(ms(lat[len(lat)-1].d), "max-ms")
+		for _, t := range lat[max(0, len(lat)-12):] {
+			b.Logf("%8.1f ms  %3d lines  search %s", ms(t.d), t.lines, t.q)
+		}
+	}
+}

@@ -218,3 +218,102 @@ func TinyRSS(feed, n int) []byte {
 	b.WriteString("</channel></rss>\n")
 	return []byte(b.String())
 }
+
+// vocabSize is the number of invented words in Vocabulary: a million items
+// of real news hold tens of thousands of distinct words, not the few
+// hundred of the sentences above, and a search index behaves differently
+// when most of its terms are rare.
+const vocabSize = 40_000
+
+var vocabulary = buildVocabulary()
+
+// buildVocabulary returns the words ZipfText draws from, most frequent
+// first: the words of the sentences above interleaved with the commonest
+// invented words, then the rest of the invented words. Invented words are
+// syllable strings, so they tokenize as one word each, as real words do.
+func buildVocabulary() []string {
+	r := rand.New(rand.NewPCG(16, 16))
+	onsets := []string{"b", "br", "c", "ch", "d", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "pr", "qu", "r", "s", "st", "t", "tr", "v", "w", "z"}
+	nuclei := []string{"a", "e", "i", "o", "u", "ai", "ea", "ou"}
+	codas := []string{"", "", "n", "r", "s", "l", "m", "nd", "st", "x"}
+	domain := Words()
+	seen := make(map[string]bool, vocabSize+len(domain))
+	for _, w := range domain {
+		seen[w] = true
+	}
+	invented := make([]string, 0, vocabSize)
+	for len(invented) < vocabSize {
+		var b strings.Builder
+		for range 2 + r.IntN(2) {
+			b.WriteString(onsets[r.IntN(len(onsets))])
+			b.WriteString(nuclei[r.IntN(len(nuclei))])
+			b.WriteString(codas[r.IntN(len(codas))])
+		}
+		if w := b.String(); !seen[w] {
+			seen[w] = true
+			invented = append(invented, w)
+		}
+	}
+	out := make([]string, 0, len(domain)+len(invented))
+	for i, w := range domain {
+		out = append(out, w, invented[i])
+	}
+	return append(out, invented[len(domain):]...)
+}
+
+// Vocabulary returns the words of ZipfText, most frequent first.
+func Vocabulary() []string { return vocabulary }
+
+// ZipfText returns about n bytes of prose for a store of realistic
+// vocabulary: the sentences of Text (one in policyEvery about Internet
+// governance), and as many sentences of words drawn from Vocabulary with
+// Zipf-distributed ranks, some carrying a year, a document number such as
+// C26/51 or a hyphenated compound.
+func ZipfText(r *rand.Rand, n, policyEvery int) string {
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(vocabulary)-1))
+	var b strings.Builder
+	b.Grow(n + 160)
+	for b.Len() < n {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		switch {
+		case policyEvery > 0 && r.IntN(policyEvery) == 0:
+			b.WriteString(policy[r.IntN(len(policy))])
+		case r.IntN(2) == 0:
+			b.WriteString(background[r.IntN(len(background))])
+		default:
+			words := 6 + r.IntN(9)
+			for i := range words {
+				if i > 0 {
+					b.WriteByte(' ')
+				}
+				w := vocabulary[z.Uint64()]
+				if i == 0 {
+					w = strings.ToUpper(w[:1]) + w[1:]
+				}
+				b.WriteString(w)
+				switch r.IntN(60) {
+				case 0:
+					fmt.Fprintf(&b, " %d", 1990+r.IntN(46))
+				case 1:
+					fmt.Fprintf(&b, " C%02d/%d", 10+r.IntN(17), 1+r.IntN(120))
+				case 2:
+					b.WriteByte('-')
+					b.WriteString(vocabulary[z.Uint64()])
+				}
+			}
+			b.WriteByte('.')
+		}
+	}
+	return b.String()
+}
+
+// ZipfTitle returns a headline-length line of ZipfText.
+func ZipfTitle(r *rand.Rand, policyEvery int) string {
+	s := ZipfText(r, 1, policyEvery)
+	if len(s) > 90 {
+		s = s[:strings.LastIndexByte(s[:90], ' ')]
+	}
+	return strings.TrimSuffix(s, ".")
+}
