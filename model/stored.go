@@ -76,3 +76,13 @@ type DestinationStatus struct {
 	HeldSince  time.Time
 	HeldReason string
 }
+
+// SearchCoverage says how much of the store a search read. A search gives
+// up on older items after its time budget (a phrase of common words can
+// take seconds to rule out over a million items), so "nothing found" or a
+// short list may not be the whole answer; Searched says how many of the
+// newest items were read when Partial.
+type SearchCoverage struct {
+	Partial  bool
+	Searched int64
+}

@@ -110,11 +110,18 @@ func searchPhrases(input string) []string {
 // User words are quoted, so FTS syntax in input cannot error or inject. limit
 // is capped at 50.
 func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.SearchHit, error) {
+	hits, _, err := s.SearchCovered(ctx, query, limit)
+	return hits, err
+}
+
+// SearchCovered is Search that also says how much of the store it read.
+func (s *Store) SearchCovered(ctx context.Context, query string, limit int) ([]model.SearchHit, model.SearchCoverage, error) {
+	var cov model.SearchCoverage
 	limit = boundLimit(limit, 10, maxList)
 	phrases := searchPhrases(query)
 	match := ftsQuery(query)
 	if match == "" {
-		return nil, nil
+		return nil, cov, nil
 	}
 	// Items are indexed for search just after they are stored (see
 	// indexStep); wait for those already stored, unless a burst of new
@@ -124,14 +131,14 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.Se
 	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
+		return nil, cov, fmt.Errorf("search %q: %w", query, err)
 	}
 	defer tx.Rollback()
-	hits, err := search(ctx, tx, match, phrases, limit)
+	hits, cov, err := search(ctx, tx, match, phrases, limit)
 	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", query, err)
+		return nil, cov, fmt.Errorf("search %q: %w", query, err)
 	}
-	return hits, nil
+	return hits, cov, nil
 }
 
 // AwaitSearchIndex waits until every item stored so far can be found by
@@ -151,10 +158,10 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // searchCandidateIDs reaches are ranked, their tiers are read from their
 // own titles and summaries, and snippets only from the ranges holding the
 // chosen few, so the cost of a search does not grow with the store.
-func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, error) {
-	cands, spans, err := searchCandidateIDs(ctx, tx, match)
+func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, model.SearchCoverage, error) {
+	cands, spans, cov, err := searchCandidateIDs(ctx, tx, match)
 	if err != nil || len(cands) == 0 {
-		return nil, err
+		return nil, cov, err
 	}
 	// The tiers are computed here from the candidates' titles and
 	// summaries rather than by asking FTS5 for column matches: that walked
@@ -167,7 +174,7 @@ func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, lim
 	in, args := inList(cands)
 	rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen), title, summary FROM items WHERE id IN (`+in+`)`, args...)
 	if err != nil {
-		return nil, err
+		return nil, cov, err
 	}
 	tier := make(map[int64]int, len(cands))
 	when := make(map[int64]int64, len(cands))
@@ -178,14 +185,14 @@ func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, lim
 		)
 		if err := rows.Scan(&id, &w, &title, &summary); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, cov, err
 		}
 		when[id] = w
 		tier[id] = columnTier(want, ftsTokens(title), ftsTokens(summary))
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, cov, err
 	}
 	ids := slices.Clone(cands)
 	slices.SortFunc(ids, func(a, b int64) int {
@@ -211,18 +218,18 @@ func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, lim
 			continue
 		}
 		if err := searchSnippets(ctx, tx, match, slices.Min(in), slices.Max(in), in, snippets); err != nil {
-			return nil, fmt.Errorf("snippets: %w", err)
+			return nil, cov, fmt.Errorf("snippets: %w", err)
 		}
 	}
 
 	itemStmt, err := tx.PrepareContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0) FROM items WHERE id = ?`)
 	if err != nil {
-		return nil, err
+		return nil, cov, err
 	}
 	defer itemStmt.Close()
 	topicStmt, err := tx.PrepareContext(ctx, `SELECT topic FROM alert_matches WHERE alert_id = ? ORDER BY seq`)
 	if err != nil {
-		return nil, err
+		return nil, cov, err
 	}
 	defer topicStmt.Close()
 
@@ -231,30 +238,30 @@ func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, lim
 		var h model.SearchHit
 		h.Item, err = scanItem(itemStmt.QueryRowContext(ctx, id), &h.AlertID)
 		if err != nil {
-			return nil, fmt.Errorf("read item %d: %w", id, err)
+			return nil, cov, fmt.Errorf("read item %d: %w", id, err)
 		}
 		h.Snippet = snippets[id]
 		if h.AlertID != 0 {
 			rows, err := topicStmt.QueryContext(ctx, h.AlertID)
 			if err != nil {
-				return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
+				return nil, cov, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
 			}
 			for rows.Next() {
 				var t string
 				if err := rows.Scan(&t); err != nil {
 					rows.Close()
-					return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
+					return nil, cov, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
 				}
 				h.Topics = append(h.Topics, t)
 			}
 			rows.Close()
 			if err := rows.Err(); err != nil {
-				return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
+				return nil, cov, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
 			}
 		}
 		out = append(out, h)
 	}
-	return out, nil
+	return out, cov, nil
 }
 
 // columnTier is 1 when every phrase is in the title, 2 when each is in
@@ -355,10 +362,11 @@ type span struct{ lo, hi int64 }
 // chosen items only, instead of everything from the oldest candidate on: a
 // query with a few matches spread over the years would otherwise walk the
 // doclists of its common words again.
-func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64, []span, error) {
+func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64, []span, model.SearchCoverage, error) {
+	var cov model.SearchCoverage
 	var top sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil || !top.Valid {
-		return nil, nil, err
+		return nil, nil, cov, err
 	}
 	var (
 		cands []int64
@@ -367,17 +375,20 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 	)
 	for hi, w := top.Int64, searchWindow; hi > 0 && len(cands) < searchCandidates; {
 		if hi < top.Int64 && time.Since(start) > searchBudget {
-			break // the first window is always read
+			// The first window is always read; what is older is not, and
+			// the answer says so.
+			cov = model.SearchCoverage{Partial: true, Searched: top.Int64 - hi}
+			break
 		}
 		lo := max(1, hi-w+1)
 		t := time.Now()
 		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, cov, err
 		}
 		ids, err := scanIDs(rows)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, cov, err
 		}
 		slices.Sort(ids)
 		slices.Reverse(ids)
@@ -402,7 +413,7 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 		}
 		hi = lo - 1
 	}
-	return cands, spans, nil
+	return cands, spans, cov, nil
 }
 
 // searchSnippets computes the snippets of the items in ids, which lie

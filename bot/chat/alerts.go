@@ -103,18 +103,43 @@ func (r *Router) sourceName(id string) string {
 	return render.Clip(id, render.MaxShortRunes)
 }
 
+// coveredSearch is a store that says how much of itself a search read;
+// *store.Store is one.
+type coveredSearch interface {
+	SearchCovered(ctx context.Context, query string, limit int) ([]model.SearchHit, model.SearchCoverage, error)
+}
+
 func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 	if len(args) == 0 {
 		return usageError("search needs some words to look for.", "search New IP")
 	}
 	query := strings.Join(args, " ")
-	hits, err := r.q.Search(ctx, query, searchResults)
+	var (
+		hits []model.SearchHit
+		cov  model.SearchCoverage
+		err  error
+	)
+	if c, ok := r.q.(coveredSearch); ok {
+		hits, cov, err = c.SearchCovered(ctx, query, searchResults)
+	} else {
+		hits, err = r.q.Search(ctx, query, searchResults)
+	}
 	if err != nil {
 		return r.failed(ctx, "search", err)
 	}
 	shown := render.Cut(query, 60)
+	// A search that ran out of time before the oldest items says so: a
+	// policy lead must not read "nothing found" as "never mentioned".
+	partial := ""
+	if cov.Partial {
+		partial = fmt.Sprintf("only the newest %d items were searched in time; older ones may match too: try rarer words or fewer of them", cov.Searched)
+	}
 	if len(hits) == 0 {
-		return Reply{Title: fmt.Sprintf("Nothing found for %q.", shown), Footer: "search looks for all the words in titles and texts; try fewer words"}
+		footer := "search looks for all the words in titles and texts; try fewer words"
+		if partial != "" {
+			footer = partial
+		}
+		return Reply{Title: fmt.Sprintf("Nothing found for %q.", shown), Footer: footer}
 	}
 	if len(hits) > searchResults {
 		hits = hits[:searchResults]
@@ -138,6 +163,9 @@ func (r *Router) search(ctx context.Context, _ Request, args []string) Reply {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: render.ItemTitle(h.Item), URL: render.Clip(h.Item.Link, render.MaxURLRunes), Note: strings.Join(notes, " · "), Quote: render.HighlightSnippet(h.Snippet, render.MaxQuoteRunes)})
 	}
 	reply.Footer = "explain <number> shows why an alert matched"
+	if partial != "" {
+		reply.Footer = partial + " · " + reply.Footer
+	}
 	return reply
 }
 
