@@ -75,23 +75,11 @@ func (r route) takes(topic string, sev model.Severity) bool {
 	return false
 }
 
-// DestinationsFor lists where a match of topic at severity sev goes: the
-// destinations of every route that takes it, in route order, each once.
+// DestinationsFor lists where a match of topic at severity sev goes at
+// once: the destinations of every route that takes it and does not gather
+// it into a digest, in route order, each once.
 func (t *RouteTable) DestinationsFor(topic string, sev model.Severity) []model.Destination {
-	var out []model.Destination
-	seen := map[string]bool{}
-	for _, r := range t.routes {
-		if !r.takes(topic, sev) || r.toDigest(sev) {
-			continue
-		}
-		for _, d := range r.to {
-			if k := d.String(); !seen[k] {
-				seen[k] = true
-				out = append(out, d)
-			}
-		}
-	}
-	return out
+	return t.destinations(topic, sev, false)
 }
 
 // toDigest reports whether the route sends a match at severity sev to its
@@ -104,10 +92,16 @@ func (r route) toDigest(sev model.Severity) bool {
 // topic at severity sev goes into, in route order, each once. A destination
 // that DestinationsFor also gives gets the match at once, not in its digest.
 func (t *RouteTable) DigestDestinationsFor(topic string, sev model.Severity) []model.Destination {
+	return t.destinations(topic, sev, true)
+}
+
+// destinations collects the destinations of the routes that take the match
+// and send it to their digest (digest) or at once (!digest).
+func (t *RouteTable) destinations(topic string, sev model.Severity, digest bool) []model.Destination {
 	var out []model.Destination
 	seen := map[string]bool{}
 	for _, r := range t.routes {
-		if !r.takes(topic, sev) || !r.toDigest(sev) {
+		if !r.takes(topic, sev) || r.toDigest(sev) != digest {
 			continue
 		}
 		for _, d := range r.to {
