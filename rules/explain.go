@@ -10,11 +10,16 @@ import (
 	"github.com/ituwatch/ituwatch/model"
 )
 
-// explain builds the Match of a topic that held: its hits, distinct terms
-// first, and snippets around them.
-func (s *state) explain(e *Engine, t *ctopic, score float64, fields *[numFields]string) model.Match {
+// collectHits gathers the hits of a topic that held into s.hits, for
+// salience and then explain.
+func (s *state) collectHits(e *Engine, t *ctopic, fields *[numFields]string) {
 	s.hits = s.hits[:0]
 	s.collect(e, t.root, fields)
+}
+
+// explain builds the Match of a topic that held from the hits collectHits
+// gathered: its hits, distinct terms first, and snippets around them.
+func (s *state) explain(t *ctopic, score float64, fields *[numFields]string) model.Match {
 	// Distinct terms first, then more places of the same terms.
 	s.selected = s.selected[:0]
 	for pass := 0; pass < 2 && len(s.selected) < maxHits; pass++ {

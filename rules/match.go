@@ -187,11 +187,14 @@ func (e *Engine) Match(it *model.Item) []model.Match {
 		if !ok || score < t.MinScore {
 			continue
 		}
-		m := s.explain(e, t, score, &fields)
+		// Salience first: a passing mention is dropped before its hits
+		// and snippets are built, so items with only those allocate nothing.
+		s.collectHits(e, t, &fields)
 		factor, why := s.salience(&fields)
 		if factor < 1 && score*factor < t.MinScore {
 			continue
 		}
+		m := s.explain(t, score, &fields)
 		m.Score, m.Salience = score*factor, why
 		out = append(out, m)
 	}

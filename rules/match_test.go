@@ -564,3 +564,24 @@ func TestCompileListsEveryUnknownSet(t *testing.T) {
 		t.Errorf("Compile(user) error =\n%v\nwant\n%s", err, want)
 	}
 }
+
+// A long text that mentions a topic once, far down, is dropped by salience;
+// dropping it must not first build the hits and snippets it will not return.
+func TestMatchNoAllocsForPassingMention(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
+	}
+	e := mustEngine(t, oneTopic("      any: [\"spectrum auction\"]\n"))
+	filler := strings.Repeat("Sunny spells and light rain across the region. ", 40)
+	it := &model.Item{Title: "Weather report", Content: filler + "A spectrum auction was mentioned in passing. " + filler}
+	if m := e.Match(it); m != nil {
+		t.Fatalf("a passing mention matched: %+v", m)
+	}
+	lead := &model.Item{Title: "Weather report", Content: "A spectrum auction opens. " + filler}
+	if m := e.Match(lead); len(m) != 1 {
+		t.Fatalf("the same phrase in the lead: %d matches, want 1", len(m))
+	}
+	if n := testing.AllocsPerRun(100, func() { e.Match(it) }); n != 0 {
+		t.Errorf("Match of a passing mention allocates %v times", n)
+	}
+}

@@ -24,7 +24,7 @@ const (
 	contextBytes  = 150
 )
 
-// salience weighs the hits collected by the last explain.
+// salience weighs the hits collected by the last collectHits.
 func (s *state) salience(fields *[numFields]string) (float64, string) {
 	if len(fields[fieldSummary])+len(fields[fieldContent]) <= longTextBytes {
 		return 1, ""

@@ -317,3 +317,54 @@ func ZipfTitle(r *rand.Rand, policyEvery int) string {
 	}
 	return strings.TrimSuffix(s, ".")
 }
+
+// VocabPhrases returns n distinct phrases of one to four words of
+// Vocabulary, as a pack written from real vocabulary looks: words drawn with
+// Zipf-distributed ranks, so many phrases share a first word or a common
+// word, the last one outside the commonest 500, so most phrases are absent
+// from any one item. A
+// one-word phrase is drawn from the rarer words (rank ≥ 2,000), as nobody
+// watches for "the"; hits phrases are two adjacent words of the policy
+// sentences, so that some items match.
+func VocabPhrases(n, hits int, seed uint64) []string {
+	r := rand.New(rand.NewPCG(seed, 16))
+	z := rand.NewZipf(r, 1.1, 2, uint64(len(vocabulary)-1))
+	seen := make(map[string]bool, n)
+	out := make([]string, 0, n)
+	add := func(p string) {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	for len(out) < hits {
+		f := strings.Fields(policy[r.IntN(len(policy))])
+		j := r.IntN(len(f) - 1)
+		a := strings.Trim(f[j], ".,;:'\"()")
+		b := strings.Trim(f[j+1], ".,;:'\"()")
+		if len(a) < 3 || len(b) < 3 || strings.ContainsAny(a+b, "-'") {
+			continue
+		}
+		add(strings.ToLower(a + " " + b))
+	}
+	for len(out) < n {
+		k := 1 + r.IntN(4)
+		if k == 1 {
+			add(vocabulary[2000+r.IntN(len(vocabulary)-2000)])
+			continue
+		}
+		ws := make([]string, k)
+		for i := range ws {
+			ws[i] = vocabulary[z.Uint64()]
+		}
+		// The last word is not among the commonest 500, or half the
+		// phrases would be "of the"-like bigrams that every item holds.
+		rank := z.Uint64()
+		for rank < 500 {
+			rank = z.Uint64()
+		}
+		ws[k-1] = vocabulary[rank]
+		add(strings.Join(ws, " "))
+	}
+	return out
+}
