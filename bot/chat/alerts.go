@@ -200,6 +200,9 @@ func (r *Router) explain(ctx context.Context, _ Request, args []string) Reply {
 			head += " — " + m.Name
 		}
 		note := fmt.Sprintf("%s, score %s", m.Severity, m.Score)
+		if m.Salience != "" {
+			note += " (" + m.Salience + ")"
+		}
 		if len(m.Terms) > 0 {
 			note += " · matched " + render.QuoteAll(m.Terms)
 		}

@@ -257,6 +257,9 @@ func TestRouterCommands(t *testing.T) {
 			sn := q.alerts[1].Matches[0].Snippets[0]
 			q.alerts[1].Matches[0].Snippets = []model.Snippet{sn, sn, sn, sn}
 		}, want: []string{"+1 more place"}, notWant: []string{"places"}},
+		{name: "explain salience", req: slack("explain 42"), setup: func(q *fakeQueries) {
+			q.alerts[1].Matches[0].Salience = "2 places, deep in a long text: score × 0.5"
+		}, want: []string{"high, score 5 (2 places, deep in a long text: score × 0.5)"}},
 		{name: "explain update", req: slack("explain 43"), want: []string{"Why alert #43 matched (update of #42: revised (Rev.1))"}},
 		{name: "explain unknown", req: slack("explain 999"), err: true, want: []string{"There is no alert #999."}},
 		{name: "explain not a number", req: slack("explain new-ip"), err: true, want: []string{`"new-ip" is not an alert number`, "try: explain 42"}},

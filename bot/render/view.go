@@ -73,6 +73,9 @@ type MatchView struct {
 	// to the explain command: the destination saw the paragraph today.
 	Why   string
 	Brief bool
+	// Salience says how the words' place weighed the score ("in the title",
+	// "2 places, deep in a long text: score × 0.5"); empty when it did not.
+	Salience string
 }
 
 // Quote is a quotation from one field of the item.
@@ -127,6 +130,7 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 			Score:    formatScore(m.Score) + matchedIn(m.Language),
 			Terms:    matchedTerms(m),
 			Why:      cleanLines(m.Annotation),
+			Salience: Clip(m.Salience, MaxShortRunes*2),
 		}
 		if mv.Name == "" {
 			mv.Name = mv.Topic
