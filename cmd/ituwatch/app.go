@@ -269,6 +269,11 @@ func (a *app) Close() error {
 // pollOnce polls every source once, then delivers what that queued. It
 // returns the sources that failed, described for a person.
 func (a *app) pollOnce(ctx context.Context) (failed []string, err error) {
+	// Mutes and snoozes that ran out since the last run end first, as `run`
+	// ends them every minute: their notices go out with this run's alerts.
+	if err := pipeline.EndExpired(ctx, a.store, time.Now(), nil); err != nil {
+		a.log.Error("end mutes and snoozes", "error", err)
+	}
 	for _, r := range a.scheduler.PollAll(ctx) {
 		if r.Err != nil {
 			failed = append(failed, fmt.Sprintf("%s: %v", r.SourceID, r.Err))

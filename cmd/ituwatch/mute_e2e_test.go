@@ -66,3 +66,43 @@ func TestChatMuteAndFollowSurviveIntoTheNextRun(t *testing.T) {
 		}
 	}
 }
+
+// `once` run from cron ends the mutes that ran out since its last run, as
+// `run` does every minute: the channel gets its alerts again and is told so
+// once.
+func TestOnceEndsExpiredMutes(t *testing.T) {
+	srv := httptest.NewServer(&feedServer{bodies: map[string]string{"/news.rss": rss(itemNewIP, itemCWG), "/trade.rss": rss()}})
+	defer srv.Close()
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir, srv.URL)
+	noEnv := func(string) (string, bool) { return "", false }
+
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "ituwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddMute(ctx, model.Mute{Destination: "console", Kind: model.MuteSource, Value: "policy-*", ExpiresAt: time.Now().Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	var errs bytes.Buffer
+	env := &cliEnv{stdout: &bytes.Buffer{}, stderr: &errs, stdin: strings.NewReader(""), lookupEnv: noEnv}
+	if code := runCLI(ctx, env, []string{"once", "-c", cfgPath}); code != 0 {
+		t.Fatalf("once exited %d\n%s", code, errs.String())
+	}
+
+	st, err = store.Open(ctx, filepath.Join(dir, "ituwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if active, err := st.Mutes(ctx, "console", time.Now()); err != nil || len(active) != 0 {
+		t.Errorf("mutes still in force after once = %+v, %v; want none", active, err)
+	}
+	counts, err := st.DeliveryCounts(ctx, "console", time.Time{}, time.Now().Add(time.Hour))
+	if err != nil || counts[model.DeliveryMuted] != 0 || counts[model.DeliveryDelivered] < 3 {
+		t.Errorf("console deliveries = %v, %v; want the 2 alerts and the end-of-mute notice delivered, none muted", counts, err)
+	}
+}
