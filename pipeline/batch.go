@@ -25,6 +25,9 @@ type batch struct {
 	capped int // saves[:capped] were capped already
 
 	personal *personal // the mutes and follows in force (personal.go)
+	// digests are the channels' own digests (digest.go), read on first use.
+	digests     map[string]model.ChannelDigest
+	digestsRead bool
 }
 
 func (b *batch) fail(err error) { b.errs = append(b.errs, err) }

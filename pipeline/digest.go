@@ -17,7 +17,7 @@ type DigestRoutes interface {
 // ChannelDigests is what an ItemStore also answers when channels can ask,
 // in chat, for their alerts in a digest; *store.Store does.
 type ChannelDigests interface {
-	ChannelDigest(ctx context.Context, destination string) (model.ChannelDigest, bool, error)
+	ChannelDigests(ctx context.Context) ([]model.ChannelDigest, error)
 }
 
 // splitDigests takes out of dests the destinations that receive this
@@ -25,21 +25,17 @@ type ChannelDigests interface {
 // route posts to at once keeps the alert at once (a route that splits by
 // severity); one whose channel asked for a digest of the alert's topics
 // gets it there.
-func (in *Ingester) splitDigests(ctx context.Context, routes Routes, matches []model.Match, dests []string) (now, digest []string, err error) {
-	if cd, ok := in.opts.Store.(ChannelDigests); ok {
-		for _, d := range dests {
-			c, has, err := cd.ChannelDigest(ctx, d)
-			if err != nil {
-				return nil, nil, fmt.Errorf("digest of %s: %w", d, err)
-			}
-			if has && coversAny(c.Topics, matches) {
-				digest = append(digest, d)
-			} else {
-				now = append(now, d)
-			}
+func (in *Ingester) splitDigests(ctx context.Context, b *batch, routes Routes, matches []model.Match, dests []string) (now, digest []string, err error) {
+	channels, err := b.channelDigests(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range dests {
+		if c, has := channels[d]; has && coversAny(c.Topics, matches) {
+			digest = append(digest, d)
+		} else {
+			now = append(now, d)
 		}
-	} else {
-		now = dests
 	}
 	if dr, ok := routes.(DigestRoutes); ok {
 		for _, m := range matches {
@@ -65,4 +61,27 @@ func coversAny(topics []string, matches []model.Match) bool {
 		}
 	}
 	return false
+}
+
+// channelDigests are the digests channels asked for in chat, read once per
+// batch, when its first alert is routed: not a query per alert.
+func (b *batch) channelDigests(ctx context.Context) (map[string]model.ChannelDigest, error) {
+	if b.digestsRead {
+		return b.digests, nil
+	}
+	cd, ok := b.in.opts.Store.(ChannelDigests)
+	if !ok {
+		b.digestsRead = true
+		return nil, nil
+	}
+	all, err := cd.ChannelDigests(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read channel digests: %w", err)
+	}
+	b.digests = make(map[string]model.ChannelDigest, len(all))
+	for _, c := range all {
+		b.digests[c.Destination] = c
+	}
+	b.digestsRead = true
+	return b.digests, nil
 }

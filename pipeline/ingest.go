@@ -290,7 +290,7 @@ func (in *Ingester) prepare(ctx context.Context, b *batch, it *model.Item, finge
 			in.stories.Add(claim, it, nil) // nothing will be stored: the claim dies
 			return err
 		}
-		dests, digests, err := in.splitDigests(ctx, routes, matches, dests)
+		dests, digests, err := in.splitDigests(ctx, b, routes, matches, dests)
 		if err != nil {
 			in.stories.Add(claim, it, nil)
 			return err
