@@ -107,24 +107,13 @@ func (s *Store) EndMutes(ctx context.Context, now time.Time, notice func(model.M
 	}
 	n := 0
 	for _, m := range ended {
-		queued := false
-		err := s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			queued = false
-			res, err := tx.ExecContext(ctx, `UPDATE mutes SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, m.ExpiresAt.UnixNano(), m.ID)
-			if err != nil {
-				return err
-			}
-			if k, err := res.RowsAffected(); err != nil || k == 0 {
-				return err // another process ended it
-			}
-			it := model.Item{SourceID: noticeSource, ID: fmt.Sprintf("notice/mute/%d", m.ID), Title: notice(m), Published: m.ExpiresAt}
-			if err := queueNotice(ctx, tx, &it, m.Destination, now); err != nil {
-				return err
-			}
-			queued = true
-			return nil
-		})
-		if queued && err == nil {
+		queued, err := s.endAndQueue(ctx,
+			`UPDATE mutes SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, []any{m.ExpiresAt.UnixNano(), m.ID},
+			func(ctx context.Context, tx *sql.Tx) (bool, error) {
+				it := model.Item{SourceID: noticeSource, ID: fmt.Sprintf("notice/mute/%d", m.ID), Title: notice(m), Published: m.ExpiresAt}
+				return true, queueNotice(ctx, tx, &it, m.Destination, now)
+			})
+		if queued {
 			n++
 		}
 		if err != nil {
@@ -222,21 +211,12 @@ func (s *Store) EndSnoozes(ctx context.Context, now time.Time) (int, error) {
 	}
 	n := 0
 	for _, k := range due {
-		queued := false
-		err := s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-			queued = false
-			res, err := tx.ExecContext(ctx, `DELETE FROM snoozes WHERE alert_id = ? AND destination = ? AND until <= ?`, k.alert, k.dest, now.UnixNano())
-			if err != nil {
-				return err
-			}
-			if gone, err := res.RowsAffected(); err != nil || gone == 0 {
-				return err // extended meanwhile, or ended by another process
-			}
-			var err2 error
-			queued, err2 = queueSnoozeSummary(ctx, tx, k.alert, k.dest, now)
-			return err2
-		})
-		if queued && err == nil {
+		queued, err := s.endAndQueue(ctx,
+			`DELETE FROM snoozes WHERE alert_id = ? AND destination = ? AND until <= ?`, []any{k.alert, k.dest, now.UnixNano()},
+			func(ctx context.Context, tx *sql.Tx) (bool, error) {
+				return queueSnoozeSummary(ctx, tx, k.alert, k.dest, now)
+			})
+		if queued {
 			n++
 		}
 		if err != nil {
@@ -244,6 +224,28 @@ func (s *Store) EndSnoozes(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// endAndQueue ends one mute or snooze and queues its message in the same
+// transaction, so the message is sent once however often this runs or
+// crashes. end is the UPDATE or DELETE that ends it; when it touches no row
+// (another process ended it first, or a snooze was extended meanwhile)
+// nothing is queued. It reports whether a message was queued.
+func (s *Store) endAndQueue(ctx context.Context, end string, args []any, queue func(context.Context, *sql.Tx) (bool, error)) (bool, error) {
+	queued := false
+	err := s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		queued = false
+		res, err := tx.ExecContext(ctx, end, args...)
+		if err != nil {
+			return err
+		}
+		if k, err := res.RowsAffected(); err != nil || k == 0 {
+			return err
+		}
+		queued, err = queue(ctx, tx)
+		return err
+	})
+	return queued && err == nil, err
 }
 
 func queueSnoozeSummary(ctx context.Context, tx *sql.Tx, parent int64, dest string, now time.Time) (bool, error) {
