@@ -133,31 +133,34 @@ func (c *timelineCache) refresh(ctx context.Context, s Store, since time.Time) (
 	return out, nil
 }
 
-// The chart's geometry, in the SVG's own units; it scales to the page.
+// The charts' geometry, in the SVGs' own units; they scale to the page.
+// Each topic has its own small chart, its name and numbers above it in
+// HTML, so that it reads on a phone; one strip on top names the meetings.
 const (
-	chartLabelW = 170 // topic names
-	chartBarW   = 14  // a week
-	chartRowH   = 30  // a topic
-	chartTop    = 34  // month names and meeting labels
-	chartBottom = 6
+	chartBarW  = 8  // a week
+	chartBarsH = 36 // the bars' height at the busiest week
+	chartMonth = 12 // the month names under the bars
+	chartW     = timelineWeeks * chartBarW
+	chartH     = chartBarsH + chartMonth + 2
+	stripRow   = 11 // one line of meeting names
+	stripRows  = 3
 )
 
 type timelineView struct {
-	Width, Height int
+	Width, Height int // a topic's chart
+	StripHeight   int
 	Rows          []timelineRow
 	Months        []chartLabel
 	Meetings      []meetingMark
 	From, To      string
-	Total         int
 	Empty         bool
 	AllLink       string
+	MonthY        int
 }
 
 type timelineRow struct {
 	Topic, Name string
-	Y, TextY    int
-	Total       int
-	Recent      int // the last four weeks
+	Summary     string // "12 alerts in twelve months, 3 in the last four weeks"
 	Link        string
 	Bars        []chartBar
 }
@@ -174,8 +177,10 @@ type chartLabel struct {
 }
 
 type meetingMark struct {
-	X, W, Y, H int
+	X, W       int
+	LabelX     int
 	LabelY     int
+	AnchorEnd  bool
 	Name       string
 	Dates      string
 	Label      string
@@ -189,7 +194,8 @@ func (h *handler) timelinePage(r *http.Request) (pageData, error) {
 	if err != nil {
 		return pageData{}, fmt.Errorf("count alerts per topic and week: %w", err)
 	}
-	v := timelineView{From: day(first), To: day(now), AllLink: h.link("/alerts", nil)}
+	v := timelineView{From: day(first), To: day(now), AllLink: h.link("/alerts", nil),
+		Width: chartW, Height: chartH, StripHeight: stripRow*stripRows + 4, MonthY: chartH - 2}
 	type tot struct {
 		id            string
 		total, recent int
@@ -217,6 +223,7 @@ func (h *handler) timelinePage(r *http.Request) (pageData, error) {
 		}
 		return strings.Compare(a.id, b.id)
 	})
+	// One scale for every chart, so that their bars compare.
 	maxN := 1
 	for _, t := range topics {
 		for wk, n := range counts[t.id] {
@@ -225,25 +232,20 @@ func (h *handler) timelinePage(r *http.Request) (pageData, error) {
 			}
 		}
 	}
-	v.Width = chartLabelW + timelineWeeks*chartBarW + 4
-	v.Height = chartTop + len(topics)*chartRowH + chartBottom
 	v.Empty = len(topics) == 0
-	for i, t := range topics {
+	for _, t := range topics {
 		name := h.topicName(t.id)
-		row := timelineRow{Topic: t.id, Name: name, Y: chartTop + i*chartRowH, Total: t.total, Recent: t.recent,
-			Link: h.link("/alerts", url.Values{"topic": {t.id}})}
-		row.TextY = row.Y + chartRowH/2 + 5
-		v.Total += t.total
+		row := timelineRow{Topic: t.id, Name: name, Link: h.link("/alerts", url.Values{"topic": {t.id}}),
+			Summary: fmt.Sprintf("%s in twelve months, %d in the last four weeks", words.Plural(t.total, "alert"), t.recent)}
 		for k := 0; k < timelineWeeks; k++ {
 			m := first.AddDate(0, 0, 7*k)
 			n := counts[t.id][m.Unix()]
 			if n == 0 {
 				continue
 			}
-			bh := max(3, (chartRowH-8)*n/maxN)
+			bh := max(3, chartBarsH*n/maxN)
 			row.Bars = append(row.Bars, chartBar{
-				X: chartLabelW + k*chartBarW + 1, W: chartBarW - 3,
-				Y: row.Y + chartRowH - 4 - bh, H: bh,
+				X: k*chartBarW + 1, W: chartBarW - 2, Y: chartBarsH - bh, H: bh,
 				Label: fmt.Sprintf("%s: %s in week of %s", name, words.Plural(n, "alert"), day(m)),
 				Link:  h.link("/alerts", url.Values{"topic": {t.id}, "week": {isoWeek(m)}}),
 			})
@@ -252,8 +254,8 @@ func (h *handler) timelinePage(r *http.Request) (pageData, error) {
 	}
 	for k := 0; k < timelineWeeks; k++ {
 		m := first.AddDate(0, 0, 7*k)
-		if k == 0 || m.Day() <= 7 {
-			v.Months = append(v.Months, chartLabel{X: chartLabelW + k*chartBarW, Text: m.Format("Jan")})
+		if m.Day() <= 7 {
+			v.Months = append(v.Months, chartLabel{X: k * chartBarW, Text: m.Format("Jan")})
 		}
 	}
 	end := first.AddDate(0, 0, 7*timelineWeeks)
@@ -261,6 +263,7 @@ func (h *handler) timelinePage(r *http.Request) (pageData, error) {
 	if err != nil {
 		return pageData{}, err
 	}
+	slices.SortFunc(meetings, func(a, b meeting) int { return a.Start.Compare(b.Start) })
 	for _, mt := range meetings {
 		if mt.End.Before(first) || !mt.Start.Before(end) {
 			continue
@@ -272,18 +275,23 @@ func (h *handler) timelinePage(r *http.Request) (pageData, error) {
 		if e.After(end) {
 			e = end
 		}
-		x0 := chartLabelW + int(float64(s.Sub(first))/float64(week)*chartBarW)
-		x1 := chartLabelW + int(float64(e.Sub(first))/float64(week)*chartBarW+0.999)
+		x0 := int(float64(s.Sub(first)) / float64(week) * chartBarW)
+		x1 := int(float64(e.Sub(first))/float64(week)*chartBarW + 0.999)
 		dates := dateRange(mt.Start, mt.End)
 		how := "documents dated"
 		if mt.Configured {
-			how = "meeting"
+			how = "meeting,"
 		}
-		v.Meetings = append(v.Meetings, meetingMark{
-			X: x0, W: max(2, x1-x0), Y: chartTop - 4, H: len(topics)*chartRowH + 4, LabelY: 26,
+		i := len(v.Meetings)
+		mm := meetingMark{
+			X: x0, W: max(2, x1-x0), LabelX: x0, LabelY: stripRow * (1 + i%stripRows),
 			Name: mt.Name, Dates: dates, Configured: mt.Configured,
 			Label: fmt.Sprintf("%s: %s %s", mt.Name, how, dates),
-		})
+		}
+		if x0 > chartW/2 {
+			mm.AnchorEnd, mm.LabelX = true, x0+mm.W
+		}
+		v.Meetings = append(v.Meetings, mm)
 	}
 	return pageData{Template: "timeline", Title: "Timeline", Nav: "timeline", Data: v}, nil
 }
