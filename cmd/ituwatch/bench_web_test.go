@@ -5,15 +5,24 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
+	"github.com/ituwatch/ituwatch/rules"
 	"github.com/ituwatch/ituwatch/store"
+	"github.com/ituwatch/ituwatch/web"
 )
 
 // The web view's page benchmarks (BENCHMARKS.md §13) read a store of a
@@ -40,7 +49,7 @@ func webBenchStore(b *testing.B) (path string, n int) {
 	dir := cmpOr(os.Getenv("ITUWATCH_WEB_BENCH_DIR"), os.TempDir())
 	path = filepath.Join(dir, fmt.Sprintf("ituwatch-web-bench-%d.db", n))
 	done := path + ".complete" // written last: a half-built file is built on
-	if _, err := os.Stat(done); err == nil {
+	if v, err := os.ReadFile(done); err == nil && string(v) == webBenchVersion {
 		return path, n
 	}
 	ctx := context.Background()
@@ -76,12 +85,16 @@ func webBenchStore(b *testing.B) (path string, n int) {
 		b.Fatal(err)
 	}
 	st.AwaitSearchIndex(ctx)
-	if err := os.WriteFile(done, []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(done, []byte(webBenchVersion), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("built %s with %d items in %s", path, n, time.Since(start).Round(time.Second))
 	return path, n
 }
+
+// webBenchVersion is kept beside a finished store; a store built by an
+// earlier version of fillWebExtras is completed again.
+const webBenchVersion = "web-bench 2\n"
 
 // webBenchSources are fillHistory's sources (src-0 … src-39).
 var webBenchSources = func() []string {
@@ -114,12 +127,12 @@ func webBenchSourceState(i int, now time.Time) model.SourceState {
 	return st
 }
 
-// webBenchMeetings are the meetings the documents of the store belong to,
-// numbered as ITU numbers them.
-var webBenchMeetings = []struct{ series, meeting, prefix string }{
-	{"C", "C26", "C26/"}, {"C", "C25", "C25/"}, {"PP", "PP26", "PP26/"},
-	{"CWG-Internet", "CWG-Internet-19", "CWG-Internet-19/"}, {"TSAG", "T25-TSAG", "TSAG-C-"},
-	{"WTSA", "WTSA-24", "WTSA-24/"},
+// webBenchMeetings are the meetings the store's documents belong to: a
+// number as ITU prints it (itudoc.Parse reads it, as the listings' do), and
+// the key of the meeting's page in the web view.
+var webBenchMeetings = []struct{ number, key string }{
+	{"C26/%d", "C26"}, {"C25/%d", "C25"}, {"PP26/%d", "PP-26"},
+	{"CWG-Internet 19/%d", "CWG-Internet-19"}, {"T25-TSAG-C-%04d", "TSAG-25"}, {"WTSA24/%d", "WTSA-24"},
 }
 
 var webBenchProposers = []string{"Russian Federation", "RCC", "China", "Saudi Arabia", "Arab States", "United States", "European Union", "CEPT", "Brazil", "India", "ATU", "APT", "CITEL", "Iran (Islamic Republic of)"}
@@ -127,93 +140,112 @@ var webBenchProposers = []string{"Russian Federation", "RCC", "China", "Saudi Ar
 // fillWebExtras gives fillHistory's alerts what the web view shows of
 // real ones: each match a quotation of its words in the item's text, and
 // one alerted item in twenty an ITU document (number, revision, languages,
-// proposers), in the item row and the copy its alert keeps. Alerts that
-// already have quotations are left alone, so a rerun adds nothing.
+// proposers), in the item row and the copy its alert keeps. Both passes
+// can run again: quotations are added where missing, documents rewritten.
 func fillWebExtras(ctx context.Context, db *sql.DB) error {
-	rows, err := db.QueryContext(ctx, `SELECT a.id, a.item_rowid, a.item, m.topic_name FROM alerts a
-		JOIN alert_matches m ON m.alert_id = a.id AND m.seq = 0
-		WHERE m.snippets IS NULL ORDER BY a.id`)
-	if err != nil {
-		return fmt.Errorf("read the alerts: %w", err)
-	}
 	type alertRow struct {
 		id, rowID int64
 		item      string
 		topic     string
 	}
-	var todo []alertRow
-	for rows.Next() {
-		var r alertRow
-		if err := rows.Scan(&r.id, &r.rowID, &r.item, &r.topic); err != nil {
-			rows.Close()
-			return err
+	read := func(where string) ([]alertRow, error) {
+		rows, err := db.QueryContext(ctx, `SELECT a.id, a.item_rowid, a.item, m.topic_name FROM alerts a
+			JOIN alert_matches m ON m.alert_id = a.id AND m.seq = 0 WHERE `+where+` ORDER BY a.id`)
+		if err != nil {
+			return nil, fmt.Errorf("read the alerts: %w", err)
 		}
-		todo = append(todo, r)
+		defer rows.Close()
+		var out []alertRow
+		for rows.Next() {
+			var r alertRow
+			if err := rows.Scan(&r.id, &r.rowID, &r.item, &r.topic); err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		}
+		return out, rows.Err()
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	// inBatches runs fn on rows in transactions of 10,000.
+	inBatches := func(rows []alertRow, fn func(tx *sql.Tx, r alertRow) error) error {
+		const batch = 10_000
+		for start := 0; start < len(rows); start += batch {
+			tx, err := db.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			for _, r := range rows[start:min(start+batch, len(rows))] {
+				if err := fn(tx, r); err != nil {
+					tx.Rollback()
+					return err
+				}
+			}
+			if err := tx.Commit(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
+	todo, err := read(`m.snippets IS NULL`)
+	if err != nil {
 		return err
 	}
-	const batch = 10_000
-	for start := 0; start < len(todo); start += batch {
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
+	err = inBatches(todo, func(tx *sql.Tx, r alertRow) error {
+		var it model.Item
+		if err := json.Unmarshal([]byte(r.item), &it); err != nil {
+			return fmt.Errorf("alert %d's item: %w", r.id, err)
 		}
-		setSnippets, _ := tx.PrepareContext(ctx, `UPDATE alert_matches SET snippets = ? WHERE alert_id = ? AND seq = 0`)
-		setAlertItem, _ := tx.PrepareContext(ctx, `UPDATE alerts SET item = ? WHERE id = ?`)
-		setDoc, err := tx.PrepareContext(ctx, `UPDATE items SET document = ? WHERE id = ?`)
-		if err != nil {
-			tx.Rollback()
-			return fmt.Errorf("prepare (has the schema changed?): %w", err)
+		sn := []model.Snippet{{Field: "summary", Parts: []model.SnippetPart{
+			{Text: "…" + clipWords(it.Summary, 12) + " "},
+			{Text: r.topic, Hit: true},
+			{Text: " " + clipWords(it.Content, 14) + "…"},
+		}}}
+		snJSON, _ := json.Marshal(sn)
+		if _, err := tx.ExecContext(ctx, `UPDATE alert_matches SET snippets = ? WHERE alert_id = ? AND seq = 0`, string(snJSON), r.id); err != nil {
+			return fmt.Errorf("snippets of alert %d: %w", r.id, err)
 		}
-		for _, r := range todo[start:min(start+batch, len(todo))] {
-			var it model.Item
-			if err := json.Unmarshal([]byte(r.item), &it); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("alert %d's item: %w", r.id, err)
-			}
-			rnd := rand.New(rand.NewPCG(uint64(r.id), 13))
-			sn := []model.Snippet{{Field: "summary", Parts: []model.SnippetPart{
-				{Text: "…" + clipWords(it.Summary, 12) + " "},
-				{Text: r.topic, Hit: true},
-				{Text: " " + clipWords(it.Content, 14) + "…"},
-			}}}
-			snJSON, _ := json.Marshal(sn)
-			if _, err := setSnippets.ExecContext(ctx, string(snJSON), r.id); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("snippets of alert %d: %w", r.id, err)
-			}
-			if r.id%20 != 0 {
-				continue
-			}
-			m := webBenchMeetings[rnd.IntN(len(webBenchMeetings))]
-			doc := &model.DocumentRef{
-				Number: fmt.Sprint(m.prefix, 1+rnd.IntN(150)), Series: m.series, Meeting: m.meeting,
-				Languages: []string{"E", "F", "S", "A", "C", "R"}[:1+rnd.IntN(6)],
-				Proposers: []string{webBenchProposers[rnd.IntN(len(webBenchProposers))]},
-			}
-			if rnd.IntN(3) == 0 {
-				doc.Revision = fmt.Sprint("Rev.", 1+rnd.IntN(2))
-			}
-			if rnd.IntN(4) == 0 {
-				doc.Proposers = append(doc.Proposers, webBenchProposers[rnd.IntN(len(webBenchProposers))])
-			}
-			it.Document = doc
-			docJSON, _ := json.Marshal(doc)
-			itemJSON, _ := json.Marshal(it)
-			if _, err := setDoc.ExecContext(ctx, string(docJSON), r.rowID); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("document of item %d: %w", r.rowID, err)
-			}
-			if _, err := setAlertItem.ExecContext(ctx, string(itemJSON), r.id); err != nil {
-				tx.Rollback()
-				return fmt.Errorf("item of alert %d: %w", r.id, err)
-			}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+
+	docs, err := read(`a.id % 20 = 0`)
+	if err != nil {
+		return err
+	}
+	err = inBatches(docs, func(tx *sql.Tx, r alertRow) error {
+		var it model.Item
+		if err := json.Unmarshal([]byte(r.item), &it); err != nil {
+			return fmt.Errorf("alert %d's item: %w", r.id, err)
 		}
-		if err := tx.Commit(); err != nil {
-			return err
+		rnd := rand.New(rand.NewPCG(uint64(r.id), 13))
+		m := webBenchMeetings[rnd.IntN(len(webBenchMeetings))]
+		doc, ok := itudoc.Parse(fmt.Sprintf(m.number, 1+rnd.IntN(150)))
+		if !ok {
+			return fmt.Errorf("%q is no ITU document number", m.number)
 		}
+		doc.Languages = []string{"en", "fr", "es", "ar", "zh", "ru"}[:1+rnd.IntN(6)]
+		doc.Proposers = []string{webBenchProposers[rnd.IntN(len(webBenchProposers))]}
+		if rnd.IntN(3) == 0 {
+			doc.Revision = fmt.Sprint("Rev.", 1+rnd.IntN(2))
+		}
+		if rnd.IntN(4) == 0 {
+			doc.Proposers = append(doc.Proposers, webBenchProposers[rnd.IntN(len(webBenchProposers))])
+		}
+		it.Document = doc
+		docJSON, _ := json.Marshal(doc)
+		itemJSON, _ := json.Marshal(it)
+		if _, err := tx.ExecContext(ctx, `UPDATE items SET document = ? WHERE id = ?`, string(docJSON), r.rowID); err != nil {
+			return fmt.Errorf("document of item %d: %w", r.rowID, err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE alerts SET item = ? WHERE id = ?`, string(itemJSON), r.id); err != nil {
+			return fmt.Errorf("item of alert %d: %w", r.id, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	_, err = db.ExecContext(ctx, `PRAGMA optimize`)
 	return err
@@ -230,6 +262,155 @@ func clipWords(s string, n int) string {
 		}
 	}
 	return s
+}
+
+// webBenchHandler is the web view over the store at path, wired as `run`
+// wires it: the builtin rules, the store's sources.
+func webBenchHandler(b *testing.B, st *store.Store) http.Handler {
+	b.Helper()
+	eng, err := loadEngine(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pack, err := rules.LoadPack("builtin:itu")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sources []web.Source
+	for i, id := range webBenchSources {
+		sources = append(sources, web.Source{ID: id, Name: fmt.Sprintf("News source %d", i), Type: "rss", URL: fmt.Sprintf("https://news.example/%d/feed.xml", i), Schedule: "@every 15m"})
+	}
+	h, err := web.NewHandler(web.Options{
+		Store: st, Engine: eng, Packs: []*rules.Pack{pack}, Sources: sources,
+		Listen: "127.0.0.1:8080", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Version: version,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return h
+}
+
+// BenchmarkWebPages renders each page of the web view through its real
+// handler (httptest, no network) over the million-item store and reports
+// p50, p99 and max per page. Pages that take an id or words are asked with
+// a different one each time (alerts spread over the store, a search mix),
+// so that no answer comes from a cache warmed by the same request; the
+// timeline keeps its counts between requests, as it does in a running
+// daemon, and timeline-cold is its first render in a new handler.
+//
+//	ITUWATCH_BENCH_WEB=1 go test ./cmd/ituwatch -run '^$' -bench WebPages -benchtime 200x
+func BenchmarkWebPages(b *testing.B) {
+	path, n := webBenchStore(b)
+	ctx := context.Background()
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	var minID, maxID int64
+	if err := st.DB().QueryRowContext(ctx, `SELECT min(id), max(id) FROM alerts`).Scan(&minID, &maxID); err != nil {
+		b.Fatal(err)
+	}
+	var docAlerts []int64 // alerts of documents: the pages with the most to show
+	rows, err := st.DB().QueryContext(ctx, `SELECT id FROM alerts WHERE id % 20 = 0 ORDER BY id DESC LIMIT 500`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		docAlerts = append(docAlerts, id)
+	}
+	rows.Close()
+	h := webBenchHandler(b, st)
+	b.Logf("store %s: %d items, alerts %d–%d", path, n, minID, maxID)
+
+	r := rand.New(rand.NewPCG(17, 13))
+	qs := searchMix()
+	week := func() string {
+		y, w := time.Now().AddDate(0, 0, -7*r.IntN(52)).ISOWeek()
+		return fmt.Sprintf("%d-W%02d", y, w)
+	}
+	topic := func() string { return historyTopics[r.IntN(len(historyTopics))].id }
+	day := func(daysAgo int) string { return time.Now().AddDate(0, 0, -daysAgo).Format(time.DateOnly) }
+	pages := []struct {
+		name string
+		url  func(i int) string
+		h    func() http.Handler // nil: the shared handler
+	}{
+		{"timeline", func(int) string { return "/" }, nil},
+		{"timeline-cold", func(int) string { return "/" }, func() http.Handler { return webBenchHandler(b, st) }},
+		{"alert", func(int) string { return fmt.Sprint("/alerts/", minID+r.Int64N(maxID-minID+1)) }, nil},
+		{"alert-document", func(i int) string { return fmt.Sprint("/alerts/", docAlerts[i%len(docAlerts)]) }, nil},
+		{"bar", func(int) string { return "/alerts?topic=" + topic() + "&week=" + week() }, nil},
+		{"recent", func(int) string { return "/alerts" }, nil},
+		{"search", func(i int) string { return "/search?q=" + url.QueryEscape(qs[i%len(qs)]) }, nil},
+		{"search-topic", func(i int) string {
+			return "/search?q=" + url.QueryEscape(qs[i%len(qs)]) + "&topic=" + topic()
+		}, nil},
+		{"search-all-filters", func(i int) string {
+			return "/search?q=" + url.QueryEscape(qs[i%len(qs)]) + "&topic=" + topic() + "&source=src-" + strconv.Itoa(r.IntN(40)) +
+				"&proposer=" + url.QueryEscape(webBenchProposers[r.IntN(len(webBenchProposers))]) + "&from=" + day(365) + "&to=" + day(0)
+		}, nil},
+		{"documents", func(int) string { return "/documents" }, nil},
+		{"meeting", func(i int) string { return "/documents/" + webBenchMeetings[i%len(webBenchMeetings)].key }, nil},
+		{"sources", func(int) string { return "/sources" }, nil},
+		{"rules", func(int) string { return "/rules" }, nil},
+		{"rules-test", func(i int) string {
+			return "/rules/test?title=" + url.QueryEscape(qs[i%len(qs)]) + "&text=" + url.QueryEscape("Delegates at TSAG discussed the New IP proposal and Resolution 102 on Internet-related public policy.")
+		}, nil},
+	}
+	// The store's own search for the same queries, without a page: what
+	// the search page adds is the difference.
+	b.Run("search-store-only", func(b *testing.B) {
+		lat := make([]time.Duration, 0, b.N)
+		i := 0
+		for b.Loop() {
+			t := time.Now()
+			if _, _, err := st.SearchCovered(ctx, qs[i%len(qs)], 50); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t))
+			i++
+		}
+		reportLatencies(b, lat)
+	})
+	for _, p := range pages {
+		b.Run(p.name, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			var bytes int
+			i := 0
+			for b.Loop() {
+				hh := h
+				if p.h != nil {
+					b.StopTimer()
+					hh = p.h()
+					b.StartTimer()
+				}
+				u := p.url(i)
+				i++
+				req := httptest.NewRequest(http.MethodGet, u, nil)
+				rec := httptest.NewRecorder()
+				t := time.Now()
+				hh.ServeHTTP(rec, req)
+				lat = append(lat, time.Since(t))
+				if rec.Code != http.StatusOK && !(p.name == "alert" && rec.Code == http.StatusNotFound) {
+					b.Fatalf("GET %s: %d\n%.500s", u, rec.Code, rec.Body.String())
+				}
+				bytes = rec.Body.Len()
+			}
+			reportLatencies(b, lat)
+			b.ReportMetric(float64(bytes), "bytes")
+		})
+	}
+}
+
+// reportLatencies reports p50, p99 and max of lat in milliseconds.
+func reportLatencies(b *testing.B, lat []time.Duration) {
+	slices.Sort(lat)
+	b.ReportMetric(ms(lat[len(lat)/2]), "p50-ms")
+	b.ReportMetric(ms(lat[min(len(lat)-1, len(lat)*99/100)]), "p99-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
 }
 
 // BenchmarkWebStore only builds the store (and reports its size), so that
