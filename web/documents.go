@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot/render"
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -281,11 +282,8 @@ func (h *handler) meetingPage(r *http.Request) (pageData, error) {
 	return pageData{Template: "meeting", Title: g.Name + " documents", Nav: "documents", Data: v}, nil
 }
 
-// itudocNumber is the document's number with its addendum: "PP26/1(Add.14)".
+// itudocNumber is the document's number with its addendum, as itudoc
+// writes it; the revision has its own column.
 func itudocNumber(d *model.DocumentRef) string {
-	s := d.Number
-	if d.Addendum != "" {
-		s += "(" + d.Addendum + ")"
-	}
-	return s
+	return itudoc.Label(&model.DocumentRef{Number: d.Number, Addendum: d.Addendum})
 }
