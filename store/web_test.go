@@ -36,7 +36,9 @@ func TestNewestAlertIDAndAlertTopics(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []model.AlertTopic{{aID, "new-ip", t0}, {aID, "dns", t0}, {bID, "dns", t0.Add(time.Hour)}}
-	if !slices.EqualFunc(got, want, func(x, y model.AlertTopic) bool { return x.AlertID == y.AlertID && x.Topic == y.Topic && x.At.Equal(y.At) }) {
+	if !slices.EqualFunc(got, want, func(x, y model.AlertTopic) bool {
+		return x.AlertID == y.AlertID && x.Topic == y.Topic && x.At.Equal(y.At)
+	}) {
 		t.Errorf("AlertTopics = %+v; want %+v (the alert of %d is older than the window)", got, want, oldID)
 	}
 	// Only what came after a given alert, and no more than the limit.
@@ -85,6 +87,8 @@ func TestPeriodAlertsAndUpdates(t *testing.T) {
 		{"before an id (the next page)", "dns", t0, t0.Add(30 * 24 * time.Hour), ids[2], 10, []int64{ids[0]}},
 		{"a limit", "", t0, t0.Add(30 * 24 * time.Hour), 0, 2, []int64{updID, ids[2]}},
 		{"the end is excluded", "dns", t0, t0.Add(24 * time.Hour), 0, 10, []int64{ids[0]}},
+		{"no start: the newest of all", "dns", time.Time{}, t0.Add(365 * 24 * time.Hour), 0, 2, []int64{updID, ids[2]}},
+		{"a week without alerts", "dns", t0.Add(-7 * 24 * time.Hour), t0, 0, 10, nil},
 		{"another topic", "cybersecurity", t0, t0.Add(30 * 24 * time.Hour), 0, 10, nil},
 	}
 	for _, tt := range tests {
