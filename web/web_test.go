@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"io"
@@ -431,5 +432,45 @@ func TestISOWeeks(t *testing.T) {
 		if ok && isoWeek(got) != tt.in {
 			t.Errorf("isoWeek(%v) = %q; want %q", got, isoWeek(got), tt.in)
 		}
+	}
+}
+
+func TestMeetingPages(t *testing.T) {
+	f := fixture()
+	f.docs = nil
+	for i := range meetingPageSize + 3 {
+		f.docs = append(f.docs, model.DocumentItem{RowID: int64(i + 1), LastSeen: now,
+			Item: model.Item{SourceID: "c", ID: strconv.Itoa(i), Title: "Doc", Document: &model.DocumentRef{Number: "C26/" + strconv.Itoa(i+1), Series: "C", Meeting: "26", Seq: strconv.Itoa(i + 1)}}})
+	}
+	h := newTestHandler(t, f, nil)
+	b := body(t, get(t, h, "GET", "/documents/C26", nil))
+	if !strings.Contains(b, "503 documents") || !strings.Contains(b, "C26/500<") || strings.Contains(b, "C26/501<") || !strings.Contains(b, `href="/documents/C26?page=2"`) {
+		t.Error("the first page of a large meeting does not stop at 500 documents with a link to the rest")
+	}
+	b = body(t, get(t, h, "GET", "/documents/C26?page=2", nil))
+	if !strings.Contains(b, "C26/503<") || strings.Contains(b, "C26/2<") || !strings.Contains(b, "501 to 503 here") {
+		t.Error("the second page does not list the rest")
+	}
+	if r := get(t, h, "GET", "/documents/C26?page=3", nil); r.StatusCode != 400 {
+		t.Errorf("page 3 = %d; want 400", r.StatusCode)
+	}
+	if r := get(t, h, "GET", "/documents/nope", nil); r.StatusCode != 404 {
+		t.Errorf("an unknown meeting = %d; want 404", r.StatusCode)
+	}
+}
+
+func TestWarmFillsTheCaches(t *testing.T) {
+	f := fixture()
+	h := newTestHandler(t, f, nil)
+	if err := h.(interface{ Warm(context.Context) error }).Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reads := f.reads
+	if reads == 0 {
+		t.Fatal("Warm read no alerts")
+	}
+	body(t, get(t, h, "GET", "/", nil))
+	if f.reads != reads {
+		t.Errorf("the first page after Warm read the alerts again")
 	}
 }
