@@ -89,7 +89,7 @@ func fixture() *fakeStore {
 	}
 	f.states = []model.SourceState{
 		{SourceID: "itu-news", LastPoll: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour), NextPoll: now.Add(time.Hour)},
-		{SourceID: "pp26-docs", LastPoll: now.Add(-time.Hour), LastSuccess: now.Add(-48 * time.Hour), ConsecutiveFailures: 3, LastError: "GET https://www.itu.int/md/: 503 Service Unavailable", Warning: "the listing table had no readable row"},
+		{SourceID: "pp26-docs", LastPoll: now.Add(-time.Hour), LastSuccess: now.Add(-48 * time.Hour), ConsecutiveFailures: 3, NextPoll: now.Add(6 * time.Hour), LastError: "GET https://www.itu.int/md/: 503 Service Unavailable", Warning: "the listing table had no readable row"},
 	}
 	f.docs = []model.DocumentItem{
 		{Item: f.alerts[5].Item, AlertID: 6, Topics: []string{"new-ip"}, LastSeen: time.Date(2026, 10, 27, 9, 0, 0, 0, time.UTC), RowID: 5},
@@ -175,7 +175,7 @@ func TestPages(t *testing.T) {
 		{"search-filtered", "/search?q=Resolution&proposer=rcc&from=2026-10-01&to=2026-10-31", 200, []string{"1 result", `href="/alerts/5"`, "The filters pick among the 50 best matches"}},
 		{"documents", "/documents", 200, []string{`href="/documents/PP-26"`, `href="/documents/CWG-Internet-24"`}},
 		{"meeting", "/documents/PP-26", 200, []string{"PP26/1 Add.14", "Rev.1", "E, F", "RCC", "New IP"}},
-		{"sources", "/sources", 200, []string{"3 sources: 1 healthy, 1 failing, 0 retired, 1 not polled yet", "3 failures in a row", "503 Service Unavailable", "the listing table had no readable row", "https://www.itu.int/en/mediacentre/rss"}},
+		{"sources", "/sources", 200, []string{"3 sources: 1 healthy, 1 failing, 0 retired, 1 not polled yet", "3 failures in a row", "503 Service Unavailable", "the listing table had no readable row", "https://www.itu.int/en/mediacentre/rss", "about 5 Nov 2026 13:00 UTC", "not before 5 Nov 2026 18:00 UTC (waiting after failures)"}},
 		{"rules-test", "/rules/test?text=The+ITU+study+group+discussed+New+IP+and+a+redesigned+network+layer", 200, []string{"Topics matched", "(new-ip)", "<mark>New IP</mark>"}},
 		{"not-found", "/alerts/999", 404, []string{"Not found"}},
 		{"bad-week", "/alerts?week=2026-W60", 400, []string{"is not a week"}},
