@@ -474,3 +474,22 @@ func TestWarmFillsTheCaches(t *testing.T) {
 		t.Errorf("the first page after Warm read the alerts again")
 	}
 }
+
+// A summary of held alerts and a digest page have pages too: their words,
+// not an empty alert.
+func TestSummaryAndDigestPages(t *testing.T) {
+	f := fixture()
+	sum := f.add(model.Alert{Kind: model.AlertSummary, CreatedAt: now, Item: model.Item{SourceID: "itu-news", ID: "x"},
+		Held: &model.HeldAlerts{Source: "itu-news", Destination: "slack:C1", Count: 12, Limit: 20, Topics: []string{"new-ip"}}})
+	dig := f.add(model.Alert{Kind: model.AlertDigest, CreatedAt: now, Item: model.Item{SourceID: "digest", ID: "d"},
+		Digest: &model.Digest{Destination: "slack:C1"}})
+	h := newTestHandler(t, f, nil)
+	r := get(t, h, "GET", "/alerts/"+strconv.FormatInt(sum, 10), nil)
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, "12") || !strings.Contains(b, "<h1>") {
+		t.Errorf("summary page = %d:\n%s", r.StatusCode, b)
+	}
+	r = get(t, h, "GET", "/alerts/"+strconv.FormatInt(dig, 10), nil)
+	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, "Digest #") {
+		t.Errorf("digest page = %d:\n%s", r.StatusCode, b)
+	}
+}
