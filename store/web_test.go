@@ -35,7 +35,7 @@ func TestNewestAlertIDAndAlertTopics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []model.AlertTopic{{aID, "new-ip", t0}, {aID, "dns", t0}, {bID, "dns", t0.Add(time.Hour)}}
+	want := []model.AlertTopic{{AlertID: aID, Topic: "new-ip", At: t0}, {AlertID: aID, Topic: "dns", At: t0}, {AlertID: bID, Topic: "dns", At: t0.Add(time.Hour)}}
 	if !slices.EqualFunc(got, want, func(x, y model.AlertTopic) bool {
 		return x.AlertID == y.AlertID && x.Topic == y.Topic && x.At.Equal(y.At)
 	}) {
