@@ -192,7 +192,7 @@ func (p *parser) checkWeb(c *Config) {
 		p.bad("web.listen", "%q has no valid port; write e.g. %q", l, DefaultWebListen)
 		return
 	}
-	if l == c.Metrics.Listen {
+	if l == c.Metrics.Listen && port != "0" {
 		p.bad("web.listen", "%q is also metrics.listen; give the web view its own port, e.g. %q", l, DefaultWebListen)
 	}
 	if !isLoopbackHost(host) && !a.IsSet() {

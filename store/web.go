@@ -61,25 +61,42 @@ func (s *Store) AlertTopics(ctx context.Context, afterID int64, since time.Time,
 }
 
 // PeriodAlerts lists the alerts made in [from, to) on topic (every topic
-// when ""), newest first, with ids below beforeID (0: from the newest), at
+// when ""; from zero: since the first), newest first, with ids below beforeID (0: from the newest), at
 // most limit (capped at 50). Summaries, notices and digests are not listed.
 func (s *Store) PeriodAlerts(ctx context.Context, topic string, from, to time.Time, beforeID int64, limit int) ([]model.Alert, error) {
 	limit = boundLimit(limit, maxList, maxList)
 	if beforeID <= 0 {
 		beforeID = math.MaxInt64
 	}
+	// The alerts of the period lie between its first and last ids (found
+	// through the created_at index, in as many steps as the period has
+	// alerts), so the list walks only that stretch of ids, not every newer
+	// alert of the topic.
+	// With no start (the newest alerts), the walk from the newest id
+	// stops after limit rows anyway.
+	lo, hi := sql.NullInt64{Valid: true}, sql.NullInt64{Int64: math.MaxInt64, Valid: true}
+	if !from.IsZero() {
+		if err := s.r.QueryRowContext(ctx, `SELECT min(id), max(id) FROM alerts WHERE created_at >= ? AND created_at < ?`,
+			sinceArg(from), sinceArg(to)).Scan(&lo, &hi); err != nil {
+			return nil, fmt.Errorf("list alerts %s from %s: %w", topicLabel(topic), from.Format(time.DateOnly), err)
+		}
+		if !lo.Valid {
+			return nil, nil
+		}
+	}
+	hi.Int64 = min(hi.Int64, beforeID-1)
 	var (
 		rows *sql.Rows
 		err  error
 	)
 	if topic == "" {
 		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts
-			WHERE created_at >= ? AND created_at < ? AND id < ? AND kind NOT IN ('summary', 'notice', 'digest')
-			ORDER BY id DESC LIMIT ?`, sinceArg(from), sinceArg(to), beforeID, limit)
+			WHERE id BETWEEN ? AND ? AND created_at >= ? AND created_at < ? AND kind NOT IN ('summary', 'notice', 'digest')
+			ORDER BY id DESC LIMIT ?`, lo.Int64, hi.Int64, sinceArg(from), sinceArg(to), limit)
 	} else {
 		rows, err = s.r.QueryContext(ctx, `SELECT DISTINCT m.alert_id FROM alert_matches m JOIN alerts a ON a.id = m.alert_id
-			WHERE m.topic = ? AND a.created_at >= ? AND a.created_at < ? AND m.alert_id < ?
-			ORDER BY m.alert_id DESC LIMIT ?`, topic, sinceArg(from), sinceArg(to), beforeID, limit)
+			WHERE m.topic = ? AND m.alert_id BETWEEN ? AND ? AND a.created_at >= ? AND a.created_at < ?
+			ORDER BY m.alert_id DESC LIMIT ?`, topic, lo.Int64, hi.Int64, sinceArg(from), sinceArg(to), limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list alerts %s from %s: %w", topicLabel(topic), from.Format(time.DateOnly), err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot/render"
+	"github.com/ituwatch/ituwatch/itudoc"
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -223,9 +224,16 @@ func (h *handler) documentsPage(r *http.Request) (pageData, error) {
 	return pageData{Template: "documents", Title: "Documents by meeting", Nav: "documents", Data: v}, nil
 }
 
+// meetingPageSize bounds the documents one meeting page lists.
+const meetingPageSize = 500
+
 type meetingView struct {
 	Name, Dates string
+	Count       int
 	Docs        []docRow
+	From        int // the first listed, counting from 1
+	PrevLink    string
+	NextLink    string
 }
 
 type docRow struct {
@@ -250,8 +258,25 @@ func (h *handler) meetingPage(r *http.Request) (pageData, error) {
 	if g == nil {
 		return pageData{}, errNotFound
 	}
-	v := meetingView{Name: g.Name, Dates: dateRange(g.First, g.Last)}
-	for _, d := range g.Docs {
+	v := meetingView{Name: g.Name, Dates: dateRange(g.First, g.Last), Count: len(g.Docs)}
+	page := 1
+	if p := r.URL.Query().Get("page"); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || (n-1)*meetingPageSize >= len(g.Docs) {
+			return pageData{}, badRequest{fmt.Sprintf("This meeting has %d documents, listed %d a page; there is no page %q.", len(g.Docs), meetingPageSize, render.Cut(p, 10))}
+		}
+		page = n
+	}
+	lo := (page - 1) * meetingPageSize
+	hi := min(len(g.Docs), lo+meetingPageSize)
+	v.From = lo + 1
+	if page > 1 {
+		v.PrevLink = h.link("/documents/"+g.Key, url.Values{"page": {strconv.Itoa(page - 1)}})
+	}
+	if hi < len(g.Docs) {
+		v.NextLink = h.link("/documents/"+g.Key, url.Values{"page": {strconv.Itoa(page + 1)}})
+	}
+	for _, d := range g.Docs[lo:hi] {
 		doc := d.Item.Document
 		row := docRow{
 			Number:    render.Clip(itudocNumber(doc), render.MaxShortRunes),
@@ -281,11 +306,8 @@ func (h *handler) meetingPage(r *http.Request) (pageData, error) {
 	return pageData{Template: "meeting", Title: g.Name + " documents", Nav: "documents", Data: v}, nil
 }
 
-// itudocNumber is the document's number with its addendum: "PP26/1(Add.14)".
+// itudocNumber is the document's number with its addendum, as itudoc
+// writes it; the revision has its own column.
 func itudocNumber(d *model.DocumentRef) string {
-	s := d.Number
-	if d.Addendum != "" {
-		s += "(" + d.Addendum + ")"
-	}
-	return s
+	return itudoc.Label(&model.DocumentRef{Number: d.Number, Addendum: d.Addendum})
 }

@@ -9,7 +9,13 @@ import (
 var pageNames = []string{"timeline", "alerts", "alert", "search", "documents", "meeting", "sources", "rules", "rulestest", "error"}
 
 func parsePages() (map[string]*template.Template, error) {
-	funcs := template.FuncMap{"indent": func(depth int) int { return depth * 2 }}
+	funcs := template.FuncMap{"add": func(n ...int) int {
+		s := 0
+		for _, x := range n {
+			s += x
+		}
+		return s
+	}}
 	out := map[string]*template.Template{}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/ituwatch/ituwatch/bot/render"
 	"github.com/ituwatch/ituwatch/internal/words"
 	"github.com/ituwatch/ituwatch/model"
@@ -191,7 +193,7 @@ func (h *handler) sourcesPage(r *http.Request) (pageData, error) {
 			row.LastSuccess = "never"
 		}
 		row.LastPoll = when(st.LastPoll)
-		row.NextPoll = when(st.NextPoll)
+		row.NextPoll = nextPoll(s.Schedule, st)
 		if st.ConsecutiveFailures > 0 {
 			row.Failures = words.Plural(st.ConsecutiveFailures, "failure") + " in a row"
 			row.LastError = render.Clip(st.LastError, 400)
@@ -202,6 +204,29 @@ func (h *handler) sourcesPage(r *http.Request) (pageData, error) {
 	v.Summary = fmt.Sprintf("%s: %d healthy, %d failing, %d retired, %d not polled yet", words.Plural(len(h.o.Sources), "source"),
 		counts["healthy"], counts["failing"], counts["retired"], counts["never polled"])
 	return pageData{Template: "sources", Title: "Sources", Nav: "sources", Data: v}, nil
+}
+
+// nextPoll is when the source is polled next: its schedule's next run
+// after its last poll (the scheduler adds a little jitter), or later when
+// it is backing off after failures. "" when it was never polled.
+func nextPoll(schedule string, st model.SourceState) string {
+	if st.Retired || st.LastPoll.IsZero() {
+		return ""
+	}
+	next := st.NextPoll
+	if sched, err := cron.ParseStandard(schedule); err == nil {
+		if t := sched.Next(st.LastPoll.UTC()); t.After(next) {
+			next = t
+		}
+	}
+	if next.IsZero() {
+		return ""
+	}
+	s := "about " + when(next)
+	if next.Equal(st.NextPoll) && st.ConsecutiveFailures > 0 {
+		s = "not before " + when(next) + " (waiting after failures)"
+	}
+	return s
 }
 
 // publicURL is a source's address without its query and fragment, which

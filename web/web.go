@@ -163,6 +163,20 @@ func NewHandler(o Options) (http.Handler, error) {
 	return h, nil
 }
 
+// Warm fills the timeline's and the documents page's caches, so that the
+// first reader does not wait for the reads every later page skips. The
+// handler works without it; cmd/ituwatch calls it when it starts serving.
+func (h *handler) Warm(ctx context.Context) error {
+	now := h.o.Now().UTC()
+	if _, err := h.timeline.refresh(ctx, h.o.Store, weekStart(now).AddDate(0, 0, -7*(timelineWeeks-1))); err != nil {
+		return fmt.Errorf("web view: count alerts per topic and week: %w", err)
+	}
+	if _, err := h.docs.groups(ctx, h.o.Store); err != nil {
+		return fmt.Errorf("web view: group documents by meeting: %w", err)
+	}
+	return nil
+}
+
 // IsLoopback reports whether a host:port listens on loopback only.
 func IsLoopback(hostport string) bool {
 	host, _, err := net.SplitHostPort(hostport)

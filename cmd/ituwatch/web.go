@@ -68,6 +68,15 @@ func (a *app) startWeb(ctx context.Context, listen string) (net.Addr, error) {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
+	// The first page would otherwise wait for the reads that fill the
+	// timeline's and documents' caches.
+	if w, ok := h.(interface{ Warm(context.Context) error }); ok {
+		go func() {
+			if err := w.Warm(ctx); err != nil && ctx.Err() == nil {
+				a.log.Warn("web view: warming its caches failed; the first page will try again", "error", err)
+			}
+		}()
+	}
 	a.log.Info("web view listening", "listen", ln.Addr().String())
 	return ln.Addr(), nil
 }
