@@ -88,9 +88,12 @@ type handler struct {
 	docs     *documentCache
 	topics   map[string]rules.Topic
 	topicIDs []string
-	static   http.Handler
-	userHash [32]byte // basic auth: sha256 of user and password, compared in constant time
-	passHash [32]byte
+	// ruleTopics are the packs' topics in words, written once: the packs
+	// do not change while the handler serves.
+	ruleTopics []rules.TopicRules
+	static     http.Handler
+	userHash   [32]byte // basic auth: sha256 of user and password, compared in constant time
+	passHash   [32]byte
 }
 
 // NewHandler returns the web view. It refuses to serve a non-loopback
@@ -131,6 +134,9 @@ func NewHandler(o Options) (http.Handler, error) {
 			h.topics[t.ID] = t
 			h.topicIDs = append(h.topicIDs, t.ID)
 		}
+	}
+	for _, p := range o.Packs {
+		h.ruleTopics = append(h.ruleTopics, p.Describe()...)
 	}
 	var err error
 	if h.pages, err = parsePages(); err != nil {
