@@ -161,7 +161,11 @@ func NewHandler(o Options) (http.Handler, error) {
 	m.HandleFunc("GET /rules", h.page(h.rulesPage))
 	m.HandleFunc("GET /rules/test", h.page(h.rulesTestPage))
 	m.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // files only, no listings
+			return
+		}
+		w.Header().Set("Cache-Control", "private, max-age=3600")
 		http.StripPrefix("/static", h.static).ServeHTTP(w, r)
 	})
 	m.HandleFunc("GET /", h.page(func(r *http.Request) (pageData, error) { return pageData{}, errNotFound }))

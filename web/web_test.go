@@ -496,3 +496,13 @@ func TestSummaryAndDigestPages(t *testing.T) {
 		t.Errorf("digest page = %d:\n%s", r.StatusCode, b)
 	}
 }
+
+func TestStaticFilesOnly(t *testing.T) {
+	h := newTestHandler(t, fixture(), nil)
+	if r := get(t, h, "GET", "/static/style.css", nil); r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("style.css = %d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	if r := get(t, h, "GET", "/static/", nil); r.StatusCode != 404 {
+		t.Errorf("/static/ = %d; want 404, not a listing", r.StatusCode)
+	}
+}
