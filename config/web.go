@@ -176,7 +176,9 @@ func (p *parser) checkWeb(c *Config) {
 		if !b.Password.IsSet() {
 			p.bad("web.auth.basic.password", "required: a long random password, kept in the environment, e.g. password: ${ITUWATCH_WEB_PASSWORD}")
 		} else if len(b.Password.Value()) < 12 {
-			p.bad("web.auth.basic.password", "is too short to guess-proof a page on the network; use at least 12 characters (e.g. openssl rand -base64 18)")
+			// A warning, not a refusal: the printed config's "[redacted]"
+			// must still parse.
+			p.doubt("web.auth.basic.password", "is short enough to guess; use at least 12 random characters (e.g. openssl rand -base64 18)")
 		}
 	}
 	l := w.Listen

@@ -15,6 +15,32 @@ import (
 // SQL is standard (? placeholders, integer nanosecond times), for any
 // driver.
 
+// The web view's SQL, named so that a test can check each query's plan.
+const (
+	alertTopicsSQL = `SELECT m.alert_id, m.topic, a.created_at
+		FROM alerts a JOIN alert_matches m ON m.alert_id = a.id
+		WHERE m.alert_id > ? AND a.created_at >= ?
+		ORDER BY m.alert_id, m.seq LIMIT ?`
+	recentAllSQL = `SELECT id FROM alerts
+			WHERE id < ? AND kind NOT IN ('summary', 'notice', 'digest')
+			ORDER BY id DESC LIMIT ?`
+	recentTopicSQL = `SELECT DISTINCT alert_id FROM alert_matches
+			WHERE topic = ? AND alert_id < ? ORDER BY alert_id DESC LIMIT ?`
+	periodIDsSQL = `SELECT min(id), max(id) FROM alerts WHERE created_at >= ? AND created_at < ?`
+	periodAllSQL = `SELECT id FROM alerts
+				WHERE id BETWEEN ? AND ? AND +created_at >= ? AND +created_at < ? AND kind NOT IN ('summary', 'notice', 'digest')
+				ORDER BY id DESC LIMIT ?`
+	periodTopicSQL = `SELECT DISTINCT m.alert_id FROM alert_matches m JOIN alerts a ON a.id = m.alert_id
+				WHERE m.topic = ? AND m.alert_id BETWEEN ? AND ? AND +a.created_at >= ? AND +a.created_at < ?
+				ORDER BY m.alert_id DESC LIMIT ?`
+	updatesSQL         = `SELECT id FROM alerts WHERE parent_id = ? ORDER BY id LIMIT ?`
+	newestDocumentsSQL = `SELECT ` + docColumns + ` FROM items WHERE document IS NOT NULL
+		ORDER BY last_seen DESC, id DESC LIMIT ?`
+	documentsSinceSQL = `SELECT ` + docColumns + ` FROM items WHERE document IS NOT NULL
+		AND last_seen >= ? AND (last_seen > ? OR id > ?)
+		ORDER BY last_seen, id LIMIT ?`
+)
+
 // maxWebPage bounds the rows of one web read.
 const maxWebPage = 10000
 
@@ -34,10 +60,9 @@ func (s *Store) NewestAlertID(ctx context.Context) (int64, error) {
 // timeline reads them once and then only the alerts added since.
 func (s *Store) AlertTopics(ctx context.Context, afterID int64, since time.Time, limit int) ([]model.AlertTopic, error) {
 	limit = boundLimit(limit, maxWebPage, maxWebPage)
-	rows, err := s.r.QueryContext(ctx, `SELECT a.id, m.topic, a.created_at
-		FROM alerts a JOIN alert_matches m ON m.alert_id = a.id
-		WHERE a.id > ? AND a.created_at >= ?
-		ORDER BY a.id, m.seq LIMIT ?`, afterID, sinceArg(since), limit)
+	// Ordered as alert_matches' primary key, so the walk needs no sort and
+	// stops after limit rows.
+	rows, err := s.r.QueryContext(ctx, alertTopicsSQL, afterID, sinceArg(since), limit)
 	if err != nil {
 		return nil, fmt.Errorf("list alert topics after alert %d: %w", afterID, err)
 	}
@@ -61,42 +86,44 @@ func (s *Store) AlertTopics(ctx context.Context, afterID int64, since time.Time,
 }
 
 // PeriodAlerts lists the alerts made in [from, to) on topic (every topic
-// when ""; from zero: since the first), newest first, with ids below beforeID (0: from the newest), at
+// when ""; from zero: the newest alerts, to unused), newest first, with ids below beforeID (0: from the newest), at
 // most limit (capped at 50). Summaries, notices and digests are not listed.
 func (s *Store) PeriodAlerts(ctx context.Context, topic string, from, to time.Time, beforeID int64, limit int) ([]model.Alert, error) {
 	limit = boundLimit(limit, maxList, maxList)
 	if beforeID <= 0 {
 		beforeID = math.MaxInt64
 	}
-	// The alerts of the period lie between its first and last ids (found
-	// through the created_at index, in as many steps as the period has
-	// alerts), so the list walks only that stretch of ids, not every newer
-	// alert of the topic.
-	// With no start (the newest alerts), the walk from the newest id
-	// stops after limit rows anyway.
-	lo, hi := sql.NullInt64{Valid: true}, sql.NullInt64{Int64: math.MaxInt64, Valid: true}
-	if !from.IsZero() {
-		if err := s.r.QueryRowContext(ctx, `SELECT min(id), max(id) FROM alerts WHERE created_at >= ? AND created_at < ?`,
+	var (
+		rows *sql.Rows
+		err  error
+	)
+	switch {
+	case from.IsZero() && topic == "":
+		// The newest alerts: walk the ids down from beforeID, as
+		// RecentAlerts does, and stop after limit rows.
+		rows, err = s.r.QueryContext(ctx, recentAllSQL, beforeID, limit)
+	case from.IsZero():
+		rows, err = s.r.QueryContext(ctx, recentTopicSQL, topic, beforeID, limit)
+	default:
+		// The period's alerts lie between its first and last ids (found
+		// through the created_at index, in as many steps as the period has
+		// alerts), so the list walks only that stretch of ids, not every
+		// newer alert of the topic. The unary + keeps the planner from
+		// walking created_at instead, which would need a sort.
+		var lo, hi sql.NullInt64
+		if err := s.r.QueryRowContext(ctx, periodIDsSQL,
 			sinceArg(from), sinceArg(to)).Scan(&lo, &hi); err != nil {
 			return nil, fmt.Errorf("list alerts %s from %s: %w", topicLabel(topic), from.Format(time.DateOnly), err)
 		}
 		if !lo.Valid {
 			return nil, nil
 		}
-	}
-	hi.Int64 = min(hi.Int64, beforeID-1)
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	if topic == "" {
-		rows, err = s.r.QueryContext(ctx, `SELECT id FROM alerts
-			WHERE id BETWEEN ? AND ? AND created_at >= ? AND created_at < ? AND kind NOT IN ('summary', 'notice', 'digest')
-			ORDER BY id DESC LIMIT ?`, lo.Int64, hi.Int64, sinceArg(from), sinceArg(to), limit)
-	} else {
-		rows, err = s.r.QueryContext(ctx, `SELECT DISTINCT m.alert_id FROM alert_matches m JOIN alerts a ON a.id = m.alert_id
-			WHERE m.topic = ? AND m.alert_id BETWEEN ? AND ? AND a.created_at >= ? AND a.created_at < ?
-			ORDER BY m.alert_id DESC LIMIT ?`, topic, lo.Int64, hi.Int64, sinceArg(from), sinceArg(to), limit)
+		hi.Int64 = min(hi.Int64, beforeID-1)
+		if topic == "" {
+			rows, err = s.r.QueryContext(ctx, periodAllSQL, lo.Int64, hi.Int64, sinceArg(from), sinceArg(to), limit)
+		} else {
+			rows, err = s.r.QueryContext(ctx, periodTopicSQL, topic, lo.Int64, hi.Int64, sinceArg(from), sinceArg(to), limit)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list alerts %s from %s: %w", topicLabel(topic), from.Format(time.DateOnly), err)
@@ -116,7 +143,7 @@ func (s *Store) PeriodAlerts(ctx context.Context, topic string, from, to time.Ti
 // (capped at 50).
 func (s *Store) AlertUpdates(ctx context.Context, id int64, limit int) ([]model.Alert, error) {
 	limit = boundLimit(limit, maxList, maxList)
-	rows, err := s.r.QueryContext(ctx, `SELECT id FROM alerts WHERE parent_id = ? ORDER BY id LIMIT ?`, id, limit)
+	rows, err := s.r.QueryContext(ctx, updatesSQL, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list the updates of alert %d: %w", id, err)
 	}
@@ -139,8 +166,7 @@ const docColumns = `source_id, item_id, title, link, published, updated, authors
 // stored or revised first, at most limit (capped at 10,000).
 func (s *Store) NewestDocuments(ctx context.Context, limit int) ([]model.DocumentItem, error) {
 	limit = boundLimit(limit, maxWebPage, maxWebPage)
-	docs, err := s.documents(ctx, `SELECT `+docColumns+` FROM items WHERE document IS NOT NULL
-		ORDER BY last_seen DESC, id DESC LIMIT ?`, limit)
+	docs, err := s.documents(ctx, newestDocumentsSQL, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list the newest documents: %w", err)
 	}
@@ -152,11 +178,9 @@ func (s *Store) NewestDocuments(ctx context.Context, limit int) ([]model.Documen
 // limit (capped at 10,000): what changed since a previous read.
 func (s *Store) DocumentsSince(ctx context.Context, seen time.Time, rowID int64, limit int) ([]model.DocumentItem, error) {
 	limit = boundLimit(limit, maxWebPage, maxWebPage)
-	// (a, b) > (x, y) written out: row values are not in every SQL dialect
-	// the store speaks alike.
-	docs, err := s.documents(ctx, `SELECT `+docColumns+` FROM items WHERE document IS NOT NULL
-		AND (last_seen > ? OR (last_seen = ? AND id > ?))
-		ORDER BY last_seen, id LIMIT ?`, sinceArg(seen), sinceArg(seen), rowID, limit)
+	// (a, b) > (x, y) written out, row values not being in every SQL
+	// dialect alike; the plain >= is what the index seeks on.
+	docs, err := s.documents(ctx, documentsSinceSQL, sinceArg(seen), sinceArg(seen), rowID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list documents stored since %s: %w", seen.Format(time.RFC3339), err)
 	}

@@ -12,15 +12,11 @@ import (
 
 type rulesView struct {
 	Topics []rules.TopicRules
-	Links  map[string]string
 	Error  string
 }
 
 func (h *handler) rulesPage(r *http.Request) (pageData, error) {
-	v := rulesView{Links: map[string]string{}}
-	for _, p := range h.o.Packs {
-		v.Topics = append(v.Topics, p.Describe()...)
-	}
+	v := rulesView{Topics: h.ruleTopics}
 	if len(v.Topics) == 0 {
 		v.Error = "No rule pack is loaded here."
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -196,9 +197,9 @@ func (h *handler) sourcesPage(r *http.Request) (pageData, error) {
 		row.NextPoll = nextPoll(s.Schedule, st)
 		if st.ConsecutiveFailures > 0 {
 			row.Failures = words.Plural(st.ConsecutiveFailures, "failure") + " in a row"
-			row.LastError = render.Clip(st.LastError, 400)
+			row.LastError = withoutQueries(render.Clip(st.LastError, 400))
 		}
-		row.Warning = render.Clip(st.Warning, 400)
+		row.Warning = withoutQueries(render.Clip(st.Warning, 400))
 		v.Sources = append(v.Sources, row)
 	}
 	v.Summary = fmt.Sprintf("%s: %d healthy, %d failing, %d retired, %d not polled yet", words.Plural(len(h.o.Sources), "source"),
@@ -228,6 +229,13 @@ func nextPoll(schedule string, st model.SourceState) string {
 	}
 	return s
 }
+
+// urlQuery is the query of a web address inside a message.
+var urlQuery = regexp.MustCompile(`(https?://[^\s?#]+)[?#][^\s]*`)
+
+// withoutQueries cuts the queries off the addresses an error message
+// quotes: a feed's key may ride in one.
+func withoutQueries(s string) string { return urlQuery.ReplaceAllString(s, "$1?…") }
 
 // publicURL is a source's address without its query and fragment, which
 // may carry a key.

@@ -88,9 +88,12 @@ type handler struct {
 	docs     *documentCache
 	topics   map[string]rules.Topic
 	topicIDs []string
-	static   http.Handler
-	userHash [32]byte // basic auth: sha256 of user and password, compared in constant time
-	passHash [32]byte
+	// ruleTopics are the packs' topics in words, written once: the packs
+	// do not change while the handler serves.
+	ruleTopics []rules.TopicRules
+	static     http.Handler
+	userHash   [32]byte // basic auth: sha256 of user and password, compared in constant time
+	passHash   [32]byte
 }
 
 // NewHandler returns the web view. It refuses to serve a non-loopback
@@ -132,6 +135,9 @@ func NewHandler(o Options) (http.Handler, error) {
 			h.topicIDs = append(h.topicIDs, t.ID)
 		}
 	}
+	for _, p := range o.Packs {
+		h.ruleTopics = append(h.ruleTopics, p.Describe()...)
+	}
 	var err error
 	if h.pages, err = parsePages(); err != nil {
 		return nil, err
@@ -155,7 +161,11 @@ func NewHandler(o Options) (http.Handler, error) {
 	m.HandleFunc("GET /rules", h.page(h.rulesPage))
 	m.HandleFunc("GET /rules/test", h.page(h.rulesTestPage))
 	m.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "public, max-age=3600")
+		if strings.HasSuffix(r.URL.Path, "/") {
+			http.NotFound(w, r) // files only, no listings
+			return
+		}
+		w.Header().Set("Cache-Control", "private, max-age=3600")
 		http.StripPrefix("/static", h.static).ServeHTTP(w, r)
 	})
 	m.HandleFunc("GET /", h.page(func(r *http.Request) (pageData, error) { return pageData{}, errNotFound }))

@@ -89,7 +89,7 @@ func fixture() *fakeStore {
 	}
 	f.states = []model.SourceState{
 		{SourceID: "itu-news", LastPoll: now.Add(-time.Hour), LastSuccess: now.Add(-time.Hour), NextPoll: now.Add(time.Hour)},
-		{SourceID: "pp26-docs", LastPoll: now.Add(-time.Hour), LastSuccess: now.Add(-48 * time.Hour), ConsecutiveFailures: 3, NextPoll: now.Add(6 * time.Hour), LastError: "GET https://www.itu.int/md/: 503 Service Unavailable", Warning: "the listing table had no readable row"},
+		{SourceID: "pp26-docs", LastPoll: now.Add(-time.Hour), LastSuccess: now.Add(-48 * time.Hour), ConsecutiveFailures: 3, NextPoll: now.Add(6 * time.Hour), LastError: "GET https://www.itu.int/md/?key=SECRET-KEY: 503 Service Unavailable", Warning: "the listing table had no readable row"},
 	}
 	f.docs = []model.DocumentItem{
 		{Item: f.alerts[5].Item, AlertID: 6, Topics: []string{"new-ip"}, LastSeen: time.Date(2026, 10, 27, 9, 0, 0, 0, time.UTC), RowID: 5},
@@ -191,6 +191,9 @@ func TestPages(t *testing.T) {
 				t.Errorf("Content-Type = %q", ct)
 			}
 			checkHeaders(t, r)
+			if strings.Contains(b, "SECRET-KEY") {
+				t.Error("page shows the key in a source's address")
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(b, w) {
 					t.Errorf("page lacks %q", w)
@@ -491,5 +494,15 @@ func TestSummaryAndDigestPages(t *testing.T) {
 	r = get(t, h, "GET", "/alerts/"+strconv.FormatInt(dig, 10), nil)
 	if b := body(t, r); r.StatusCode != 200 || !strings.Contains(b, "Digest #") {
 		t.Errorf("digest page = %d:\n%s", r.StatusCode, b)
+	}
+}
+
+func TestStaticFilesOnly(t *testing.T) {
+	h := newTestHandler(t, fixture(), nil)
+	if r := get(t, h, "GET", "/static/style.css", nil); r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") {
+		t.Errorf("style.css = %d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	if r := get(t, h, "GET", "/static/", nil); r.StatusCode != 404 {
+		t.Errorf("/static/ = %d; want 404, not a listing", r.StatusCode)
 	}
 }
