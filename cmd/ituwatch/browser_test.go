@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -160,7 +161,11 @@ const phoneWidth, phoneHeight = 390, 844
 func (b *browser) noHorizontalScroll(t *testing.T, page string) {
 	t.Helper()
 	if w := eval[int](t, b, `document.documentElement.scrollWidth`); w > phoneWidth {
-		t.Errorf("%s scrolls sideways on a phone: %d px of content in a %d px window", page, w, phoneWidth)
+		// Name the outermost elements that stick out, to say what to fix.
+		wide := eval[[]string](t, b, fmt.Sprintf(`Array.from(document.querySelectorAll('body *'))
+			.filter(e => e.getBoundingClientRect().right > %d && !(e.parentElement && e.parentElement.getBoundingClientRect().right > %d))
+			.slice(0, 5).map(e => '<' + e.tagName.toLowerCase() + (e.className ? ' class="' + e.className + '"' : '') + '> ends at ' + Math.round(e.getBoundingClientRect().right) + ' px')`, phoneWidth, phoneWidth))
+		t.Errorf("%s scrolls sideways on a phone: %d px of content in a %d px window; too wide: %s", page, w, phoneWidth, strings.Join(wide, "; "))
 	}
 }
 
