@@ -21,7 +21,8 @@ const (
 		FROM alerts a JOIN alert_matches m ON m.alert_id = a.id
 		WHERE m.alert_id > ? AND a.created_at >= ?
 		ORDER BY m.alert_id, m.seq LIMIT ?`
-	recentAllSQL = `SELECT id FROM alerts
+	windowFirstSQL = `SELECT min(id + 0) FROM alerts WHERE created_at >= ?` // + 0: through created_at, not the ids from the first
+	recentAllSQL   = `SELECT id FROM alerts
 			WHERE id < ? AND kind NOT IN ('summary', 'notice', 'digest')
 			ORDER BY id DESC LIMIT ?`
 	recentTopicSQL = `SELECT DISTINCT alert_id FROM alert_matches
@@ -60,6 +61,17 @@ func (s *Store) NewestAlertID(ctx context.Context) (int64, error) {
 // timeline reads them once and then only the alerts added since.
 func (s *Store) AlertTopics(ctx context.Context, afterID int64, since time.Time, limit int) ([]model.AlertTopic, error) {
 	limit = boundLimit(limit, maxWebPage, maxWebPage)
+	// The walk starts at the window's first alert, not at afterID, when
+	// that is further on: a year's window in a store of two years would
+	// otherwise step over every older alert first.
+	var first sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, windowFirstSQL, sinceArg(since)).Scan(&first); err != nil {
+		return nil, fmt.Errorf("list alert topics after alert %d: %w", afterID, err)
+	}
+	if !first.Valid {
+		return nil, nil
+	}
+	afterID = max(afterID, first.Int64-1)
 	// Ordered as alert_matches' primary key, so the walk needs no sort and
 	// stops after limit rows.
 	rows, err := s.r.QueryContext(ctx, alertTopicsSQL, afterID, sinceArg(since), limit)
