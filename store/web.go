@@ -21,7 +21,8 @@ const (
 		FROM alerts a JOIN alert_matches m ON m.alert_id = a.id
 		WHERE m.alert_id > ? AND a.created_at >= ?
 		ORDER BY m.alert_id, m.seq LIMIT ?`
-	recentAllSQL = `SELECT id FROM alerts
+	windowFirstSQL = `SELECT min(id + 0) FROM alerts WHERE created_at >= ?` // + 0: through created_at, not the ids from the first
+	recentAllSQL   = `SELECT id FROM alerts
 			WHERE id < ? AND kind NOT IN ('summary', 'notice', 'digest')
 			ORDER BY id DESC LIMIT ?`
 	recentTopicSQL = `SELECT DISTINCT alert_id FROM alert_matches
@@ -55,11 +56,26 @@ func (s *Store) NewestAlertID(ctx context.Context) (int64, error) {
 	return id.Int64, nil
 }
 
-// AlertTopics lists the topics of the alerts after afterID (in id order)
-// made at or after since, at most limit rows (capped at 10,000): the
+// AlertTopics lists the topics of the alerts after afterID (0: from the
+// first) made at or after since, in id order, at most limit rows (capped at 10,000): the
 // timeline reads them once and then only the alerts added since.
 func (s *Store) AlertTopics(ctx context.Context, afterID int64, since time.Time, limit int) ([]model.AlertTopic, error) {
 	limit = boundLimit(limit, maxWebPage, maxWebPage)
+	// From the start (afterID 0), the walk begins at the window's first
+	// alert: a year's window in a store of two years would otherwise step
+	// over every older alert. Finding it reads the window's stretch of the
+	// created_at index, so later calls, which start near the newest alert,
+	// skip it.
+	if afterID <= 0 {
+		var first sql.NullInt64
+		if err := s.r.QueryRowContext(ctx, windowFirstSQL, sinceArg(since)).Scan(&first); err != nil {
+			return nil, fmt.Errorf("list alert topics since %s: %w", since.Format(time.DateOnly), err)
+		}
+		if !first.Valid {
+			return nil, nil
+		}
+		afterID = first.Int64 - 1
+	}
 	// Ordered as alert_matches' primary key, so the walk needs no sort and
 	// stops after limit rows.
 	rows, err := s.r.QueryContext(ctx, alertTopicsSQL, afterID, sinceArg(since), limit)

@@ -176,6 +176,7 @@ func TestWebReadsWalkIndexes(t *testing.T) {
 	s, _ := openTest(t)
 	for name, tt := range map[string]struct{ sql, index string }{
 		"alert topics":      {alertTopicsSQL, "sqlite_autoindex_alert_matches_1"},
+		"window's first":    {windowFirstSQL, "alerts_created_at"},
 		"recent alerts":     {recentAllSQL, "PRIMARY KEY"},
 		"recent of a topic": {recentTopicSQL, "alert_matches_topic"},
 		"a period's ids":    {periodIDsSQL, "alerts_created_at"},
