@@ -54,7 +54,7 @@ func (a *app) startWeb(ctx context.Context, listen string) (net.Addr, error) {
 	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("web view: cannot listen on %s (%v); change web.listen in the config or free the port", listen, err)
+		return nil, fmt.Errorf("web view: cannot listen on %s (%v); free the port or choose another (web.listen in the config, --web-listen for the demo)", listen, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 64 << 10}
 	go func() {
