@@ -257,6 +257,7 @@ func TestWebViewInABrowser(t *testing.T) {
 		t.Error("the hostile headline's script ran: window.__pwned is set")
 	}
 	b.clean(t, "the hostile alert")
+	shot(t, b, "alert-hostile")
 
 	// Every page on a phone: no sideways scrolling, nothing in the console.
 	b.do(t, "be a phone", chromedp.EmulateViewport(phoneWidth, phoneHeight, chromedp.EmulateMobile, chromedp.EmulateTouch))
