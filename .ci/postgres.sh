@@ -29,44 +29,58 @@ ituwatch_pg_free_port() {
 	return 1
 }
 
-ituwatch_pg_start() {
-	if [ "$(id -u)" != 0 ]; then
-		echo ".ci/postgres.sh: run as root (it installs postgresql and starts it as the postgres user)" >&2
+# ituwatch_pg_root runs a command as root: directly when CI runs as root,
+# through passwordless sudo otherwise.
+ituwatch_pg_root() {
+	if [ "$(id -u)" = 0 ]; then
+		"$@"
+	elif sudo -n true 2>/dev/null; then
+		sudo -n "$@"
+	else
+		echo ".ci/postgres.sh: needs root or passwordless sudo (it installs postgresql and starts it as the postgres user)" >&2
 		return 1
 	fi
+}
+
+# ituwatch_pg_as_postgres runs a command as the postgres user.
+ituwatch_pg_as_postgres() {
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$@"
+	else
+		sudo -n -u postgres -- "$@"
+	fi
+}
+
+ituwatch_pg_start() {
 	local bin
 	bin=$(ituwatch_pg_bin) || true
 	if [ -z "$bin" ]; then
-		apt-get update
-		DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+		ituwatch_pg_root apt-get update
+		ituwatch_pg_root env DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
 		bin=$(ituwatch_pg_bin) || { echo ".ci/postgres.sh: postgresql installed but no initdb under /usr/lib/postgresql/*/bin" >&2; return 1; }
 	fi
 
 	ITUWATCH_PG_DIR=$(mktemp -d /tmp/ituwatch-ci-pg.XXXXXX)
-	chown postgres: "$ITUWATCH_PG_DIR"
-	local port password pwfile
+	chmod 755 "$ITUWATCH_PG_DIR"
+	ituwatch_pg_root chown postgres: "$ITUWATCH_PG_DIR"
+	local port password
 	port=$(ituwatch_pg_free_port) || { echo ".ci/postgres.sh: no free port in 55432-55631" >&2; return 1; }
 	password=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-	pwfile="$ITUWATCH_PG_DIR/pw"
-	printf '%s\n' "$password" >"$pwfile"
-	chown postgres: "$pwfile"
-	chmod 600 "$pwfile"
-
+	
 	# Local (socket) connections for the postgres user by peer; TCP ones
 	# need the password, so the tests also meet a server that checks it.
-	runuser -u postgres -- "$bin/initdb" -D "$ITUWATCH_PG_DIR/data" -U postgres \
+	ituwatch_pg_as_postgres "$bin/initdb" -D "$ITUWATCH_PG_DIR/data" -U postgres \
 		--auth-local=peer --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
-	runuser -u postgres -- "$bin/pg_ctl" -D "$ITUWATCH_PG_DIR/data" -l "$ITUWATCH_PG_DIR/server.log" -w -t 60 \
+	ituwatch_pg_as_postgres "$bin/pg_ctl" -D "$ITUWATCH_PG_DIR/data" -l "$ITUWATCH_PG_DIR/server.log" -w -t 60 \
 		-o "-c listen_addresses=127.0.0.1 -p $port -k $ITUWATCH_PG_DIR -c fsync=off -c max_connections=200" start >/dev/null || {
 		echo ".ci/postgres.sh: the server did not start; its log:" >&2
 		cat "$ITUWATCH_PG_DIR/server.log" >&2
 		return 1
 	}
-	ITUWATCH_PG_STOP="runuser -u postgres -- $bin/pg_ctl -D $ITUWATCH_PG_DIR/data -m fast -w stop >/dev/null; rm -rf $ITUWATCH_PG_DIR"
-	runuser -u postgres -- "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$ITUWATCH_PG_DIR" -p "$port" -U postgres -d postgres \
+	ITUWATCH_PG_STOP="ituwatch_pg_as_postgres $bin/pg_ctl -D $ITUWATCH_PG_DIR/data -m fast -w stop >/dev/null; ituwatch_pg_root rm -rf $ITUWATCH_PG_DIR"
+	ituwatch_pg_as_postgres "$bin/psql" -X -q -v ON_ERROR_STOP=1 -h "$ITUWATCH_PG_DIR" -p "$port" -U postgres -d postgres \
 		-c "CREATE ROLE ituwatch LOGIN PASSWORD '$password'" \
 		-c "CREATE DATABASE ituwatch_test OWNER ituwatch"
-	rm -f "$pwfile"
 
 	export ITUWATCH_TEST_PG_DSN="postgres://ituwatch:$password@127.0.0.1:$port/ituwatch_test?sslmode=disable"
 	export ITUWATCH_TEST_REQUIRE_PG=1
