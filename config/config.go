@@ -20,6 +20,8 @@ type Config struct {
 	Slack   *Slack   `yaml:"slack,omitempty" json:"slack,omitempty"`   // nil when the file has no slack section
 	Matrix  *Matrix  `yaml:"matrix,omitempty" json:"matrix,omitempty"` // nil when the file has no matrix section
 	Metrics Metrics  `yaml:"metrics" json:"metrics"`
+	// Web is the read-only web view (web.go); off unless web.listen is set.
+	Web Web `yaml:"web,omitempty" json:"web,omitempty"`
 	// Delivery: how long alerts wait for the bot to be invited (hold_for).
 	Delivery Delivery `yaml:"delivery" json:"delivery"`
 	// Warnings are doubtful but workable settings (a secret written in the

@@ -142,6 +142,7 @@ func (p *parser) root(c *Config, n *yaml.Node) {
 			p.section(v, path, field{"listen", p.str(&c.Metrics.Listen)})
 		}},
 		field{"delivery", func(v *yaml.Node, path string) { p.delivery(&c.Delivery, v, path) }},
+		field{"web", func(v *yaml.Node, path string) { p.web(&c.Web, v, path) }},
 	)
 }
 

@@ -39,6 +39,7 @@ func (p *parser) validate(c *Config) {
 	}
 	p.checkMetrics(c)
 	p.checkDelivery(c)
+	p.checkWeb(c)
 }
 
 // lineOf finds where a field is written, or else its nearest written parent.

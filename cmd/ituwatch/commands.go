@@ -46,6 +46,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err := a.serveMetrics(work, cfg.Metrics.Listen); err != nil {
 		return err
 	}
+	if err := a.serveWeb(work); err != nil { // web.go
+		return err
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
 	start := func(name string, fn func(context.Context) error) {

@@ -78,10 +78,12 @@ func (d *demoServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
-	fs := newFlags(env, "demo", "demo [--json] [--db FILE]")
+	fs := newFlags(env, "demo", "demo [--json] [--db FILE] [--web [--web-listen ADDR]]")
 	jsonOut := fs.Bool("json", false, "print alerts as JSON lines")
 	dbPath := fs.String("db", "", "keep the demo database in this file (default: a temporary file, removed at exit)")
 	level := fs.String("log-level", "warn", "log level")
+	webOn := fs.Bool("web", false, "then serve the web view on the demo's data until interrupted")
+	webListen := fs.String("web-listen", config.DefaultWebListen, "where --web serves (loopback)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -174,10 +176,12 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	}
 
 	if *jsonOut {
+		if *webOn {
+			return demoWeb(ctx, a, env, *webListen)
+		}
 		return nil
 	}
 	mu.Lock()
-	defer mu.Unlock()
 	topics := make([]string, 0, len(alertedTopics))
 	for t := range alertedTopics {
 		topics = append(topics, t)
@@ -187,11 +191,17 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	for _, t := range topics {
 		parts = append(parts, fmt.Sprintf("%s ×%d", t, alertedTopics[t]))
 	}
+	mu.Unlock()
 	say("── Summary ──────────────────────────────────────────────────\n")
 	say("alerts by topic: %s\n", strings.Join(parts, ", "))
+	mu.Lock()
 	quiet := demoQuiet(ctx, a, alerted)
+	mu.Unlock()
 	say("read but stayed quiet (%d): %s\n", len(quiet), strings.Join(quiet, "; "))
 	say("\nNext: 'ituwatch init' writes a starter config that needs no tokens; then 'ituwatch once -c ituwatch.yaml' polls real sources once and 'ituwatch run -c ituwatch.yaml' keeps watching. ituwatch.example.yaml has every setting, Slack and Matrix included.\n")
+	if *webOn {
+		return demoWeb(ctx, a, env, *webListen)
+	}
 	return nil
 }
 
