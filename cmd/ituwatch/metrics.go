@@ -138,6 +138,12 @@ type health struct {
 	Status        string           `json:"status"`
 	Listeners     []listenerHealth `json:"listeners"`
 	ListenersDown []string         `json:"listeners_down"`
+	// Instance is this process among those sharing the store; Leading
+	// whether it polls and sends; Leader the instance that does ("" while
+	// none does, for the seconds of a takeover).
+	Instance string `json:"instance"`
+	Leading  bool   `json:"leading"`
+	Leader   string `json:"leader"`
 }
 
 // listenerHealth is one chat command listener in /healthz.
@@ -157,7 +163,10 @@ type listenerHealth struct {
 func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout)
 	defer cancel()
-	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}, Status: "ok", Listeners: []listenerHealth{}, ListenersDown: []string{}}
+	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}, Status: "ok", Listeners: []listenerHealth{}, ListenersDown: []string{}, Instance: a.instance.ID}
+	if a.election != nil {
+		h.Leading, _ = a.election.Leading()
+	}
 	for _, l := range a.listenerStatuses() {
 		h.Listeners = append(h.Listeners, listenerHealth{Name: l.Name, State: string(l.State), Since: l.Since.UTC(), Reason: l.Reason})
 		if l.State == chat.ListenerDown {
@@ -177,7 +186,8 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		h.QueueDepth, h.OldestPendingSeconds, h.FailedDeliveries = queueSummary(dests, time.Now())
-		return nil
+		h.Leader, err = a.leaderID(ctx)
+		return err
 	}()
 	if err != nil {
 		// The cause goes to the log; the probe only needs to know.
@@ -275,7 +285,20 @@ func (n countingNotifier) Send(ctx context.Context, msg notify.Outgoing) (string
 }
 
 // countingHandler counts chat commands by platform, command and result.
-type countingHandler struct{ next chat.Handler }
+// With first set it is a chat.Once: instances sharing a store answer each
+// event once.
+type countingHandler struct {
+	next  chat.Handler
+	first func(ctx context.Context, eventID string) bool
+}
+
+// FirstAnswer implements chat.Once.
+func (h countingHandler) FirstAnswer(ctx context.Context, eventID string) bool {
+	if h.first == nil {
+		return true
+	}
+	return h.first(ctx, eventID)
+}
 
 func (h countingHandler) Handle(ctx context.Context, req chat.Request) chat.Reply {
 	reply := h.next.Handle(ctx, req)
