@@ -54,7 +54,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	if err := a.registerInstance(work); err != nil {
 		return err
 	}
-	wg.Go(func() { heartbeat(work, a.store, a.instance, heartbeatEvery(a.store.Driver()), a.election.Leading, log) })
+	wg.Go(func() {
+		heartbeat(work, a.store, a.instance, heartbeatEvery(a.store.Driver()), a.election.Leading, log)
+	})
 	everyone, leaderOnly := a.listeners()
 	lead := func(ctx context.Context) {
 		var lwg sync.WaitGroup
