@@ -1,0 +1,105 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ituwatch/ituwatch/bot/chat"
+)
+
+// sendEnvelopeToAll writes one Socket Mode envelope on every open
+// connection, as Slack may when it hands an event to one connection and,
+// missing the acknowledgement in time, to another.
+func (f *fakeSlackAPI) sendEnvelopeToAll(t *testing.T, env map[string]any) {
+	t.Helper()
+	f.smu.Lock()
+	defer f.smu.Unlock()
+	for _, c := range f.conns {
+		if err := c.WriteJSON(env); err != nil {
+			t.Fatalf("write envelope: %v", err)
+		}
+	}
+}
+
+// TestTwoInstancesAnswerASlackCommandOnce: two `ituwatch run` sharing a
+// store both keep a Socket Mode connection; a slash command and a mention
+// delivered to both connections are answered once each.
+func TestTwoInstancesAnswerASlackCommandOnce(t *testing.T) {
+	fastListenerRetry(t)
+	slack := newFakeSlackAPI(t, killTestToken)
+	slack.setAppToken(testAppToken)
+	var (
+		mu       sync.Mutex
+		answers  int
+		answered = make(chan struct{}, 8)
+	)
+	respond := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		answers++
+		mu.Unlock()
+		answered <- struct{}{}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(respond.Close)
+	rig, cfg := newListenerRig(t, slack, slack.url(), nil, "")
+	var daemons []*runningDaemon
+	for range 2 {
+		d := startRun(t, cfg, rig.env)
+		d.waitListener(t, "slack", chat.ListenerUp)
+		daemons = append(daemons, d)
+	}
+	for range 2 {
+		select {
+		case <-slack.sockets:
+		case <-time.After(listenerWait):
+			t.Fatal("not every instance opened a Socket Mode connection")
+		}
+	}
+
+	slack.sendEnvelopeToAll(t, map[string]any{
+		"envelope_id": "env-slash-1", "type": "slash_commands", "accepts_response_payload": true,
+		"payload": map[string]any{
+			"command": "/itu", "text": "status", "user_id": "UDANA001", "user_name": "dana", "channel_id": fakeChannelID,
+			"team_id": "T0TEAM", "response_url": respond.URL + "/commands/T0TEAM/1/abc", "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+		},
+	})
+	select {
+	case <-answered:
+	case <-time.After(listenerWait):
+		t.Fatal("the slash command was not answered")
+	}
+
+	posted := len(slack.accepted_())
+	slack.sendEnvelopeToAll(t, map[string]any{
+		"envelope_id": "env-mention-1", "type": "events_api",
+		"payload": map[string]any{"type": "event_callback", "team_id": "T0TEAM", "api_app_id": "A0APP", "event_id": "Ev0MULTI1", "event_time": 1700000000,
+			"event": map[string]any{"type": "app_mention", "user": "UDANA001", "text": "<@UBOT0001> topics",
+				"ts": "1700000600.000100", "channel": fakeChannelID, "event_ts": "1700000600.000100"}},
+	})
+	select {
+	case <-slack.accepted:
+	case <-time.After(listenerWait):
+		t.Fatal("the mention was not answered")
+	}
+
+	// A second answer, if any, comes within moments of the first: both
+	// instances got the event at the same time.
+	time.Sleep(1500 * time.Millisecond)
+	mu.Lock()
+	got := answers
+	mu.Unlock()
+	if got != 1 {
+		t.Errorf("the slash command was answered %d times, want once", got)
+	}
+	if n := len(slack.accepted_()) - posted; n != 1 {
+		t.Errorf("the mention was answered %d times, want once", n)
+	}
+	for i, d := range daemons {
+		if code := d.stop(t); code != 0 {
+			t.Errorf("instance %d exited with %d:\n%s", i+1, code, d.stderr.String())
+		}
+	}
+}
