@@ -13,7 +13,13 @@ import (
 // one that leads marks itself and takes the mark off a predecessor that
 // died without a word; rows of the long dead are pruned.
 func TestInstancesHeartbeatAndLeader(t *testing.T) {
-	s, _ := openTest(t)
+	eachDriver(t, func(t *testing.T) {
+		testInstancesHeartbeatAndLeader(t, openDriverTest(t))
+	})
+}
+
+func testInstancesHeartbeatAndLeader(t *testing.T, s *Store) {
+	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	for i, id := range []string{"a1b2c3d4", "c3d4e5f6"} {
 		if err := s.RegisterInstance(ctx, model.Instance{ID: id, Host: "host" + id[:1], PID: 100 + i, Version: "1.2.3", StartedAt: t0.Add(time.Duration(i) * time.Second)}); err != nil {
@@ -61,7 +67,13 @@ func TestInstancesHeartbeatAndLeader(t *testing.T) {
 // TestFirstChatEvent: the first instance to record an event answers it;
 // the same event handed to another connection, or redelivered, is not.
 func TestFirstChatEvent(t *testing.T) {
-	s, _ := openTest(t)
+	eachDriver(t, func(t *testing.T) {
+		testFirstChatEvent(t, openDriverTest(t))
+	})
+}
+
+func testFirstChatEvent(t *testing.T, s *Store) {
+	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	first, err := s.FirstChatEvent(ctx, "slack:trigger:13345224609.738474920.8088930838d88f008e0", "a1b2c3d4", t0)
 	if err != nil || !first {
@@ -88,7 +100,13 @@ func TestFirstChatEvent(t *testing.T) {
 // stops heartbeating or it expires; taking over a lease never given back
 // says that an earlier attempt may have reached the platform.
 func TestClaimDelivery(t *testing.T) {
-	s, _ := openTest(t)
+	eachDriver(t, func(t *testing.T) {
+		testClaimDelivery(t, openDriverTest(t))
+	})
+}
+
+func testClaimDelivery(t *testing.T, s *Store) {
+	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
 	var ids []int64
 	for _, id := range []string{"1", "2"} {
