@@ -37,8 +37,9 @@ var (
 )
 
 // heartbeatEvery is how often each instance refreshes its row; an instance
-// not seen for liveFor is dead to the others, and its delivery leases are
-// free. SQLite has one instance and beats rarely.
+// not seen for liveFor (three beats missed) is dead to the others, and its
+// delivery leases are free: a delivery the killed leader was sending waits
+// that long. SQLite has one instance and beats rarely.
 func heartbeatEvery(driver string) time.Duration {
 	if driver == "postgres" {
 		return 2 * time.Second
@@ -46,7 +47,7 @@ func heartbeatEvery(driver string) time.Duration {
 	return 10 * time.Second
 }
 
-func liveFor(driver string) time.Duration { return 5 * heartbeatEvery(driver) }
+func liveFor(driver string) time.Duration { return 3*heartbeatEvery(driver) + time.Second }
 
 // deliveryLease outlasts a send (30 s timeout) and its recording; a lease
 // whose holder died is taken over as soon as the holder counts as dead.
