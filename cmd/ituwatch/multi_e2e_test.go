@@ -266,16 +266,18 @@ metrics: {listen: "127.0.0.1:0"}
 		failovers []failover
 		fwg       sync.WaitGroup
 	)
-	// measure waits, after the leader was killed at killed, for another
-	// process to lead and for the item published then to reach Slack.
-	measure := func(killed time.Time, deadSlot int, title string) {
+	// measure waits, after the leader dead was killed at killed, for
+	// another process to lead and for the item published then to reach Slack.
+	measure := func(killed time.Time, dead *instanceProc, title string) {
 		defer fwg.Done()
 		var f failover
 		deadline := killed.Add(failoverBound + 5*time.Second)
 		for time.Now().Before(deadline) && (f.leader == 0 || f.delivery == 0) {
 			if f.leader == 0 {
-				for i, p := range current() {
-					if i == deadSlot || p == nil || !p.alive() {
+				for _, p := range current() {
+					// The killed process's slot may hold its restart by now,
+					// which may lead too.
+					if p == dead || p == nil || !p.alive() {
 						continue
 					}
 					if h, ok := p.healthz(); ok && h.Leading {
@@ -331,7 +333,7 @@ metrics: {listen: "127.0.0.1:0"}
 			t.Logf("tick %d: SIGKILL run %d (instance %s, leading %v)", tick, p.n, h.Instance, h.Leading)
 			if h.Leading {
 				fwg.Add(1)
-				go measure(killed, slot, multiTitles[tick])
+				go measure(killed, p, multiTitles[tick])
 			}
 			back := tick + 1 + rng.IntN(3)
 			restartAt[back] = append(restartAt[back], slot)
