@@ -78,6 +78,9 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		for _, listen := range leaderOnly {
 			lwg.Go(func() { listen(ctx) })
 		}
+		if a.store.Driver() == "postgres" {
+			lwg.Go(func() { a.wakeForOthers(ctx) })
+		}
 		lwg.Wait()
 	}
 	wg.Go(func() { a.election.Run(work, lead) })

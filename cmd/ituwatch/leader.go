@@ -316,3 +316,24 @@ func (a *app) leaderID(ctx context.Context) (string, error) {
 	}
 	return "", nil
 }
+
+// othersWake is how soon the leader sends what a standby queued: a claim
+// made with a button a standby answered shows on the alert, a subscription's
+// first alerts go out.
+const othersWake = 5 * time.Second
+
+// wakeForOthers wakes the leader's dispatcher and edit worker now and then,
+// for work another instance queued: its Wake reaches only its own process.
+func (a *app) wakeForOthers(ctx context.Context) {
+	tick := time.NewTicker(othersWake)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			a.dispatcher.Wake()
+			a.editor.Wake()
+		}
+	}
+}

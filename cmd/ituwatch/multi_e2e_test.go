@@ -240,10 +240,24 @@ metrics: {listen: "127.0.0.1:0"}
 		}
 		return -1, ""
 	}
-	if slot, id := leader(20 * time.Second); slot < 0 {
+	slot, id := leader(20 * time.Second)
+	if slot < 0 {
 		t.Fatal("no instance leads 20 s after the start")
-	} else {
-		t.Logf("first leader: instance %s (run %d)", id, current()[slot].n)
+	}
+	t.Logf("first leader: instance %s (run %d)", id, current()[slot].n)
+	// Every instance's /healthz names the leader once it has beaten.
+	for i, p := range current() {
+		var h health
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if h, _ = p.healthz(); h.Leader == id {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if h.Leader != id || h.Leading != (i == slot) || h.Instance == "" {
+			t.Errorf("/healthz of run %d: instance %q, leading %v, leader %q; want leader %q", p.n, h.Instance, h.Leading, h.Leader, id)
+		}
 	}
 
 	// The kills fall on random ticks; the last one, and every other on a
