@@ -39,15 +39,9 @@ func (s *Store) TryLead(ctx context.Context) (*LeaderLease, error) {
 	if s.Driver() != "postgres" {
 		return &LeaderLease{}, nil
 	}
-	conn, err := s.DB().Conn(ctx)
+	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("take a connection for the leader lock: %w", err)
-	}
-	for _, q := range leaderKeepalives {
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			discard(conn)
-			return nil, fmt.Errorf("set up the leader connection: %w", err)
-		}
 	}
 	var got bool
 	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+leaderLockKey+`)`).Scan(&got); err != nil {
@@ -55,8 +49,13 @@ func (s *Store) TryLead(ctx context.Context) (*LeaderLease, error) {
 		return nil, fmt.Errorf("try the leader lock: %w", err)
 	}
 	if !got {
-		discard(conn) // its keepalive settings stay with it otherwise
+		_ = conn.Close() // back to the pool: it holds nothing
 		return nil, nil
+	}
+	for _, q := range leaderKeepalives {
+		// A server without one of them (tcp_user_timeout is PostgreSQL 12+)
+		// or a Unix socket, where they mean nothing, leaves the defaults.
+		_, _ = conn.ExecContext(ctx, q)
 	}
 	return &LeaderLease{conn: conn}, nil
 }

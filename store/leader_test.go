@@ -45,6 +45,16 @@ func TestLeaderLeaseOnPostgres(t *testing.T) {
 	if err := la.Check(ctx); err != nil {
 		t.Fatalf("Check of a held lease: %v", err)
 	}
+	// Over TCP the leader's session has keepalives that free the lock
+	// within seconds of its machine vanishing.
+	var tcp bool
+	var idle string
+	if err := la.conn.QueryRowContext(ctx, `SELECT inet_server_addr() IS NOT NULL, current_setting('tcp_keepalives_idle')`).Scan(&tcp, &idle); err != nil {
+		t.Fatal(err)
+	}
+	if tcp && idle != "5" {
+		t.Errorf("tcp_keepalives_idle on the leader's session = %s, want 5", idle)
+	}
 	other, err := OpenDriver(ctx, DriverPostgres, pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
