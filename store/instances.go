@@ -13,6 +13,21 @@ import (
 // keeps a row in instances fresh, one of them leads (leader.go), and a
 // delivery is sent by whoever holds its lease.
 
+// exec runs one write statement through the store's writer and returns
+// the rows it changed.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
 // RegisterInstance writes (or rewrites) this process's row; its last_seen
 // is in.LastSeen, or StartedAt if that is zero.
 func (s *Store) RegisterInstance(ctx context.Context, in model.Instance) error {
@@ -20,7 +35,7 @@ func (s *Store) RegisterInstance(ctx context.Context, in model.Instance) error {
 	if seen.IsZero() {
 		seen = in.StartedAt
 	}
-	_, err := s.w.ExecContext(ctx, `INSERT INTO instances (id, host, pid, version, started_at, last_seen, leader)
+	_, err := s.exec(ctx, `INSERT INTO instances (id, host, pid, version, started_at, last_seen, leader)
 		VALUES (?, ?, ?, ?, ?, ?, 0)
 		ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid, version = excluded.version,
 			started_at = excluded.started_at, last_seen = excluded.last_seen`,
@@ -69,7 +84,7 @@ func (s *Store) Heartbeat(ctx context.Context, id string, leader bool, at time.T
 
 // RemoveInstance deletes the instance's row, at a clean shutdown.
 func (s *Store) RemoveInstance(ctx context.Context, id string) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM instances WHERE id = ?`, id); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM instances WHERE id = ?`, id); err != nil {
 		return fmt.Errorf("remove instance %s: %w", id, err)
 	}
 	return nil
@@ -79,10 +94,10 @@ func (s *Store) RemoveInstance(ctx context.Context, id string) error {
 // the chat events older than that: the dead do not belong in status, and a
 // platform redelivers an event within minutes, not hours.
 func (s *Store) PruneInstances(ctx context.Context, before time.Time) error {
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM instances WHERE last_seen < ?`, timeArg(before)); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM instances WHERE last_seen < ?`, timeArg(before)); err != nil {
 		return fmt.Errorf("prune instances: %w", err)
 	}
-	if _, err := s.w.ExecContext(ctx, `DELETE FROM chat_events WHERE seen_at < ?`, timeArg(before)); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM chat_events WHERE seen_at < ?`, timeArg(before)); err != nil {
 		return fmt.Errorf("prune chat events: %w", err)
 	}
 	return nil
@@ -121,12 +136,8 @@ func (s *Store) Instances(ctx context.Context, since time.Time) ([]model.Instanc
 // reports whether it is the first to: a platform that hands one command to
 // two connections, or redelivers it, gets one answer.
 func (s *Store) FirstChatEvent(ctx context.Context, key, instance string, at time.Time) (bool, error) {
-	res, err := s.w.ExecContext(ctx, `INSERT INTO chat_events (id, instance, seen_at) VALUES (?, ?, ?)
+	n, err := s.exec(ctx, `INSERT INTO chat_events (id, instance, seen_at) VALUES (?, ?, ?)
 		ON CONFLICT (id) DO NOTHING`, key, instance, timeArg(at))
-	if err != nil {
-		return false, fmt.Errorf("record chat event: %w", err)
-	}
-	n, err := res.RowsAffected()
 	if err != nil {
 		return false, fmt.Errorf("record chat event: %w", err)
 	}
