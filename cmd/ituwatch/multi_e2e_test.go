@@ -27,7 +27,7 @@ import (
 // processes are killed with SIGKILL at random moments (the leader among
 // them) and started again. After the last kill of a leader another one
 // leads and delivers within 30 s, and at the end Slack holds every alert
-// exactly once.
+// exactly once and Matrix got each under one transaction id.
 
 const (
 	multiInstances = 3
@@ -150,6 +150,9 @@ func TestThreeInstancesFailoverExactlyOnce(t *testing.T) {
 	fsrv := httptest.NewServer(feed)
 	t.Cleanup(func() { fsrv.CloseClientConnections(); fsrv.Close() })
 	slack := newFakeSlackAPI(t, killTestToken)
+	hs := &fakeHomeserver{}
+	hsrv := httptest.NewServer(hs)
+	t.Cleanup(func() { hsrv.CloseClientConnections(); hsrv.Close() })
 	cfg := filepath.Join(dir, "ituwatch.yaml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`store: {driver: postgres, dsn: "${ITUWATCH_PG_DSN}"}
 http: {allow_private_networks: true, timeout: 5s}
@@ -157,12 +160,13 @@ alerts: {max_per_poll: 100}
 sources:
   - {id: policy-news, type: rss, url: "%s/news.rss", schedule: "@every 1s"}
 routes:
-  - {topics: ["*"], min_severity: low, to: ["slack:#itu-alerts"]}
+  - {topics: ["*"], min_severity: low, to: ["slack:#itu-alerts", "matrix:!alerts:hs.test"]}
 slack:
   bot_token: ${SLACK_BOT_TOKEN}
   api_url: %q
+matrix: {homeserver: %q, user_id: "@ituwatch:hs.test", access_token: "${MATRIX_ACCESS_TOKEN}"}
 metrics: {listen: "127.0.0.1:0"}
-`, fsrv.URL, slack.url())), 0o600); err != nil {
+`, fsrv.URL, slack.url(), hsrv.URL)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -183,7 +187,7 @@ metrics: {listen: "127.0.0.1:0"}
 		starts++
 		cmd := exec.Command(bin, "run", "-c", cfg, "--log-level", "debug")
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "SLACK_BOT_TOKEN="+killTestToken, "ITUWATCH_PG_DSN="+dsn)
+		cmd.Env = append(os.Environ(), "SLACK_BOT_TOKEN="+killTestToken, "ITUWATCH_PG_DSN="+dsn, "MATRIX_ACCESS_TOKEN=syt-test-token")
 		p := &instanceProc{n: starts, cmd: cmd, logs: newSyncBuffer(), done: make(chan error, 1)}
 		cmd.Stdout, cmd.Stderr = p.logs, p.logs
 		if err := cmd.Start(); err != nil {
@@ -211,8 +215,8 @@ metrics: {listen: "127.0.0.1:0"}
 			}
 		}
 		for _, p := range all {
-			if strings.Contains(p.logs.String(), killTestToken) || strings.Contains(p.logs.String(), dsn) {
-				t.Errorf("run %d logged a secret (the Slack token or the store's DSN)", p.n)
+			if out := p.logs.String(); strings.Contains(out, killTestToken) || strings.Contains(out, dsn) || strings.Contains(out, "syt-test-token") {
+				t.Errorf("run %d logged a secret (a token or the store's DSN)", p.n)
 			}
 		}
 		if t.Failed() {
@@ -381,7 +385,11 @@ metrics: {listen: "127.0.0.1:0"}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(dests) > 0 && dests[0].Pending == 0 {
+		pending := 0
+		for _, d := range dests {
+			pending += d.Pending
+		}
+		if len(dests) == 2 && pending == 0 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -432,9 +440,29 @@ metrics: {listen: "127.0.0.1:0"}
 			t.Errorf("delivery %d was posted %d times", id, n)
 		}
 	}
+	// Matrix: each delivery went out under one transaction id, derived
+	// from the delivery; a repeat after a kill reuses it, and a homeserver
+	// keeps one event per transaction id (this fake keeps all, to count).
+	hs.mu.Lock()
+	txns := append([]string(nil), hs.txns...)
+	hs.mu.Unlock()
+	perTxn := map[string]int{}
+	for _, txn := range txns {
+		if !regexp.MustCompile(`^itu-d[0-9]+$`).MatchString(txn) {
+			t.Errorf("Matrix event sent with transaction id %q, not one derived from its delivery", txn)
+		}
+		perTxn[txn]++
+	}
+	if len(perTxn) != multiItems {
+		t.Errorf("Matrix got %d distinct transactions, want %d (one per alert)", len(perTxn), multiItems)
+	}
+	t.Logf("Matrix: %d events under %d transaction ids (a repeat is a retry after a kill, dropped by a real homeserver)", len(txns), len(perTxn))
 	dests, err := st.DestinationStatuses(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(dests) != 2 {
+		t.Errorf("destinations at the end: %+v, want Slack and Matrix", dests)
 	}
 	for _, d := range dests {
 		if d.Pending != 0 || d.Failed != 0 {
