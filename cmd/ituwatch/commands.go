@@ -156,6 +156,17 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
+	// `run` instances may share the store: this process's delivery leases
+	// must count as live to them while it works.
+	if err := a.store.RegisterInstance(ctx, a.instance); err == nil {
+		hctx, stop := context.WithCancel(ctx)
+		beating := make(chan struct{})
+		go func() {
+			defer close(beating)
+			heartbeat(hctx, a.store, a.instance, heartbeatEvery(a.store.Driver()), func() (bool, time.Time) { return false, time.Time{} }, a.log)
+		}()
+		defer func() { stop(); <-beating; a.unregisterInstance() }()
+	}
 	failed, err := a.pollOnce(ctx)
 	if err != nil {
 		return err
