@@ -262,6 +262,10 @@ metrics: {listen: "127.0.0.1:0"}
 		if h.Leader != id || h.Leading != (i == slot) || h.Instance == "" {
 			t.Errorf("/healthz of run %d: instance %q, leading %v, leader %q; want leader %q", p.n, h.Instance, h.Leading, h.Leader, id)
 		}
+		// Only the leader runs the Matrix sync.
+		if _, syncing := downEntry(h, "matrix"); syncing != (i == slot) {
+			t.Errorf("/healthz of run %d (leading %v) lists the Matrix listener: %v", p.n, h.Leading, syncing)
+		}
 	}
 
 	// The kills fall on random ticks; the last one, and every other on a
