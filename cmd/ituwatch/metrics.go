@@ -106,6 +106,18 @@ func (a *app) metricsHandler() (http.Handler, error) {
 		pollsTotal, pollSeconds, itemsPolledTotal, deliveriesTotal, retriesTotal, commandsTotal,
 		&storeCollector{a: a, started: time.Now()},
 		listenerCollector{a: a},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ituwatch_leading",
+			Help: "1 while this instance leads (polls, sends, runs Matrix), 0 while it stands by; one instance of those sharing a store leads.",
+		}, func() float64 {
+			if a.election == nil {
+				return 1 // not `run`: nothing to share
+			}
+			if lead, _ := a.election.Leading(); lead {
+				return 1
+			}
+			return 0
+		}),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -116,6 +117,21 @@ func (p *instanceProc) healthz() (h health, ok bool) {
 		return h, false
 	}
 	return h, true
+}
+
+// scrape returns the process's /metrics, or "" if it does not answer.
+func (p *instanceProc) scrape() string {
+	p.mu.Lock()
+	url := p.metrics
+	p.mu.Unlock()
+	c := http.Client{Timeout: time.Second}
+	resp, err := c.Get(url + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
 
 func (p *instanceProc) alive() bool {
@@ -261,6 +277,10 @@ metrics: {listen: "127.0.0.1:0"}
 		}
 		if h.Leader != id || h.Leading != (i == slot) || h.Instance == "" {
 			t.Errorf("/healthz of run %d: instance %q, leading %v, leader %q; want leader %q", p.n, h.Instance, h.Leading, h.Leader, id)
+		}
+		want := fmt.Sprintf("\nituwatch_leading %d\n", map[bool]int{false: 0, true: 1}[i == slot])
+		if m := p.scrape(); !strings.Contains(m, want) {
+			t.Errorf("/metrics of run %d lacks %q", p.n, strings.TrimSpace(want))
 		}
 		// Only the leader runs the Matrix sync.
 		if _, syncing := downEntry(h, "matrix"); syncing != (i == slot) {
