@@ -3,11 +3,14 @@ package main
 import (
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/store/pgtest"
 )
 
 // sendEnvelopeToAll writes one Socket Mode envelope on every open
@@ -28,6 +31,13 @@ func (f *fakeSlackAPI) sendEnvelopeToAll(t *testing.T, env map[string]any) {
 // store both keep a Socket Mode connection; a slash command and a mention
 // delivered to both connections are answered once each.
 func TestTwoInstancesAnswerASlackCommandOnce(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testTwoInstancesAnswerOnce(t, "") })
+	t.Run("postgres", func(t *testing.T) { testTwoInstancesAnswerOnce(t, pgtest.DSN(t)) })
+}
+
+// testTwoInstancesAnswerOnce runs the two instances on a SQLite file, or on
+// the Postgres schema dsn names (where one of them leads).
+func testTwoInstancesAnswerOnce(t *testing.T, dsn string) {
 	fastListenerRetry(t)
 	slack := newFakeSlackAPI(t, killTestToken)
 	slack.setAppToken(testAppToken)
@@ -45,6 +55,17 @@ func TestTwoInstancesAnswerASlackCommandOnce(t *testing.T) {
 	}))
 	t.Cleanup(respond.Close)
 	rig, cfg := newListenerRig(t, slack, slack.url(), nil, "")
+	if dsn != "" {
+		b, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := regexp.MustCompile(`(?m)^store: .*$`).ReplaceAllString(string(b), `store: {driver: postgres, dsn: "$${ITUWATCH_PG_DSN}"}`)
+		if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rig.env["ITUWATCH_PG_DSN"] = dsn
+	}
 	var daemons []*runningDaemon
 	for range 2 {
 		d := startRun(t, cfg, rig.env)
