@@ -53,12 +53,9 @@ func liveFor(driver string) time.Duration { return 3*heartbeatEvery(driver) + ti
 // whose holder died is taken over as soon as the holder counts as dead.
 const deliveryLease = 2 * time.Minute
 
-// instancesShownFor bounds status to instances seen in the last minute;
-// rows not seen for an hour are deleted.
-const (
-	instancesShownFor = time.Minute
-	instancesKeptFor  = time.Hour
-)
+// instancesKeptFor: the leader deletes the rows of instances not seen for
+// this long (status shows those seen in the last minute).
+const instancesKeptFor = time.Hour
 
 // newInstance describes this process.
 func newInstance(now time.Time) model.Instance {
@@ -151,7 +148,9 @@ func (e *election) hold(ctx context.Context, lease leaseChecker, lead func(conte
 	}
 	e.set(true)
 	defer e.set(false)
-	e.log.Info("leading: this instance polls and sends")
+	if e.settle > 0 { // several instances may share the store
+		e.log.Info("leading: this instance polls and sends")
+	}
 	leadCtx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); lead(leadCtx) }()
