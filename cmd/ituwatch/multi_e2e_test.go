@@ -288,16 +288,14 @@ metrics: {listen: "127.0.0.1:0"}
 		}
 	}
 
-	// The kills fall on random ticks; the last one, and every other on a
-	// coin toss, is the leader's. A killed process is started again one to
-	// three ticks later.
-	killAt := map[int]bool{}
+	// The kills fall on random ticks (2–10), each on a coin toss the
+	// leader's; a killed process is started again one to three ticks later.
+	// The last kill, of the leader, comes at tick 14, when all three run
+	// again, and leaves six ticks of new items for the successor.
+	const lastKill = multiItems - 6
+	killAt := map[int]bool{lastKill: true}
 	for len(killAt) < multiKills {
-		killAt[2+rng.IntN(multiItems-8)] = true
-	}
-	lastKill := 0
-	for k := range killAt {
-		lastKill = max(lastKill, k)
+		killAt[2+rng.IntN(lastKill-5)] = true
 	}
 	restartAt := map[int][]int{} // tick → slots
 	type failover struct {
