@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ituwatch/ituwatch/bot/chat"
+	"github.com/ituwatch/ituwatch/store"
 	"github.com/ituwatch/ituwatch/store/pgtest"
 )
 
@@ -123,4 +125,67 @@ func testTwoInstancesAnswerOnce(t *testing.T, dsn string) {
 			t.Errorf("instance %d exited with %d:\n%s", i+1, code, d.stderr.String())
 		}
 	}
+}
+
+// TestStoppedLeaderHandsOver: two `ituwatch run` on one Postgres schema;
+// the leader is stopped as by SIGTERM, lets go of the lock and removes
+// its row, and the other leads within its next try and the settling wait.
+func TestStoppedLeaderHandsOver(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	rig, cfg := newListenerRig(t, nil, "", nil, "")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := regexp.MustCompile(`(?m)^store: .*$`).ReplaceAllString(string(b), `store: {driver: postgres, dsn: "$${ITUWATCH_PG_DSN}"}`)
+	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rig.env["ITUWATCH_PG_DSN"] = dsn
+	a, b2 := startRun(t, cfg, rig.env), startRun(t, cfg, rig.env)
+	var leader, standby *runningDaemon
+	a.until(t, "one of the two to lead", func() bool {
+		_, ha := a.healthz(t)
+		_, hb := b2.healthz(t)
+		switch {
+		case ha.Leading && !hb.Leading:
+			leader, standby = a, b2
+		case hb.Leading && !ha.Leading:
+			leader, standby = b2, a
+		}
+		return leader != nil
+	})
+	_, hl := leader.healthz(t)
+	if code := leader.stop(t); code != 0 {
+		t.Fatalf("the leader exited with %d", code)
+	}
+	stopped := time.Now()
+	standby.until(t, "the standby to lead", func() bool {
+		_, h := standby.healthz(t)
+		return h.Leading
+	})
+	took := time.Since(stopped)
+	t.Logf("the standby led %v after the leader stopped", took.Round(10*time.Millisecond))
+	if took > 2*leaderTryEvery+leaderSettle+time.Second {
+		t.Errorf("the standby took %v to lead, want at most %v", took, 2*leaderTryEvery+leaderSettle+time.Second)
+	}
+	ctx := context.Background()
+	st, err := store.OpenDriver(ctx, store.DriverPostgres, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	// The new leader marks its row at its next heartbeat.
+	standby.until(t, "the store to list only the new leader", func() bool {
+		list, err := st.Instances(ctx, time.Now().Add(-time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, in := range list {
+			if in.ID == hl.Instance {
+				t.Fatalf("the stopped leader's row is still there: %+v", list)
+			}
+		}
+		return len(list) == 1 && list[0].Leader
+	})
 }
