@@ -84,14 +84,16 @@ func (s *Store) NextDue(ctx context.Context) (time.Time, bool, error) {
 // externalID (Slack ts, Matrix event id).
 func (s *Store) MarkDelivered(ctx context.Context, deliveryID int64, externalID string, at time.Time) error {
 	return s.updateDelivery(ctx, "mark delivery %d delivered: %w", deliveryID,
-		`UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, external_id = ?, delivered_at = ?, next_attempt = NULL
+		`UPDATE deliveries SET status = 'delivered', attempts = attempts + 1, external_id = ?, delivered_at = ?, next_attempt = NULL,
+		claimed_by = NULL, claim_until = NULL
 		WHERE id = ?`, externalID, timeArg(at), deliveryID)
 }
 
 // MarkRetry counts a failed attempt and schedules the next one.
 func (s *Store) MarkRetry(ctx context.Context, deliveryID int64, next time.Time, reason string) error {
 	return s.updateDelivery(ctx, "schedule retry of delivery %d: %w", deliveryID,
-		`UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?, last_error = ?
+		`UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?, last_error = ?,
+		claimed_by = NULL, claim_until = NULL
 		WHERE id = ? AND status = 'pending'`, timeArg(next), reason, deliveryID)
 }
 
@@ -102,14 +104,16 @@ func (s *Store) MarkRetry(ctx context.Context, deliveryID int64, next time.Time,
 // number as "an earlier one may have reached the platform".
 func (s *Store) MarkHeld(ctx context.Context, deliveryID int64, since, next time.Time, reason string) error {
 	return s.updateDelivery(ctx, "hold delivery %d: %w", deliveryID,
-		`UPDATE deliveries SET held_since = ?, next_attempt = ?, last_error = ?
+		`UPDATE deliveries SET held_since = ?, next_attempt = ?, last_error = ?,
+		claimed_by = NULL, claim_until = NULL
 		WHERE id = ? AND status = 'pending'`, timeArg(since), timeArg(next), reason, deliveryID)
 }
 
 // MarkFailed counts a failed attempt and gives the delivery up for good.
 func (s *Store) MarkFailed(ctx context.Context, deliveryID int64, reason string) error {
 	return s.updateDelivery(ctx, "mark delivery %d failed: %w", deliveryID,
-		`UPDATE deliveries SET status = 'failed', attempts = attempts + 1, next_attempt = NULL, last_error = ?
+		`UPDATE deliveries SET status = 'failed', attempts = attempts + 1, next_attempt = NULL, last_error = ?,
+		claimed_by = NULL, claim_until = NULL
 		WHERE id = ? AND status = 'pending'`, reason, deliveryID)
 }
 
