@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // LeaderLease is the right to do the work only one instance may do at a
@@ -85,6 +86,12 @@ func (l *LeaderLease) Release() {
 	if l == nil || l.conn == nil {
 		return
 	}
+	// Closing the session frees the lock only once the server's backend
+	// has exited, a moment after the close returns; unlocking first frees
+	// it before Release returns, so a standby can take over at once.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = l.conn.ExecContext(ctx, `SELECT pg_advisory_unlock(`+leaderLockKey+`)`)
 	discard(l.conn)
 	l.conn = nil
 }
