@@ -1,0 +1,184 @@
+package store
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/ituwatch/ituwatch/model"
+)
+
+// On Postgres the snippets are cut here rather than by ts_headline: that
+// reads the stored text with Postgres's own parser, which keeps
+// "C20/51-E" as one file-name token and "www.itu.int" as one host, and
+// folds no diacritics, so the words a search matched (split and folded as
+// ftsTokens does, see search_pg.go) would often go unmarked. Cutting the
+// snippet from the same tokens the ranking reads marks exactly them.
+
+// token is one word of a text as ftsTokens splits it, with the bytes of
+// the original text it came from.
+type token struct {
+	word       string
+	start, end int
+}
+
+// textTokens splits s as ftsTokens does and says where each word lies.
+func textTokens(s string) []token {
+	var (
+		out   []token
+		b     strings.Builder
+		start = -1
+	)
+	flush := func(end int) {
+		if b.Len() > 0 {
+			out = append(out, token{word: b.String(), start: start, end: end})
+			b.Reset()
+		}
+		start = -1
+	}
+	for i, r := range s {
+		if r < utf8.RuneSelf {
+			if 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z' {
+				if start < 0 {
+					start = i
+				}
+				b.WriteRune(unicode.ToLower(r))
+			} else {
+				flush(i)
+			}
+			continue
+		}
+		// A rune decomposes on its own as in the whole string, but for the
+		// order of its diacritics, which are dropped.
+		for _, d := range norm.NFD.String(string(r)) {
+			switch {
+			case unicode.Is(unicode.Mn, d):
+				// a diacritic: dropped, and it does not split the word
+			case unicode.IsLetter(d) || unicode.IsNumber(d) || unicode.Is(unicode.Co, d):
+				if start < 0 {
+					start = i
+				}
+				b.WriteRune(unicode.ToLower(d))
+			default:
+				flush(i)
+			}
+		}
+	}
+	flush(len(s))
+	return out
+}
+
+// textSnippet cuts from text the snippetTokens words that hold the most of
+// the phrases (each a list of ftsTokens words), with each phrase found
+// wrapped in hitOpen and hitClose, and … where text goes on; as FTS5's
+// snippet() does, a text without a phrase gives its first words. It
+// returns "" for a text without words.
+func textSnippet(text string, phrases [][]string) string {
+	toks := textTokens(text)
+	if len(toks) == 0 {
+		return ""
+	}
+	type match struct{ phrase, from, to int } // token indexes, to exclusive
+	var matches []match
+	for pi, p := range phrases {
+		if len(p) == 0 {
+			continue
+		}
+		for i := 0; i+len(p) <= len(toks); i++ {
+			ok := true
+			for j, w := range p {
+				if toks[i+j].word != w {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				matches = append(matches, match{pi, i, i + len(p)})
+			}
+		}
+	}
+	n := min(snippetTokens, len(toks))
+	// A window is scored as FTS5 scores it: a thousand for each phrase it
+	// holds, one more for each repeat. Each match is tried with the
+	// window centred on what it covers from there.
+	best, bestScore := 0, -1
+	for _, m := range matches {
+		last := m.to
+		for _, o := range matches {
+			if o.from >= m.from && o.to <= m.from+n && o.to > last {
+				last = o.to
+			}
+		}
+		start := max(0, min(m.from-(n-(last-m.from))/2, len(toks)-n))
+		seen := map[int]bool{}
+		score := 0
+		for _, o := range matches {
+			if o.from >= start && o.to <= start+n {
+				if !seen[o.phrase] {
+					seen[o.phrase] = true
+					score += 1000
+				} else {
+					score++
+				}
+			}
+		}
+		if score > bestScore {
+			best, bestScore = start, score
+		}
+	}
+	end := best + n
+	// Which words of the window are hits; a phrase that runs past the
+	// window is marked as far as it is shown.
+	hit := make([]bool, n)
+	for _, m := range matches {
+		for i := max(m.from, best); i < min(m.to, end); i++ {
+			hit[i-best] = true
+		}
+	}
+	var b strings.Builder
+	if best > 0 {
+		b.WriteString("…")
+	}
+	pos := toks[best].start
+	open := false
+	for i := best; i < end; i++ {
+		t := toks[i]
+		if hit[i-best] && !open {
+			b.WriteString(text[pos:t.start])
+			b.WriteString(hitOpen)
+			pos, open = t.start, true
+		}
+		if !hit[i-best] && open {
+			b.WriteString(text[pos:toks[i-1].end])
+			b.WriteString(hitClose)
+			pos, open = toks[i-1].end, false
+		}
+	}
+	if end == len(toks) {
+		// The rest of the text: its closing punctuation.
+		if open {
+			b.WriteString(text[pos:toks[end-1].end])
+			b.WriteString(hitClose)
+			pos = toks[end-1].end
+		}
+		b.WriteString(text[pos:])
+	} else {
+		b.WriteString(text[pos:toks[end-1].end])
+		if open {
+			b.WriteString(hitClose)
+		}
+		b.WriteString("…")
+	}
+	return b.String()
+}
+
+// itemSnippet is bestSnippet over snippets cut by textSnippet.
+func itemSnippet(it model.Item, phrases [][]string) model.Snippet {
+	return bestSnippet([3]string{
+		textSnippet(it.Title, phrases),
+		textSnippet(it.Summary, phrases),
+		textSnippet(it.Content, phrases),
+	})
+}
