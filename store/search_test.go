@@ -391,7 +391,7 @@ func TestSearchIndexAfterUpgradeFromVersion2(t *testing.T) {
 func openAtVersion(t *testing.T, path string, version int) *sql.DB {
 	t.Helper()
 	upTo := fstest.MapFS{}
-	shipped, err := loadMigrations(migrationFiles)
+	shipped, err := loadMigrations(sqliteMigrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -404,7 +404,7 @@ func openAtVersion(t *testing.T, path string, version int) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := migrate(context.Background(), db, upTo); err != nil {
+	if err := migrate(context.Background(), db, upTo, false); err != nil {
 		t.Fatal(err)
 	}
 	return db

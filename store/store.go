@@ -32,8 +32,9 @@ type Store struct {
 	r       *sql.DB // readers; the same pool as w for in-memory databases
 	adapter *sql.DB // handed out by DB() and borrowed by ckpt; the same as w for in-memory databases
 	now     func() time.Time
-	group   *groupCommit  // runs writeTx; nil until the schema is migrated
-	ckpt    *checkpointer // nil for in-memory databases
+	group   *groupCommit  // runs writeTx; nil until the schema is migrated, and on Postgres
+	ckpt    *checkpointer // nil for in-memory databases and on Postgres
+	pg      bool          // Postgres (see openPostgres), not SQLite
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -90,7 +91,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, friendlyOpenError(err))
 	}
-	if err := migrate(ctx, s.w, migrationFiles); err != nil {
+	if err := migrate(ctx, s.w, sqliteMigrations, false); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -192,7 +193,26 @@ func (s *Store) write(ctx context.Context, lazy bool, fn func(context.Context, *
 	if s.group != nil {
 		return s.group.do(ctx, lazy, run)
 	}
+	if s.pg {
+		return s.pgWrite(ctx, run)
+	}
 	return inTx(ctx, s.w, run)
+}
+
+// pgWrite runs a write transaction on Postgres, again (a few times) if it
+// lost a deadlock to another transaction: the store's write functions may
+// be run more than once, as the group commit does on SQLite.
+func (s *Store) pgWrite(ctx context.Context, run func(tx *sql.Tx) error) error {
+	const attempts = 5
+	for i := 1; ; i++ {
+		// As with the group commit, a transaction once begun runs to its
+		// outcome whatever ctx does.
+		err := inTx(context.WithoutCancel(ctx), s.w, run)
+		if err == nil || i == attempts || !pgRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(i) * 5 * time.Millisecond)
+	}
 }
 
 // indexBatch is how many items one search-indexing step takes: large

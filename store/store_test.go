@@ -125,7 +125,7 @@ func appliedVersions(t *testing.T, s *Store) []int {
 func TestOpenMigrations(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "m.db")
-	shipped, err := loadMigrations(migrationFiles)
+	shipped, err := loadMigrations(sqliteMigrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestOpenMigrations(t *testing.T) {
 	// (re-running 0001 would fail on its CREATE TABLEs).
 	extra := fmt.Sprintf("%04d_extra.sql", last+1)
 	next[extra] = &fstest.MapFile{Data: []byte(`CREATE TABLE extra (x INTEGER); CREATE INDEX extra_x ON extra (x);`)}
-	if err := migrate(ctx, s.w, next); err != nil {
+	if err := migrate(ctx, s.w, next, false); err != nil {
 		t.Fatalf("migrate to %d: %v", last+1, err)
 	}
 	if got := appliedVersions(t, s); !reflect.DeepEqual(got, append(slices.Clone(versions), last+1)) {
@@ -189,7 +189,7 @@ func TestOpenMigrations(t *testing.T) {
 	for k, v := range next {
 		broken[k] = v
 	}
-	if err := migrate(ctx, s.w, broken); err == nil || !strings.Contains(err.Error(), brokenName) {
+	if err := migrate(ctx, s.w, broken, false); err == nil || !strings.Contains(err.Error(), brokenName) {
 		t.Errorf("broken migration error = %v, want one naming the file", err)
 	}
 	if tableNames(t, s)["half"] {
