@@ -119,6 +119,12 @@ func (s *Store) SearchCovered(ctx context.Context, query string, limit int) ([]m
 	var cov model.SearchCoverage
 	limit = boundLimit(limit, 10, maxList)
 	phrases := searchPhrases(query)
+	if s.pg {
+		if len(phrases) == 0 {
+			return nil, cov, nil
+		}
+		return s.searchPostgres(ctx, query, phrases, limit)
+	}
 	match := ftsQuery(query)
 	if match == "" {
 		return nil, cov, nil
