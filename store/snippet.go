@@ -1,6 +1,8 @@
 package store
 
 import (
+	"cmp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -129,46 +131,43 @@ func textSnippet(text string, phrases [][]string) string {
 		}
 	}
 	end := best + n
-	// Which words of the window are hits; a phrase that runs past the
-	// window is marked as far as it is shown.
-	hit := make([]bool, n)
+	// The phrases found in the window, each marked on its own as FTS5
+	// marks them ("new ip" typed as two words gives two marks), those that
+	// overlap as one; a phrase that runs past the window is marked as far
+	// as it is shown.
+	var spans []match
 	for _, m := range matches {
-		for i := max(m.from, best); i < min(m.to, end); i++ {
-			hit[i-best] = true
+		from, to := max(m.from, best), min(m.to, end)
+		if from >= to {
+			continue
 		}
+		spans = append(spans, match{from: from, to: to})
+	}
+	slices.SortFunc(spans, func(a, b match) int { return cmp.Or(cmp.Compare(a.from, b.from), cmp.Compare(a.to, b.to)) })
+	var merged []match
+	for _, sp := range spans {
+		if n := len(merged); n > 0 && sp.from < merged[n-1].to {
+			merged[n-1].to = max(merged[n-1].to, sp.to)
+			continue
+		}
+		merged = append(merged, sp)
 	}
 	var b strings.Builder
 	if best > 0 {
 		b.WriteString("…")
 	}
 	pos := toks[best].start
-	open := false
-	for i := best; i < end; i++ {
-		t := toks[i]
-		if hit[i-best] && !open {
-			b.WriteString(text[pos:t.start])
-			b.WriteString(hitOpen)
-			pos, open = t.start, true
-		}
-		if !hit[i-best] && open {
-			b.WriteString(text[pos:toks[i-1].end])
-			b.WriteString(hitClose)
-			pos, open = toks[i-1].end, false
-		}
+	for _, sp := range merged {
+		b.WriteString(text[pos:toks[sp.from].start])
+		b.WriteString(hitOpen)
+		b.WriteString(text[toks[sp.from].start:toks[sp.to-1].end])
+		b.WriteString(hitClose)
+		pos = toks[sp.to-1].end
 	}
 	if end == len(toks) {
-		// The rest of the text: its closing punctuation.
-		if open {
-			b.WriteString(text[pos:toks[end-1].end])
-			b.WriteString(hitClose)
-			pos = toks[end-1].end
-		}
-		b.WriteString(text[pos:])
+		b.WriteString(text[pos:]) // the rest: its closing punctuation
 	} else {
 		b.WriteString(text[pos:toks[end-1].end])
-		if open {
-			b.WriteString(hitClose)
-		}
 		b.WriteString("…")
 	}
 	return b.String()

@@ -47,6 +47,8 @@ func TestTextSnippet(t *testing.T) {
 		{"The vendor's new IP camera records video.", p("new ip", "vendor"), "The [vendor]'s [new IP] camera records video."},
 		{"Draft Résolution 102 (Rev. Dubai).", p("resolution"), "Draft [Résolution] 102 (Rev. Dubai)."},
 		{"Council document C20/51-E", p("C20/51"), "Council document [C20/51]-E"},
+		{"The new IP plan", p("new", "ip"), "The [new] [IP] plan"}, // two words, two marks, as FTS5
+		{"a b a b a", p("a b", "b a"), "[a b a b a]"},              // overlapping phrases, one mark
 		// 16 words, the hit in the middle (hyphenated words are two).
 		{long, p("sovereignty"), "…fourteen fifteen sixteen seventeen eighteen nineteen twenty [sovereignty] twenty-two twenty-three twenty-four twenty-five…"},
 		{long, p("nothing"), "One two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen…"},
