@@ -159,7 +159,7 @@ func (s *Store) TopicsDelivered(ctx context.Context, destination string, since t
 	// destination). Left to itself it walks every delivery the destination
 	// ever had (200 ms for a year of 500 alerts a day, before every send).
 	rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT m.topic FROM alerts a
-		CROSS JOIN deliveries d ON d.alert_id = a.id AND d.destination = ?
+		`+s.orderedJoin()+` deliveries d ON d.alert_id = a.id AND d.destination = ?
 		JOIN alert_matches m ON m.alert_id = a.id
 		WHERE a.created_at >= ? AND d.status = 'delivered' AND d.delivered_at >= ?`,
 		destination, sinceArg(since.AddDate(0, 0, -1)), sinceArg(since))
@@ -186,8 +186,8 @@ func (s *Store) TopicsDelivered(ctx context.Context, destination string, since t
 // gone through, so a problem that was since fixed does not linger.
 func (s *Store) DestinationStatuses(ctx context.Context) ([]model.DestinationStatus, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT d.destination,
-			sum(d.status = 'pending'),
-			sum(d.status = 'failed'),
+			count(*) FILTER (WHERE d.status = 'pending'),
+			count(*) FILTER (WHERE d.status = 'failed'),
 			min(CASE WHEN d.status = 'pending' THEN d.created_at END),
 			max(d.delivered_at),
 			coalesce((SELECT e.last_error FROM deliveries e

@@ -203,6 +203,9 @@ func (s *Store) write(ctx context.Context, lazy bool, fn func(context.Context, *
 // lost a deadlock to another transaction: the store's write functions may
 // be run more than once, as the group commit does on SQLite.
 func (s *Store) pgWrite(ctx context.Context, run func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	const attempts = 5
 	for i := 1; ; i++ {
 		// As with the group commit, a transaction once begun runs to its
@@ -302,6 +305,34 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// boolInt stores a flag as the 0 or 1 of an INTEGER column: Postgres,
+// unlike SQLite, takes no Go bool for an integer.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonList is a subquery of the strings of a JSON list passed as one
+// parameter: one statement text for any number of values.
+func (s *Store) jsonList() string {
+	if s.pg {
+		return `SELECT json_array_elements_text(CAST(? AS json))`
+	}
+	return `SELECT value FROM json_each(?)`
+}
+
+// orderedJoin is an inner join that SQLite's planner must take in the
+// order written (its CROSS JOIN); Postgres's planner is left to choose, as
+// its CROSS JOIN takes no ON.
+func (s *Store) orderedJoin() string {
+	if s.pg {
+		return "JOIN"
+	}
+	return "CROSS JOIN"
 }
 
 func boundLimit(limit, def, max int) int {
