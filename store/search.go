@@ -129,9 +129,6 @@ func (s *Store) SearchCovered(ctx context.Context, query string, limit int) ([]m
 	if match == "" {
 		return nil, cov, nil
 	}
-	if s.pg {
-		return nil, cov, errPostgresSearch
-	}
 	// Items are indexed for search just after they are stored (see
 	// indexStep); wait for those already stored, unless a burst of new
 	// items makes that longer than a chat answer should take.
