@@ -1,6 +1,7 @@
 package store
 
 import (
+	"os"
 	"cmp"
 	"context"
 	"database/sql"
@@ -165,7 +166,7 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // own titles and summaries, and snippets only from the ranges holding the
 // chosen few, so the cost of a search does not grow with the store.
 func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, model.SearchCoverage, error) {
-	cands, spans, cov, err := searchCandidateIDs(ctx, tx, func(lo, hi int64) ([]int64, error) {
+	cands, spans, cov, err := searchCandidateIDs(ctx, tx, searchWindow, func(lo, hi int64) ([]int64, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
 		if err != nil {
 			return nil, err
@@ -392,7 +393,7 @@ type span struct{ lo, hi int64 }
 //
 // window returns the ids of the matching items between lo and hi, in any
 // order; the walk is the same on both drivers.
-func searchCandidateIDs(ctx context.Context, tx *sql.Tx, window func(lo, hi int64) ([]int64, error)) ([]int64, []span, model.SearchCoverage, error) {
+func searchCandidateIDs(ctx context.Context, tx *sql.Tx, first int64, window func(lo, hi int64) ([]int64, error)) ([]int64, []span, model.SearchCoverage, error) {
 	var cov model.SearchCoverage
 	var top sql.NullInt64
 	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil || !top.Valid {
@@ -403,7 +404,7 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, window func(lo, hi int6
 		spans []span
 		start = time.Now()
 	)
-	for hi, w := top.Int64, searchWindow; hi > 0 && len(cands) < searchCandidates; {
+	for hi, w := top.Int64, first; hi > 0 && len(cands) < searchCandidates; {
 		if hi < top.Int64 && time.Since(start) > searchBudget {
 			// The first window is always read; what is older is not, and
 			// the answer says so.
@@ -413,6 +414,9 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, window func(lo, hi int6
 		lo := max(1, hi-w+1)
 		t := time.Now()
 		ids, err := window(lo, hi)
+		if os.Getenv("DBG_DSN") != "" {
+			fmt.Fprintf(os.Stderr, "  window %d-%d (%d): %d ids in %v\n", lo, hi, hi-lo+1, len(ids), time.Since(t))
+		}
 		if err != nil {
 			return nil, nil, cov, err
 		}
@@ -430,7 +434,7 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, window func(lo, hi int6
 		case el < searchWindowTime/2:
 			w = min(w*2, searchWindowMax)
 		case el > searchWindowTime:
-			w = max(w/2, searchWindow/4)
+			w = max(w/2, first/4)
 		}
 		// Nor should the next window overrun the budget by much, at the
 		// rate this one was read.
