@@ -1,7 +1,6 @@
 package store
 
 import (
-	"os"
 	"cmp"
 	"context"
 	"database/sql"
@@ -392,7 +391,8 @@ type span struct{ lo, hi int64 }
 // doclists of its common words again.
 //
 // window returns the ids of the matching items between lo and hi, in any
-// order; the walk is the same on both drivers.
+// order; first is the width of the first window. The walk is the same on
+// both drivers.
 func searchCandidateIDs(ctx context.Context, tx *sql.Tx, first int64, window func(lo, hi int64) ([]int64, error)) ([]int64, []span, model.SearchCoverage, error) {
 	var cov model.SearchCoverage
 	var top sql.NullInt64
@@ -414,9 +414,6 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, first int64, window fun
 		lo := max(1, hi-w+1)
 		t := time.Now()
 		ids, err := window(lo, hi)
-		if os.Getenv("DBG_DSN") != "" {
-			fmt.Fprintf(os.Stderr, "  window %d-%d (%d): %d ids in %v\n", lo, hi, hi-lo+1, len(ids), time.Since(t))
-		}
 		if err != nil {
 			return nil, nil, cov, err
 		}
