@@ -165,7 +165,11 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // own titles and summaries, and snippets only from the ranges holding the
 // chosen few, so the cost of a search does not grow with the store.
 func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, model.SearchCoverage, error) {
-	cands, spans, cov, err := searchCandidateIDs(ctx, tx, searchWindow, func(lo, hi int64) ([]int64, error) {
+	var top sql.NullInt64 // the newest item, where the walk starts
+	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil {
+		return nil, model.SearchCoverage{}, err
+	}
+	cands, spans, cov, err := searchCandidateIDs(top, searchWindow, func(lo, hi int64) ([]int64, error) {
 		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
 		if err != nil {
 			return nil, err
@@ -247,46 +251,72 @@ func rankCandidates(ctx context.Context, tx *sql.Tx, cands []int64, phrases []st
 }
 
 // searchHits reads the items of ids, in that order, with the alert id and
-// topics of each one's latest alert; snippet fills in a hit's snippet.
+// topics of each one's latest alert; snippet fills in a hit's snippet. Two
+// statements in all, whatever the number of hits: on Postgres each
+// statement is a round trip to the server.
 func searchHits(ctx context.Context, tx *sql.Tx, ids []int64, snippet func(h *model.SearchHit, id int64)) ([]model.SearchHit, error) {
-	itemStmt, err := tx.PrepareContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0) FROM items WHERE id = ?`)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in, args := inList(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0), id FROM items WHERE id IN (`+in+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer itemStmt.Close()
-	topicStmt, err := tx.PrepareContext(ctx, `SELECT topic FROM alert_matches WHERE alert_id = ? ORDER BY seq`)
-	if err != nil {
-		return nil, err
-	}
-	defer topicStmt.Close()
-
-	out := make([]model.SearchHit, 0, len(ids))
-	for _, id := range ids {
-		var h model.SearchHit
-		h.Item, err = scanItem(itemStmt.QueryRowContext(ctx, id), &h.AlertID)
-		if err != nil {
+	byID := make(map[int64]*model.SearchHit, len(ids))
+	var alertIDs []int64
+	for rows.Next() {
+		var (
+			h  model.SearchHit
+			id int64
+		)
+		if h.Item, err = scanItem(rows, &h.AlertID, &id); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("read item %d: %w", id, err)
 		}
-		snippet(&h, id)
+		byID[id] = &h
 		if h.AlertID != 0 {
-			rows, err := topicStmt.QueryContext(ctx, h.AlertID)
-			if err != nil {
-				return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
-			}
-			for rows.Next() {
-				var t string
-				if err := rows.Scan(&t); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
-				}
-				h.Topics = append(h.Topics, t)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
-			}
+			alertIDs = append(alertIDs, h.AlertID)
 		}
-		out = append(out, h)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	topics := map[int64][]string{}
+	if len(alertIDs) > 0 {
+		in, args := inList(alertIDs)
+		rows, err := tx.QueryContext(ctx, `SELECT alert_id, topic FROM alert_matches WHERE alert_id IN (`+in+`) ORDER BY alert_id, seq`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("topics of the hits' alerts: %w", err)
+		}
+		for rows.Next() {
+			var (
+				a int64
+				t string
+			)
+			if err := rows.Scan(&a, &t); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("topics of the hits' alerts: %w", err)
+			}
+			topics[a] = append(topics[a], t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("topics of the hits' alerts: %w", err)
+		}
+	}
+	out := make([]model.SearchHit, 0, len(ids))
+	for _, id := range ids {
+		h, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("read item %d: %w", id, sql.ErrNoRows)
+		}
+		if h.AlertID != 0 {
+			h.Topics = topics[h.AlertID]
+		}
+		snippet(h, id)
+		out = append(out, *h)
 	}
 	return out, nil
 }
@@ -391,13 +421,12 @@ type span struct{ lo, hi int64 }
 // doclists of its common words again.
 //
 // window returns the ids of the matching items between lo and hi, in any
-// order; first is the width of the first window. The walk is the same on
+// order; top is the newest item's id, first the width of the first window. The walk is the same on
 // both drivers.
-func searchCandidateIDs(ctx context.Context, tx *sql.Tx, first int64, window func(lo, hi int64) ([]int64, error)) ([]int64, []span, model.SearchCoverage, error) {
+func searchCandidateIDs(top sql.NullInt64, first int64, window func(lo, hi int64) ([]int64, error)) ([]int64, []span, model.SearchCoverage, error) {
 	var cov model.SearchCoverage
-	var top sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil || !top.Valid {
-		return nil, nil, cov, err
+	if !top.Valid {
+		return nil, nil, cov, nil
 	}
 	var (
 		cands []int64

@@ -51,15 +51,7 @@ func (s *Store) searchPostgres(ctx context.Context, query string, phrases []stri
 		return nil, cov, fmt.Errorf("search %q: %w", query, err)
 	}
 	defer tx.Rollback()
-	// Plans for these values, not a generic one: the same statement is
-	// a GIN lookup for a rare word and a backward walk of the newest rows
-	// for a common one, and a generic plan (which Postgres switches to
-	// after five runs of a prepared statement) read the whole posting list
-	// of "the" for every window.
-	if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
-		return nil, cov, wrapSearchErr(query, err)
-	}
-	pq, err := pgPhraseQueries(ctx, tx, phrases)
+	pq, top, err := pgSearchSetup(ctx, tx, phrases)
 	if err != nil || len(pq) == 0 {
 		return nil, cov, wrapSearchErr(query, err)
 	}
@@ -68,7 +60,7 @@ func (s *Store) searchPostgres(ctx context.Context, query string, phrases []stri
 	// costs it the row's whole vector (3–6 µs read and uncompressed), so
 	// 4,096 rows of a phrase of common words took 20–40 ms on their own.
 	var found int
-	cands, _, cov, err := searchCandidateIDs(ctx, tx, searchWindow/4, func(lo, hi int64) ([]int64, error) {
+	cands, _, cov, err := searchCandidateIDs(top, searchWindow/4, func(lo, hi int64) ([]int64, error) {
 		// Newest first and no more than the walk still wants: a common
 		// word then reads a few hundred rows of the window, not all of it
 		// (the index scan stops at the limit; a rare word's GIN bitmap is
@@ -104,12 +96,18 @@ func wrapSearchErr(query string, err error) error {
 	return fmt.Errorf("search %q: %w", query, err)
 }
 
-// pgPhraseQueries turns each phrase of a search into the text of a
-// phraseto_tsquery of its folded words, leaving out a phrase of no words
-// the index would hold.
-func pgPhraseQueries(ctx context.Context, tx *sql.Tx, phrases []string) ([]string, error) {
+// pgSearchSetup turns each phrase of a search into the text of a
+// phraseto_tsquery of its folded words (leaving out a phrase of no words
+// the index would hold) and reads the newest item's id, in one round trip.
+// It also has Postgres plan the search's statements for their values, not
+// generically: the same window statement is a GIN lookup for a rare word
+// and a backward walk of the newest rows for a common one, and the
+// generic plan Postgres switches to after five runs of a prepared
+// statement read the whole posting list of "the" for every window.
+func pgSearchSetup(ctx context.Context, tx *sql.Tx, phrases []string) ([]string, sql.NullInt64, error) {
+	var top sql.NullInt64
 	if len(phrases) == 0 {
-		return nil, nil
+		return nil, top, nil
 	}
 	cols := make([]string, len(phrases))
 	args := make([]any, len(phrases))
@@ -118,12 +116,13 @@ func pgPhraseQueries(ctx context.Context, tx *sql.Tx, phrases []string) ([]strin
 		args[i] = p
 	}
 	dest := make([]string, len(phrases))
-	ptrs := make([]any, len(phrases))
+	ptrs := []any{new(string), &top}
 	for i := range dest {
-		ptrs[i] = &dest[i]
+		ptrs = append(ptrs, &dest[i])
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT `+strings.Join(cols, ", "), args...).Scan(ptrs...); err != nil {
-		return nil, fmt.Errorf("build the text query: %w", err)
+	if err := tx.QueryRowContext(ctx, `SELECT set_config('plan_cache_mode', 'force_custom_plan', true), (SELECT max(id) FROM items), `+
+		strings.Join(cols, ", "), args...).Scan(ptrs...); err != nil {
+		return nil, top, fmt.Errorf("build the text query: %w", err)
 	}
 	var out []string
 	for _, q := range dest {
@@ -131,7 +130,7 @@ func pgPhraseQueries(ctx context.Context, tx *sql.Tx, phrases []string) ([]strin
 			out = append(out, q)
 		}
 	}
-	return out, nil
+	return out, top, nil
 }
 
 // pgAll ANDs the phrase queries, each shaped by f.
