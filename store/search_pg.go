@@ -152,6 +152,11 @@ var tsLexeme = regexp.MustCompile(`'(?:[^']|'')*'`)
 // at once.
 func pgInField(q string, weights ...string) string {
 	if !strings.Contains(q, "<") {
+		if len(weights) == 3 {
+			// Anywhere: no weight, so that the GIN index answers alone
+			// (it keeps no weights: a weighted word is checked row by row).
+			return q
+		}
 		return tsLexeme.ReplaceAllString(q, "$0:"+strings.Join(weights, ""))
 	}
 	var fields []string
