@@ -7,6 +7,10 @@
 // instead of failing with SQLITE_BUSY; reads use a small pool of their own,
 // which WAL lets run beside the writer; adapters' own tables (and the WAL
 // checkpointer, which needs no connection of its own) use a third.
+//
+// The same store can live in PostgreSQL instead (OpenDriver, postgres.go),
+// for several instances sharing one database; the SQL is shared, with ?
+// parameters rewritten for Postgres.
 package store
 
 import (
@@ -26,7 +30,7 @@ import (
 // CPU-bound, so more connections would only contend.
 const readConns = 4
 
-// Store is the SQLite-backed store. It is safe for concurrent use.
+// Store is the SQLite- or Postgres-backed store. It is safe for concurrent use.
 type Store struct {
 	w       *sql.DB // the single writer connection
 	r       *sql.DB // readers; the same pool as w for in-memory databases
@@ -163,9 +167,11 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// DB returns a handle on the same database file for adapters that keep their
-// own tables in it (the mautrix crypto store). Its transactions are
-// immediate: they wait up to five seconds for the write lock.
+// DB returns a handle on the same database for adapters that keep their
+// own tables in it (the mautrix crypto store), in the dialect Driver names.
+// On SQLite its transactions are immediate: they wait up to five seconds
+// for the write lock. On Postgres its statements are passed as written
+// ($1 parameters), not rewritten as the store's own are.
 func (s *Store) DB() *sql.DB { return s.adapter }
 
 // writeTx runs fn in a write transaction, committed when fn returns nil,

@@ -57,6 +57,16 @@ func testDriver(t testing.TB) string {
 	return DriverSQLite
 }
 
+// reopenTarget returns what OpenDriver takes to open the same new, empty
+// store of t's driver again and again: a file, or a fresh schema.
+func reopenTarget(t testing.TB) (driver, target string) {
+	t.Helper()
+	if testDriver(t) == DriverPostgres {
+		return DriverPostgres, pgtest.DSN(t)
+	}
+	return DriverSQLite, filepath.Join(t.TempDir(), "ituwatch.db")
+}
+
 // openDriverTest opens a new, empty store of t's driver.
 func openDriverTest(t testing.TB) *Store {
 	t.Helper()

@@ -139,7 +139,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	}
 	a.engine = eng
 
-	st, err := store.Open(ctx, cfg.Store.Path) // its errors name the store
+	st, err := store.OpenDriver(ctx, cfg.Store.Driver, cfg.Store.Target()) // its errors name the store, never the DSN
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,7 @@ func (a *app) addChatNotifiers(context.Context) error {
 			PickleKey:          mc.Encryption.PickleKey.Value(),
 			State:              a.store,
 			DB:                 a.store.DB(),
+			DBDialect:          a.store.Driver(),
 			Logger:             a.log,
 		}}
 		a.notifiers["matrix"] = a.matrix

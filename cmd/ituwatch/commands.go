@@ -37,7 +37,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer a.Close()
 
-	log.Info("ituwatch running", "version", version, "sources", len(cfg.Sources), "topics", len(a.engine.Topics()), "store", cfg.Store.Path)
+	log.Info("ituwatch running", "version", version, "sources", len(cfg.Sources), "topics", len(a.engine.Topics()), "store", cfg.Store.Driver, "store_path", cfg.Store.Path)
 
 	// Work runs on its own context so that, on a signal, polls and sends in
 	// flight get a bounded grace period instead of being cut mid-write.
