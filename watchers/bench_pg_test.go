@@ -54,13 +54,16 @@ func serverCPU() time.Duration {
 			continue
 		}
 		f := strings.Fields(s[close+1:])
-		if len(f) < 13 {
+		if len(f) < 15 {
 			continue
 		}
-		// Fields 14 and 15 of stat (utime, stime), counted after the name.
-		u, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		total += time.Duration(u+st) * tick
+		// Fields 14–17 of stat, counted after the name: utime, stime,
+		// and the cutime, cstime of children waited for, so that backends
+		// that have exited still count (in the postmaster's).
+		for _, i := range []int{11, 12, 13, 14} {
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			total += time.Duration(v) * tick
+		}
 	}
 	return total
 }
