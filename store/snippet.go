@@ -101,36 +101,76 @@ func textSnippet(text string, phrases [][]string) string {
 			}
 		}
 	}
+	slices.SortStableFunc(matches, func(a, b match) int { return cmp.Compare(a.from, b.from) })
 	n := min(snippetTokens, len(toks))
-	// A window is scored as FTS5 scores it: a thousand for each phrase it
-	// holds, one more for each repeat. Each match is tried with the
-	// window centred on what it covers from there.
-	best, bestScore := 0, -1
-	for _, m := range matches {
-		last := m.to
+	// The window is chosen as FTS5's snippet() chooses it (fts5_aux.c), so
+	// that both drivers show the same words: for each hit, the window of
+	// n words from it is scored (a thousand for each phrase it holds, one
+	// for each repeat) and, if best, shifted to centre its hits; the
+	// window from the start of the hit's sentence is scored too, with a
+	// bonus of 100 (120 at the start of the text).
+	score := func(from int) (score, first, last int) {
+		seen := map[int]bool{}
+		first = -1
 		for _, o := range matches {
-			if o.from >= m.from && o.to <= m.from+n && o.to > last {
+			if o.from >= from && o.from < from+n {
+				if seen[o.phrase] {
+					score++
+				} else {
+					seen[o.phrase] = true
+					score += 1000
+				}
+				if first < 0 {
+					first = o.from
+				}
 				last = o.to
 			}
 		}
-		start := max(0, min(m.from-(n-(last-m.from))/2, len(toks)-n))
-		seen := map[int]bool{}
-		score := 0
-		for _, o := range matches {
-			if o.from >= start && o.to <= start+n {
-				if !seen[o.phrase] {
-					seen[o.phrase] = true
-					score += 1000
+		return score, first, last
+	}
+	var sentences []int // the words that start a sentence
+	for i, t := range toks {
+		if i == 0 {
+			sentences = append(sentences, 0)
+			continue
+		}
+		j := t.start - 1
+		for j >= 0 && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r') {
+			j--
+		}
+		if j >= 0 && j != t.start-1 && (text[j] == '.' || text[j] == ':') {
+			sentences = append(sentences, i)
+		}
+	}
+	best, bestScore := 0, 0
+	for _, m := range matches {
+		sc, first, last := score(m.from)
+		if sc > bestScore {
+			adj := first - (n-(last-first))/2
+			if adj+n > len(toks) {
+				adj = len(toks) - n
+			}
+			best, bestScore = max(adj, 0), sc
+		}
+		if len(toks) > n {
+			k := 0
+			for k < len(sentences)-1 && sentences[k+1] <= m.from {
+				k++
+			}
+			if st := sentences[k]; st < m.from {
+				sc, _, _ := score(st)
+				if st == 0 {
+					sc += 120
 				} else {
-					score++
+					sc += 100
+				}
+				if sc > bestScore {
+					best, bestScore = st, sc
 				}
 			}
 		}
-		if score > bestScore {
-			best, bestScore = start, score
-		}
 	}
-	end := best + n
+	end := min(best+n, len(toks)) // a window from a sentence start may run past the end
 	// The phrases found in the window, each marked on its own as FTS5
 	// marks them ("new ip" typed as two words gives two marks), those that
 	// overlap as one; a phrase that runs past the window is marked as far

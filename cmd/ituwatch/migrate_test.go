@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -197,6 +198,38 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	}
 	if v, ok, err := pst.GetState(ctx, "matrix.next_batch"); err != nil || !ok || v != "s72594_4483_1934" {
 		t.Errorf("the Matrix sync token after the copy: %q %v %v", v, ok, err)
+	}
+
+	// And through the real chat commands, reading each store from a config
+	// (the Postgres one names its DSN by ${ITUWATCH_PG_DSN}, as the README
+	// says): the same answers, word for word.
+	chatOut := func(storeYAML string) string {
+		t.Helper()
+		cfg := filepath.Join(t.TempDir(), "ituwatch.yaml")
+		body := storeYAML + `
+sources:
+  - {id: itu-news, type: rss, url: "https://www.itu.int/feed.rss"}
+rules: {packs: ["builtin:itu"]}
+routes:
+  - {topics: ["*"], to: [console]}
+`
+		if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env, stdout, stderr := migrateEnv(dsn)
+		env.stdin = strings.NewReader("recent\nrecent 20\nsearch new ip\nsearch \"New IP\"\nsearch ITU\nsearch resolution\nsearch C20/51\nsearch zzznothing\n")
+		if code := runCLI(ctx, env, []string{"chat", "-c", cfg}); code != 0 {
+			t.Fatalf("chat exited %d: %s", code, stderr)
+		}
+		return stdout.String()
+	}
+	fromSQLite := chatOut("store: {path: " + src + "}")
+	fromPostgres := chatOut(`store: {driver: postgres, dsn: "${ITUWATCH_PG_DSN}"}`)
+	if fromPostgres != fromSQLite {
+		t.Errorf("chat answers differ.\nSQLite:\n%s\nPostgres:\n%s", fromSQLite, fromPostgres)
+	}
+	if !strings.Contains(fromSQLite, "New IP") {
+		t.Errorf("the chat session found nothing to compare:\n%s", fromSQLite)
 	}
 
 	// New rows continue after the copied ids.
