@@ -35,13 +35,19 @@ var migrateSkip = map[string]string{
 	"items_fts_docsize": "SQLite's search index",
 	"items_fts_config":  "SQLite's search index",
 	"items_fts_pending": "SQLite's queue of items waiting for its search index",
+	"crypto_version":    "the Matrix library's schema version: its own upgrade writes it on Postgres",
+	"mx_version":        "the Matrix library's schema version: its own upgrade writes it on Postgres",
 }
+
+// errNoEncryptionBuild: this binary cannot create the Matrix encryption
+// tables on Postgres (see createAdapterTables).
+var errNoEncryptionBuild = errors.New("this ituwatch was built without Matrix encryption (-tags goolm)")
 
 // migrateAdapterPrefixes are the tables the Matrix adapter's library
 // (mautrix) keeps in the store's database for end-to-end encryption. It
 // creates them itself, in each database's own dialect, when the bot first
-// starts with encryption; migrate copies them when the target has them and
-// says so when it has not.
+// starts with encryption; migrate has it create them on Postgres (in a
+// build with encryption) and copies them, or says it did not.
 var migrateAdapterPrefixes = []string{"crypto_", "mx_"}
 
 func isAdapterTable(name string) bool {
@@ -103,7 +109,7 @@ func migrateTarget(to string) (string, bool) {
 type migrateTable struct {
 	name       string
 	cols       []string
-	types      []string // the target's data_type of each column
+	types      []string // the target's type of each column (udt_name: int8, text, …)
 	identity   string   // the target's identity column, "" if none
 	from, to   int64    // rows in the source, and in the target afterwards
 	copiedRows int64
@@ -151,6 +157,9 @@ func migrateStore(ctx context.Context, path, dsn string, out io.Writer) (*migrat
 	if err := dst.Close(); err != nil {
 		return nil, err
 	}
+	if err := migrateAdapterTables(ctx, path, dsn, out); err != nil {
+		return nil, scrub(err)
+	}
 
 	sdb, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
 	if err != nil {
@@ -180,6 +189,21 @@ func migrateStore(ctx context.Context, path, dsn string, out io.Writer) (*migrat
 	res, err := migratePlan(ctx, stx, ptx)
 	if err != nil {
 		return nil, err
+	}
+	// Types pgx does not know by name, such as the Matrix library's enum
+	// (mx_user_profile.membership): COPY writes binary values, for which
+	// pgx must know each column's type.
+	for _, t := range res.tables {
+		for _, typ := range t.types {
+			if _, ok := conn.TypeMap().TypeForName(typ); ok {
+				continue
+			}
+			dt, err := conn.LoadType(ctx, typ)
+			if err != nil {
+				return nil, fmt.Errorf("read the type %s of table %s on Postgres: %w", typ, t.name, scrub(err))
+			}
+			conn.TypeMap().RegisterType(dt)
+		}
 	}
 	var full []string
 	for _, t := range res.tables {
@@ -232,7 +256,7 @@ func migrateStore(ctx context.Context, path, dsn string, out io.Writer) (*migrat
 		return nil, fmt.Errorf("commit on %s: %w", where, scrub(err))
 	}
 	if len(res.skipped) > 0 {
-		fmt.Fprintf(out, "Not copied: the Matrix encryption tables (%s): Postgres has none yet. The bot signs in as a new device on its first start with Postgres; see docs/matrix.md on a new device.\n", strings.Join(res.skipped, ", "))
+		fmt.Fprintf(out, "Not copied: the Matrix encryption tables (%s), because this ituwatch was built without encryption. Run migrate again with a build made with -tags goolm (into an empty database) to keep the bot's device; otherwise it must be set up as a new device (docs/matrix.md, Encrypted rooms).\n", strings.Join(res.skipped, ", "))
 	}
 	var rows int64
 	for _, t := range res.tables {
@@ -241,6 +265,40 @@ func migrateStore(ctx context.Context, path, dsn string, out io.Writer) (*migrat
 	fmt.Fprintf(out, "Done: %d tables, %s rows in %s. Now set store: {driver: postgres, dsn: \"${%s}\"} in the config.\n",
 		len(res.tables), thousands(rows), time.Since(start).Round(time.Millisecond), migrateEnvDSN)
 	return res, nil
+}
+
+// migrateAdapterTables has the Matrix library create its tables on
+// Postgres when the SQLite store holds some and Postgres none, so that
+// they are copied with the rest.
+func migrateAdapterTables(ctx context.Context, path, dsn string, out io.Writer) error {
+	sdb, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	defer sdb.Close()
+	var inSource int
+	if err := sdb.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND (name LIKE 'crypto\_%' ESCAPE '\' OR name LIKE 'mx\_%' ESCAPE '\')`).Scan(&inSource); err != nil {
+		return fmt.Errorf("list the tables of %s: %w", path, err)
+	}
+	if inSource == 0 {
+		return nil
+	}
+	pdb, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return err
+	}
+	defer pdb.Close()
+	var onTarget int
+	if err := pdb.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('crypto_account', 'mx_room_state')`).Scan(&onTarget); err != nil {
+		return fmt.Errorf("list the tables on Postgres: %w", err)
+	}
+	if onTarget == 2 {
+		return nil
+	}
+	if err := createAdapterTables(ctx, pdb, "postgres"); err != nil && !errors.Is(err, errNoEncryptionBuild) {
+		return err
+	}
+	return nil
 }
 
 // migrateWhere names the server and database of cfg for messages: never
@@ -295,7 +353,7 @@ func migratePlan(ctx context.Context, stx *sql.Tx, ptx pgx.Tx) (*migrateResult, 
 		if err != nil {
 			return nil, err
 		}
-		rows, err := ptx.Query(ctx, `SELECT column_name, data_type, is_generated, coalesce(identity_generation, '') FROM information_schema.columns
+		rows, err := ptx.Query(ctx, `SELECT column_name, udt_name, is_generated, coalesce(identity_generation, '') FROM information_schema.columns
 			WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position`, name)
 		if err != nil {
 			return nil, fmt.Errorf("read the columns of %s on Postgres: %w", name, err)
@@ -491,7 +549,7 @@ func migrateValue(v any, typ string) (any, error) {
 		return nil, nil
 	}
 	switch typ {
-	case "bigint", "integer", "smallint":
+	case "int8", "int4", "int2":
 		switch x := v.(type) {
 		case int64:
 			return x, nil
@@ -504,7 +562,7 @@ func migrateValue(v any, typ string) (any, error) {
 		case []byte:
 			return strconv.ParseInt(string(x), 10, 64)
 		}
-	case "double precision", "real", "numeric":
+	case "float8", "float4", "numeric":
 		switch x := v.(type) {
 		case int64:
 			return float64(x), nil
@@ -513,14 +571,14 @@ func migrateValue(v any, typ string) (any, error) {
 		case string:
 			return strconv.ParseFloat(x, 64)
 		}
-	case "boolean":
+	case "bool":
 		switch x := v.(type) {
 		case int64:
 			return x != 0, nil
 		case bool:
 			return x, nil
 		}
-	case "text", "character varying", "character":
+	case "text", "varchar", "bpchar":
 		switch x := v.(type) {
 		case string:
 			return x, nil
@@ -531,6 +589,24 @@ func migrateValue(v any, typ string) (any, error) {
 		case float64:
 			return strconv.FormatFloat(x, 'g', -1, 64), nil
 		}
+	case "jsonb", "json":
+		switch x := v.(type) {
+		case string:
+			return x, nil
+		case []byte:
+			return string(x), nil
+		}
+	case "timestamp", "timestamptz":
+		switch x := v.(type) {
+		case time.Time:
+			return x, nil
+		case string:
+			for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+				if t, err := time.Parse(layout, x); err == nil {
+					return t, nil
+				}
+			}
+		}
 	case "bytea":
 		switch x := v.(type) {
 		case []byte:
@@ -538,7 +614,10 @@ func migrateValue(v any, typ string) (any, error) {
 		case string:
 			return []byte(x), nil
 		}
-	default:
+	default: // an enum: its label
+		if b, ok := v.([]byte); ok {
+			return string(b), nil
+		}
 		return v, nil
 	}
 	return nil, fmt.Errorf("a %T value does not fit the Postgres type %s", v, typ)
