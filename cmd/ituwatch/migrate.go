@@ -292,7 +292,11 @@ func migrateAdapterTables(ctx context.Context, path, dsn string, out io.Writer) 
 	if err := pdb.QueryRowContext(ctx, `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('crypto_account', 'mx_room_state')`).Scan(&onTarget); err != nil {
 		return fmt.Errorf("list the tables on Postgres: %w", err)
 	}
-	if onTarget == 2 {
+	var full bool // refused below, untouched here
+	if err := pdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM items) OR EXISTS (SELECT 1 FROM alerts) OR EXISTS (SELECT 1 FROM kv)`).Scan(&full); err != nil {
+		return fmt.Errorf("read the store on Postgres: %w", err)
+	}
+	if onTarget == 2 || full {
 		return nil
 	}
 	if err := createAdapterTables(ctx, pdb, "postgres"); err != nil && !errors.Is(err, errNoEncryptionBuild) {
