@@ -55,7 +55,7 @@ func (s *Store) searchPostgres(ctx context.Context, query string, phrases []stri
 	if err != nil || len(pq) == 0 {
 		return nil, cov, wrapSearchErr(query, err)
 	}
-	tsq := pgAll(pq, func(q string) string { return pgInField(q, "A", "B", "C") })
+	tsq := pgAll(pq, pgAnyField)
 	// The first window is a quarter of SQLite's: each row Postgres checks
 	// costs it the row's whole vector (3–6 µs read and uncompressed), so
 	// 4,096 rows of a phrase of common words took 20–40 ms on their own.
@@ -146,21 +146,17 @@ func pgAll(pq []string, f func(string) string) string {
 // quote or backslash in one, but a doubled quote is what Postgres writes.
 var tsLexeme = regexp.MustCompile(`'(?:[^']|'')*'`)
 
-// pgInField asks a phrase (the text of a phraseto_tsquery) of one of the
-// fields of the given weights, each on its own: a phrase never runs from
-// the end of one field into the next. A single word is asked of them all
-// at once.
-func pgInField(q string, weights ...string) string {
+// pgAnyField asks a phrase (the text of a phraseto_tsquery) of the title,
+// the summary and the content each on its own, so that it never runs from
+// the end of one field into the next. A single word is asked without a
+// weight, so that the GIN index answers it alone (the index keeps no
+// weights: a weighted word is checked row by row).
+func pgAnyField(q string) string {
 	if !strings.Contains(q, "<") {
-		if len(weights) == 3 {
-			// Anywhere: no weight, so that the GIN index answers alone
-			// (it keeps no weights: a weighted word is checked row by row).
-			return q
-		}
-		return tsLexeme.ReplaceAllString(q, "$0:"+strings.Join(weights, ""))
+		return q
 	}
 	var fields []string
-	for _, w := range weights {
+	for _, w := range []string{"A", "B", "C"} {
 		fields = append(fields, "("+tsLexeme.ReplaceAllString(q, "$0:"+w)+")")
 	}
 	return strings.Join(fields, " | ")

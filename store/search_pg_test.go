@@ -34,3 +34,18 @@ func TestSearchFoldAgreesWithFTSTokens(t *testing.T) {
 		}
 	})
 }
+
+func TestPGQueryText(t *testing.T) {
+	for _, tt := range []struct {
+		phrases []string // phraseto_tsquery's texts
+		want    string
+	}{
+		{[]string{"'itu'"}, "('itu')"},
+		{[]string{"'new' <-> 'ip'"}, "(('new':A <-> 'ip':A) | ('new':B <-> 'ip':B) | ('new':C <-> 'ip':C))"},
+		{[]string{"'c20' <-> '51' <-> 'e'", "'council'"}, "(('c20':A <-> '51':A <-> 'e':A) | ('c20':B <-> '51':B <-> 'e':B) | ('c20':C <-> '51':C <-> 'e':C)) & ('council')"},
+	} {
+		if got := pgAll(tt.phrases, pgAnyField); got != tt.want {
+			t.Errorf("%q:\n got %s\nwant %s", tt.phrases, got, tt.want)
+		}
+	}
+}
