@@ -155,7 +155,29 @@ func (s *Store) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 	// per save, which undoes a failed one alone (each costs two statements
 	// and a copy of every page the save touches).
 	careful := false
+	// On Postgres, batches written at once that file items under the same
+	// stories would update those alerts in different orders and deadlock;
+	// each batch locks its stories' alerts first, in id order.
+	var stories []int64
+	if s.pg {
+		for _, sv := range saves {
+			if sv.Alert == nil && sv.JoinAlertID != 0 && !slices.Contains(stories, sv.JoinAlertID) {
+				stories = append(stories, sv.JoinAlertID)
+			}
+		}
+		slices.Sort(stories)
+	}
 	write := func(ctx context.Context, tx *sql.Tx) error {
+		if len(stories) > 0 {
+			in, args := inList(stories)
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM alerts WHERE id IN (`+in+`) ORDER BY id FOR NO KEY UPDATE`, args...)
+			if err != nil {
+				return fmt.Errorf("lock the alerts of the batch's stories: %w", err)
+			}
+			if _, err := scanIDs(rows); err != nil {
+				return fmt.Errorf("lock the alerts of the batch's stories: %w", err)
+			}
+		}
 		if !careful {
 			for i := 0; i < len(saves); {
 				var err error
@@ -167,6 +189,12 @@ func (s *Store) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 					i++
 				}
 				if err != nil {
+					if s.pg && pgRetryable(err) {
+						// Lost a deadlock to another batch: the whole
+						// transaction is run again (pgWrite), not the
+						// saves one by one.
+						return err
+					}
 					careful = true
 					return errSaveFailed
 				}
@@ -178,6 +206,9 @@ func (s *Store) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 				return err
 			}
 			ids[i], errs[i] = saveOne(ctx, tx, s.pg, &saves[i], now)
+			if s.pg && pgRetryable(errs[i]) {
+				return errs[i] // as above: not this save's fault
+			}
 			if errs[i] != nil {
 				ids[i] = 0
 				errs[i] = fmt.Errorf("save item %s/%s: %w", saves[i].Item.SourceID, saves[i].Item.ID, errs[i])

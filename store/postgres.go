@@ -162,10 +162,6 @@ type pgOpenError struct {
 func (e *pgOpenError) Error() string { return e.msg }
 func (e *pgOpenError) Unwrap() error { return e.err }
 
-// errPostgresSearch is what search answers on Postgres until its query side
-// (store/search_pg.go, over items.search_vector) is in.
-var errPostgresSearch = errors.New("search is not yet available with store.driver postgres; it works with sqlite")
-
 // pgRetryable reports whether a transaction failed only because it lost a
 // race with another (a deadlock, or a serialisation failure), so that
 // running it again will do.

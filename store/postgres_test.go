@@ -153,19 +153,3 @@ func TestPostgresConcurrentOpenMigratesOnce(t *testing.T) {
 		t.Errorf("Driver() = %q", d)
 	}
 }
-
-// Search on Postgres says plainly that it is not there yet, rather than
-// failing on FTS5 syntax.
-func TestPostgresSearchNotYet(t *testing.T) {
-	s, err := OpenDriver(context.Background(), DriverPostgres, pgtest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if searchable(s) {
-		t.Skip("search works on Postgres")
-	}
-	if _, err := s.Search(context.Background(), "new ip", 5); !errors.Is(err, errPostgresSearch) {
-		t.Errorf("Search = %v, want errPostgresSearch", err)
-	}
-}
