@@ -37,6 +37,7 @@ var migrateSkip = map[string]string{
 	"items_fts_pending": "SQLite's queue of items waiting for its search index",
 	"crypto_version":    "the Matrix library's schema version: its own upgrade writes it on Postgres",
 	"mx_version":        "the Matrix library's schema version: its own upgrade writes it on Postgres",
+	"instances":         "running instances register themselves when they start; the rows here name processes stopped for the migration",
 }
 
 // errNoEncryptionBuild: this binary cannot create the Matrix encryption

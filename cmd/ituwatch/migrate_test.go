@@ -60,6 +60,7 @@ func fillEveryTable(t *testing.T, path string) {
 		`INSERT INTO follows (id, destination, kind, value, created_at) VALUES (4, 'slack:C1', 'document', 'C26/51', 1)`,
 		`INSERT INTO alert_claims (alert_id, state, platform, user_id, user_name, note, at) VALUES (?1, 'claimed', 'slack', 'U1', 'Ana', 'on it', 1)`,
 		`INSERT INTO alert_notes (id, alert_id, platform, message_id, user_id, user_name, text, at) VALUES (5, ?1, 'slack', '1700000000.1', 'U1', 'Ana', 'Sent to the team — «urgent»', 1)`,
+		`INSERT INTO chat_events (id, instance, seen_at) VALUES ('slack:trigger:1337.42', 'a1b2c3d4', 1)`,
 		`INSERT INTO alert_edits (delivery_id, version, attempts, next_attempt, last_error, requested_at) VALUES (?2, 2, 1, 5, 'rate limited', 1)`,
 		// A delivery in each state, with its error and time.
 		`UPDATE deliveries SET status = 'failed', attempts = 5, last_error = 'channel_not_found' WHERE id = (SELECT max(id) FROM deliveries)`,
