@@ -93,7 +93,7 @@ func (c *Config) checkTopics(known []string, add func(field, format string, args
 // stop on a bare driver error.
 func (c *Config) checkStoreFolder(add func(field, format string, args ...any)) {
 	p := c.Store.Path
-	if p == "" || p == ":memory:" {
+	if p == "" || p == ":memory:" || c.Store.Driver == StorePostgres {
 		return
 	}
 	const field = "store.path"

@@ -34,7 +34,28 @@ type Config struct {
 
 // Store says where ituwatch remembers items, alerts and deliveries.
 type Store struct {
-	Path string `yaml:"path" json:"path"` // SQLite file, relative to the working directory
+	// Driver is "sqlite" (the default: one file, one instance) or
+	// "postgres" (a server, which several instances can share).
+	Driver string `yaml:"driver" json:"driver"`
+	Path   string `yaml:"path" json:"path"` // SQLite file, relative to the working directory
+	// DSN is the PostgreSQL connection string, with driver postgres. It may
+	// hold a password: a secret, never printed.
+	DSN Secret `yaml:"dsn,omitempty" json:"dsn,omitempty"`
+}
+
+// Store drivers.
+const (
+	StoreSQLite   = "sqlite"
+	StorePostgres = "postgres"
+)
+
+// Target is what the store opens: the file with sqlite, the connection
+// string with postgres.
+func (s Store) Target() string {
+	if s.Driver == StorePostgres {
+		return s.DSN.Value()
+	}
+	return s.Path
 }
 
 // HTTP tunes how sources are fetched.
@@ -245,7 +266,10 @@ func Default() *Config {
 // applyDefaults fills every setting the file left out. It is the only place
 // defaults live.
 func applyDefaults(c *Config) {
-	if c.Store.Path == "" {
+	if c.Store.Driver == "" {
+		c.Store.Driver = StoreSQLite
+	}
+	if c.Store.Path == "" && c.Store.Driver == StoreSQLite {
 		c.Store.Path = DefaultStorePath
 	}
 	if c.HTTP.Timeout == 0 {

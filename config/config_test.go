@@ -268,6 +268,21 @@ func TestParseProblems(t *testing.T) {
 			want: []string{`test.yaml:1: the file is not valid YAML (did not find expected ',' or '}'); inside { } braces a ${…} value must be quoted, e.g. {bot_token: "${SLACK_BOT_TOKEN}"}; otherwise check the indentation and quoting on this line and the one before`},
 		},
 		{
+			name: "unknown store driver",
+			src:  feed + "store: {driver: mysql}\n",
+			want: []string{`test.yaml:3: store.driver: store.driver must be sqlite or postgres, not "mysql"`},
+		},
+		{
+			name: "postgres without a dsn",
+			src:  feed + "store:\n  driver: postgres\n",
+			want: []string{`test.yaml:3: store.dsn: store.driver is postgres but store.dsn is empty; set it to ${ITUWATCH_PG_DSN} and export the DSN (postgres://user:password@host:5432/dbname)`},
+		},
+		{
+			name: "postgres with an unset dsn variable",
+			src:  feed + "store:\n  driver: postgres\n  dsn: ${ITUWATCH_PG_DSN}\n",
+			want: []string{`test.yaml:5: store.dsn: environment variable ITUWATCH_PG_DSN is not set; set it where ituwatch runs (the secret itself does not belong in this file)`},
+		},
+		{
 			name: "top level must be a mapping",
 			src:  "- a\n",
 			want: []string{`test.yaml:1: the file must be a set of sections (store, http, sources, rules, routes, slack, matrix, metrics); start from ituwatch.example.yaml`},
@@ -435,14 +450,29 @@ func TestWarnings(t *testing.T) {
 		{
 			name: "postgres is not there",
 			src:  feed + "store:\n  postgres:\n    dsn: ${DATABASE_URL}\n",
-			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); remove the section`},
+			want: []string{`test.yaml:4: store.postgres: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); for PostgreSQL set store.driver: postgres and store.dsn: ${ITUWATCH_PG_DSN}, and remove the section`},
 		},
 		// Keys ituwatch never reads are accepted whatever they hold, so a
 		// file that worked keeps working, and are named as ignored.
 		{
 			name: "postgres without a dsn or with an unset variable",
 			src:  feed + "store:\n  postgres:\n    dsn: ${NO_SUCH_DATABASE_URL}\n    pool: 5\n",
-			want: []string{`test.yaml:4: store.postgres: PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); remove the section`},
+			want: []string{`test.yaml:4: store.postgres: this section is ignored and ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path); for PostgreSQL set store.driver: postgres and store.dsn: ${ITUWATCH_PG_DSN}, and remove the section`},
+		},
+		{
+			name: "old postgres section beside the postgres driver",
+			src:  feed + "store:\n  driver: postgres\n  dsn: ${DATABASE_URL}\n  postgres: {pool: 5}\n",
+			want: []string{`test.yaml:6: store.postgres: this section is ignored and ituwatch uses store.dsn; for PostgreSQL set store.driver: postgres and store.dsn: ${ITUWATCH_PG_DSN}, and remove the section`},
+		},
+		{
+			name: "dsn without the postgres driver",
+			src:  feed + "store:\n  dsn: ${DATABASE_URL}\n",
+			want: []string{`test.yaml:4: store.dsn: store.dsn is only read with store.driver: postgres; ituwatch keeps its data in the SQLite file "ituwatch.db" (store.path). Set store.driver: postgres to use the DSN, or remove it`},
+		},
+		{
+			name: "path with the postgres driver",
+			src:  feed + "store:\n  driver: postgres\n  path: x.db\n  dsn: ${DATABASE_URL}\n",
+			want: []string{`test.yaml:5: store.path: store.path is only read with store.driver: sqlite; with postgres the data is in the database of store.dsn. Remove store.path`},
 		},
 		{
 			name: "slack signing secret",
@@ -616,6 +646,7 @@ func TestSecretRedaction(t *testing.T) {
 		"MATRIX_PASSWORD":      "UNIQUE-MATRIX-PASSWORD",
 		"MATRIX_PICKLE_KEY":    "UNIQUE-PICKLE-KEY",
 		"DATABASE_URL":         "postgres://ituwatch:UNIQUE-DB-PASSWORD@db/ituwatch",
+		"ITUWATCH_PG_DSN":      "postgres://ituwatch:UNIQUE-PG-PASSWORD@db/ituwatch",
 	}
 	for k, v := range secrets {
 		t.Setenv(k, v)
@@ -623,6 +654,8 @@ func TestSecretRedaction(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ituwatch.yaml")
 	src := `
 store:
+  driver: postgres
+  dsn: ${ITUWATCH_PG_DSN}
   postgres: {dsn: "${DATABASE_URL}"}
 sources:
   - {id: a, type: rss, url: "https://a.example/rss", schedule: "@hourly"}
@@ -651,7 +684,8 @@ matrix:
 		t.Fatalf("Parse: %v", err)
 	}
 	// The real values must still be reachable, or the test proves nothing.
-	if c.Slack.BotToken.Value() != secrets["SLACK_BOT_TOKEN"] || c.Matrix.Password.Value() != secrets["MATRIX_PASSWORD"] {
+	if c.Slack.BotToken.Value() != secrets["SLACK_BOT_TOKEN"] || c.Matrix.Password.Value() != secrets["MATRIX_PASSWORD"] ||
+		c.Store.Target() != secrets["ITUWATCH_PG_DSN"] {
 		t.Fatal("Value() does not return the secret")
 	}
 
@@ -663,8 +697,9 @@ matrix:
 		Matrix *Matrix
 		Enc    *MatrixEncryption
 		Token  Secret
-	}{c, c.Slack, c.Matrix, &c.Matrix.Encryption, c.Slack.BotToken}
-	for _, v := range []any{c, *c, c.Slack, *c.Slack, c.Matrix, *c.Matrix, c.Matrix.Encryption, c.Store, c.Slack.BotToken, holder, &holder, []*Slack{c.Slack}} {
+		Store  *Store
+	}{c, c.Slack, c.Matrix, &c.Matrix.Encryption, c.Slack.BotToken, &c.Store}
+	for _, v := range []any{c, *c, c.Slack, *c.Slack, c.Matrix, *c.Matrix, c.Matrix.Encryption, c.Store, &c.Store, c.Store.DSN, c.Slack.BotToken, holder, &holder, []*Slack{c.Slack}} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%10.3s"} {
 			add(verb, v)
 		}
@@ -679,6 +714,7 @@ matrix:
 	var logs bytes.Buffer
 	for _, h := range []slog.Handler{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)} {
 		log := slog.New(h)
+		log.Info("store", "store", c.Store, "dsn", c.Store.DSN)
 		log.Info("config", "config", c, "slack", *c.Slack, "matrix", c.Matrix, "token", c.Slack.BotToken, "password", c.Matrix.Password)
 		log.Info("group", slog.Group("slack", "bot_token", c.Slack.BotToken, "app_token", c.Slack.AppToken))
 	}

@@ -148,9 +148,11 @@ func (p *parser) root(c *Config, n *yaml.Node) {
 
 func (p *parser) store(s *Store, n *yaml.Node, path string) {
 	p.section(n, path,
+		field{"driver", p.str(&s.Driver)},
 		field{"path", p.str(&s.Path)},
-		// Accepted, whatever it holds, so that files written for a planned
-		// PostgreSQL store keep working; checkStore says it is ignored.
+		field{"dsn", p.secret(&s.DSN, "ITUWATCH_PG_DSN")},
+		// Accepted, whatever it holds, so that files written before
+		// store.driver keep working; checkStore says it is ignored.
 		field{"postgres", ignored},
 	)
 }

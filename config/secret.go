@@ -60,6 +60,8 @@ type (
 	plainSlack            Slack
 	plainMatrix           Matrix
 	plainMatrixEncryption MatrixEncryption
+	plainStore            Store
+	plainConfig           Config
 )
 
 func formatPlain(f fmt.State, verb rune, plain any, name string) {
@@ -72,6 +74,10 @@ func formatPlain(f fmt.State, verb rune, plain any, name string) {
 
 func (s Slack) Format(f fmt.State, verb rune)  { formatPlain(f, verb, plainSlack(s), "Slack") }
 func (m Matrix) Format(f fmt.State, verb rune) { formatPlain(f, verb, plainMatrix(m), "Matrix") }
+
+// Config holds Store, and with it the DSN, by value.
+func (c Config) Format(f fmt.State, verb rune) { formatPlain(f, verb, plainConfig(c), "Config") }
+func (s Store) Format(f fmt.State, verb rune)  { formatPlain(f, verb, plainStore(s), "Store") }
 func (e MatrixEncryption) Format(f fmt.State, verb rune) {
 	formatPlain(f, verb, plainMatrixEncryption(e), "MatrixEncryption")
 }

@@ -65,8 +65,28 @@ func (p *parser) doubt(field, format string, args ...any) {
 }
 
 func (p *parser) checkStore(c *Config) {
+	s := c.Store
+	switch s.Driver {
+	case StoreSQLite:
+		if s.DSN.IsSet() {
+			p.doubt("store.dsn", "store.dsn is only read with store.driver: postgres; ituwatch keeps its data in the SQLite file %q (store.path). Set store.driver: postgres to use the DSN, or remove it", s.Path)
+		}
+	case StorePostgres:
+		if !s.DSN.IsSet() {
+			p.bad("store.dsn", "store.driver is postgres but store.dsn is empty; set it to ${ITUWATCH_PG_DSN} and export the DSN (postgres://user:password@host:5432/dbname)")
+		}
+		if _, written := p.lines["store.path"]; written {
+			p.doubt("store.path", "store.path is only read with store.driver: sqlite; with postgres the data is in the database of store.dsn. Remove store.path")
+		}
+	default:
+		p.bad("store.driver", "store.driver must be sqlite or postgres, not %q", s.Driver)
+	}
 	if _, written := p.lines["store.postgres"]; written {
-		p.doubt("store.postgres", "PostgreSQL is not supported: this section is ignored and ituwatch keeps its data in the SQLite file %q (store.path); remove the section", c.Store.Path)
+		where := fmt.Sprintf("keeps its data in the SQLite file %q (store.path)", s.Path)
+		if s.Driver == StorePostgres {
+			where = "uses store.dsn"
+		}
+		p.doubt("store.postgres", "this section is ignored and ituwatch %s; for PostgreSQL set store.driver: postgres and store.dsn: ${ITUWATCH_PG_DSN}, and remove the section", where)
 	}
 }
 

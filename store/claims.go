@@ -100,7 +100,7 @@ func claimIn(ctx context.Context, q querier, alertID int64) (model.AlertClaim, b
 func requestEdits(ctx context.Context, tx *sql.Tx, alertID int64, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO alert_edits (delivery_id, next_attempt, requested_at)
 		SELECT id, ?, ? FROM deliveries WHERE alert_id = ? AND status <> 'failed'
-		ON CONFLICT (delivery_id) DO UPDATE SET version = version + 1, attempts = 0,
+		ON CONFLICT (delivery_id) DO UPDATE SET version = alert_edits.version + 1, attempts = 0,
 			next_attempt = excluded.next_attempt, last_error = '', requested_at = excluded.requested_at`, sinceArg(at), sinceArg(at), alertID)
 	return err
 }
@@ -235,7 +235,7 @@ const editable = `d.status IN ('delivered', 'failed')`
 func (s *Store) DueEdits(ctx context.Context, now time.Time, limit int) ([]model.PendingEdit, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT e.delivery_id, d.alert_id, d.destination,
 			CASE WHEN d.status = 'delivered' THEN d.external_id ELSE '' END, e.attempts, e.version, e.requested_at
-		FROM alert_edits e CROSS JOIN deliveries d ON d.id = e.delivery_id
+		FROM alert_edits e `+s.orderedJoin()+` deliveries d ON d.id = e.delivery_id
 		WHERE e.next_attempt <= ? AND `+editable+` ORDER BY e.requested_at, e.delivery_id LIMIT ?`,
 		sinceArg(now), boundLimit(limit, 100, 1000))
 	if err != nil {
@@ -264,7 +264,7 @@ func (s *Store) DueEdits(ctx context.Context, now time.Time, limit int) ([]model
 func (s *Store) NextEdit(ctx context.Context) (time.Time, bool, error) {
 	var next sql.NullInt64
 	err := s.r.QueryRowContext(ctx, `SELECT min(e.next_attempt) FROM alert_edits e
-		CROSS JOIN deliveries d ON d.id = e.delivery_id WHERE `+editable).Scan(&next)
+		`+s.orderedJoin()+` deliveries d ON d.id = e.delivery_id WHERE `+editable).Scan(&next)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("find next due edit: %w", err)
 	}

@@ -15,8 +15,8 @@ import (
 // alert goes into the next digest of each destination.
 func oweDigest(ctx context.Context, tx *sql.Tx, alertID int64, dests []string, now time.Time) error {
 	for _, dest := range dests {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO digest_entries (alert_id, destination, created_at)
-			VALUES (?, ?, ?)`, alertID, dest, now.UnixNano()); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO digest_entries (alert_id, destination, created_at)
+			VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, alertID, dest, now.UnixNano()); err != nil {
 			return fmt.Errorf("owe alert to the digest of %q: %w", dest, err)
 		}
 	}
@@ -136,18 +136,15 @@ func (s *Store) CloseDigest(ctx context.Context, destination string, start, end 
 	now := storedTime(s.now())
 	ids := make([]int64, len(pages))
 	err := s.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO digests (destination, period_start, period_end, entries, closed_at)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (destination, period_end) DO NOTHING`,
-			destination, timeArg(start), timeArg(end), len(alertIDs), now.UnixNano())
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		// RETURNING, not LastInsertId, which Postgres lacks; a period
+		// closed before returns no row.
+		var digestID int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO digests (destination, period_start, period_end, entries, closed_at)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (destination, period_end) DO NOTHING RETURNING id`,
+			destination, timeArg(start), timeArg(end), len(alertIDs), now.UnixNano()).Scan(&digestID)
+		if errors.Is(err, sql.ErrNoRows) {
 			return ErrDigestClosed
 		}
-		digestID, err := res.LastInsertId()
 		if err != nil {
 			return err
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/ituwatch/ituwatch/model"
 )
 
@@ -89,7 +91,7 @@ const maxListArg = 500
 
 func (s *Store) priorItems(ctx context.Context, sourceID, idsJSON string, into map[string]*model.PriorItem) error {
 	rows, err := s.r.QueryContext(ctx, `SELECT `+itemColumns+`, fingerprint, first_alert_id, last_alert_id, first_seen
-		FROM items WHERE source_id = ? AND item_id IN (SELECT value FROM json_each(?))`, sourceID, idsJSON)
+		FROM items WHERE source_id = ? AND item_id IN (`+s.jsonList()+`)`, sourceID, idsJSON)
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func (s *Store) SeenFingerprints(ctx context.Context, sourceID string, fingerpri
 			return nil, err
 		}
 		rows, err := s.r.QueryContext(ctx, `SELECT DISTINCT fingerprint FROM items
-			WHERE source_id = ? AND fingerprint IN (SELECT value FROM json_each(?))`, sourceID, string(list))
+			WHERE source_id = ? AND fingerprint IN (`+s.jsonList()+`)`, sourceID, string(list))
 		if err != nil {
 			return nil, fmt.Errorf("look up fingerprints in %s: %w", sourceID, err)
 		}
@@ -153,18 +155,46 @@ func (s *Store) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 	// per save, which undoes a failed one alone (each costs two statements
 	// and a copy of every page the save touches).
 	careful := false
+	// On Postgres, batches written at once that file items under the same
+	// stories would update those alerts in different orders and deadlock;
+	// each batch locks its stories' alerts first, in id order.
+	var stories []int64
+	if s.pg {
+		for _, sv := range saves {
+			if sv.Alert == nil && sv.JoinAlertID != 0 && !slices.Contains(stories, sv.JoinAlertID) {
+				stories = append(stories, sv.JoinAlertID)
+			}
+		}
+		slices.Sort(stories)
+	}
 	write := func(ctx context.Context, tx *sql.Tx) error {
+		if len(stories) > 0 {
+			in, args := inList(stories)
+			rows, err := tx.QueryContext(ctx, `SELECT id FROM alerts WHERE id IN (`+in+`) ORDER BY id FOR NO KEY UPDATE`, args...)
+			if err != nil {
+				return fmt.Errorf("lock the alerts of the batch's stories: %w", err)
+			}
+			if _, err := scanIDs(rows); err != nil {
+				return fmt.Errorf("lock the alerts of the batch's stories: %w", err)
+			}
+		}
 		if !careful {
 			for i := 0; i < len(saves); {
 				var err error
 				if j := i + plainRun(saves[i:]); j > i {
-					err = savePlain(ctx, tx, saves[i:j], now)
+					err = savePlain(ctx, tx, s.pg, saves[i:j], now)
 					i = j
 				} else {
-					ids[i], err = saveOne(ctx, tx, &saves[i], now)
+					ids[i], err = saveOne(ctx, tx, s.pg, &saves[i], now)
 					i++
 				}
 				if err != nil {
+					if s.pg && pgRetryable(err) {
+						// Lost a deadlock to another batch: the whole
+						// transaction is run again (pgWrite), not the
+						// saves one by one.
+						return err
+					}
 					careful = true
 					return errSaveFailed
 				}
@@ -175,7 +205,10 @@ func (s *Store) SaveItems(ctx context.Context, saves []model.ItemSave) []error {
 			if _, err := tx.ExecContext(ctx, `SAVEPOINT save_item`); err != nil {
 				return err
 			}
-			ids[i], errs[i] = saveOne(ctx, tx, &saves[i], now)
+			ids[i], errs[i] = saveOne(ctx, tx, s.pg, &saves[i], now)
+			if s.pg && pgRetryable(errs[i]) {
+				return errs[i] // as above: not this save's fault
+			}
 			if errs[i] != nil {
 				ids[i] = 0
 				errs[i] = fmt.Errorf("save item %s/%s: %w", saves[i].Item.SourceID, saves[i].Item.ID, errs[i])
@@ -231,13 +264,13 @@ func plainRun(saves []model.ItemSave) int {
 }
 
 // savePlain writes saves that raise no alert, as saveOne would.
-func savePlain(ctx context.Context, tx *sql.Tx, saves []model.ItemSave, now time.Time) error {
+func savePlain(ctx context.Context, tx *sql.Tx, pg bool, saves []model.ItemSave, now time.Time) error {
 	if err := upsertItems(ctx, tx, saves, now); err != nil {
 		return err
 	}
 	for i := range saves {
 		if saves[i].JoinAlertID != 0 {
-			if err := joinStory(ctx, tx, saves[i].JoinAlertID, saves[i].Item.SourceID); err != nil {
+			if err := joinStory(ctx, tx, pg, saves[i].JoinAlertID, saves[i].Item.SourceID); err != nil {
 				return err
 			}
 		}
@@ -246,7 +279,7 @@ func savePlain(ctx context.Context, tx *sql.Tx, saves []model.ItemSave, now time
 }
 
 // saveOne writes one model.ItemSave in tx and returns its alert id (0 if none).
-func saveOne(ctx context.Context, tx *sql.Tx, sv *model.ItemSave, now time.Time) (int64, error) {
+func saveOne(ctx context.Context, tx *sql.Tx, pg bool, sv *model.ItemSave, now time.Time) (int64, error) {
 	it := sv.Item
 	var (
 		rowID int64
@@ -268,7 +301,7 @@ func saveOne(ctx context.Context, tx *sql.Tx, sv *model.ItemSave, now time.Time)
 	}
 	if sv.Alert == nil {
 		if sv.JoinAlertID != 0 {
-			return 0, joinStory(ctx, tx, sv.JoinAlertID, it.SourceID)
+			return 0, joinStory(ctx, tx, pg, sv.JoinAlertID, it.SourceID)
 		}
 		return 0, nil
 	}
@@ -324,7 +357,7 @@ func upsertItems(ctx context.Context, tx *sql.Tx, saves []model.ItemSave, now ti
 	args := make([]any, 0, maxRowsPerUpsert*itemArgCount)
 	for len(saves) > 0 {
 		n := maxRowsPerUpsert
-		for n > len(saves) {
+		for n > min(len(saves), distinctRun(saves)) {
 			n /= 2
 		}
 		args = args[:0]
@@ -341,6 +374,22 @@ func upsertItems(ctx context.Context, tx *sql.Tx, saves []model.ItemSave, now ti
 		saves = saves[n:]
 	}
 	return nil
+}
+
+// distinctRun is how many saves at the start of saves (up to
+// maxRowsPerUpsert) name different items: Postgres refuses an upsert that
+// would update one row twice, which SQLite does in order.
+func distinctRun(saves []model.ItemSave) int {
+	type key struct{ source, id string }
+	seen := make(map[key]bool, maxRowsPerUpsert)
+	for i := range saves[:min(len(saves), maxRowsPerUpsert)] {
+		k := key{saves[i].Item.SourceID, saves[i].Item.ID}
+		if seen[k] {
+			return i
+		}
+		seen[k] = true
+	}
+	return min(len(saves), maxRowsPerUpsert)
 }
 
 // maxRowsPerUpsert is a power of two: statements of 32, 16, … 1 rows take
@@ -362,7 +411,7 @@ var upsertItemsSQL = func() map[int]string {
 			updated = excluded.updated, summary = excluded.summary, content = excluded.content,
 			authors = excluded.authors, categories = excluded.categories, document = excluded.document,
 			fingerprint = excluded.fingerprint, last_seen = excluded.last_seen,
-			first_alert_id = coalesce(first_alert_id, excluded.first_alert_id)`
+			first_alert_id = coalesce(items.first_alert_id, excluded.first_alert_id)`
 	}
 	return m
 }()
@@ -377,6 +426,7 @@ func appendItemArgs(args []any, it *model.Item, fingerprint string, joinAlertID 
 	// The search index reads these columns as stored (migration 0004), and
 	// the characters that mark hits in its snippets must not come from them.
 	it.Title, it.Summary, it.Content = withoutHitMarkers(it.Title), withoutHitMarkers(it.Summary), withoutHitMarkers(it.Content)
+	it.Title, it.Link, it.Summary, it.Content = storableText(it.Title), storableText(it.Link), storableText(it.Summary), storableText(it.Content)
 	authors, err := jsonArg(it.Authors)
 	if err != nil {
 		return nil, fmt.Errorf("encode authors: %w", err)
@@ -518,5 +568,19 @@ func (s *Store) itemPage(ctx context.Context, afterSeen, afterID int64, n int) (
 }
 
 func isForeignKeyError(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "23503"
+	}
 	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
+}
+
+// storableText is s as both stores can keep it: Postgres refuses NUL
+// characters and invalid UTF-8 in text, which a broken feed may send.
+// Without them the text reads the same, and the item is not refused.
+func storableText(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "")
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -13,10 +14,19 @@ import (
 	"time"
 )
 
-//go:embed migrations/*.sql
+// Each dialect has its own numbered files, with the same numbers: a number
+// that needs nothing on one dialect has a file with only a comment there.
+// The version recorded in schema_migrations is the number alone, so the
+// SQLite files could move into their directory without existing databases
+// noticing.
+//
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var embeddedMigrations embed.FS
 
-var migrationFiles = mustSub(embeddedMigrations, "migrations")
+var (
+	sqliteMigrations   = mustSub(embeddedMigrations, "migrations/sqlite")
+	postgresMigrations = mustSub(embeddedMigrations, "migrations/postgres")
+)
 
 func mustSub(fsys fs.FS, dir string) fs.FS {
 	sub, err := fs.Sub(fsys, dir)
@@ -64,15 +74,19 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // migrate applies the migrations newer than the database, each in its own
 // transaction together with its schema_migrations row, so a crash leaves the
 // schema at a known version.
-func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
+func migrate(ctx context.Context, db migrationDB, fsys fs.FS, pg bool) error {
 	ms, err := loadMigrations(fsys)
 	if err != nil {
 		return fmt.Errorf("load migrations: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	create := `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL)`); err != nil {
+		applied_at INTEGER NOT NULL)`
+	if pg {
+		create = strings.Replace(create, "applied_at INTEGER", "applied_at BIGINT ", 1)
+	}
+	if _, err := db.ExecContext(ctx, create); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	var current int
@@ -84,7 +98,11 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 		latest = ms[len(ms)-1].version
 	}
 	if current > latest {
-		return fmt.Errorf("the database has schema version %d but this ituwatch only knows up to %d: it was written by a newer ituwatch; upgrade ituwatch, or point store.path at another file", current, latest)
+		where := "store.path at another file"
+		if pg {
+			where = "store.dsn at another database or schema"
+		}
+		return fmt.Errorf("the database has schema version %d but this ituwatch only knows up to %d: it was written by a newer ituwatch; upgrade ituwatch, or point %s", current, latest, where)
 	}
 	for _, m := range ms {
 		if m.version <= current {
@@ -118,4 +136,42 @@ func migrate(ctx context.Context, db *sql.DB, fsys fs.FS) error {
 		}
 	}
 	return nil
+}
+
+// migrationDB is what migrate needs: a pool, or (on Postgres) the one
+// connection that holds the migration lock.
+type migrationDB interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// migratePostgres migrates under an advisory lock, so that instances
+// started together do not apply the same migration at once (the second
+// would fail on a table the first created). Advisory locks belong to the
+// database, so the key names the schema: stores in other schemas of the
+// same database (tests run in parallel so) do not wait for each other.
+// The lock is a session lock on one pinned connection, released when
+// migrating ends (or the connection does, if the process dies).
+func migratePostgres(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(hashtext(current_schema() || ':ituwatch-migrate'))`); err != nil {
+		return fmt.Errorf("wait for other instances' migrations: %w", err)
+	}
+	defer func() {
+		// With a dead connection the server has let go of the lock already.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext(current_schema() || ':ituwatch-migrate'))`)
+	}()
+	var schema sql.NullString
+	if err := conn.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		return err
+	}
+	if !schema.Valid {
+		return errors.New("no schema to create tables in: the search_path names no schema that exists; create it, or fix search_path in store.dsn")
+	}
+	return migrate(ctx, conn, postgresMigrations, true)
 }

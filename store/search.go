@@ -119,6 +119,12 @@ func (s *Store) SearchCovered(ctx context.Context, query string, limit int) ([]m
 	var cov model.SearchCoverage
 	limit = boundLimit(limit, 10, maxList)
 	phrases := searchPhrases(query)
+	if s.pg {
+		if len(phrases) == 0 {
+			return nil, cov, nil
+		}
+		return s.searchPostgres(ctx, query, phrases, limit)
+	}
 	match := ftsQuery(query)
 	if match == "" {
 		return nil, cov, nil
@@ -159,52 +165,24 @@ func (s *Store) AwaitSearchIndex(ctx context.Context) {
 // own titles and summaries, and snippets only from the ranges holding the
 // chosen few, so the cost of a search does not grow with the store.
 func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, limit int) ([]model.SearchHit, model.SearchCoverage, error) {
-	cands, spans, cov, err := searchCandidateIDs(ctx, tx, match)
+	var top sql.NullInt64 // the newest item, where the walk starts
+	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil {
+		return nil, model.SearchCoverage{}, err
+	}
+	cands, spans, cov, err := searchCandidateIDs(top, searchWindow, func(lo, hi int64) ([]int64, error) {
+		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
+		if err != nil {
+			return nil, err
+		}
+		return scanIDs(rows)
+	})
 	if err != nil || len(cands) == 0 {
 		return nil, cov, err
 	}
-	// The tiers are computed here from the candidates' titles and
-	// summaries rather than by asking FTS5 for column matches: that walked
-	// the candidates' rowid ranges twice more, reading positions, and took
-	// 40–85 ms of a search whose candidates were spread over the store.
-	var want [][]string
-	for _, p := range phrases {
-		want = append(want, ftsTokens(p))
-	}
-	in, args := inList(cands)
-	rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen), title, summary FROM items WHERE id IN (`+in+`)`, args...)
+	ids, err := rankCandidates(ctx, tx, cands, phrases, limit)
 	if err != nil {
 		return nil, cov, err
 	}
-	tier := make(map[int64]int, len(cands))
-	when := make(map[int64]int64, len(cands))
-	for rows.Next() {
-		var (
-			id, w          int64
-			title, summary string
-		)
-		if err := rows.Scan(&id, &w, &title, &summary); err != nil {
-			rows.Close()
-			return nil, cov, err
-		}
-		when[id] = w
-		tier[id] = columnTier(want, ftsTokens(title), ftsTokens(summary))
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, cov, err
-	}
-	ids := slices.Clone(cands)
-	slices.SortFunc(ids, func(a, b int64) int {
-		if c := cmp.Compare(tier[a], tier[b]); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(when[b], when[a]); c != 0 {
-			return c
-		}
-		return cmp.Compare(b, a)
-	})
-	ids = ids[:min(limit, len(ids))]
 
 	snippets := make(map[int64]model.Snippet, len(ids))
 	for _, sp := range spans {
@@ -221,47 +199,126 @@ func search(ctx context.Context, tx *sql.Tx, match string, phrases []string, lim
 			return nil, cov, fmt.Errorf("snippets: %w", err)
 		}
 	}
+	out, err := searchHits(ctx, tx, ids, func(h *model.SearchHit, id int64) { h.Snippet = snippets[id] })
+	return out, cov, err
+}
 
-	itemStmt, err := tx.PrepareContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0) FROM items WHERE id = ?`)
-	if err != nil {
-		return nil, cov, err
+// rankCandidates orders the candidates as search ranks them (see search)
+// and keeps the first limit.
+func rankCandidates(ctx context.Context, tx *sql.Tx, cands []int64, phrases []string, limit int) ([]int64, error) {
+	// The tiers are computed here from the candidates' titles and
+	// summaries rather than by asking FTS5 for column matches: that walked
+	// the candidates' rowid ranges twice more, reading positions, and took
+	// 40–85 ms of a search whose candidates were spread over the store.
+	var want [][]string
+	for _, p := range phrases {
+		want = append(want, ftsTokens(p))
 	}
-	defer itemStmt.Close()
-	topicStmt, err := tx.PrepareContext(ctx, `SELECT topic FROM alert_matches WHERE alert_id = ? ORDER BY seq`)
+	in, args := inList(cands)
+	rows, err := tx.QueryContext(ctx, `SELECT id, coalesce(published, updated, first_seen), title, summary FROM items WHERE id IN (`+in+`)`, args...)
 	if err != nil {
-		return nil, cov, err
+		return nil, err
 	}
-	defer topicStmt.Close()
+	tier := make(map[int64]int, len(cands))
+	when := make(map[int64]int64, len(cands))
+	for rows.Next() {
+		var (
+			id, w          int64
+			title, summary string
+		)
+		if err := rows.Scan(&id, &w, &title, &summary); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		when[id] = w
+		tier[id] = columnTier(want, ftsTokens(title), ftsTokens(summary))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	ids := slices.Clone(cands)
+	slices.SortFunc(ids, func(a, b int64) int {
+		if c := cmp.Compare(tier[a], tier[b]); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(when[b], when[a]); c != 0 {
+			return c
+		}
+		return cmp.Compare(b, a)
+	})
+	return ids[:min(limit, len(ids))], nil
+}
 
+// searchHits reads the items of ids, in that order, with the alert id and
+// topics of each one's latest alert; snippet fills in a hit's snippet. Two
+// statements in all, whatever the number of hits: on Postgres each
+// statement is a round trip to the server.
+func searchHits(ctx context.Context, tx *sql.Tx, ids []int64, snippet func(h *model.SearchHit, id int64)) ([]model.SearchHit, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	in, args := inList(ids)
+	rows, err := tx.QueryContext(ctx, `SELECT `+itemColumns+`, coalesce(last_alert_id, 0), id FROM items WHERE id IN (`+in+`)`, args...)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[int64]*model.SearchHit, len(ids))
+	var alertIDs []int64
+	for rows.Next() {
+		var (
+			h  model.SearchHit
+			id int64
+		)
+		if h.Item, err = scanItem(rows, &h.AlertID, &id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("read item %d: %w", id, err)
+		}
+		byID[id] = &h
+		if h.AlertID != 0 {
+			alertIDs = append(alertIDs, h.AlertID)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	topics := map[int64][]string{}
+	if len(alertIDs) > 0 {
+		in, args := inList(alertIDs)
+		rows, err := tx.QueryContext(ctx, `SELECT alert_id, topic FROM alert_matches WHERE alert_id IN (`+in+`) ORDER BY alert_id, seq`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("topics of the hits' alerts: %w", err)
+		}
+		for rows.Next() {
+			var (
+				a int64
+				t string
+			)
+			if err := rows.Scan(&a, &t); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("topics of the hits' alerts: %w", err)
+			}
+			topics[a] = append(topics[a], t)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("topics of the hits' alerts: %w", err)
+		}
+	}
 	out := make([]model.SearchHit, 0, len(ids))
 	for _, id := range ids {
-		var h model.SearchHit
-		h.Item, err = scanItem(itemStmt.QueryRowContext(ctx, id), &h.AlertID)
-		if err != nil {
-			return nil, cov, fmt.Errorf("read item %d: %w", id, err)
+		h, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("read item %d: %w", id, sql.ErrNoRows)
 		}
-		h.Snippet = snippets[id]
 		if h.AlertID != 0 {
-			rows, err := topicStmt.QueryContext(ctx, h.AlertID)
-			if err != nil {
-				return nil, cov, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
-			}
-			for rows.Next() {
-				var t string
-				if err := rows.Scan(&t); err != nil {
-					rows.Close()
-					return nil, cov, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
-				}
-				h.Topics = append(h.Topics, t)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, cov, fmt.Errorf("topics of alert %d: %w", h.AlertID, err)
-			}
+			h.Topics = topics[h.AlertID]
 		}
-		out = append(out, h)
+		snippet(h, id)
+		out = append(out, *h)
 	}
-	return out, cov, nil
+	return out, nil
 }
 
 // columnTier is 1 when every phrase is in the title, 2 when each is in
@@ -342,8 +399,8 @@ func isASCII(s string) bool {
 // span is a rowid range of the index that holds candidates.
 type span struct{ lo, hi int64 }
 
-// searchCandidateIDs returns the newest searchCandidates items matching
-// match, newest first, and the rowid ranges they lie in.
+// searchCandidateIDs returns the newest searchCandidates items the search
+// matches, newest first, and the rowid ranges they lie in.
 //
 // It walks the index from the newest item back in rowid windows. Each
 // window is read in ascending rowid order: FTS5 walks a phrase's doclists
@@ -362,18 +419,21 @@ type span struct{ lo, hi int64 }
 // chosen items only, instead of everything from the oldest candidate on: a
 // query with a few matches spread over the years would otherwise walk the
 // doclists of its common words again.
-func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64, []span, model.SearchCoverage, error) {
+//
+// window returns the ids of the matching items between lo and hi, in any
+// order; top is the newest item's id, first the width of the first window. The walk is the same on
+// both drivers.
+func searchCandidateIDs(top sql.NullInt64, first int64, window func(lo, hi int64) ([]int64, error)) ([]int64, []span, model.SearchCoverage, error) {
 	var cov model.SearchCoverage
-	var top sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT max(id) FROM items`).Scan(&top); err != nil || !top.Valid {
-		return nil, nil, cov, err
+	if !top.Valid {
+		return nil, nil, cov, nil
 	}
 	var (
 		cands []int64
 		spans []span
 		start = time.Now()
 	)
-	for hi, w := top.Int64, searchWindow; hi > 0 && len(cands) < searchCandidates; {
+	for hi, w := top.Int64, first; hi > 0 && len(cands) < searchCandidates; {
 		if hi < top.Int64 && time.Since(start) > searchBudget {
 			// The first window is always read; what is older is not, and
 			// the answer says so.
@@ -382,11 +442,7 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 		}
 		lo := max(1, hi-w+1)
 		t := time.Now()
-		rows, err := tx.QueryContext(ctx, `SELECT rowid FROM items_fts WHERE items_fts MATCH ? AND rowid BETWEEN ? AND ?`, match, lo, hi)
-		if err != nil {
-			return nil, nil, cov, err
-		}
-		ids, err := scanIDs(rows)
+		ids, err := window(lo, hi)
 		if err != nil {
 			return nil, nil, cov, err
 		}
@@ -404,7 +460,7 @@ func searchCandidateIDs(ctx context.Context, tx *sql.Tx, match string) ([]int64,
 		case el < searchWindowTime/2:
 			w = min(w*2, searchWindowMax)
 		case el > searchWindowTime:
-			w = max(w/2, searchWindow/4)
+			w = max(w/2, first/4)
 		}
 		// Nor should the next window overrun the budget by much, at the
 		// rate this one was read.

@@ -57,7 +57,7 @@ func (s *Store) SaveSourceState(ctx context.Context, st model.SourceState) error
 				retired = excluded.retired, items_seen = excluded.items_seen, page_text = excluded.page_text,
 				warning = excluded.warning`,
 			st.SourceID, st.ETag, st.LastModified, st.BodyHash, timeArg(st.LastPoll), timeArg(st.LastSuccess), st.LastError,
-			st.ConsecutiveFailures, timeArg(st.NextPoll), st.Retired, st.ItemsSeen, st.PageText, st.Warning)
+			st.ConsecutiveFailures, timeArg(st.NextPoll), boolInt(st.Retired), st.ItemsSeen, st.PageText, st.Warning)
 		return err
 	})
 	if err != nil {

@@ -7,6 +7,10 @@
 // instead of failing with SQLITE_BUSY; reads use a small pool of their own,
 // which WAL lets run beside the writer; adapters' own tables (and the WAL
 // checkpointer, which needs no connection of its own) use a third.
+//
+// The same store can live in PostgreSQL instead (OpenDriver, postgres.go),
+// for several instances sharing one database; the SQL is shared, with ?
+// parameters rewritten for Postgres.
 package store
 
 import (
@@ -26,14 +30,15 @@ import (
 // CPU-bound, so more connections would only contend.
 const readConns = 4
 
-// Store is the SQLite-backed store. It is safe for concurrent use.
+// Store is the SQLite- or Postgres-backed store. It is safe for concurrent use.
 type Store struct {
 	w       *sql.DB // the single writer connection
 	r       *sql.DB // readers; the same pool as w for in-memory databases
 	adapter *sql.DB // handed out by DB() and borrowed by ckpt; the same as w for in-memory databases
 	now     func() time.Time
-	group   *groupCommit  // runs writeTx; nil until the schema is migrated
-	ckpt    *checkpointer // nil for in-memory databases
+	group   *groupCommit  // runs writeTx; nil until the schema is migrated, and on Postgres
+	ckpt    *checkpointer // nil for in-memory databases and on Postgres
+	pg      bool          // Postgres (see openPostgres), not SQLite
 }
 
 // Open opens (creating if needed) the database at path and brings its schema
@@ -90,7 +95,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, friendlyOpenError(err))
 	}
-	if err := migrate(ctx, s.w, migrationFiles); err != nil {
+	if err := migrate(ctx, s.w, sqliteMigrations, false); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
@@ -162,9 +167,11 @@ func (s *Store) Close() error {
 	return nil
 }
 
-// DB returns a handle on the same database file for adapters that keep their
-// own tables in it (the mautrix crypto store). Its transactions are
-// immediate: they wait up to five seconds for the write lock.
+// DB returns a handle on the same database for adapters that keep their
+// own tables in it (the mautrix crypto store), in the dialect Driver names.
+// On SQLite its transactions are immediate: they wait up to five seconds
+// for the write lock. On Postgres its statements are passed as written
+// ($1 parameters), not rewritten as the store's own are.
 func (s *Store) DB() *sql.DB { return s.adapter }
 
 // writeTx runs fn in a write transaction, committed when fn returns nil,
@@ -192,7 +199,29 @@ func (s *Store) write(ctx context.Context, lazy bool, fn func(context.Context, *
 	if s.group != nil {
 		return s.group.do(ctx, lazy, run)
 	}
+	if s.pg {
+		return s.pgWrite(ctx, run)
+	}
 	return inTx(ctx, s.w, run)
+}
+
+// pgWrite runs a write transaction on Postgres, again (a few times) if it
+// lost a deadlock to another transaction: the store's write functions may
+// be run more than once, as the group commit does on SQLite.
+func (s *Store) pgWrite(ctx context.Context, run func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	const attempts = 5
+	for i := 1; ; i++ {
+		// As with the group commit, a transaction once begun runs to its
+		// outcome whatever ctx does.
+		err := inTx(context.WithoutCancel(ctx), s.w, run)
+		if err == nil || i == attempts || !pgRetryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(i) * 5 * time.Millisecond)
+	}
 }
 
 // indexBatch is how many items one search-indexing step takes: large
@@ -282,6 +311,34 @@ func nullString(s string) any {
 		return nil
 	}
 	return s
+}
+
+// boolInt stores a flag as the 0 or 1 of an INTEGER column: Postgres,
+// unlike SQLite, takes no Go bool for an integer.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonList is a subquery of the strings of a JSON list passed as one
+// parameter: one statement text for any number of values.
+func (s *Store) jsonList() string {
+	if s.pg {
+		return `SELECT json_array_elements_text(CAST(? AS json))`
+	}
+	return `SELECT value FROM json_each(?)`
+}
+
+// orderedJoin is an inner join that SQLite's planner must take in the
+// order written (its CROSS JOIN); Postgres's planner is left to choose, as
+// its CROSS JOIN takes no ON.
+func (s *Store) orderedJoin() string {
+	if s.pg {
+		return "JOIN"
+	}
+	return "CROSS JOIN"
 }
 
 func boundLimit(limit, def, max int) int {

@@ -49,7 +49,7 @@ func (s *Store) StoryCandidates(ctx context.Context, since time.Time, limit int)
 // alert of the same story (the item's upsert made the alert its first, so
 // its updates thread there): the source is added to the alert's "also
 // reported by" unless it is the alert's own source.
-func joinStory(ctx context.Context, tx *sql.Tx, alertID int64, sourceID string) error {
+func joinStory(ctx context.Context, tx *sql.Tx, pg bool, alertID int64, sourceID string) error {
 	var exists bool
 	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM alerts WHERE id = ?)`, alertID).Scan(&exists); err != nil || !exists {
 		if err == nil {
@@ -60,11 +60,21 @@ func joinStory(ctx context.Context, tx *sql.Tx, alertID int64, sourceID string) 
 	// Appended in SQL: a story picked up by hundreds of feeds would
 	// otherwise have its whole list decoded and encoded at every report.
 	// The alert's own source is its item's.
-	if _, err := tx.ExecContext(ctx, `UPDATE alerts SET also_reported_by = json_insert(coalesce(also_reported_by, '[]'), '$[#]', ?1)
-		WHERE id = ?2
-			AND ?1 <> (SELECT source_id FROM items WHERE id = alerts.item_rowid)
-			AND NOT EXISTS (SELECT 1 FROM json_each(alerts.also_reported_by) WHERE value = ?1)`, sourceID, alertID); err != nil {
+	if _, err := tx.ExecContext(ctx, joinStorySQL[pg], sourceID, alertID); err != nil {
 		return fmt.Errorf("also-reported-by of alert %d: %w", alertID, err)
 	}
 	return nil
+}
+
+// joinStorySQL[pg] appends ?1 to alert ?2's also_reported_by, a JSON list
+// kept as text on both stores.
+var joinStorySQL = map[bool]string{
+	false: `UPDATE alerts SET also_reported_by = json_insert(coalesce(also_reported_by, '[]'), '$[#]', ?1)
+		WHERE id = ?2
+			AND ?1 <> (SELECT source_id FROM items WHERE id = alerts.item_rowid)
+			AND NOT EXISTS (SELECT 1 FROM json_each(alerts.also_reported_by) WHERE value = ?1)`,
+	true: `UPDATE alerts SET also_reported_by = CAST(CAST(coalesce(also_reported_by, '[]') AS jsonb) || to_jsonb(CAST(?1 AS text)) AS text)
+		WHERE id = ?2
+			AND CAST(?1 AS text) <> (SELECT source_id FROM items WHERE id = alerts.item_rowid)
+			AND NOT EXISTS (SELECT 1 FROM json_array_elements_text(CAST(alerts.also_reported_by AS json)) AS e (value) WHERE e.value = CAST(?1 AS text))`,
 }

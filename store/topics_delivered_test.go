@@ -10,39 +10,41 @@ import (
 )
 
 func TestTopicsDelivered(t *testing.T) {
-	s, _ := openTest(t)
-	ctx := context.Background()
-	save := func(id string, topics []string, dests ...string) int64 {
-		it := item("src", id, "t "+id)
-		return mustSave(t, s, model.ItemSave{Item: it, Fingerprint: it.Fingerprint(), Alert: alertFor(it, topics...), Destinations: dests})
-	}
-	deliver := func(alertID int64, dest string, at time.Time) {
-		var dl int64
-		if err := s.r.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE alert_id = ? AND destination = ?`, alertID, dest).Scan(&dl); err != nil {
+	eachDriver(t, func(t *testing.T) {
+		s, _ := openTest(t)
+		ctx := context.Background()
+		save := func(id string, topics []string, dests ...string) int64 {
+			it := item("src", id, "t "+id)
+			return mustSave(t, s, model.ItemSave{Item: it, Fingerprint: it.Fingerprint(), Alert: alertFor(it, topics...), Destinations: dests})
+		}
+		deliver := func(alertID int64, dest string, at time.Time) {
+			var dl int64
+			if err := s.r.QueryRowContext(ctx, `SELECT id FROM deliveries WHERE alert_id = ? AND destination = ?`, alertID, dest).Scan(&dl); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.MarkDelivered(ctx, dl, "x", at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		midnight := time.Date(t0.Year(), t0.Month(), t0.Day(), 0, 0, 0, 0, time.UTC)
+
+		yesterday := save("a", []string{"ott"}, "slack:C1")
+		deliver(yesterday, "slack:C1", midnight.Add(-time.Minute))
+		today := save("b", []string{"new-ip", "mandate-creep"}, "slack:C1", "slack:C2")
+		deliver(today, "slack:C1", midnight.Add(time.Hour))
+		save("c", []string{"dns"}, "slack:C1") // pending: not shown yet
+
+		got, err := s.TopicsDelivered(ctx, "slack:C1", midnight)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.MarkDelivered(ctx, dl, "x", at); err != nil {
-			t.Fatal(err)
+		if fmt.Sprint(got) != "map[mandate-creep:true new-ip:true]" {
+			t.Errorf("TopicsDelivered(C1) = %v, want new-ip and mandate-creep", got)
 		}
-	}
-	midnight := time.Date(t0.Year(), t0.Month(), t0.Day(), 0, 0, 0, 0, time.UTC)
-
-	yesterday := save("a", []string{"ott"}, "slack:C1")
-	deliver(yesterday, "slack:C1", midnight.Add(-time.Minute))
-	today := save("b", []string{"new-ip", "mandate-creep"}, "slack:C1", "slack:C2")
-	deliver(today, "slack:C1", midnight.Add(time.Hour))
-	save("c", []string{"dns"}, "slack:C1") // pending: not shown yet
-
-	got, err := s.TopicsDelivered(ctx, "slack:C1", midnight)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprint(got) != "map[mandate-creep:true new-ip:true]" {
-		t.Errorf("TopicsDelivered(C1) = %v, want new-ip and mandate-creep", got)
-	}
-	if got, err := s.TopicsDelivered(ctx, "slack:C2", midnight); err != nil || len(got) != 0 {
-		t.Errorf("TopicsDelivered(C2) = %v, %v; want none (nothing delivered there)", got, err)
-	}
+		if got, err := s.TopicsDelivered(ctx, "slack:C2", midnight); err != nil || len(got) != 0 {
+			t.Errorf("TopicsDelivered(C2) = %v, %v; want none (nothing delivered there)", got, err)
+		}
+	})
 }
 
 // BenchmarkTopicsDelivered: the query the dispatcher makes before every

@@ -166,11 +166,11 @@ func BenchmarkPollCycle(b *testing.B) {
 	ctx := context.Background()
 	for b.Loop() {
 		b.StopTimer()
-		st, err := store.Open(ctx, b.TempDir()+"/perf.db")
+		st, err := openBenchStore(b)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if v := os.Getenv("ITUWATCH_PERF_FTS_HASHSIZE"); v != "" {
+		if v := os.Getenv("ITUWATCH_PERF_FTS_HASHSIZE"); v != "" && benchDriver() == store.DriverSQLite {
 			// Experiment: a larger FTS5 pending-terms buffer, fewer flushes.
 			if _, err := st.DB().ExecContext(ctx, `INSERT INTO items_fts (items_fts, rank) VALUES ('hashsize', ?)`, v); err != nil {
 				b.Fatal(err)
@@ -204,10 +204,11 @@ func BenchmarkPollCycle(b *testing.B) {
 		type cost struct {
 			wall, searchable time.Duration // from the cycle's start
 			pollCPU, cpu     time.Duration // the polls alone; everything
+			serverCPU        time.Duration // Postgres's processes (0 on SQLite)
 			items            int
 		}
 		cycle := func() (c cost) {
-			w0, c0 := time.Now(), cpuTime()
+			w0, c0, s0 := time.Now(), cpuTime(), serverCPU()
 			for _, r := range s.PollAll(ctx) {
 				if r.Err != nil {
 					b.Fatalf("poll %s: %v", r.SourceID, r.Err)
@@ -222,6 +223,7 @@ func BenchmarkPollCycle(b *testing.B) {
 			c.searchable = time.Since(w0)
 			settle()
 			c.cpu = cpuTime() - c0
+			c.serverCPU = serverCPU() - s0
 			return c
 		}
 		first := cycle()
@@ -251,6 +253,11 @@ func BenchmarkPollCycle(b *testing.B) {
 		b.ReportMetric(second.pollCPU.Seconds(), "cycle2-poll-cpu-s")
 		b.ReportMetric(second.cpu.Seconds(), "cycle2-cpu-s")
 		b.ReportMetric(100*second.cpu.Seconds()/first.cpu.Seconds(), "cycle2-cpu-%")
+		if benchDriver() == store.DriverPostgres {
+			b.ReportMetric(first.serverCPU.Seconds(), "cycle1-server-cpu-s")
+			b.ReportMetric(second.serverCPU.Seconds(), "cycle2-server-cpu-s")
+			b.ReportMetric(100*(second.cpu+second.serverCPU).Seconds()/(first.cpu+first.serverCPU).Seconds(), "cycle2-total-cpu-%")
+		}
 		b.ReportMetric(float64(vmHWM())/(1<<20), "peak-rss-MiB")
 		b.ReportMetric(float64(size)/(1<<20), "feeds-MiB")
 		b.ReportMetric(float64(wire)/(1<<20), "wire-MiB")

@@ -17,6 +17,15 @@ type Handler interface {
 	Handle(ctx context.Context, req Request) Reply
 }
 
+// Once is implemented by a Handler that several instances of ituwatch
+// share through one store: a listener asks it before answering an event,
+// by the platform's id for it, and answers only if it is the first to ask.
+// A platform that hands one event to any of several connections, or again
+// when it thinks the first did not take it, gets one answer.
+type Once interface {
+	FirstAnswer(ctx context.Context, eventID string) bool
+}
+
 // Request is one chat command as a platform adapter received it.
 type Request struct {
 	Text     string // the command without its prefix: "recent new-ip 5"

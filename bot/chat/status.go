@@ -187,6 +187,7 @@ func (r *Router) status(ctx context.Context, _ Request, _ []string) Reply {
 		reply.Lines = append(reply.Lines, ReplyLine{Text: "Deliveries to " + render.Clip(d.Destination, render.MaxShortRunes*2), Note: strings.Join(notes, " · ")})
 	}
 	reply.Lines = append(reply.Lines, r.listenerLines(now)...)
+	reply.Lines = append(reply.Lines, r.instanceLines(ctx, now)...)
 	if r.problems != nil {
 		for _, p := range r.problems() {
 			reply.Lines = append(reply.Lines, ReplyLine{Text: "Needs attention", Note: render.Clip(p, maxErrorRunes*2)})
@@ -215,6 +216,62 @@ func (r *Router) listenerLines(now time.Time) []ReplyLine {
 		out = append(out, ReplyLine{Text: "Chat listener " + render.Clip(l.Name, render.MaxShortRunes), Note: note})
 	}
 	return out
+}
+
+// instanceLister is a store that several instances of ituwatch share and
+// that knows them (the SQLite and Postgres stores).
+type instanceLister interface {
+	Instances(ctx context.Context, since time.Time) ([]model.Instance, error)
+}
+
+// instancesSeenWithin bounds status to the instances alive lately.
+const instancesSeenWithin = time.Minute
+
+// instanceLines says which instances run and which of them leads:
+// "2 instances: a1b2c3d4 on host1 (leader since 10:02 UTC), c3d4e5f6 on
+// host2 (standby, seen 3 s ago)".
+func (r *Router) instanceLines(ctx context.Context, now time.Time) []ReplyLine {
+	il, ok := r.q.(instanceLister)
+	if !ok {
+		return nil
+	}
+	list, err := il.Instances(ctx, now.Add(-instancesSeenWithin))
+	if err != nil {
+		r.log.Warn("status: could not list instances", "error", err)
+		return nil
+	}
+	if len(list) == 0 {
+		return nil
+	}
+	parts := make([]string, 0, len(list))
+	leaders := 0
+	for _, in := range list {
+		p := render.Clip(in.ID, render.MaxShortRunes)
+		if in.Host != "" {
+			p += " on " + render.Clip(in.Host, render.MaxShortRunes)
+		}
+		if in.Leader {
+			leaders++
+			p += " (leader since " + heldSince(now, in.LeaderSince) + ")"
+		} else {
+			p += fmt.Sprintf(" (standby, seen %s)", secondsAgo(now, in.LastSeen))
+		}
+		parts = append(parts, p)
+	}
+	line := ReplyLine{Text: words.Plural(len(list), "instance"), Note: strings.Join(parts, ", ")}
+	if leaders == 0 {
+		line.Note += " · none leads at the moment: polling and sending wait until one takes over (within seconds)"
+	}
+	return []ReplyLine{line}
+}
+
+// secondsAgo is "3 s ago" under a minute, else as ago.
+func secondsAgo(now, t time.Time) string {
+	d := now.Sub(t)
+	if d < time.Minute {
+		return fmt.Sprintf("%d s ago", max(0, int(d/time.Second)))
+	}
+	return ago(now, t)
 }
 
 // ago says how long ago t was, roughly: "just now", "5m ago", "3h ago", "2d ago".

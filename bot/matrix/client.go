@@ -68,8 +68,11 @@ type Options struct {
 	State     StateStore
 	// DB is the store's database; with Encryption the crypto store keeps its
 	// tables in it.
-	DB     *sql.DB
-	Logger *slog.Logger
+	DB *sql.DB
+	// DBDialect is DB's SQL dialect: "sqlite" (also when empty) or
+	// "postgres"; the crypto store writes its tables in either.
+	DBDialect string
+	Logger    *slog.Logger
 	// HTTPClient replaces the default client (tests). Its timeout must exceed
 	// the 30 s sync long poll.
 	HTTPClient *http.Client

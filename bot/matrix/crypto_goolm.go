@@ -19,7 +19,11 @@ func EncryptionCompiled() bool { return true }
 // room state the crypto machine needs live in the store's own database
 // (tables crypto_* and mx_*), their keys encrypted with the pickle key.
 func (c *Client) initCrypto(ctx context.Context, opts Options) error {
-	db, err := dbutil.NewWithDB(opts.DB, "sqlite")
+	dialect := opts.DBDialect
+	if dialect == "" {
+		dialect = "sqlite"
+	}
+	db, err := dbutil.NewWithDB(opts.DB, dialect)
 	if err != nil {
 		return fmt.Errorf("set up matrix encryption: %w", err)
 	}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/ituwatch/ituwatch/bot/chat"
 	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/store"
+	"github.com/ituwatch/ituwatch/store/pgtest"
 )
 
 // openStoreDB opens a SQLite file the way the store opens its adapter pool.
@@ -43,10 +45,26 @@ func openStoreDB(t *testing.T) *sql.DB {
 // against the fake homeserver, sends an alert into an encrypted room, and
 // starts again on the same database: the device keys are kept, not made anew.
 func TestEncryptedRoom(t *testing.T) {
+	testEncryptedRoom(t, openStoreDB(t), "sqlite")
+}
+
+// TestEncryptedRoomOnPostgres is TestEncryptedRoom with the store on
+// Postgres: the crypto store keeps its tables in the store's schema.
+func TestEncryptedRoomOnPostgres(t *testing.T) {
+	st, err := store.OpenDriver(context.Background(), store.DriverPostgres, pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	testEncryptedRoom(t, st.DB(), st.Driver())
+}
+
+func testEncryptedRoom(t *testing.T, db *sql.DB, dialect string) {
 	f := newFakeHomeserver(t)
-	db := openStoreDB(t)
 	state := newMemState()
-	withCrypto := func(o *Options) { o.Encryption, o.PickleKey, o.DB = true, "pickle-secret", db }
+	withCrypto := func(o *Options) {
+		o.Encryption, o.PickleKey, o.DB, o.DBDialect = true, "pickle-secret", db, dialect
+	}
 
 	c, _ := newTestClient(t, f, state, withCrypto)
 	var up map[string]any
@@ -61,7 +79,11 @@ func TestEncryptedRoom(t *testing.T) {
 	}
 	for _, table := range []string{"crypto_account", "mx_room_state"} {
 		var n int
-		if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?`, table).Scan(&n); err != nil || n != 1 {
+		q := `SELECT count(*) FROM sqlite_master WHERE type='table' AND name=$1`
+		if dialect == "postgres" {
+			q = `SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1`
+		}
+		if err := db.QueryRow(q, table).Scan(&n); err != nil || n != 1 {
 			t.Errorf("table %s not in the store's database (err %v)", table, err)
 		}
 	}

@@ -217,6 +217,11 @@ func (c *Client) onMessage(ctx context.Context, evt *event.Event) {
 	}
 	cmdCtx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
+	if o, ok := h.(chat.Once); ok && !o.FirstAnswer(cmdCtx, "matrix:"+string(evt.ID)) {
+		// Answered by an instance that led before this one and stopped
+		// before it saved its sync position.
+		return
+	}
 	verb, _, _ := strings.Cut(text, " ")
 	c.log.Info("matrix command", "room", evt.RoomID, "user", evt.Sender, "command", render.Clip(verb, render.MaxShortRunes))
 	req := chat.Request{

@@ -40,7 +40,22 @@ type DispatcherOptions struct {
 	// channel or room that refused it as not a member, before they fail;
 	// default DefaultHoldFor.
 	HoldFor time.Duration
+	// Leaser, when several instances share the outbox, leases each
+	// delivery before it is sent; nil when this process is the only sender.
+	Leaser Leaser
 }
+
+// Leaser leases a delivery to this process before it is sent; recording
+// the outcome gives the lease back. ok is false while another process holds
+// it; interrupted says that a lease taken before was never given back, so
+// an earlier attempt may have reached the platform.
+type Leaser interface {
+	LeaseDelivery(ctx context.Context, deliveryID int64) (ok, interrupted bool, err error)
+}
+
+// leaseRecheck is how soon a destination whose next delivery another
+// process holds is looked at again.
+const leaseRecheck = 2 * time.Second
 
 // DefaultHoldFor gives people a week to invite the bot: enough for a route
 // set up on a Friday and noticed the next week.
@@ -84,6 +99,7 @@ type Dispatcher struct {
 	base, max   time.Duration
 	sendTimeout time.Duration
 	holdFor     time.Duration
+	leaser      Leaser
 	jitter      func() float64 // in [0,1); replaced in tests
 	wake        chan struct{}
 }
@@ -99,6 +115,7 @@ func NewDispatcher(opts DispatcherOptions) *Dispatcher {
 		max:         opts.MaxBackoff,
 		sendTimeout: opts.SendTimeout,
 		holdFor:     opts.HoldFor,
+		leaser:      opts.Leaser,
 		jitter:      rand.Float64,
 		wake:        make(chan struct{}, 1),
 	}
@@ -203,6 +220,7 @@ const (
 	outcomeRetry             // recorded for later, later deliveries wait
 	outcomeHeld              // the bot is not in the destination yet: as retry
 	outcomeStopped           // shutting down or the store failed: nothing recorded
+	outcomeBusy              // another process holds the lease: nothing recorded, later deliveries wait
 )
 
 func (d *Dispatcher) pass(ctx context.Context) (passResult, error) {
@@ -300,6 +318,8 @@ func (d *Dispatcher) drain(ctx context.Context, q []model.Delivery, now time.Tim
 		case outcomeRetry, outcomeHeld:
 			handled++
 			return delivered, handled, retryAt, nil
+		case outcomeBusy:
+			return delivered, handled, retryAt, nil
 		case outcomeStopped:
 			return delivered, handled, time.Time{}, err
 		}
@@ -348,6 +368,20 @@ func (d *Dispatcher) deliver(ctx context.Context, dl model.Delivery, alerts *ale
 		ThreadID:   thread,
 		Attempt:    dl.Attempts + 1,
 		Explained:  d.explainedToday(ctx, log, dl.Destination),
+	}
+	if d.leaser != nil {
+		ok, interrupted, err := d.leaser.LeaseDelivery(ctx, dl.ID)
+		if err != nil {
+			if ctx.Err() != nil {
+				return outcomeStopped, time.Time{}, nil
+			}
+			return outcomeStopped, time.Time{}, fmt.Errorf("lease delivery %d: %w", dl.ID, err)
+		}
+		if !ok {
+			log.Debug("another instance is sending this delivery")
+			return outcomeBusy, d.now().Add(leaseRecheck), nil
+		}
+		msg.Interrupted = interrupted
 	}
 	externalID, err := d.send(ctx, dest.Platform, n, msg)
 	if err == nil {

@@ -32,6 +32,10 @@ type Outgoing struct {
 	// Attempt counts from 1; adapters that can deduplicate a retried send
 	// (Matrix transaction ids, Slack metadata) use DeliveryID for that.
 	Attempt int
+	// Interrupted is set when an earlier attempt, perhaps by another
+	// instance that was killed, may have reached the platform without being
+	// recorded: adapters check for it as for a retry.
+	Interrupted bool
 	// Explained holds the topics whose "why it matters" this target was
 	// already shown in full today (UTC); adapters show a one-line reference
 	// to the explain command instead of repeating the paragraph.

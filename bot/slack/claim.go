@@ -145,7 +145,7 @@ func cmpOr(a, b string) string {
 // interactive handles a click on an alert's buttons: the same command as
 // typed, by the person who clicked. The message changes through the edit
 // the command asks for; only a refusal is answered, to the clicker alone.
-func (l *listener) interactive(ctx context.Context, cb slack.InteractionCallback) {
+func (l *listener) interactive(ctx context.Context, cb slack.InteractionCallback, key string) {
 	if cb.Type != slack.InteractionTypeBlockActions {
 		return
 	}
@@ -164,6 +164,9 @@ func (l *listener) interactive(ctx context.Context, cb slack.InteractionCallback
 		text := verb + " " + act.Value
 		fallback := cmpOr(cb.User.Name, cb.User.Username)
 		l.spawn(ctx, func(ctx context.Context) {
+			if !l.first(ctx, key+":"+act.ActionID) {
+				return
+			}
 			req := chat.Request{
 				Text:     text,
 				Platform: "slack",

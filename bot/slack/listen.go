@@ -163,22 +163,35 @@ func (l *listener) dispatch(ctx context.Context, evt socketmode.Event) {
 		if !ok {
 			return
 		}
-		l.spawn(ctx, func(ctx context.Context) { l.slashCommand(ctx, cmd) })
+		key := cmpOr(cmd.TriggerID, envelopeID(evt))
+		l.spawn(ctx, func(ctx context.Context) {
+			if l.first(ctx, key) {
+				l.slashCommand(ctx, cmd)
+			}
+		})
 	case socketmode.EventTypeEventsAPI:
 		l.ack(ctx, evt)
 		ev, ok := evt.Data.(slackevents.EventsAPIEvent)
 		if !ok || ev.Type != slackevents.CallbackEvent {
 			return
 		}
-		if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" && !l.seen.add(cb.EventID) {
-			return // Slack redelivered an event we already answered
+		key := envelopeID(evt)
+		if cb, ok := ev.Data.(*slackevents.EventsAPICallbackEvent); ok && cb.EventID != "" {
+			if !l.seen.add(cb.EventID) {
+				return // Slack redelivered an event we already answered
+			}
+			key = cb.EventID
 		}
 		if m, ok := ev.InnerEvent.Data.(*slackevents.AppMentionEvent); ok {
 			if m.BotID != "" || m.User == "" || m.User == l.self {
 				return // bots talking to bots end in loops
 			}
 			mention := *m
-			l.spawn(ctx, func(ctx context.Context) { l.mention(ctx, mention) })
+			l.spawn(ctx, func(ctx context.Context) {
+				if l.first(ctx, key) {
+					l.mention(ctx, mention)
+				}
+			})
 		}
 		if m, ok := ev.InnerEvent.Data.(*slackevents.MessageEvent); ok {
 			l.threadMessage(ctx, *m)
@@ -186,9 +199,30 @@ func (l *listener) dispatch(ctx context.Context, evt socketmode.Event) {
 	case socketmode.EventTypeInteractive:
 		l.ack(ctx, evt)
 		if cb, ok := evt.Data.(slack.InteractionCallback); ok {
-			l.interactive(ctx, cb)
+			l.interactive(ctx, cb, cmpOr(cb.TriggerID, envelopeID(evt)))
 		}
 	}
+}
+
+// first says whether this connection is to answer the event key: every
+// instance of ituwatch sharing a store keeps a Socket Mode connection, and
+// Slack hands an event to any one of them, or to another again when its
+// acknowledgement came late; the handler (when it is a chat.Once) lets one
+// answer. A handler without it, or an event without an id, answers.
+func (l *listener) first(ctx context.Context, key string) bool {
+	o, ok := l.h.(chat.Once)
+	if !ok || key == "" {
+		return true
+	}
+	return o.FirstAnswer(ctx, "slack:"+key)
+}
+
+// envelopeID is the Socket Mode envelope's id: an event's id of last resort.
+func envelopeID(evt socketmode.Event) string {
+	if evt.Request == nil {
+		return ""
+	}
+	return evt.Request.EnvelopeID
 }
 
 func (l *listener) ack(ctx context.Context, evt socketmode.Event) {

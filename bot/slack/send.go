@@ -125,9 +125,11 @@ func notYetInvited(target string, err error) error {
 // mayHavePosted says whether an earlier attempt could have reached Slack:
 // a retry, or an alert older than this process (the dispatcher counts
 // attempts only once they are recorded, so a crash right after Slack
-// accepted the first attempt comes back as attempt 1).
+// accepted the first attempt comes back as attempt 1), or one whose lease
+// another instance took and never gave back: that instance may have been
+// killed after posting an alert newer than this process.
 func (c *Client) mayHavePosted(msg notify.Outgoing) bool {
-	if msg.Attempt > 1 {
+	if msg.Attempt > 1 || msg.Interrupted {
 		return true
 	}
 	created := msg.Alert.CreatedAt

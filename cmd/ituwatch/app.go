@@ -45,6 +45,11 @@ type app struct {
 	matrix     *lazyMatrix
 	closers    []func() error
 
+	// instance is this process among those sharing the store, election
+	// whether it leads (leader.go); `run` starts both.
+	instance model.Instance
+	election *election
+
 	// chatListeners are the supervised command listeners `run` starts.
 	chatListeners listenerSet
 }
@@ -139,7 +144,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	}
 	a.engine = eng
 
-	st, err := store.Open(ctx, cfg.Store.Path) // its errors name the store
+	st, err := store.OpenDriver(ctx, cfg.Store.Driver, cfg.Store.Target()) // its errors name the store, never the DSN
 	if err != nil {
 		return nil, err
 	}
@@ -158,11 +163,16 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		a.notifiers[platform] = countingNotifier{platform: platform, next: n}
 	}
 
+	a.instance = newInstance(time.Now())
+	a.election = newElection(st, st.Driver(), log)
 	a.dispatcher = notify.NewDispatcher(notify.DispatcherOptions{
 		Outbox:    st,
 		Notifiers: a.notifiers,
 		Logger:    log,
 		HoldFor:   cfg.Delivery.HoldFor,
+		// Even two instances that both think they lead (a network split)
+		// never send one delivery at once.
+		Leaser: storeLeaser{st: st, instance: a.instance.ID, live: liveFor(st.Driver())},
 	})
 	a.editor = notify.NewEditWorker(notify.EditWorkerOptions{Outbox: st, Editors: a.editors(), Logger: log, GiveUpAfter: cfg.Delivery.HoldFor})
 	a.digests = digest.NewCloser(digest.Options{
@@ -235,7 +245,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		Listeners: a.listenerStatuses,
 		Digests:   a.digests,
 	})
-	a.commands = countingHandler{next: a.router}
+	a.commands = countingHandler{next: a.router, first: a.firstAnswer}
 	ok = true
 	return a, nil
 }

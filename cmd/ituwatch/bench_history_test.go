@@ -172,10 +172,7 @@ func fillHistory(ctx context.Context, db *sql.DB, from, n int) error {
 func BenchmarkHistoryCommands(b *testing.B) {
 	path, n := historyStore(b)
 	ctx := context.Background()
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := openHistoryStore(b, path, n)
 	defer st.Close()
 	eng, err := loadEngine(nil)
 	if err != nil {
@@ -214,6 +211,9 @@ func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 // BenchmarkHistoryReplay runs `ituwatch rules replay` over every stored
 // item with the builtin pack. Run it with -benchtime 1x.
 func BenchmarkHistoryReplay(b *testing.B) {
+	if historyDriver() != store.DriverSQLite {
+		b.Skip("replay is measured on SQLite only (BENCHMARKS.md §14)")
+	}
 	path, n := historyStore(b)
 	cfg := filepath.Join(b.TempDir(), "ituwatch.yaml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, "store: {path: %s}\nrules: {packs: [\"builtin:itu\"]}\nroutes:\n  - {topics: [\"*\"], to: [console]}\n", path), 0o600); err != nil {
@@ -311,10 +311,7 @@ func searchMix() []string {
 func BenchmarkHistorySearch(b *testing.B) {
 	path, n := historyStore(b)
 	ctx := context.Background()
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := openHistoryStore(b, path, n)
 	defer st.Close()
 	router := chat.NewRouter(chat.RouterOptions{Queries: st, Version: version})
 	qs := searchMix()

@@ -47,6 +47,7 @@ func (a *app) addChatNotifiers(context.Context) error {
 			PickleKey:          mc.Encryption.PickleKey.Value(),
 			State:              a.store,
 			DB:                 a.store.DB(),
+			DBDialect:          a.store.Driver(),
 			Logger:             a.log,
 			PermalinkBase:      a.cfg.Web.BaseURL,
 		}}
@@ -55,11 +56,14 @@ func (a *app) addChatNotifiers(context.Context) error {
 	return nil
 }
 
-// listeners returns the chat command listeners to run with the daemon. Each
-// runs under its supervisor, which retries it until ctx ends: a chat
-// platform's outage or a revoked token must not stop polling, the console
-// or the other platform. Only `run` listens; other commands show none.
-func (a *app) listeners() []func(context.Context) {
+// listeners returns the chat command listeners to run with the daemon: the
+// ones every instance runs (Slack: each command is answered once, see
+// chat.Once) and the ones only the leader runs (Matrix: its sync is one
+// stream per account). Each runs under its supervisor, which retries it
+// until ctx ends: a chat platform's outage or a revoked token must not stop
+// polling, the console or the other platform. Only `run` listens; other
+// commands show none.
+func (a *app) listeners() (everyone, leaderOnly []func(context.Context)) {
 	if a.slack != nil && !a.cfg.Slack.AppToken.IsSet() {
 		a.log.Warn("slack: no app_token (xapp-) configured; alerts are posted but /itu and mentions are not answered")
 	}
@@ -72,18 +76,23 @@ func (a *app) listeners() []func(context.Context) {
 	}
 	if a.matrix != nil {
 		set = append(set, chatListener{
-			sup:     chat.NewSupervisor("matrix", a.log, listenerBackoff),
-			session: func(ctx context.Context, up func()) error { return a.matrix.Listen(ctx, a.commands, up) },
+			sup:        chat.NewSupervisor("matrix", a.log, listenerBackoff),
+			session:    func(ctx context.Context, up func()) error { return a.matrix.Listen(ctx, a.commands, up) },
+			leaderOnly: true,
 		})
 	}
 	a.chatListeners.mu.Lock()
 	a.chatListeners.list = set
 	a.chatListeners.mu.Unlock()
-	var out []func(context.Context)
 	for _, l := range set {
-		out = append(out, func(ctx context.Context) { l.sup.Run(ctx, l.session) })
+		run := func(ctx context.Context) { l.sup.Run(ctx, l.session) }
+		if l.leaderOnly {
+			leaderOnly = append(leaderOnly, run)
+		} else {
+			everyone = append(everyone, run)
+		}
 	}
-	return out
+	return everyone, leaderOnly
 }
 
 // listenerSet holds the supervised command listeners once `run` made them;
@@ -95,8 +104,9 @@ type listenerSet struct {
 
 // chatListener is a chat platform's command listener and its supervisor.
 type chatListener struct {
-	sup     *chat.Supervisor
-	session chat.Session
+	sup        *chat.Supervisor
+	session    chat.Session
+	leaderOnly bool // runs only while this instance leads
 }
 
 // listenerStatuses is where each chat listener stands, for status,
@@ -105,7 +115,14 @@ func (a *app) listenerStatuses() []chat.ListenerStatus {
 	a.chatListeners.mu.Lock()
 	defer a.chatListeners.mu.Unlock()
 	out := make([]chat.ListenerStatus, 0, len(a.chatListeners.list))
+	leading := true
+	if a.election != nil {
+		leading, _ = a.election.Leading()
+	}
 	for _, l := range a.chatListeners.list {
+		if l.leaderOnly && !leading {
+			continue // the leader runs it; this instance stands by
+		}
 		out = append(out, l.sup.Status())
 	}
 	return out

@@ -37,7 +37,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer a.Close()
 
-	log.Info("ituwatch running", "version", version, "sources", len(cfg.Sources), "topics", len(a.engine.Topics()), "store", cfg.Store.Path)
+	log.Info("ituwatch running", "version", version, "sources", len(cfg.Sources), "topics", len(a.engine.Topics()), "store", cfg.Store.Driver, "store_path", cfg.Store.Path)
 
 	// Work runs on its own context so that, on a signal, polls and sends in
 	// flight get a bounded grace period instead of being cut mid-write.
@@ -50,25 +50,47 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	var wg sync.WaitGroup
-	errc := make(chan error, 8)
-	start := func(name string, fn func(context.Context) error) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := fn(work); err != nil && !errors.Is(err, context.Canceled) {
-				errc <- fmt.Errorf("%s: %w", name, err)
-			}
-		}()
+	errc := make(chan error, 1)
+	// Several instances may share the store (leader.go): every one keeps its
+	// row fresh and answers Slack commands; only the leader polls, sends and
+	// runs Matrix, under a context that ends when it stops leading.
+	if err := a.registerInstance(work); err != nil {
+		return err
 	}
-	start("scheduler", a.scheduler.Run)
-	start("dispatcher", a.dispatcher.Run)
-	start("expiry", a.runExpiry) // mutes and snoozes that ran out (expiry.go)
-	start("editor", a.editor.Run)
-	start("digests", a.digests.Run)
+	wg.Go(func() {
+		heartbeat(work, a.store, a.instance, heartbeatEvery(a.store.Driver()), a.election.Leading, log)
+	})
+	everyone, leaderOnly := a.listeners()
+	lead := func(ctx context.Context) {
+		var lwg sync.WaitGroup
+		start := func(name string, fn func(context.Context) error) {
+			lwg.Go(func() {
+				if err := fn(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					select {
+					case errc <- fmt.Errorf("%s: %w", name, err):
+					default:
+					}
+				}
+			})
+		}
+		start("scheduler", a.scheduler.Run)
+		start("dispatcher", a.dispatcher.Run)
+		start("expiry", a.runExpiry) // mutes and snoozes that ran out (expiry.go)
+		start("editor", a.editor.Run)
+		start("digests", a.digests.Run)
+		for _, listen := range leaderOnly {
+			lwg.Go(func() { listen(ctx) })
+		}
+		if a.store.Driver() == "postgres" {
+			lwg.Go(func() { a.wakeForOthers(ctx) })
+		}
+		lwg.Wait()
+	}
+	wg.Go(func() { a.election.Run(work, lead) })
 	// The chat listeners never end the run: each one retries under its
 	// supervisor until work ends, so a chat platform's outage or a revoked
 	// token leaves polling, the console and the other platform untouched.
-	for _, listen := range a.listeners() {
+	for _, listen := range everyone {
 		wg.Go(func() { listen(work) })
 	}
 
@@ -84,6 +106,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 	go func() { wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		a.unregisterInstance()
 	case <-time.After(shutdownGrace):
 		log.Warn("shutdown grace period over; undelivered alerts stay queued for the next start")
 	}
@@ -136,6 +159,17 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	defer a.Close()
+	// `run` instances may share the store: this process's delivery leases
+	// must count as live to them while it works.
+	if err := a.store.RegisterInstance(ctx, a.instance); err == nil {
+		hctx, stop := context.WithCancel(ctx)
+		beating := make(chan struct{})
+		go func() {
+			defer close(beating)
+			heartbeat(hctx, a.store, a.instance, heartbeatEvery(a.store.Driver()), func() (bool, time.Time) { return false, time.Time{} }, a.log)
+		}()
+		defer func() { stop(); <-beating; a.unregisterInstance() }()
+	}
 	failed, err := a.pollOnce(ctx)
 	if err != nil {
 		return err

@@ -84,6 +84,7 @@ func commands() []command {
 		{"rules", "test rules on text, evaluate them on a labelled corpus, replay them on history", cmdRules},
 		{"check-config", "validate a config file and report every problem", cmdCheckConfig},
 		{"chat", "a terminal chat session with the bot's commands", cmdChat},
+		{"migrate", "copy a SQLite store into an empty Postgres database (--from sqlite:FILE --to postgres:DSN)", cmdMigrate},
 		{"version", "print the version", cmdVersion},
 	}
 }

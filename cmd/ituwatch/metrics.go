@@ -106,6 +106,18 @@ func (a *app) metricsHandler() (http.Handler, error) {
 		pollsTotal, pollSeconds, itemsPolledTotal, deliveriesTotal, retriesTotal, commandsTotal,
 		&storeCollector{a: a, started: time.Now()},
 		listenerCollector{a: a},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ituwatch_leading",
+			Help: "1 while this instance leads (polls, sends, runs Matrix), 0 while it stands by; one instance of those sharing a store leads.",
+		}, func() float64 {
+			if a.election == nil {
+				return 1 // not `run`: nothing to share
+			}
+			if lead, _ := a.election.Leading(); lead {
+				return 1
+			}
+			return 0
+		}),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {
@@ -138,6 +150,12 @@ type health struct {
 	Status        string           `json:"status"`
 	Listeners     []listenerHealth `json:"listeners"`
 	ListenersDown []string         `json:"listeners_down"`
+	// Instance is this process among those sharing the store; Leading
+	// whether it polls and sends; Leader the instance that does ("" while
+	// none does, for the seconds of a takeover).
+	Instance string `json:"instance"`
+	Leading  bool   `json:"leading"`
+	Leader   string `json:"leader"`
 }
 
 // listenerHealth is one chat command listener in /healthz.
@@ -157,7 +175,10 @@ type listenerHealth struct {
 func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), scrapeTimeout)
 	defer cancel()
-	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}, Status: "ok", Listeners: []listenerHealth{}, ListenersDown: []string{}}
+	h := health{Sources: len(a.cfg.Sources), SourcesFailing: []string{}, Status: "ok", Listeners: []listenerHealth{}, ListenersDown: []string{}, Instance: a.instance.ID}
+	if a.election != nil {
+		h.Leading, _ = a.election.Leading()
+	}
 	for _, l := range a.listenerStatuses() {
 		h.Listeners = append(h.Listeners, listenerHealth{Name: l.Name, State: string(l.State), Since: l.Since.UTC(), Reason: l.Reason})
 		if l.State == chat.ListenerDown {
@@ -177,7 +198,8 @@ func (a *app) healthz(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		h.QueueDepth, h.OldestPendingSeconds, h.FailedDeliveries = queueSummary(dests, time.Now())
-		return nil
+		h.Leader, err = a.leaderID(ctx)
+		return err
 	}()
 	if err != nil {
 		// The cause goes to the log; the probe only needs to know.
@@ -275,7 +297,20 @@ func (n countingNotifier) Send(ctx context.Context, msg notify.Outgoing) (string
 }
 
 // countingHandler counts chat commands by platform, command and result.
-type countingHandler struct{ next chat.Handler }
+// With first set it is a chat.Once: instances sharing a store answer each
+// event once.
+type countingHandler struct {
+	next  chat.Handler
+	first func(ctx context.Context, eventID string) bool
+}
+
+// FirstAnswer implements chat.Once.
+func (h countingHandler) FirstAnswer(ctx context.Context, eventID string) bool {
+	if h.first == nil {
+		return true
+	}
+	return h.first(ctx, eventID)
+}
 
 func (h countingHandler) Handle(ctx context.Context, req chat.Request) chat.Reply {
 	reply := h.next.Handle(ctx, req)

@@ -415,7 +415,7 @@ func cmdRulesReplay(ctx context.Context, env *cliEnv, args []string) error {
 			return fmt.Errorf("unknown topic %q; the topics are: %s", *topic, strings.Join(ids, ", "))
 		}
 	}
-	st, err := store.Open(ctx, cfg.Store.Path) // its errors name the store
+	st, err := store.OpenDriver(ctx, cfg.Store.Driver, cfg.Store.Target()) // its errors name the store, never the DSN
 	if err != nil {
 		return err
 	}

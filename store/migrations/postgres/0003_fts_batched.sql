@@ -1,0 +1,3 @@
+-- 0003 (postgres): nothing to do. On SQLite this moved FTS5 indexing out of
+-- the item triggers into batches; on Postgres the search vector is a stored
+-- generated column of items (0001), written with the row.

@@ -1,0 +1,3 @@
+-- 0004 (postgres): nothing to do. On SQLite this stripped the snippet hit
+-- markers (U+E000, U+E001) from stored text; the store strips them before
+-- it writes an item, and no Postgres store held items before that.

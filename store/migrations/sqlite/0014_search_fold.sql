@@ -1,0 +1,3 @@
+-- 0014 (sqlite): nothing to do. On Postgres this rebuilds the search
+-- vector from text split and folded as the FTS5 tokenizer here splits and
+-- folds it (unicode61, remove_diacritics 2).
