@@ -160,6 +160,12 @@ func NewHandler(o Options) (http.Handler, error) {
 	m.HandleFunc("GET /sources", h.page(h.sourcesPage))
 	m.HandleFunc("GET /rules", h.page(h.rulesPage))
 	m.HandleFunc("GET /rules/test", h.page(h.rulesTestPage))
+	// Browsers ask for an icon on their own; there is none, and a 404
+	// would be an error in every visitor's console.
+	m.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "private, max-age=86400")
+		w.WriteHeader(http.StatusNoContent)
+	})
 	m.HandleFunc("GET /static/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/") {
 			http.NotFound(w, r) // files only, no listings

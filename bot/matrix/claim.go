@@ -45,7 +45,7 @@ func (c *Client) Edit(ctx context.Context, e notify.Edit) error {
 	if err != nil {
 		return err
 	}
-	content := alertContent(render.NewAlertView(e.Alert, render.ViewOptions{CommandPrefix: CommandPrefix + " ", Claim: e.Claim}))
+	content := alertContent(render.NewAlertView(e.Alert, render.ViewOptions{CommandPrefix: CommandPrefix + " ", Claim: e.Claim, PermalinkBase: c.permalink}))
 	content.SetEdit(id.EventID(e.ExternalID))
 	content.NewContent.Mentions = &event.Mentions{}
 	state := "none"

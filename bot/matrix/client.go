@@ -76,6 +76,9 @@ type Options struct {
 	// HTTPClient replaces the default client (tests). Its timeout must exceed
 	// the 30 s sync long poll.
 	HTTPClient *http.Client
+	// PermalinkBase is the web view's address (web.base_url): with it, each
+	// alert links its page there. Empty: no link.
+	PermalinkBase string
 }
 
 // Client posts alerts to Matrix rooms and listens for commands.
@@ -88,6 +91,7 @@ type Client struct {
 	encryption bool
 	self       id.UserID
 	server     string // the bot's homeserver name, from its user id
+	permalink  string // web.base_url, for render.ViewOptions
 
 	allowedUsers   map[string]bool
 	allowedServers map[string]bool
@@ -182,6 +186,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		allowedUsers:   set(opts.AllowedUsers),
 		allowedServers: set(opts.AllowedHomeservers),
 		admins:         set(opts.Admins),
+		permalink:      opts.PermalinkBase,
 		now:            time.Now,
 		aliases:        map[string]id.RoomID{},
 		power:          map[id.RoomID]cachedPower{},

@@ -208,6 +208,14 @@ func alertContent(v render.AlertView) *event.MessageEventContent {
 	if line := claimLine(v); line != "" {
 		m.paragraph(line)
 	}
+	if link := safeURL(v.Permalink); link != "" {
+		// The address in the plain body too: notifications and plain
+		// clients show no links.
+		m.tag(`<p><a href="` + html.EscapeString(link) + `">`)
+		m.text("Open in ituwatch")
+		m.tag("</a></p>")
+		m.plain.WriteString(": " + link + "\n")
+	}
 	m.tag("<p>")
 	m.text(fmt.Sprintf("Alert #%d · details: ", v.ID))
 	m.tag("<code>")

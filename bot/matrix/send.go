@@ -32,7 +32,7 @@ func (c *Client) Send(ctx context.Context, msg notify.Outgoing) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	content := alertContent(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: CommandPrefix + " "}))
+	content := alertContent(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: CommandPrefix + " ", PermalinkBase: c.permalink}))
 	if msg.ThreadID != "" {
 		root := id.EventID(msg.ThreadID)
 		content.RelatesTo = &event.RelatesTo{

@@ -18,6 +18,7 @@ type ConsoleNotifier struct {
 	w         io.Writer
 	jsonLines bool
 	bold      bool // w is a terminal that allows colour
+	permalink string
 }
 
 // NewConsoleNotifier prints to w; jsonLines selects one JSON object per line
@@ -25,6 +26,13 @@ type ConsoleNotifier struct {
 // and NO_COLOR is not set.
 func NewConsoleNotifier(w io.Writer, jsonLines bool) *ConsoleNotifier {
 	return &ConsoleNotifier{w: w, jsonLines: jsonLines, bold: render.TerminalBold(w, os.LookupEnv)}
+}
+
+// WithPermalinks has every alert end with a link to its page in the web
+// view at base (web.base_url); "" shows none.
+func (c *ConsoleNotifier) WithPermalinks(base string) *ConsoleNotifier {
+	c.permalink = base
+	return c
 }
 
 // Send writes the alert and returns "console-<delivery id>" as its id, so
@@ -35,14 +43,14 @@ func (c *ConsoleNotifier) Send(ctx context.Context, msg Outgoing) (string, error
 	}
 	var out []byte
 	if c.jsonLines {
-		j, err := render.FormatJSON(msg.Alert)
+		j, err := render.FormatJSONWith(msg.Alert, render.JSONOptions{PermalinkBase: c.permalink})
 		if err != nil {
 			return "", Permanent(err)
 		}
 		out = append(j, '\n')
 	} else {
 		// The "━━" header line already sets alerts apart.
-		v := render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained})
+		v := render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, PermalinkBase: c.permalink})
 		out = []byte(render.Text(v, render.TextOptions{Bold: c.bold}) + "\n")
 	}
 	c.mu.Lock()

@@ -527,3 +527,20 @@ func TestConsoleNotifier(t *testing.T) {
 		}
 	}
 }
+
+func TestConsoleNotifierLinksTheWebView(t *testing.T) {
+	for _, jsonLines := range []bool{false, true} {
+		var buf bytes.Buffer
+		c := NewConsoleNotifier(&buf, jsonLines).WithPermalinks("https://itu.example.org/")
+		if _, err := c.Send(context.Background(), Outgoing{DeliveryID: 7, Alert: bottest.NewIP()}); err != nil {
+			t.Fatal(err)
+		}
+		want := "open in ituwatch: https://itu.example.org/alerts/42\n"
+		if jsonLines {
+			want = `"permalink":"https://itu.example.org/alerts/42"`
+		}
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("json %v: console output without %q:\n%s", jsonLines, want, buf.String())
+		}
+	}
+}

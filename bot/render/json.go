@@ -37,6 +37,8 @@ type jsonAlert struct {
 	// Digest is set on pages of digests only.
 	Digest *jsonDigest `json:"digest,omitempty"`
 	Diff   *jsonDiff   `json:"diff,omitempty"` // alerts whose text changed only
+	// Permalink is the alert's page in the web view; only with web.base_url.
+	Permalink string `json:"permalink,omitempty"`
 }
 
 // jsonDiff is what changed in the item's text, cleaned, not cut.
@@ -121,7 +123,17 @@ type jsonPart struct {
 // FormatJSON renders an alert as one line of JSON for scripts (jq, log
 // shippers). Strings are cleaned of control characters like the text form but
 // not shortened, except snippets which are already windows of text.
-func FormatJSON(a model.Alert) ([]byte, error) {
+func FormatJSON(a model.Alert) ([]byte, error) { return FormatJSONWith(a, JSONOptions{}) }
+
+// JSONOptions adapt the JSON line to where it is printed.
+type JSONOptions struct {
+	// PermalinkBase is web.base_url: with it, a line carries the alert's
+	// page in the web view as "permalink".
+	PermalinkBase string
+}
+
+// FormatJSONWith is FormatJSON with the options of o.
+func FormatJSONWith(a model.Alert, o JSONOptions) ([]byte, error) {
 	j := jsonAlert{
 		ID:             a.ID,
 		Kind:           string(a.Kind),
@@ -202,6 +214,11 @@ func FormatJSON(a model.Alert) ([]byte, error) {
 	}
 	if a.Diff != nil {
 		j.Diff = diffJSON(a.Diff)
+	}
+	switch a.Kind {
+	case model.AlertSummary, model.AlertDigest, model.AlertNotice:
+	default:
+		j.Permalink = Permalink(o.PermalinkBase, a.ID)
 	}
 	out, err := json.Marshal(j)
 	if err != nil {

@@ -92,6 +92,9 @@ func Text(v AlertView, o TextOptions) string {
 	if len(v.AlsoReported) > 0 {
 		b.WriteString("  also reported by: " + strings.Join(v.AlsoReported, ", ") + "\n")
 	}
+	if v.Permalink != "" {
+		b.WriteString("  open in ituwatch: " + v.Permalink + "\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 

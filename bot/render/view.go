@@ -58,6 +58,10 @@ type AlertView struct {
 	// Digest is a page of a digest (kind digest); for one, the fields but
 	// ID, Kind and ParentID are empty.
 	Digest *DigestView
+	// Permalink is the alert's page in the web view, {web.base_url}/alerts/{id};
+	// empty without a web view, and for summaries, digests and notices,
+	// which have no page.
+	Permalink string
 }
 
 // MatchView is one topic an alert matched.
@@ -96,6 +100,9 @@ type ViewOptions struct {
 	CommandPrefix string
 	// Claim is who is on the alert, for the edit that shows it; nil: nobody.
 	Claim *model.AlertClaim
+	// PermalinkBase is the web view's address as people reach it
+	// (web.base_url, checked by config); "" when there is none.
+	PermalinkBase string
 }
 
 // NewAlertView decides what a shows.
@@ -112,6 +119,9 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 		return v
 	}
 	v.Claim = NewClaimView(o.Claim)
+	if a.Kind != model.AlertNotice {
+		v.Permalink = Permalink(o.PermalinkBase, a.ID)
+	}
 	v.Severity = a.MaxSeverity()
 	v.Title = Clean(a.Item.Title)
 	if v.Title == "" {
@@ -147,6 +157,15 @@ func NewAlertView(a model.Alert, o ViewOptions) AlertView {
 		v.Matches = append(v.Matches, mv)
 	}
 	return v
+}
+
+// Permalink is alert id's page in the web view at base: "" when base is
+// empty or the alert has no id yet.
+func Permalink(base string, id int64) string {
+	if base == "" || id <= 0 {
+		return ""
+	}
+	return strings.TrimRight(base, "/") + "/alerts/" + strconv.FormatInt(id, 10)
 }
 
 // explainedRef stands for a paragraph the destination was shown today. The

@@ -111,6 +111,11 @@ func renderAlert(v render.AlertView) ([]slack.Block, string) {
 
 	foot := newMrkdwn(maxContextText)
 	foot.text(fmt.Sprintf("alert #%d", v.ID), 0)
+	if v.Permalink != "" {
+		// Early in the line, so a long list of outlets cannot cut it off.
+		foot.text(" · ", 0)
+		foot.link(v.Permalink, "Open in ituwatch")
+	}
 	if v.Kind == model.AlertUpdate && v.ParentID != 0 {
 		foot.text(fmt.Sprintf(" · update of #%d", v.ParentID), 0)
 	}

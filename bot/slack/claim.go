@@ -81,7 +81,7 @@ func (c *Client) Edit(ctx context.Context, e notify.Edit) error {
 	if err != nil {
 		return err
 	}
-	blocks, text := renderAlert(render.NewAlertView(e.Alert, render.ViewOptions{CommandPrefix: slashCommand + " ", Claim: e.Claim}))
+	blocks, text := renderAlert(render.NewAlertView(e.Alert, render.ViewOptions{CommandPrefix: slashCommand + " ", Claim: e.Claim, PermalinkBase: c.permalink}))
 	_, _, _, err = c.api.UpdateMessageContext(ctx, channel, e.ExternalID,
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionText(text, false),

@@ -34,6 +34,9 @@ type Options struct {
 	// MinInterval paces posts per channel (Slack allows about one message per
 	// second per channel). Zero means 1s; negative turns pacing off.
 	MinInterval time.Duration
+	// PermalinkBase is the web view's address (web.base_url): with it, each
+	// alert links its page there. Empty: no link.
+	PermalinkBase string
 }
 
 // Client posts alerts to Slack and listens for commands.
@@ -46,6 +49,7 @@ type Client struct {
 	admins      map[string]bool
 	minInterval time.Duration
 	started     time.Time
+	permalink   string // web.base_url, for render.ViewOptions
 
 	// clock, replaced in tests
 	now   func() time.Time
@@ -122,6 +126,7 @@ func New(opts Options) (*Client, error) {
 		appToken:    opts.AppToken,
 		admins:      admins,
 		minInterval: interval,
+		permalink:   opts.PermalinkBase,
 		now:         time.Now,
 		after:       time.After,
 		nextPost:    map[string]time.Time{},

@@ -59,7 +59,7 @@ func (c *Client) Send(ctx context.Context, msg notify.Outgoing) (string, error) 
 		}
 	}
 
-	blocks, text := renderAlert(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: slashCommand + " "}))
+	blocks, text := renderAlert(render.NewAlertView(msg.Alert, render.ViewOptions{Explained: msg.Explained, CommandPrefix: slashCommand + " ", PermalinkBase: c.permalink}))
 	opts := []slack.MsgOption{
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionText(text, false),

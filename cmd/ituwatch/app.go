@@ -155,7 +155,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 	if out == nil {
 		out = os.Stdout
 	}
-	a.notifiers["console"] = notify.NewConsoleNotifier(out, opts.jsonLines)
+	a.notifiers["console"] = notify.NewConsoleNotifier(out, opts.jsonLines).WithPermalinks(cfg.Web.BaseURL)
 	if err := a.addChatNotifiers(ctx); err != nil {
 		return nil, err
 	}

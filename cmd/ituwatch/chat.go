@@ -24,6 +24,8 @@ func (a *app) addChatNotifiers(context.Context) error {
 			APIURL:   sc.APIURL,
 			Admins:   sc.Admins,
 			Logger:   a.log,
+			// Alerts link their page in the web view.
+			PermalinkBase: a.cfg.Web.BaseURL,
 		})
 		if err != nil {
 			return fmt.Errorf("slack: %w", err)
@@ -47,6 +49,7 @@ func (a *app) addChatNotifiers(context.Context) error {
 			DB:                 a.store.DB(),
 			DBDialect:          a.store.Driver(),
 			Logger:             a.log,
+			PermalinkBase:      a.cfg.Web.BaseURL,
 		}}
 		a.notifiers["matrix"] = a.matrix
 	}

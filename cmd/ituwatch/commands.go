@@ -150,7 +150,7 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 			}
 			summarised[a.Held.Source] = true
 		}
-		printErr = writeAlert(env.stdout, a, *jsonOut)
+		printErr = writeAlert(env.stdout, a, *jsonOut, cfg.Web.BaseURL)
 	}
 	// Every new alert is printed here; the console route's deliveries are
 	// still recorded, but not printed twice.
@@ -186,16 +186,18 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
-func writeAlert(w io.Writer, a model.Alert, jsonLines bool) error {
+// writeAlert prints a for once; permalinkBase is web.base_url.
+func writeAlert(w io.Writer, a model.Alert, jsonLines bool, permalinkBase string) error {
 	if jsonLines {
-		b, err := render.FormatJSON(a)
+		b, err := render.FormatJSONWith(a, render.JSONOptions{PermalinkBase: permalinkBase})
 		if err != nil {
 			return err
 		}
 		_, err = fmt.Fprintf(w, "%s\n", b)
 		return err
 	}
-	_, err := fmt.Fprintln(w, render.FormatTextWith(a, render.TextOptions{Bold: render.TerminalBold(w, os.LookupEnv)}))
+	v := render.NewAlertView(a, render.ViewOptions{PermalinkBase: permalinkBase})
+	_, err := fmt.Fprintln(w, render.Text(v, render.TextOptions{Bold: render.TerminalBold(w, os.LookupEnv)}))
 	return err
 }
 
