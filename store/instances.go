@@ -29,6 +29,23 @@ func (s *Store) exec(ctx context.Context, query string, args ...any) (int64, err
 }
 
 // RegisterInstance writes (or rewrites) this process's row; its last_seen
+
+// HeartbeatEvery is how often each instance refreshes its row. On Postgres
+// instances take over from each other, and a delivery the killed leader
+// was sending waits until it counts as dead, so they beat often; SQLite
+// has one instance, which beats rarely.
+func (s *Store) HeartbeatEvery() time.Duration {
+	if s.pg {
+		return 2 * time.Second
+	}
+	return 10 * time.Second
+}
+
+// InstanceLiveFor is how long an instance counts as alive after its last
+// heartbeat: three beats missed, and it is dead to the others (its
+// delivery leases are free, status calls it silent).
+func (s *Store) InstanceLiveFor() time.Duration { return 3*s.HeartbeatEvery() + time.Second }
+
 // is in.LastSeen, or StartedAt if that is zero.
 func (s *Store) RegisterInstance(ctx context.Context, in model.Instance) error {
 	seen := in.LastSeen

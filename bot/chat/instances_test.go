@@ -17,7 +17,10 @@ type instanceQueries struct {
 	instances []model.Instance
 	err       error
 	since     time.Time
+	liveFor   time.Duration
 }
+
+func (q *instanceQueries) InstanceLiveFor() time.Duration { return q.liveFor }
 
 func (q *instanceQueries) Instances(_ context.Context, since time.Time) ([]model.Instance, error) {
 	q.since = since
@@ -44,12 +47,18 @@ func TestStatusListsInstances(t *testing.T) {
 			"2 instances", "a1b2c3d4 on vm-geneva (leader since " + t0.Add(-20*time.Minute).UTC().Format("15:04") + " UTC), c3d4e5f6 on vm-brussels (standby, seen 3 s ago)",
 		}, notWant: []string{"none leads"}},
 		{name: "leader killed, none yet", instances: []model.Instance{two[1]}, want: []string{"1 instance", "c3d4e5f6 on vm-brussels (standby", "none leads at the moment"}},
+		{name: "leader killed, its row still there", instances: []model.Instance{
+			{ID: "a1b2c3d4", Host: "vm-geneva", Leader: true, LeaderSince: t0.Add(-20 * time.Minute), LastSeen: t0.Add(-9 * time.Second)},
+			two[1],
+		}, want: []string{
+			"1 instance (and 1 silent)", "a1b2c3d4 on vm-geneva (silent since 9 s ago: stopped or cut off), c3d4e5f6 on vm-brussels (standby, seen 3 s ago)", "none leads at the moment",
+		}, notWant: []string{"leader since"}},
 		{name: "none registered", notWant: []string{"instance"}},
 		{name: "store error", err: errors.New("boom"), want: []string{"ituwatch 1.2.3 status"}, notWant: []string{"instance"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			q := &instanceQueries{fakeQueries: newFakeQueries(), instances: tt.instances, err: tt.err}
+			q := &instanceQueries{fakeQueries: newFakeQueries(), instances: tt.instances, err: tt.err, liveFor: 7 * time.Second}
 			r := newTestRouter(q, &bottest.Clock{T: t0})
 			reply := r.Handle(context.Background(), Request{Text: "status", Platform: "slack", Channel: "C1", User: "U1"})
 			out := RenderPlain(reply)

@@ -227,6 +227,12 @@ type instanceLister interface {
 // instancesSeenWithin bounds status to the instances alive lately.
 const instancesSeenWithin = time.Minute
 
+// instanceLiveness is a store that knows how long an instance counts as
+// alive after its last heartbeat.
+type instanceLiveness interface {
+	InstanceLiveFor() time.Duration
+}
+
 // instanceLines says which instances run and which of them leads:
 // "2 instances: a1b2c3d4 on host1 (leader since 10:02 UTC), c3d4e5f6 on
 // host2 (standby, seen 3 s ago)".
@@ -243,22 +249,35 @@ func (r *Router) instanceLines(ctx context.Context, now time.Time) []ReplyLine {
 	if len(list) == 0 {
 		return nil
 	}
+	liveFor := time.Duration(0) // 0: every listed instance counts as alive
+	if lv, ok := r.q.(instanceLiveness); ok {
+		liveFor = lv.InstanceLiveFor()
+	}
 	parts := make([]string, 0, len(list))
-	leaders := 0
+	leaders, silent := 0, 0
 	for _, in := range list {
 		p := render.Clip(in.ID, render.MaxShortRunes)
 		if in.Host != "" {
 			p += " on " + render.Clip(in.Host, render.MaxShortRunes)
 		}
-		if in.Leader {
+		switch {
+		case liveFor > 0 && now.Sub(in.LastSeen) > liveFor:
+			// Killed, or cut off from the database: its row stays a while.
+			silent++
+			p += fmt.Sprintf(" (silent since %s: stopped or cut off)", secondsAgo(now, in.LastSeen))
+		case in.Leader:
 			leaders++
 			p += " (leader since " + heldSince(now, in.LeaderSince) + ")"
-		} else {
+		default:
 			p += fmt.Sprintf(" (standby, seen %s)", secondsAgo(now, in.LastSeen))
 		}
 		parts = append(parts, p)
 	}
-	line := ReplyLine{Text: words.Plural(len(list), "instance"), Note: strings.Join(parts, ", ")}
+	text := words.Plural(len(list)-silent, "instance")
+	if silent > 0 {
+		text += fmt.Sprintf(" (and %d silent)", silent)
+	}
+	line := ReplyLine{Text: text, Note: strings.Join(parts, ", ")}
 	if leaders == 0 {
 		line.Note += " · none leads at the moment: polling and sending wait until one takes over (within seconds)"
 	}

@@ -172,7 +172,7 @@ func newApp(ctx context.Context, cfg *config.Config, log *slog.Logger, opts appO
 		HoldFor:   cfg.Delivery.HoldFor,
 		// Even two instances that both think they lead (a network split)
 		// never send one delivery at once.
-		Leaser: storeLeaser{st: st, instance: a.instance.ID, live: liveFor(st.Driver())},
+		Leaser: storeLeaser{st: st, instance: a.instance.ID, live: st.InstanceLiveFor()},
 	})
 	a.editor = notify.NewEditWorker(notify.EditWorkerOptions{Outbox: st, Editors: a.editors(), Logger: log, GiveUpAfter: cfg.Delivery.HoldFor})
 	a.digests = digest.NewCloser(digest.Options{

@@ -58,7 +58,7 @@ func cmdRun(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	wg.Go(func() {
-		heartbeat(work, a.store, a.instance, heartbeatEvery(a.store.Driver()), a.election.Leading, log)
+		heartbeat(work, a.store, a.instance, a.store.HeartbeatEvery(), a.election.Leading, log)
 	})
 	everyone, leaderOnly := a.listeners()
 	lead := func(ctx context.Context) {
@@ -166,7 +166,7 @@ func cmdOnce(ctx context.Context, env *cliEnv, args []string) error {
 		beating := make(chan struct{})
 		go func() {
 			defer close(beating)
-			heartbeat(hctx, a.store, a.instance, heartbeatEvery(a.store.Driver()), func() (bool, time.Time) { return false, time.Time{} }, a.log)
+			heartbeat(hctx, a.store, a.instance, a.store.HeartbeatEvery(), func() (bool, time.Time) { return false, time.Time{} }, a.log)
 		}()
 		defer func() { stop(); <-beating; a.unregisterInstance() }()
 	}

@@ -36,19 +36,6 @@ var (
 	leaderSettle = leaderCheckEvery + leaderCheckTimeout
 )
 
-// heartbeatEvery is how often each instance refreshes its row; an instance
-// not seen for liveFor (three beats missed) is dead to the others, and its
-// delivery leases are free: a delivery the killed leader was sending waits
-// that long. SQLite has one instance and beats rarely.
-func heartbeatEvery(driver string) time.Duration {
-	if driver == "postgres" {
-		return 2 * time.Second
-	}
-	return 10 * time.Second
-}
-
-func liveFor(driver string) time.Duration { return 3*heartbeatEvery(driver) + time.Second }
-
 // deliveryLease outlasts a send (30 s timeout) and its recording; a lease
 // whose holder died is taken over as soon as the holder counts as dead.
 const deliveryLease = 2 * time.Minute
@@ -304,7 +291,7 @@ func (a *app) leaderID(ctx context.Context) (string, error) {
 			return a.instance.ID, nil
 		}
 	}
-	list, err := a.store.Instances(ctx, time.Now().Add(-liveFor(a.store.Driver())))
+	list, err := a.store.Instances(ctx, time.Now().Add(-a.store.InstanceLiveFor()))
 	if err != nil {
 		return "", err
 	}

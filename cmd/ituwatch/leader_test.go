@@ -143,7 +143,7 @@ func TestLeaseTakenFromAKilledInstanceIsNotPostedTwice(t *testing.T) {
 
 	b := notify.NewDispatcher(notify.DispatcherOptions{
 		Outbox: st, Notifiers: map[string]notify.Notifier{"slack": sc}, Logger: log,
-		Leaser: storeLeaser{st: st, instance: "bbbb0002", live: liveFor("postgres")},
+		Leaser: storeLeaser{st: st, instance: "bbbb0002", live: st.InstanceLiveFor()},
 	})
 	if n, err := b.DeliverDue(ctx); err != nil || n != 1 {
 		t.Fatalf("B's pass delivered %d, %v; want 1", n, err)
@@ -189,7 +189,7 @@ func TestLeaseHeldByALiveInstanceWaits(t *testing.T) {
 	}
 	b := notify.NewDispatcher(notify.DispatcherOptions{
 		Outbox: st, Notifiers: map[string]notify.Notifier{"slack": sc}, Logger: log,
-		Leaser: storeLeaser{st: st, instance: "bbbb0002", live: liveFor("postgres")},
+		Leaser: storeLeaser{st: st, instance: "bbbb0002", live: st.InstanceLiveFor()},
 	})
 	if n, err := b.DeliverDue(ctx); err != nil || n != 0 {
 		t.Fatalf("B's pass delivered %d, %v; want 0 while A holds the lease", n, err)
