@@ -414,15 +414,7 @@ func postgresTables(ctx context.Context, tx pgx.Tx) ([]string, error) {
 		return nil, fmt.Errorf("list the tables on Postgres: %w", err)
 	}
 	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return readStrings(rows)
 }
 
 func sqliteColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, error) {
@@ -435,6 +427,16 @@ func sqliteColumns(ctx context.Context, tx *sql.Tx, table string) ([]string, err
 
 func scanStrings(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
+	return readStrings(rows)
+}
+
+// readStrings reads a one-column result of either driver (database/sql's
+// rows, or pgx's on the target's transaction).
+func readStrings(rows interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}) ([]string, error) {
 	var out []string
 	for rows.Next() {
 		var s string
