@@ -142,8 +142,12 @@ const (
 	chartMonth = 12 // the month names under the bars
 	chartW     = timelineWeeks * chartBarW
 	chartH     = chartBarsH + chartMonth + 2
-	stripRow   = 11 // one line of meeting names
-	stripRows  = 3
+	// monthLabelWeeks is how many weeks' width a month's name takes at the
+	// phone's larger type (style.css): a month that starts later than that
+	// before the chart's end goes unnamed.
+	monthLabelWeeks = 3
+	stripRow        = 11 // one line of meeting names
+	stripRows       = 3
 )
 
 type timelineView struct {
@@ -255,6 +259,11 @@ func (h *handler) timelinePage(r *http.Request) (pageData, error) {
 	for k := 0; k < timelineWeeks; k++ {
 		m := first.AddDate(0, 0, 7*k)
 		if m.Day() <= 7 {
+			if timelineWeeks-k < monthLabelWeeks {
+				// It would run off the chart, or into the month before
+				// if moved back; the bars' own labels carry their dates.
+				continue
+			}
 			v.Months = append(v.Months, chartLabel{X: k * chartBarW, Text: m.Format("Jan")})
 		}
 	}
