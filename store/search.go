@@ -117,7 +117,9 @@ func (s *Store) Search(ctx context.Context, query string, limit int) ([]model.Se
 // SearchCovered is Search that also says how much of the store it read.
 func (s *Store) SearchCovered(ctx context.Context, query string, limit int) ([]model.SearchHit, model.SearchCoverage, error) {
 	var cov model.SearchCoverage
-	limit = boundLimit(limit, 10, maxList)
+	// Up to every ranked candidate: a caller that filters the hits (the
+	// web view's search form) asks for them all, chat for a screenful.
+	limit = boundLimit(limit, 10, searchCandidates)
 	phrases := searchPhrases(query)
 	if s.pg {
 		if len(phrases) == 0 {

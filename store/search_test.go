@@ -219,12 +219,20 @@ func TestSnippetParts(t *testing.T) {
 func TestSearchLimit(t *testing.T) {
 	eachDriver(t, func(t *testing.T) {
 		s, _ := openTest(t)
-		for i := range 70 {
-			it := item("s", fmt.Sprint(i), "spectrum auction")
-			mustSave(t, s, model.ItemSave{Item: it})
+		// More matches than a search ranks: a limit past that gets them all
+		// (the web view filters among them), and no more.
+		n := searchCandidates + 20
+		saves := make([]model.ItemSave, n)
+		for i := range saves {
+			saves[i] = model.ItemSave{Item: item("s", fmt.Sprint(i), "spectrum auction")}
+		}
+		for i, err := range s.SaveItems(context.Background(), saves) {
+			if err != nil {
+				t.Fatalf("save %d: %v", i, err)
+			}
 		}
 		ctx := context.Background()
-		for _, tt := range []struct{ limit, want int }{{5, 5}, {0, 10}, {1000, maxList}} {
+		for _, tt := range []struct{ limit, want int }{{5, 5}, {0, 10}, {maxList, maxList}, {searchCandidates, searchCandidates}, {10000, searchCandidates}} {
 			if hits, _ := s.Search(ctx, "spectrum", tt.limit); len(hits) != tt.want {
 				t.Errorf("Search limit %d gave %d hits, want %d", tt.limit, len(hits), tt.want)
 			}

@@ -172,7 +172,7 @@ func TestPages(t *testing.T) {
 		{"alert", "/alerts/5", 200, []string{"Common proposals: Resolution 102", "<mark>new IP</mark>", "Why New IP matters.", "Second paragraph.", "Telecom Trade Wire", "claimed by Alice Example", "Raise it with the delegation", `href="/alerts/6"`, `href="https://www.itu.int/md/S26-PP-C-0001/en"`}},
 		{"update", "/alerts/6", 200, []string{`href="/alerts/5"`, "Rev.1 rewords 1 sentence, adds 1", "<del>may</del>", "<ins>shall</ins>"}},
 		{"search", "/search?q=Resolution+102", 200, []string{"3 results", `href="/alerts/5"`, `href="https://www.itu.int/council"`, "no alert", "<mark>102</mark>"}},
-		{"search-filtered", "/search?q=Resolution&proposer=rcc&from=2026-10-01&to=2026-10-31", 200, []string{"1 result", `href="/alerts/5"`, "The filters pick among the 50 best matches"}},
+		{"search-filtered", "/search?q=Resolution&proposer=rcc&from=2026-10-01&to=2026-10-31", 200, []string{"1 result", `href="/alerts/5"`, "The filters pick among the 200 best matches of the words"}},
 		{"documents", "/documents", 200, []string{`href="/documents/PP-26"`, `href="/documents/CWG-Internet-24"`}},
 		{"meeting", "/documents/PP-26", 200, []string{"PP26/1 Add.14", "Rev.1", "E, F", "RCC", "New IP"}},
 		{"sources", "/sources", 200, []string{"3 sources: 1 healthy, 1 failing, 0 retired, 1 not polled yet", "3 failures in a row", "503 Service Unavailable", "the listing table had no readable row", "https://www.itu.int/en/mediacentre/rss", "about 5 Nov 2026 13:00 UTC", "not before 5 Nov 2026 18:00 UTC (waiting after failures)"}},
