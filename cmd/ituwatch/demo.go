@@ -202,6 +202,7 @@ func cmdDemo(ctx context.Context, env *cliEnv, args []string) error {
 	if *webOn {
 		return demoWeb(ctx, a, env, *webListen)
 	}
+	say("'ituwatch demo --web' shows these alerts in the web view: a timeline per topic, a page per alert, search.\n")
 	return nil
 }
 
