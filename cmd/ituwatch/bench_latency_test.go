@@ -94,42 +94,7 @@ func BenchmarkAlertLatency(b *testing.B) {
 	slackSrv := httptest.NewServer(slack)
 	defer slackSrv.Close()
 
-	dir := b.TempDir()
-	cfgText := fmt.Sprintf(`store: {path: %s}
-http: {allow_private_networks: true}
-sources:
-  - {id: policy-news, type: rss, url: "%s/news.rss", schedule: "@every 1h"}
-rules: {packs: ["builtin:itu"]}
-routes:
-  - {topics: ["*"], min_severity: low, to: ["slack:C0LATENCY"]}
-slack:
-  bot_token: ${SLACK_BOT_TOKEN}
-  api_url: %s/api/
-`, filepath.Join(dir, "ituwatch.db"), feedSrv.URL, slackSrv.URL)
-	env := func(k string) (string, bool) {
-		if k == "SLACK_BOT_TOKEN" {
-			return "xoxb-benchmark", true
-		}
-		return "", false
-	}
-	cfg, err := config.Parse("bench.yaml", []byte(cfgText), env)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	a, err := newApp(ctx, cfg, log, appOptions{stdout: io.Discard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	done := make(chan struct{})
-	go func() { _ = a.dispatcher.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx, a, _, _ := latencyApp(b, feedSrv.URL, slackSrv.URL)
 
 	var lat []time.Duration
 	lastPost := time.Time{}
@@ -222,42 +187,7 @@ func BenchmarkAlertLatencyDuringBurst(b *testing.B) {
 		hosts = append(hosts, ln.Addr().String())
 	}
 
-	dir := b.TempDir()
-	cfgText := fmt.Sprintf(`store: {path: %s}
-http: {allow_private_networks: true}
-sources:
-  - {id: policy-news, type: rss, url: "%s/news.rss", schedule: "@every 1h"}
-rules: {packs: ["builtin:itu"]}
-routes:
-  - {topics: ["*"], min_severity: low, to: ["slack:C0LATENCY"]}
-slack:
-  bot_token: ${SLACK_BOT_TOKEN}
-  api_url: %s/api/
-`, filepath.Join(dir, "ituwatch.db"), feedSrv.URL, slackSrv.URL)
-	env := func(k string) (string, bool) {
-		if k == "SLACK_BOT_TOKEN" {
-			return "xoxb-benchmark", true
-		}
-		return "", false
-	}
-	cfg, err := config.Parse("bench.yaml", []byte(cfgText), env)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	a, err := newApp(ctx, cfg, log, appOptions{stdout: io.Discard})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer a.Close()
-	done := make(chan struct{})
-	go func() { _ = a.dispatcher.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	ctx, a, cfg, log := latencyApp(b, feedSrv.URL, slackSrv.URL)
 
 	// The burst runs through its own scheduler and ingester (to route its
 	// alerts to the console) onto the app's store, rules and dispatcher,
@@ -368,4 +298,47 @@ slack:
 		longest = max(longest, w)
 	}
 	b.ReportMetric(longest.Seconds(), "burst-max-s")
+}
+
+// latencyApp starts what the latency benchmarks measure: the app with one
+// RSS source at feedURL and every alert routed to the Slack Web API at
+// slackURL, its dispatcher running until the benchmark ends.
+func latencyApp(b *testing.B, feedURL, slackURL string) (context.Context, *app, *config.Config, *slog.Logger) {
+	b.Helper()
+	dir := b.TempDir()
+	cfgText := fmt.Sprintf(`store: {path: %s}
+http: {allow_private_networks: true}
+sources:
+  - {id: policy-news, type: rss, url: "%s/news.rss", schedule: "@every 1h"}
+rules: {packs: ["builtin:itu"]}
+routes:
+  - {topics: ["*"], min_severity: low, to: ["slack:C0LATENCY"]}
+slack:
+  bot_token: ${SLACK_BOT_TOKEN}
+  api_url: %s/api/
+`, filepath.Join(dir, "ituwatch.db"), feedURL, slackURL)
+	env := func(k string) (string, bool) {
+		if k == "SLACK_BOT_TOKEN" {
+			return "xoxb-benchmark", true
+		}
+		return "", false
+	}
+	cfg, err := config.Parse("bench.yaml", []byte(cfgText), env)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(cancel)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	a, err := newApp(ctx, cfg, log, appOptions{stdout: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { _ = a.dispatcher.Run(ctx); close(done) }()
+	b.Cleanup(func() { cancel(); <-done; a.Close() })
+	return ctx, a, cfg, log
 }
