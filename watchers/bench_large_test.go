@@ -1,7 +1,6 @@
 package watchers_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -142,34 +141,7 @@ func BenchmarkLargeFeeds(b *testing.B) {
 // startLargeFeedServer runs TestPerfLargeFeedServer in a child process and
 // returns its addresses and the total size of its feeds.
 func startLargeFeedServer(b *testing.B) (addrs []string, bytes int) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPerfLargeFeedServer$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), "ITUWATCH_PERF_LARGESERVER=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		stdin.Close()
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(out)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "FEEDS "); ok {
-			n, list, _ := strings.Cut(rest, " ")
-			bytes, _ = strconv.Atoi(n)
-			go func() { _, _ = io.Copy(io.Discard, out) }()
-			return strings.Split(list, ","), bytes
-		}
-	}
-	b.Fatalf("feed server did not start: %v", sc.Err())
-	return nil, 0
+	n, list, _ := strings.Cut(startFeedChild(b, "TestPerfLargeFeedServer", "ITUWATCH_PERF_LARGESERVER"), " ")
+	bytes, _ = strconv.Atoi(n)
+	return strings.Split(list, ","), bytes
 }

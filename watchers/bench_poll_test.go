@@ -74,8 +74,23 @@ func TestPerfFeedServer(t *testing.T) {
 // its addresses, the total size of the feeds and what they weigh on the
 // wire (compressed where served gzip).
 func startFeedServer(b *testing.B) (addrs []string, bytes, wire int) {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestPerfFeedServer$", "-test.bench=^$")
-	cmd.Env = append(os.Environ(), "ITUWATCH_PERF_FEEDSERVER=1")
+	f := strings.Fields(startFeedChild(b, "TestPerfFeedServer", "ITUWATCH_PERF_FEEDSERVER"))
+	if len(f) != 3 {
+		b.Fatalf("feed server said %q", f)
+	}
+	bytes, _ = strconv.Atoi(f[0])
+	wire, _ = strconv.Atoi(f[1])
+	return strings.Split(f[2], ","), bytes, wire
+}
+
+// startFeedChild runs the test named test in a child process (its feed
+// servers are kept out of the measured process's CPU time and memory) with
+// env set to 1, and returns what follows "FEEDS " on the line it prints
+// once it serves. The child stops when the benchmark ends.
+func startFeedChild(b *testing.B, test, env string) string {
+	b.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.bench=^$")
+	cmd.Env = append(os.Environ(), env+"=1")
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		b.Fatal(err)
@@ -96,18 +111,12 @@ func startFeedServer(b *testing.B) (addrs []string, bytes, wire int) {
 	sc := bufio.NewScanner(out)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), "FEEDS "); ok {
-			f := strings.Fields(rest)
-			if len(f) != 3 {
-				b.Fatalf("feed server said %q", sc.Text())
-			}
-			bytes, _ = strconv.Atoi(f[0])
-			wire, _ = strconv.Atoi(f[1])
 			go func() { _, _ = io.Copy(io.Discard, out) }()
-			return strings.Split(f[2], ","), bytes, wire
+			return rest
 		}
 	}
-	b.Fatalf("feed server did not start: %v", sc.Err())
-	return nil, 0, 0
+	b.Fatalf("feed server %s did not start: %v", test, sc.Err())
+	return ""
 }
 
 type consoleRoutes struct{}
