@@ -7,21 +7,13 @@ import (
 
 	"github.com/ituwatch/ituwatch/bot/internal/bottest"
 	"github.com/ituwatch/ituwatch/bot/notify"
+	"github.com/ituwatch/ituwatch/model"
 )
 
 // An update whose text changed shows, in its thread, the sentences that
 // changed: as the homeserver receives the event.
 func TestSendShowsWhatChanged(t *testing.T) {
-	f := newFakeHomeserver(t)
-	c, _ := newTestClient(t, f, newMemState(), nil)
-	msg := notify.Outgoing{DeliveryID: 3, Alert: bottest.DiffUpdate(), Target: alertsRoom, ThreadID: "$root1", Attempt: 1}
-	if _, err := c.Send(context.Background(), msg); err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	ev := f.waitSent(t)
-	fb, _ := ev.Content["formatted_body"].(string)
-	body, _ := ev.Content["body"].(string)
-	checkHTML(t, fb)
+	ev, fb, body := sendInThread(t, 3, bottest.DiffUpdate())
 	for _, want := range []string{
 		"<li>~ Contributions are due by <del>1</del> <strong>15</strong> March 2027.</li>",
 		"<li>− <del>The chair thanked the secretariat.</del></li>",
@@ -46,16 +38,7 @@ func TestSendShowsWhatChanged(t *testing.T) {
 // A hostile added sentence reaches the room with its matched word in
 // <strong> and nothing in it live: no ping, no element, no link.
 func TestSendDiffEscapesHostileText(t *testing.T) {
-	f := newFakeHomeserver(t)
-	c, _ := newTestClient(t, f, newMemState(), nil)
-	msg := notify.Outgoing{DeliveryID: 4, Alert: bottest.HostileDiff(), Target: alertsRoom, ThreadID: "$root1", Attempt: 1}
-	if _, err := c.Send(context.Background(), msg); err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	ev := f.waitSent(t)
-	fb, _ := ev.Content["formatted_body"].(string)
-	body, _ := ev.Content["body"].(string)
-	checkHTML(t, fb)
+	ev, fb, body := sendInThread(t, 4, bottest.HostileDiff())
 	want := "<li>+ &lt;!channel&gt; @\u2060room read &lt;b&gt;this&lt;/b&gt; &lt;https://evil.example|<strong>IPv6</strong> now&gt; " +
 		"*urgent* ~gone~ `code` &amp; <strong>IPv6</strong> &lt;script&gt;x&lt;/script&gt;.</li>"
 	if !strings.Contains(fb, want) {
@@ -76,16 +59,7 @@ func TestSendDiffEscapesHostileText(t *testing.T) {
 // A revision's update says what the revision added, in its heading and
 // its lines, as the homeserver receives the event.
 func TestSendShowsWhatARevisionAdded(t *testing.T) {
-	f := newFakeHomeserver(t)
-	c, _ := newTestClient(t, f, newMemState(), nil)
-	msg := notify.Outgoing{DeliveryID: 4, Alert: bottest.RevisionDiff(), Target: alertsRoom, ThreadID: "$root1", Attempt: 1}
-	if _, err := c.Send(context.Background(), msg); err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	ev := f.waitSent(t)
-	fb, _ := ev.Content["formatted_body"].(string)
-	body, _ := ev.Content["body"].(string)
-	checkHTML(t, fb)
+	ev, fb, body := sendInThread(t, 4, bottest.RevisionDiff())
 	for _, want := range []string{"<strong>Rev.1 adds 1 sentence, removes 1</strong>",
 		"<li>+ ITU shall coordinate the allocation of <strong>IPv6</strong> address blocks to Member States.</li>"} {
 		if !strings.Contains(fb, want) {
@@ -96,4 +70,22 @@ func TestSendShowsWhatARevisionAdded(t *testing.T) {
 		t.Errorf("body lacks the revision heading:\n%s", body)
 	}
 	golden(t, "alert_diff_revision.golden.json", indentJSON(t, ev.Raw))
+}
+
+// sendInThread sends an update in the thread of its first alert to the
+// fake homeserver and returns the event it received, its HTML (checked
+// for live markup) and its plain body.
+func sendInThread(t *testing.T, deliveryID int64, a model.Alert) (ev sentEvent, fb, body string) {
+	t.Helper()
+	f := newFakeHomeserver(t)
+	c, _ := newTestClient(t, f, newMemState(), nil)
+	msg := notify.Outgoing{DeliveryID: deliveryID, Alert: a, Target: alertsRoom, ThreadID: "$root1", Attempt: 1}
+	if _, err := c.Send(context.Background(), msg); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	ev = f.waitSent(t)
+	fb, _ = ev.Content["formatted_body"].(string)
+	body, _ = ev.Content["body"].(string)
+	checkHTML(t, fb)
+	return ev, fb, body
 }

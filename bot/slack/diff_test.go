@@ -2,24 +2,19 @@ package slack
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/ituwatch/ituwatch/bot/internal/bottest"
+	"github.com/ituwatch/ituwatch/model"
 )
 
 // An update whose text changed shows, in its thread, the sentences that
 // changed: over the Web API as Slack receives it.
 func TestSendShowsWhatChanged(t *testing.T) {
-	f := newFakeSlack(t)
-	c, _ := newTestClient(t, f, nil)
-	out := outgoing(bottest.DiffUpdate())
-	out.ThreadID = "1700000000.000001"
-	if _, err := c.Send(context.Background(), out); err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	p := f.acceptedPosts()[0]
-	if p.Get("thread_ts") != out.ThreadID {
+	p := postInThread(t, bottest.DiffUpdate())
+	if p.Get("thread_ts") != threadTS {
 		t.Errorf("thread_ts = %q, want the first alert's thread", p.Get("thread_ts"))
 	}
 	golden(t, "alert_diff.golden.json", prettyBlocks(t, p))
@@ -28,14 +23,7 @@ func TestSendShowsWhatChanged(t *testing.T) {
 // A hostile added sentence reaches the thread with its matched word in
 // bold and nothing in it live: no mention, no link, no formatting.
 func TestSendDiffEscapesHostileText(t *testing.T) {
-	f := newFakeSlack(t)
-	c, _ := newTestClient(t, f, nil)
-	out := outgoing(bottest.HostileDiff())
-	out.ThreadID = "1700000000.000001"
-	if _, err := c.Send(context.Background(), out); err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	p := f.acceptedPosts()[0]
+	p := postInThread(t, bottest.HostileDiff())
 	var diff string
 	for _, tx := range texts(postedBlocks(t, p)) {
 		if s := tx["text"].(string); strings.Contains(s, "What changed") {
@@ -65,14 +53,7 @@ func TestSendDiffEscapesHostileText(t *testing.T) {
 // A revision's update says what the revision added, in its heading and
 // its lines, as Slack receives the post.
 func TestSendShowsWhatARevisionAdded(t *testing.T) {
-	f := newFakeSlack(t)
-	c, _ := newTestClient(t, f, nil)
-	out := outgoing(bottest.RevisionDiff())
-	out.ThreadID = "1700000000.000001"
-	if _, err := c.Send(context.Background(), out); err != nil {
-		t.Fatalf("Send: %v", err)
-	}
-	p := f.acceptedPosts()[0]
+	p := postInThread(t, bottest.RevisionDiff())
 	var diff string
 	for _, tx := range texts(postedBlocks(t, p)) {
 		if s := tx["text"].(string); strings.Contains(s, "Rev.1 adds") {
@@ -85,4 +66,21 @@ func TestSendShowsWhatARevisionAdded(t *testing.T) {
 		}
 	}
 	golden(t, "alert_diff_revision.golden.json", prettyBlocks(t, p))
+}
+
+// threadTS is the first alert's message, whose thread updates go to.
+const threadTS = "1700000000.000001"
+
+// postInThread sends an update in the thread of its first alert to the
+// fake Web API and returns the post it accepted.
+func postInThread(t *testing.T, a model.Alert) url.Values {
+	t.Helper()
+	f := newFakeSlack(t)
+	c, _ := newTestClient(t, f, nil)
+	out := outgoing(a)
+	out.ThreadID = threadTS
+	if _, err := c.Send(context.Background(), out); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	return f.acceptedPosts()[0]
 }
