@@ -99,18 +99,8 @@ func TestElectionStepsDownAndComesBack(t *testing.T) {
 // not tell it), takes the lease over once A counts as dead and finds A's
 // message instead of posting again.
 func TestLeaseTakenFromAKilledInstanceIsNotPostedTwice(t *testing.T) {
-	fake := newFakeSlackAPI(t, killTestToken)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "ituwatch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sc, err := slack.New(slack.Options{BotToken: killTestToken, APIURL: fake.url(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, st, sc, log := leaseRig(t)
 	time.Sleep(10 * time.Millisecond) // the alert is younger than B's Slack client
 
 	it := model.Item{SourceID: "policy-news", ID: "k1", Title: "TSAG debates New IP successor at ITU-T", Link: "https://news.example/k1"}
@@ -162,18 +152,8 @@ func TestLeaseTakenFromAKilledInstanceIsNotPostedTwice(t *testing.T) {
 // delivery's lease (it is sending it), this one sends nothing to that
 // destination and looks again shortly.
 func TestLeaseHeldByALiveInstanceWaits(t *testing.T) {
-	fake := newFakeSlackAPI(t, killTestToken)
 	ctx := context.Background()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "ituwatch.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	sc, err := slack.New(slack.Options{BotToken: killTestToken, APIURL: fake.url(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, st, sc, log := leaseRig(t)
 	it := model.Item{SourceID: "policy-news", ID: "k2", Title: "CWG-Internet opens consultation", Link: "https://news.example/k2"}
 	alert := &model.Alert{Kind: model.AlertNew, Item: it, Matches: []model.Match{{Topic: "new-ip", TopicName: "New IP", Severity: model.SeverityHigh, Score: 3}}}
 	if err := st.SaveItems(ctx, []model.ItemSave{{Item: it, Fingerprint: "k2", Alert: alert, Destinations: []string{"slack:#itu-alerts"}}})[0]; err != nil {
@@ -197,4 +177,22 @@ func TestLeaseHeldByALiveInstanceWaits(t *testing.T) {
 	if got := fake.postAttempts(); got != 0 {
 		t.Errorf("B posted %d times while A held the lease", got)
 	}
+}
+
+// leaseRig is what the lease tests share: the fake Slack Web API, a SQLite
+// store and a Slack client posting to the fake.
+func leaseRig(t *testing.T) (*fakeSlackAPI, *store.Store, *slack.Client, *slog.Logger) {
+	t.Helper()
+	fake := newFakeSlackAPI(t, killTestToken)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "ituwatch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	sc, err := slack.New(slack.Options{BotToken: killTestToken, APIURL: fake.url(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, st, sc, log
 }
